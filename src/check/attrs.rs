@@ -1,0 +1,696 @@
+//! The attribute tables: which attributes each block kind has, their types, defaults and
+//! documentation, and the generic reader that turns written values into typed ones.
+//!
+//! The tables are data so that the checker, the docs and editor tooling share one truth.
+
+use std::collections::HashMap;
+
+use super::CheckError;
+use super::suggest::did_you_mean;
+use crate::syntax::ast::{Attr, Ident, Span, Value, ValueKind};
+
+/// The kinds of block a file may hold (`firewall` has its own syntax).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Stack,
+    Environment,
+    Service,
+    Postgres,
+    Redis,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 5] = [
+        Kind::Stack,
+        Kind::Environment,
+        Kind::Service,
+        Kind::Postgres,
+        Kind::Redis,
+    ];
+
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Kind::Stack => "stack",
+            Kind::Environment => "environment",
+            Kind::Service => "service",
+            Kind::Postgres => "postgres",
+            Kind::Redis => "redis",
+        }
+    }
+
+    pub fn from_keyword(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.keyword() == s)
+    }
+
+    pub fn attrs(self) -> &'static [AttrSpec] {
+        match self {
+            Kind::Stack => STACK,
+            Kind::Environment => ENVIRONMENT,
+            Kind::Service => SERVICE,
+            Kind::Postgres => POSTGRES,
+            Kind::Redis => REDIS,
+        }
+    }
+
+    /// Attributes a data store exports as `NAME.attr`.
+    pub fn exports(self) -> &'static [&'static str] {
+        match self {
+            Kind::Postgres => &["host", "port", "database", "username", "password"],
+            Kind::Redis => &["host", "port"],
+            _ => &[],
+        }
+    }
+}
+
+/// The type of an attribute's value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ty {
+    Str,
+    Bool,
+    /// An integer within an inclusive range.
+    Int(u64, u64),
+    /// A size, converted to `unit_mib` units (1 for MiB, 1024 for GiB), within a range of them.
+    Size {
+        unit_mib: u64,
+        min: u64,
+        max: u64,
+    },
+    /// A list of port mappings.
+    Ports,
+    /// A list of names of other items.
+    Names,
+    /// A list of strings.
+    Strings,
+    /// One of a few words.
+    Word(&'static [&'static str]),
+    /// `managed` or `secret("VAR")`.
+    Password,
+}
+
+impl Ty {
+    pub fn describe(self) -> String {
+        match self {
+            Ty::Str => "a string".into(),
+            Ty::Bool => "a boolean (`true` or `false`)".into(),
+            Ty::Int(..) => "an integer".into(),
+            Ty::Size { .. } => "a size (`128 MiB`, `20 GiB`)".into(),
+            Ty::Ports => "a list of port mappings (`[80:80]`)".into(),
+            Ty::Names => "a list of names (`[a, b]`)".into(),
+            Ty::Strings => "a list of strings (`[\"a\", \"b\"]`)".into(),
+            Ty::Word(ws) => {
+                let ws: Vec<String> = ws.iter().map(|w| format!("`{w}`")).collect();
+                ws.join(" or ")
+            }
+            Ty::Password => "`managed` or `secret(\"ENV_VAR\")`".into(),
+        }
+    }
+}
+
+/// One row of an attribute table.
+#[derive(Debug)]
+pub struct AttrSpec {
+    pub name: &'static str,
+    pub ty: Ty,
+    /// The default as the user would write it, or None when required / absent by default.
+    pub default: Option<&'static str>,
+    pub required: bool,
+    pub doc: &'static str,
+}
+
+const fn a(
+    name: &'static str,
+    ty: Ty,
+    default: Option<&'static str>,
+    doc: &'static str,
+) -> AttrSpec {
+    AttrSpec {
+        name,
+        ty,
+        default,
+        required: false,
+        doc,
+    }
+}
+
+const fn req(name: &'static str, ty: Ty, doc: &'static str) -> AttrSpec {
+    AttrSpec {
+        name,
+        ty,
+        default: None,
+        required: true,
+        doc,
+    }
+}
+
+const MIB: u64 = 1;
+const GIB: u64 = 1024;
+
+pub static STACK: &[AttrSpec] = &[a(
+    "region",
+    Ty::Str,
+    None,
+    "AWS region to deploy to; defaults to the region of the user's AWS configuration",
+)];
+
+pub static ENVIRONMENT: &[AttrSpec] = &[
+    a(
+        "platform",
+        Ty::Word(&["ecs"]),
+        Some("ecs"),
+        "`ecs`: the newest recommended \"ECS running on 64bit Amazon Linux 2023\" platform version",
+    ),
+    a(
+        "instance_type",
+        Ty::Str,
+        Some("\"t3.small\""),
+        "EC2 instance type of the environment's instances",
+    ),
+    a(
+        "tier",
+        Ty::Word(&["single", "load_balanced"]),
+        Some("single"),
+        "`single` instance, or `load_balanced` behind an Application Load Balancer",
+    ),
+    a(
+        "execution_role",
+        Ty::Str,
+        None,
+        "ARN of the ECS task execution role; required when a service reads a managed password",
+    ),
+    a(
+        "instance_profile",
+        Ty::Str,
+        None,
+        "IAM instance profile name for the instances; apply creates one when absent",
+    ),
+    a(
+        "service_role",
+        Ty::Str,
+        None,
+        "IAM role name or ARN for Elastic Beanstalk; apply creates one when absent",
+    ),
+];
+
+pub static SERVICE: &[AttrSpec] = &[
+    req("image", Ty::Str, "Docker image, e.g. `\"nginx:1.27\"`"),
+    a(
+        "memory",
+        Ty::Size {
+            unit_mib: MIB,
+            min: 6,
+            max: 4 * 1024 * 1024,
+        },
+        None,
+        "hard memory limit (ECS `memory`); one of `memory`, `memory_reservation` is required",
+    ),
+    a(
+        "memory_reservation",
+        Ty::Size {
+            unit_mib: MIB,
+            min: 6,
+            max: 4 * 1024 * 1024,
+        },
+        None,
+        "soft memory limit (ECS `memoryReservation`); below `memory` when both are set",
+    ),
+    a(
+        "essential",
+        Ty::Bool,
+        Some("false"),
+        "when this container stops, the whole task stops; at least one service must be essential",
+    ),
+    a("hostname", Ty::Str, None, "the container's hostname"),
+    a(
+        "ports",
+        Ty::Ports,
+        Some("[]"),
+        "port mappings `host:container[/tcp|/udp]`; a lone `8080` means `8080:8080`",
+    ),
+    a(
+        "links",
+        Ty::Names,
+        Some("[]"),
+        "services this container reaches by name (ECS links)",
+    ),
+    a("command", Ty::Strings, None, "overrides the image's CMD"),
+    a("entrypoint", Ty::Strings, None, "overrides the image's ENTRYPOINT"),
+    a("working_dir", Ty::Str, None, "the working directory of the command"),
+];
+
+pub static POSTGRES: &[AttrSpec] = &[
+    a(
+        "identifier",
+        Ty::Str,
+        Some("\"<stack>-<name>\""),
+        "RDS DB instance identifier",
+    ),
+    req("database", Ty::Str, "name of the database RDS creates"),
+    a("version", Ty::Str, Some("\"16\""), "PostgreSQL engine version"),
+    a("class", Ty::Str, Some("\"db.t3.micro\""), "RDS instance class"),
+    a(
+        "storage",
+        Ty::Size {
+            unit_mib: GIB,
+            min: 20,
+            max: 65536,
+        },
+        Some("20 GiB"),
+        "allocated storage, 20 GiB to 65536 GiB",
+    ),
+    a(
+        "username",
+        Ty::Str,
+        Some("\"postgres\""),
+        "master user name",
+    ),
+    a(
+        "password",
+        Ty::Password,
+        Some("managed"),
+        "`managed` (RDS keeps it in Secrets Manager) or `secret(\"VAR\")` (read from the deployer's environment)",
+    ),
+    a(
+        "backup_days",
+        Ty::Int(0, 35),
+        Some("7"),
+        "days of automated backups, 0 to 35",
+    ),
+    a(
+        "deletion_protection",
+        Ty::Bool,
+        Some("true"),
+        "refuse deletion (also by `stackc destroy`)",
+    ),
+    a(
+        "multi_az",
+        Ty::Bool,
+        Some("false"),
+        "a standby in a second availability zone",
+    ),
+    a("encrypted", Ty::Bool, Some("true"), "encrypt storage at rest"),
+    a(
+        "public",
+        Ty::Bool,
+        Some("false"),
+        "give the instance a public address",
+    ),
+];
+
+pub static REDIS: &[AttrSpec] = &[
+    a(
+        "identifier",
+        Ty::Str,
+        Some("\"<stack>-<name>\""),
+        "ElastiCache cluster (or replication group) id",
+    ),
+    a(
+        "node_type",
+        Ty::Str,
+        Some("\"cache.t3.micro\""),
+        "ElastiCache node type",
+    ),
+    a("version", Ty::Str, Some("\"7.1\""), "Redis engine version"),
+    a(
+        "replicas",
+        Ty::Int(0, 5),
+        Some("0"),
+        "read replicas, 0 to 5 (more than 0 makes a replication group)",
+    ),
+    a(
+        "encrypted",
+        Ty::Bool,
+        Some("false"),
+        "encryption in transit and at rest (clients must speak TLS)",
+    ),
+];
+
+/// A port mapping as checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PortMapping {
+    pub host: u16,
+    pub container: u16,
+    pub udp: bool,
+    pub span: Span,
+}
+
+/// A value converted to its attribute's type.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Typed {
+    Str(String),
+    Bool(bool),
+    Int(u64),
+    /// In the attribute's size unit (MiB or GiB).
+    Size(u64),
+    Ports(Vec<PortMapping>),
+    Names(Vec<Ident>),
+    Strings(Vec<String>),
+    Word(&'static str),
+    /// `secret("VAR")`: the variable name; `managed` is `Word("managed")`.
+    Secret(String),
+}
+
+/// The attributes of one block after reading: typed values with the spans they came from.
+#[derive(Debug, Default)]
+pub struct AttrMap {
+    values: HashMap<&'static str, (Typed, Span)>,
+}
+
+impl AttrMap {
+    pub fn get(&self, name: &str) -> Option<&Typed> {
+        self.values.get(name).map(|(t, _)| t)
+    }
+
+    pub fn span(&self, name: &str) -> Option<Span> {
+        self.values.get(name).map(|(_, s)| *s)
+    }
+
+    pub fn str(&self, name: &str) -> Option<String> {
+        match self.get(name) {
+            Some(Typed::Str(s)) => Some(s.clone()),
+            _ => None,
+        }
+    }
+
+    pub fn bool(&self, name: &str) -> Option<bool> {
+        match self.get(name) {
+            Some(Typed::Bool(b)) => Some(*b),
+            _ => None,
+        }
+    }
+
+    pub fn int(&self, name: &str) -> Option<u64> {
+        match self.get(name) {
+            Some(Typed::Int(n) | Typed::Size(n)) => Some(*n),
+            _ => None,
+        }
+    }
+
+    pub fn word(&self, name: &str) -> Option<&'static str> {
+        match self.get(name) {
+            Some(Typed::Word(w)) => Some(w),
+            _ => None,
+        }
+    }
+
+    pub fn strings(&self, name: &str) -> Option<Vec<String>> {
+        match self.get(name) {
+            Some(Typed::Strings(v)) => Some(v.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// Reads the attributes of a block of `kind`: reports unknown, duplicate, mistyped and
+/// out-of-range attributes, and required ones that are missing (labelled on `block_name`).
+pub fn read(
+    kind: Kind,
+    block_name: &Ident,
+    attrs: &[&Attr],
+    errors: &mut Vec<CheckError>,
+) -> AttrMap {
+    let specs = kind.attrs();
+    let mut map = AttrMap::default();
+    let mut seen: HashMap<&str, Span> = HashMap::new();
+    for attr in attrs {
+        let key = attr.key.text.as_str();
+        let Some(spec) = specs.iter().find(|s| s.name == key) else {
+            let names = specs.iter().map(|s| s.name);
+            let help = did_you_mean(key, names).map(|s| format!("did you mean `{s}`?")).or_else(|| {
+                let all: Vec<&str> = specs.iter().map(|s| s.name).collect();
+                Some(format!("{} blocks have: {}", kind.keyword(), all.join(", ")))
+            });
+            errors.push(CheckError::UnknownAttribute {
+                span: attr.key.span,
+                message: format!("{} blocks have no attribute `{key}`", kind.keyword()),
+                label: "unknown attribute".into(),
+                help,
+            });
+            continue;
+        };
+        if let Some(first) = seen.get(key) {
+            errors.push(CheckError::DuplicateName {
+                span: attr.key.span,
+                first: *first,
+                what: "attribute",
+                name: key.to_string(),
+                help: Some("remove one of them".into()),
+            });
+            continue;
+        }
+        seen.insert(spec.name, attr.key.span);
+        if let Some(t) = convert(spec, &attr.value, errors) {
+            map.values.insert(spec.name, (t, attr.value.span));
+        }
+    }
+    for spec in specs.iter().filter(|s| s.required) {
+        if !seen.contains_key(spec.name) {
+            errors.push(CheckError::MissingAttribute {
+                span: block_name.span,
+                kind: kind.keyword(),
+                block: block_name.text.clone(),
+                attr: spec.name.to_string(),
+                example: example_of(spec.ty),
+            });
+        }
+    }
+    map
+}
+
+fn example_of(ty: Ty) -> String {
+    match ty {
+        Ty::Str => "\"...\"".into(),
+        Ty::Size { .. } => "128 MiB".into(),
+        _ => "...".into(),
+    }
+}
+
+fn mismatch(spec: &AttrSpec, v: &Value, help: Option<String>) -> CheckError {
+    CheckError::TypeMismatch {
+        span: v.span,
+        expected: spec.ty.describe(),
+        found: v.kind.describe().to_string(),
+        help,
+    }
+}
+
+fn out_of_range(what: String, value: String, min: u64, max: u64, unit: &str, span: Span) -> CheckError {
+    CheckError::OutOfRange {
+        span,
+        what,
+        value,
+        range: format!("{min}{unit} to {max}{unit}"),
+    }
+}
+
+/// Converts one written value to the attribute's type, or reports why it cannot.
+fn convert(spec: &AttrSpec, v: &Value, errors: &mut Vec<CheckError>) -> Option<Typed> {
+    let name = spec.name;
+    let result = match (spec.ty, &v.kind) {
+        (Ty::Str, ValueKind::Str(s)) => Ok(Typed::Str(s.clone())),
+        (Ty::Str, ValueKind::Word(w) | ValueKind::Cidr(w)) => Err(Some(format!("write it in quotes: `{name} = \"{w}\"`"))),
+        (Ty::Str, ValueKind::Int(n)) => Err(Some(format!("write it in quotes: `{name} = \"{n}\"`"))),
+        (Ty::Bool, ValueKind::Bool(b)) => Ok(Typed::Bool(*b)),
+        (Ty::Bool, ValueKind::Str(s)) if s == "true" || s == "false" => {
+            Err(Some(format!("write it without quotes: `{name} = {s}`")))
+        }
+        (Ty::Int(min, max), ValueKind::Int(n)) => {
+            if *n < min || *n > max {
+                errors.push(out_of_range(format!("`{name}`"), n.to_string(), min, max, "", v.span));
+                return None;
+            }
+            Ok(Typed::Int(*n))
+        }
+        (Ty::Int(..), ValueKind::Str(s)) if s.parse::<u64>().is_ok() => {
+            Err(Some(format!("write it without quotes: `{name} = {s}`")))
+        }
+        (Ty::Size { unit_mib, min, max }, ValueKind::Size { amount, unit }) => {
+            let per_unit_kib: u64 = match unit.chars().next() {
+                Some('K' | 'k') => 1,
+                Some('M' | 'm') => 1024,
+                Some('G' | 'g') => 1024 * 1024,
+                _ => 1024 * 1024 * 1024,
+            };
+            let unit_name = if unit_mib == GIB { " GiB" } else { " MiB" };
+            let target_kib = unit_mib * 1024;
+            let kib = amount.saturating_mul(per_unit_kib);
+            if kib % target_kib != 0 {
+                errors.push(CheckError::TypeMismatch {
+                    span: v.span,
+                    expected: format!("a whole number of{unit_name}"),
+                    found: format!("{amount} {unit}"),
+                    help: Some(format!("`{name}` is counted in{unit_name}")),
+                });
+                return None;
+            }
+            let n = kib / target_kib;
+            if n < min || n > max || kib == u64::MAX {
+                errors.push(out_of_range(format!("`{name}`"), format!("{amount} {unit}"), min, max, unit_name, v.span));
+                return None;
+            }
+            Ok(Typed::Size(n))
+        }
+        (Ty::Size { unit_mib, .. }, ValueKind::Int(n)) => {
+            let unit = if unit_mib == GIB { "GiB" } else { "MiB" };
+            Err(Some(format!("give it a unit: `{name} = {n} {unit}`")))
+        }
+        (Ty::Size { .. }, ValueKind::Str(s)) => Err(Some(format!("write sizes without quotes, e.g. `{name} = {}`", s.trim()))),
+        (Ty::Ports, ValueKind::List(items)) => {
+            let mut out = Vec::new();
+            for item in items {
+                match port_mapping(item, errors) {
+                    Ok(Some(p)) => out.push(p),
+                    Ok(None) => {}
+                    Err(help) => errors.push(CheckError::TypeMismatch {
+                        span: item.span,
+                        expected: "a port mapping (`80:80`)".into(),
+                        found: item.kind.describe().into(),
+                        help,
+                    }),
+                }
+            }
+            Ok(Typed::Ports(out))
+        }
+        (Ty::Ports, ValueKind::Port { .. } | ValueKind::Int(_)) => {
+            Err(Some(format!("write a list: `{name} = [{}]`", source_hint(v))))
+        }
+        (Ty::Ports, ValueKind::Str(s)) => Err(Some(format!("write a list without quotes: `{name} = [{s}]`"))),
+        (Ty::Names, ValueKind::List(items)) => {
+            let mut out = Vec::new();
+            for item in items {
+                match &item.kind {
+                    ValueKind::Word(w) => out.push(Ident { text: w.clone(), span: item.span }),
+                    other => errors.push(CheckError::TypeMismatch {
+                        span: item.span,
+                        expected: "a name".into(),
+                        found: other.describe().into(),
+                        help: match other {
+                            ValueKind::Str(s) => Some(format!("write names without quotes: `{s}`")),
+                            _ => None,
+                        },
+                    }),
+                }
+            }
+            Ok(Typed::Names(out))
+        }
+        (Ty::Names, ValueKind::Word(w)) => Err(Some(format!("write a list: `{name} = [{w}]`"))),
+        (Ty::Names, ValueKind::Str(s)) => Err(Some(format!("write a list of names: `{name} = [{s}]`"))),
+        (Ty::Strings, ValueKind::List(items)) => {
+            let mut out = Vec::new();
+            for item in items {
+                match &item.kind {
+                    ValueKind::Str(s) => out.push(s.clone()),
+                    other => errors.push(CheckError::TypeMismatch {
+                        span: item.span,
+                        expected: "a string".into(),
+                        found: other.describe().into(),
+                        help: Some("write each element in quotes".into()),
+                    }),
+                }
+            }
+            Ok(Typed::Strings(out))
+        }
+        (Ty::Strings, ValueKind::Str(s)) => {
+            let words: Vec<String> = s.split_whitespace().map(|w| format!("{w:?}")).collect();
+            Err(Some(format!("write a list: `{name} = [{}]`", words.join(", "))))
+        }
+        (Ty::Word(words), ValueKind::Word(w)) => match words.iter().find(|x| *x == w) {
+            Some(x) => Ok(Typed::Word(x)),
+            None => {
+                errors.push(CheckError::TypeMismatch {
+                    span: v.span,
+                    expected: spec.ty.describe(),
+                    found: format!("`{w}`"),
+                    help: did_you_mean(w, words.iter().copied()).map(|s| format!("did you mean `{s}`?")),
+                });
+                return None;
+            }
+        },
+        (Ty::Word(words), ValueKind::Str(s)) if words.contains(&s.as_str()) => {
+            Err(Some(format!("write it without quotes: `{name} = {s}`")))
+        }
+        (Ty::Password, ValueKind::Word(w)) if w == "managed" => Ok(Typed::Word("managed")),
+        (Ty::Password, ValueKind::Secret(var)) => {
+            if !super::names::is_env_key(&var.text) {
+                errors.push(CheckError::InvalidName {
+                    span: var.span,
+                    name: var.text.clone(),
+                    what: "environment variable name".into(),
+                    rule: "letters, digits and `_`, not starting with a digit".into(),
+                    help: None,
+                });
+                return None;
+            }
+            Ok(Typed::Secret(var.text.clone()))
+        }
+        (Ty::Password, ValueKind::Str(_) | ValueKind::Int(_)) => {
+            errors.push(CheckError::SecretLiteral {
+                span: v.span,
+                message: "a password is written in the file".into(),
+                help: Some(
+                    "use `password = managed` (RDS keeps it in Secrets Manager) or \
+                     `password = secret(\"DB_PASSWORD\")` (read from your environment at apply time)"
+                        .into(),
+                ),
+            });
+            return None;
+        }
+        _ => Err(None),
+    };
+    match result {
+        Ok(t) => Some(t),
+        Err(help) => {
+            errors.push(mismatch(spec, v, help));
+            None
+        }
+    }
+}
+
+/// A short rendering of a scalar for a help line.
+fn source_hint(v: &Value) -> String {
+    match &v.kind {
+        ValueKind::Port { host, container, protocol } => match protocol {
+            Some(p) => format!("{host}:{container}/{}", p.text),
+            None => format!("{host}:{container}"),
+        },
+        ValueKind::Int(n) => n.to_string(),
+        _ => "...".into(),
+    }
+}
+
+/// One element of `ports`: Ok(Some) when valid, Ok(None) when an error was already reported,
+/// Err(help) when it is not a port mapping at all.
+fn port_mapping(v: &Value, errors: &mut Vec<CheckError>) -> Result<Option<PortMapping>, Option<String>> {
+    let (host, container, protocol) = match &v.kind {
+        ValueKind::Port { host, container, protocol } => (*host, *container, protocol.as_ref()),
+        ValueKind::Int(n) => (*n, *n, None),
+        ValueKind::Str(s) => return Err(Some(format!("write port mappings without quotes: `{s}`"))),
+        _ => return Err(None),
+    };
+    let mut ok = true;
+    for (what, p) in [("host port", host), ("container port", container)] {
+        if !(1..=65535).contains(&p) {
+            errors.push(out_of_range(what.into(), p.to_string(), 1, 65535, "", v.span));
+            ok = false;
+        }
+    }
+    let udp = match protocol.map(|p| p.text.as_str()) {
+        None | Some("tcp") => false,
+        Some("udp") => true,
+        Some(other) => {
+            errors.push(CheckError::TypeMismatch {
+                span: protocol.map_or(v.span, |p| p.span),
+                expected: "`tcp` or `udp`".into(),
+                found: format!("`{other}`"),
+                help: did_you_mean(other, ["tcp", "udp"]).map(|s| format!("did you mean `{s}`?")),
+            });
+            ok = false;
+            false
+        }
+    };
+    Ok(ok.then(|| PortMapping {
+        host: host as u16,
+        container: container as u16,
+        udp,
+        span: v.span,
+    }))
+}

@@ -1,0 +1,204 @@
+//! The checked model: what a program means, with every name resolved and every default
+//! filled in. Lowering and deploy read only this.
+
+/// A whole checked program.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Model {
+    pub stack: Stack,
+    pub environment: Environment,
+    /// In source order.
+    pub services: Vec<Service>,
+    /// Data stores in source order.
+    pub stores: Vec<Store>,
+    pub firewall: Firewall,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stack {
+    pub name: String,
+    pub region: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tier {
+    Single,
+    LoadBalanced,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Environment {
+    pub name: String,
+    pub instance_type: String,
+    pub tier: Tier,
+    pub execution_role: Option<String>,
+    pub instance_profile: Option<String>,
+    pub service_role: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Protocol {
+    Tcp,
+    Udp,
+}
+
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PortMapping {
+    pub host: u16,
+    pub container: u16,
+    pub protocol: Protocol,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Service {
+    pub name: String,
+    pub image: String,
+    /// MiB.
+    pub memory: Option<u32>,
+    /// MiB.
+    pub memory_reservation: Option<u32>,
+    pub essential: bool,
+    pub hostname: Option<String>,
+    pub ports: Vec<PortMapping>,
+    pub links: Vec<String>,
+    pub command: Option<Vec<String>>,
+    pub entrypoint: Option<Vec<String>>,
+    pub working_dir: Option<String>,
+    /// In source order.
+    pub env: Vec<EnvVar>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct EnvVar {
+    pub key: String,
+    pub value: EnvValue,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum EnvValue {
+    Literal(String),
+    /// `store.export`; `store` indexes [`Model::stores`].
+    Store { store: usize, export: Export },
+    /// `secret("VAR")`: read from the deployer's environment variable at apply time.
+    Secret(String),
+}
+
+/// What a data store exports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Export {
+    Host,
+    Port,
+    Database,
+    Username,
+    Password,
+}
+
+impl Export {
+    pub fn parse(s: &str) -> Option<Export> {
+        Some(match s {
+            "host" => Export::Host,
+            "port" => Export::Port,
+            "database" => Export::Database,
+            "username" => Export::Username,
+            "password" => Export::Password,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Export::Host => "host",
+            Export::Port => "port",
+            Export::Database => "database",
+            Export::Username => "username",
+            Export::Password => "password",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Store {
+    pub name: String,
+    pub kind: StoreKind,
+}
+
+impl Store {
+    /// The TCP port the store listens on.
+    pub fn port(&self) -> u16 {
+        match self.kind {
+            StoreKind::Postgres(_) => 5432,
+            StoreKind::Redis(_) => 6379,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum StoreKind {
+    Postgres(Postgres),
+    Redis(Redis),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Password {
+    /// RDS keeps the password in Secrets Manager.
+    Managed,
+    /// Read from this environment variable of the deployer at apply time.
+    Env(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Postgres {
+    pub identifier: String,
+    pub database: String,
+    pub version: String,
+    pub class: String,
+    pub storage_gib: u32,
+    pub username: String,
+    pub password: Password,
+    pub backup_days: u8,
+    pub deletion_protection: bool,
+    pub multi_az: bool,
+    pub encrypted: bool,
+    pub public: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Redis {
+    pub identifier: String,
+    pub node_type: String,
+    pub version: String,
+    pub replicas: u8,
+    pub encrypted: bool,
+}
+
+impl Redis {
+    /// Replicas and encryption in transit need a replication group; a plain node is a cluster.
+    pub fn is_replication_group(&self) -> bool {
+        self.replicas > 0 || self.encrypted
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Firewall {
+    /// Public or CIDR ingress to host ports of the environment's instances, in source order.
+    pub ingress: Vec<Ingress>,
+    /// `stores[i]` admits connections from the environment, for each i listed (sorted, unique).
+    pub reachable_stores: Vec<usize>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ingress {
+    pub port: u16,
+    pub protocol: Protocol,
+    /// Normalised CIDR, `0.0.0.0/0` for `internet`.
+    pub cidr: String,
+    pub service: String,
+}

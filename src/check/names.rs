@@ -1,0 +1,184 @@
+//! The naming rules AWS enforces, checked before AWS can refuse them.
+
+/// A rule that a name breaks, as a short sentence for a label; None when the name is valid.
+pub type Verdict = Option<&'static str>;
+
+/// Names of blocks: `[a-z][a-z0-9_-]*` (the language's own rule).
+pub fn block_name(s: &str) -> Verdict {
+    let mut cs = s.chars();
+    match cs.next() {
+        Some('a'..='z') => {}
+        _ => return Some("names start with a lowercase letter"),
+    }
+    if cs.any(|c| !matches!(c, 'a'..='z' | '0'..='9' | '_' | '-')) {
+        return Some("names hold lowercase letters, digits, `_` and `-`");
+    }
+    None
+}
+
+/// Elastic Beanstalk environment names: 4 to 40 letters, digits and hyphens, not starting or
+/// ending with a hyphen.
+pub fn eb_environment(s: &str) -> Verdict {
+    if !(4..=40).contains(&s.len()) {
+        return Some("Elastic Beanstalk environment names are 4 to 40 characters long");
+    }
+    if !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Some("Elastic Beanstalk environment names hold only letters, digits and `-`");
+    }
+    if s.starts_with('-') || s.ends_with('-') {
+        return Some("Elastic Beanstalk environment names do not start or end with `-`");
+    }
+    None
+}
+
+/// Elastic Beanstalk application names: 1 to 100 characters, no `/`.
+pub fn eb_application(s: &str) -> Verdict {
+    if s.is_empty() || s.len() > 100 || s.contains('/') {
+        return Some("Elastic Beanstalk application names are 1 to 100 characters, without `/`");
+    }
+    None
+}
+
+/// RDS DB instance identifiers and ElastiCache ids share one shape: a letter first, then
+/// letters, digits and single hyphens, not ending with a hyphen, at most `max` characters.
+pub fn aws_identifier(s: &str, max: usize, service: &'static str) -> Verdict {
+    let _ = service;
+    if s.is_empty() || s.len() > max {
+        return Some(match max {
+            63 => "RDS identifiers are 1 to 63 characters long",
+            50 => "ElastiCache cluster ids are 1 to 50 characters long",
+            _ => "ElastiCache replication group ids are 1 to 40 characters long",
+        });
+    }
+    if !s.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        return Some("identifiers start with a letter");
+    }
+    if !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Some("identifiers hold only letters, digits and `-`");
+    }
+    if s.ends_with('-') || s.contains("--") {
+        return Some("identifiers do not end with `-` or hold `--`");
+    }
+    None
+}
+
+/// PostgreSQL names on RDS (database and master user): a letter first, then letters, digits
+/// and `_`, at most 63 characters, not a reserved word.
+pub fn pg_name(s: &str, what: &'static str) -> Verdict {
+    if s.is_empty() || s.len() > 63 {
+        return Some(if what == "database" {
+            "database names are 1 to 63 characters long"
+        } else {
+            "user names are 1 to 63 characters long"
+        });
+    }
+    if !s.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        return Some("PostgreSQL names on RDS start with a letter");
+    }
+    if !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Some("PostgreSQL names on RDS hold only letters, digits and `_`");
+    }
+    const RESERVED: &[&str] = &[
+        "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "both", "case", "cast",
+        "check", "collate", "column", "constraint", "create", "default", "desc", "distinct", "do",
+        "else", "end", "except", "false", "for", "foreign", "from", "grant", "group", "having",
+        "in", "into", "leading", "limit", "not", "null", "offset", "on", "only", "or", "order",
+        "primary", "references", "select", "table", "then", "to", "true", "union", "unique",
+        "user", "using", "when", "where", "with", "rdsadmin",
+    ];
+    if RESERVED.contains(&s.to_ascii_lowercase().as_str()) {
+        return Some("a word PostgreSQL or RDS reserves");
+    }
+    None
+}
+
+/// Environment variable keys: `[A-Za-z_][A-Za-z0-9_]*`.
+pub fn is_env_key(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// AWS region names such as `us-east-1`, `eu-central-2`, `us-gov-west-1`.
+pub fn region(s: &str) -> Verdict {
+    let parts: Vec<&str> = s.split('-').collect();
+    let ok = parts.len() >= 3
+        && parts[0].len() == 2
+        && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+        && parts.last().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()));
+    (!ok).then_some("AWS regions look like `us-east-1`")
+}
+
+/// Container hostnames: an RFC 1123 name of at most 63-character labels.
+pub fn hostname(s: &str) -> Verdict {
+    let ok = !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    (!ok).then_some("hostnames are letters, digits and `-`, in dot-separated labels")
+}
+
+/// An IAM role ARN: `arn:aws:iam::123456789012:role/NAME` (any partition).
+pub fn role_arn(s: &str) -> Verdict {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "iam"
+        && parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].chars().all(|c| c.is_ascii_digit())
+        && parts[5].starts_with("role/")
+        && parts[5].len() > 5;
+    (!ok).then_some("IAM role ARNs look like `arn:aws:iam::123456789012:role/NAME`")
+}
+
+/// Instance and node types: `family.size`, e.g. `t3.small`, `db.t3.micro`, `cache.t3.micro`.
+pub fn instance_type(s: &str, prefix: &str) -> Verdict {
+    let Some(rest) = s.strip_prefix(prefix) else {
+        return Some(match prefix {
+            "db." => "RDS instance classes start with `db.`",
+            "cache." => "ElastiCache node types start with `cache.`",
+            _ => "instance types look like `t3.small`",
+        });
+    };
+    let ok = rest.split_once('.').is_some_and(|(f, sz)| {
+        !f.is_empty()
+            && !sz.is_empty()
+            && f.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && sz.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    });
+    (!ok).then_some("instance types look like `family.size`, e.g. `t3.small`")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aws_name_rules() {
+        assert!(eb_environment("complex-docker-env").is_none());
+        assert!(eb_environment("env").is_some());
+        assert!(eb_environment("my_env").is_some());
+        assert!(aws_identifier("complex-docker-postgres", 63, "rds").is_none());
+        assert!(aws_identifier("a--b", 63, "rds").is_some());
+        assert!(aws_identifier("1abc", 63, "rds").is_some());
+        assert!(aws_identifier(&"a".repeat(41), 40, "cache").is_some());
+        assert!(pg_name("fibvalues", "database").is_none());
+        assert!(pg_name("select", "database").is_some());
+        assert!(pg_name("fib-values", "database").is_some());
+        assert!(is_env_key("PG_HOST") && !is_env_key("1X") && !is_env_key("A-B"));
+        assert!(region("us-east-1").is_none() && region("us-gov-west-1").is_none());
+        assert!(region("useast1").is_some() && region("us-east").is_some());
+        assert!(role_arn("arn:aws:iam::123456789012:role/ecsTaskExecutionRole").is_none());
+        assert!(role_arn("ecsTaskExecutionRole").is_some());
+        assert!(instance_type("t3.small", "").is_none());
+        assert!(instance_type("db.t3.micro", "db.").is_none());
+        assert!(instance_type("t3.micro", "db.").is_some());
+        assert!(hostname("api").is_none() && hostname("-api").is_some());
+    }
+}

@@ -1,0 +1,56 @@
+//! The command-line grammar (clap derive). `--help` texts live here.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(
+    name = "stackc",
+    version,
+    about = "Compile a .stack file into an Elastic Beanstalk multi-container app, and deploy it",
+    after_help = "Examples:\n  stackc check app.stack\n  stackc check --format json app.stack\n  stackc build app.stack --out out/"
+)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Parse and check a file, reporting every problem
+    #[command(after_help = "Exit status: 0 when clean, 1 on errors (or warnings with --deny-warnings), 2 on usage errors.")]
+    Check(CheckArgs),
+    /// Check a file and write Dockerrun.aws.json and plan.json
+    #[command(after_help = "Example:\n  stackc build examples/complex-docker.stack --out out/\n\nNothing is written when the file has errors.")]
+    Build(BuildArgs),
+}
+
+#[derive(clap::Args)]
+pub struct CheckArgs {
+    /// The .stack file
+    pub file: PathBuf,
+    /// How to print diagnostics
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Fail (exit 1) on warnings too
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+#[derive(clap::Args)]
+pub struct BuildArgs {
+    /// The .stack file
+    pub file: PathBuf,
+    /// Directory to write Dockerrun.aws.json and plan.json into (created if missing)
+    #[arg(long, short)]
+    pub out: PathBuf,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// Rendered reports, for people
+    Human,
+    /// One JSON array of diagnostics, for editors and CI
+    Json,
+}

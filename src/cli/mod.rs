@@ -1,0 +1,121 @@
+//! Command-line interface: argument parsing (clap), reading the input, rendering diagnostics,
+//! writing outputs. Exit codes: 0 clean, 1 problems in the input or an unreadable file,
+//! 2 usage errors (clap's own).
+
+mod args;
+mod output;
+mod render;
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use args::{Args, Command, Format};
+use stackc::{Diagnostic, compile, lower};
+
+pub fn main() -> ExitCode {
+    let args = Args::parse();
+    match args.command {
+        Command::Check(c) => check(&c.file, c.format, c.deny_warnings),
+        Command::Build(b) => build(&b.file, &b.out),
+    }
+}
+
+/// Files larger than this are refused before reading: no real program comes near it, and the
+/// compiler's spans are 32-bit.
+const MAX_INPUT: u64 = 512 * 1024 * 1024;
+
+/// Reads a source file, or prints a one-line error naming it.
+fn read_source(path: &Path) -> Result<String, ExitCode> {
+    let fail = |msg: String| {
+        eprintln!("error: {}: {msg}", path.display());
+        ExitCode::from(1)
+    };
+    let meta = std::fs::metadata(path).map_err(|e| fail(io_reason(&e)))?;
+    if meta.is_dir() {
+        return Err(fail("is a directory, not a .stack file".into()));
+    }
+    if meta.len() > MAX_INPUT {
+        return Err(fail(format!("is {} bytes; stackc reads files up to 512 MiB", meta.len())));
+    }
+    let bytes = std::fs::read(path).map_err(|e| fail(io_reason(&e)))?;
+    String::from_utf8(bytes).map_err(|e| fail(format!("is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to())))
+}
+
+/// An IO error in words, without Rust's "(os error 2)" suffix.
+pub(crate) fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => {
+            let s = e.to_string();
+            match s.find(" (os error") {
+                Some(i) => s[..i].to_lowercase(),
+                None => s,
+            }
+        }
+    }
+}
+
+fn has_errors(diags: &[Diagnostic], deny_warnings: bool) -> bool {
+    diags.iter().any(|d| d.is_error() || deny_warnings)
+}
+
+fn check(path: &Path, format: Format, deny_warnings: bool) -> ExitCode {
+    let src = match read_source(path) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let (_, diags) = compile(&src);
+    let name = path.display().to_string();
+    match format {
+        Format::Json => {
+            let json: Vec<_> = diags.iter().map(|d| d.to_json(&src, &name)).collect();
+            println!("{}", serde_json::to_string_pretty(&json).expect("plain data serialises"));
+        }
+        Format::Human => {
+            let out = render::Stream::Stdout;
+            render::report(out, &name, &src, &diags);
+        }
+    }
+    if has_errors(&diags, deny_warnings) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn build(path: &Path, out_dir: &Path) -> ExitCode {
+    let src = match read_source(path) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let name = path.display().to_string();
+    let (model, diags) = compile(&src);
+    render::report(render::Stream::Stderr, &name, &src, &diags);
+    let Some(model) = model else {
+        eprintln!("error: {name}: not built; nothing was written");
+        return ExitCode::from(1);
+    };
+    let artifacts = lower::lower(&model);
+    let files = [
+        ("Dockerrun.aws.json", artifacts.dockerrun.as_bytes()),
+        ("plan.json", artifacts.plan_json.as_bytes()),
+    ];
+    match output::write_all(out_dir, &files) {
+        Ok(()) => {
+            eprintln!(
+                "built {name} → {} ({} containers, {} plan steps)",
+                out_dir.display(),
+                model.services.len(),
+                artifacts.plan.steps.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(1)
+        }
+    }
+}

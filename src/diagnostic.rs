@@ -1,0 +1,139 @@
+//! One type over the diagnostics of every phase, with what editors need: position, code,
+//! severity, labels and help, rendered as miette reports or as JSON.
+
+use miette::Severity;
+use serde::Serialize;
+
+use crate::check::{CheckError, primary_span};
+use crate::syntax::SyntaxError;
+use crate::syntax::ast::Span;
+
+/// A diagnostic of any phase.
+#[derive(Debug, Clone, PartialEq, thiserror::Error, miette::Diagnostic)]
+pub enum Diagnostic {
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Syntax(SyntaxError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Check(CheckError),
+}
+
+impl From<SyntaxError> for Diagnostic {
+    fn from(e: SyntaxError) -> Self {
+        Diagnostic::Syntax(e)
+    }
+}
+
+impl From<CheckError> for Diagnostic {
+    fn from(e: CheckError) -> Self {
+        Diagnostic::Check(e)
+    }
+}
+
+impl Diagnostic {
+    /// The miette view of this diagnostic.
+    pub fn as_miette(&self) -> &(dyn miette::Diagnostic + Send + Sync + 'static) {
+        self
+    }
+
+    pub fn code(&self) -> String {
+        self.as_miette().code().map(|c| c.to_string()).unwrap_or_default()
+    }
+
+    pub fn is_error(&self) -> bool {
+        !matches!(self.as_miette().severity(), Some(Severity::Warning | Severity::Advice))
+    }
+
+    /// The primary span: the first label (every variant declares its primary label first).
+    pub fn span(&self) -> Span {
+        match self {
+            Diagnostic::Syntax(e) => first_label(e),
+            Diagnostic::Check(e) => primary_span(e),
+        }
+    }
+
+    pub fn help(&self) -> Option<String> {
+        self.as_miette().help().map(|h| h.to_string())
+    }
+
+    /// The JSON object of `stackc check --format json` (contract, section 3).
+    pub fn to_json(&self, src: &str, file: &str) -> JsonDiagnostic {
+        let d = self.as_miette();
+        let span = self.span();
+        let (line, column) = line_col(src, span.start as usize);
+        let (end_line, end_column) = line_col(src, span.end as usize);
+        let labels = d
+            .labels()
+            .into_iter()
+            .flatten()
+            .map(|l| {
+                let (line, column) = line_col(src, l.offset());
+                let (end_line, end_column) = line_col(src, l.offset() + l.len());
+                JsonLabel {
+                    message: l.label().unwrap_or_default().to_string(),
+                    line,
+                    column,
+                    end_line,
+                    end_column,
+                }
+            })
+            .collect();
+        JsonDiagnostic {
+            code: self.code(),
+            severity: if self.is_error() { "error" } else { "warning" },
+            message: d.to_string(),
+            file: file.to_string(),
+            line,
+            column,
+            end_line,
+            end_column,
+            labels,
+            help: self.help(),
+        }
+    }
+}
+
+fn first_label(d: &dyn miette::Diagnostic) -> Span {
+    d.labels()
+        .and_then(|mut l| l.next())
+        .map(|l| Span::new(l.offset(), l.offset() + l.len()))
+        .unwrap_or_default()
+}
+
+/// 1-based line and column (in characters) of a byte offset; offsets past the end or inside
+/// a character are clamped.
+pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(src.len());
+    while !src.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &src[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    (line, column)
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct JsonDiagnostic {
+    pub code: String,
+    pub severity: &'static str,
+    pub message: String,
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub labels: Vec<JsonLabel>,
+    pub help: Option<String>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct JsonLabel {
+    pub message: String,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+}

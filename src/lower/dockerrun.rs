@@ -1,0 +1,111 @@
+//! `Dockerrun.aws.json` v2: one ECS container definition per service, in source order.
+
+use serde::Serialize;
+
+use crate::check::{EnvValue, Model};
+
+#[derive(Serialize)]
+struct Dockerrun<'a> {
+    #[serde(rename = "AWSEBDockerrunVersion")]
+    version: u32,
+    #[serde(rename = "executionRoleArn", skip_serializing_if = "Option::is_none")]
+    execution_role_arn: Option<&'a str>,
+    #[serde(rename = "containerDefinitions")]
+    container_definitions: Vec<Container<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Container<'a> {
+    name: &'a str,
+    image: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hostname: Option<&'a str>,
+    essential: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    memory: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    memory_reservation: Option<u32>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    port_mappings: Vec<PortMapping>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    links: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    command: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    entry_point: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    working_directory: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    environment: Vec<KeyValue<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PortMapping {
+    host_port: u16,
+    container_port: u16,
+    protocol: &'static str,
+}
+
+#[derive(Serialize)]
+struct KeyValue<'a> {
+    name: &'a str,
+    value: &'a str,
+}
+
+/// Whether a service reads a `managed` password, which ECS fetches with the execution role.
+pub fn reads_managed_password(model: &Model) -> bool {
+    use crate::check::{Export, Password, StoreKind};
+    model.services.iter().flat_map(|s| &s.env).any(|e| {
+        matches!(e.value, EnvValue::Store { store, export: Export::Password }
+            if matches!(&model.stores[store].kind, StoreKind::Postgres(p) if p.password == Password::Managed))
+    })
+}
+
+/// The file's bytes: pretty JSON with a final newline.
+pub fn dockerrun(model: &Model) -> String {
+    let doc = Dockerrun {
+        version: 2,
+        execution_role_arn: if reads_managed_password(model) {
+            model.environment.execution_role.as_deref()
+        } else {
+            None
+        },
+        container_definitions: model
+            .services
+            .iter()
+            .map(|s| Container {
+                name: &s.name,
+                image: &s.image,
+                hostname: s.hostname.as_deref(),
+                essential: s.essential,
+                memory: s.memory,
+                memory_reservation: s.memory_reservation,
+                port_mappings: s
+                    .ports
+                    .iter()
+                    .map(|p| PortMapping {
+                        host_port: p.host,
+                        container_port: p.container,
+                        protocol: p.protocol.as_str(),
+                    })
+                    .collect(),
+                links: s.links.iter().map(String::as_str).collect(),
+                command: s.command.as_deref(),
+                entry_point: s.entrypoint.as_deref(),
+                working_directory: s.working_dir.as_deref(),
+                // Store references and secrets travel as EB environment properties instead.
+                environment: s
+                    .env
+                    .iter()
+                    .filter_map(|e| match &e.value {
+                        EnvValue::Literal(v) => Some(KeyValue { name: &e.key, value: v }),
+                        _ => None,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    };
+    super::to_json(&doc)
+}

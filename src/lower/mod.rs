@@ -1,0 +1,43 @@
+//! Lower: [`Model`] → `Dockerrun.aws.json` and `plan.json`. Pure, no IO, deterministic: the
+//! same model gives byte-identical files (no hash-map order reaches the output).
+
+mod dockerrun;
+pub mod plan;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::check::Model;
+pub use dockerrun::{dockerrun, reads_managed_password};
+pub use plan::{Plan, Step};
+
+/// The files `stackc build` writes, as bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Artifacts {
+    pub dockerrun: String,
+    pub plan: Plan,
+    pub plan_json: String,
+}
+
+/// Lowers a checked model.
+pub fn lower(model: &Model) -> Artifacts {
+    let dockerrun = dockerrun(model);
+    let hash = hex(&Sha256::digest(dockerrun.as_bytes()));
+    let plan = plan::plan(model, &hash);
+    let plan_json = to_json(&plan);
+    Artifacts {
+        dockerrun,
+        plan,
+        plan_json,
+    }
+}
+
+pub(crate) fn to_json<T: Serialize>(v: &T) -> String {
+    let mut s = serde_json::to_string_pretty(v).expect("plain data always serialises");
+    s.push('\n');
+    s
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

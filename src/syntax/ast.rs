@@ -1,0 +1,176 @@
+//! The syntax tree: what was written, with a byte span on every node.
+//!
+//! Nothing here is resolved or validated beyond the grammar; the checker turns it into
+//! [`crate::check::Model`].
+
+use std::fmt;
+
+/// A byte range in the source text. Small and `Copy` so every node can carry one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Span {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Self {
+        // Sources are capped well below 4 GiB by the CLI, so the casts cannot truncate.
+        Span {
+            start: start as u32,
+            end: end as u32,
+        }
+    }
+
+    /// The smallest span that covers both.
+    pub fn to(self, other: Span) -> Span {
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
+    }
+
+    pub fn len(self) -> usize {
+        (self.end - self.start) as usize
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.end == self.start
+    }
+}
+
+impl From<Span> for miette::SourceSpan {
+    fn from(s: Span) -> Self {
+        (s.start as usize, s.len()).into()
+    }
+}
+
+/// A name as written, e.g. a block name, an attribute key or an env key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ident {
+    pub text: String,
+    pub span: Span,
+}
+
+impl fmt::Display for Ident {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// A whole `.stack` file.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct File {
+    pub items: Vec<Item>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Item {
+    Block(Block),
+    Firewall(Firewall),
+}
+
+impl Item {
+    pub fn span(&self) -> Span {
+        match self {
+            Item::Block(b) => b.span,
+            Item::Firewall(f) => f.span,
+        }
+    }
+}
+
+/// `KIND NAME { entries }`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Block {
+    pub kind: Ident,
+    pub name: Ident,
+    pub entries: Vec<Entry>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Entry {
+    Attr(Attr),
+    /// `NAME { attrs }`, e.g. `env { ... }`.
+    Nested(Nested),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Nested {
+    pub name: Ident,
+    pub attrs: Vec<Attr>,
+    pub span: Span,
+}
+
+/// `key = value`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attr {
+    pub key: Ident,
+    pub value: Value,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Value {
+    pub kind: ValueKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ValueKind {
+    /// A string literal, escapes already decoded.
+    Str(String),
+    Int(u64),
+    Bool(bool),
+    /// `128 MiB`; the unit as written (the checker rejects decimal units).
+    Size { amount: u64, unit: String },
+    /// `80:80/tcp`, `8080/udp`: host port, container port, protocol as written.
+    Port {
+        host: u64,
+        container: u64,
+        protocol: Option<Ident>,
+    },
+    /// `10.0.0.0/16`, as written; validated by the checker.
+    Cidr(String),
+    /// A bare word: `managed`, `ecs`, `internet`, or a name in a list.
+    Word(String),
+    /// `store.attribute`.
+    Ref { target: Ident, attr: Ident },
+    /// `secret("VAR")`.
+    Secret(Ident),
+    List(Vec<Value>),
+}
+
+impl ValueKind {
+    /// How the value's type is called in messages ("expected a size, found a string").
+    pub fn describe(&self) -> &'static str {
+        match self {
+            ValueKind::Str(_) => "a string",
+            ValueKind::Int(_) => "an integer",
+            ValueKind::Bool(_) => "a boolean",
+            ValueKind::Size { .. } => "a size",
+            ValueKind::Port { .. } => "a port mapping",
+            ValueKind::Cidr(_) => "a CIDR block",
+            ValueKind::Word(_) => "a word",
+            ValueKind::Ref { .. } => "a reference",
+            ValueKind::Secret(_) => "a secret(...)",
+            ValueKind::List(_) => "a list",
+        }
+    }
+}
+
+/// `firewall { rules }`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Firewall {
+    pub rules: Vec<FirewallRule>,
+    pub keyword: Span,
+    pub span: Span,
+}
+
+/// `allow SUBJECTS from SOURCES [to TARGET]`; the checker decides which form it is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FirewallRule {
+    pub subjects: Vec<Value>,
+    pub sources: Vec<Value>,
+    pub target: Option<Ident>,
+    pub span: Span,
+}

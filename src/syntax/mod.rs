@@ -1,0 +1,8 @@
+//! Syntax: text → [`ast::File`], with spans on every node. Pure, no IO.
+
+pub mod ast;
+mod error;
+mod parser;
+
+pub use error::SyntaxError;
+pub use parser::{Parsed, parse};
