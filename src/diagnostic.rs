@@ -1,7 +1,7 @@
 //! One type over the diagnostics of every phase, with what editors need: position, code,
 //! severity, labels and help, rendered as miette reports or as JSON.
 
-use miette::Severity;
+use miette::{GraphicalReportHandler, GraphicalTheme, NamedSource, Severity};
 use serde::Serialize;
 
 use crate::check::{CheckError, primary_span};
@@ -137,3 +137,37 @@ pub struct JsonLabel {
     pub end_line: usize,
     pub end_column: usize,
 }
+
+/// Renders diagnostics without colour at a fixed width: what tests snapshot.
+pub fn render_plain(name: &str, src: &str, diags: &[Diagnostic]) -> String {
+    render(GraphicalTheme::unicode_nocolor(), name, src, diags)
+}
+
+/// Renders diagnostics as miette reports followed by a one-line summary.
+pub fn render(theme: GraphicalTheme, name: &str, src: &str, diags: &[Diagnostic]) -> String {
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
+    let source = NamedSource::new(name, src.to_string());
+    let mut out = String::new();
+    for d in diags {
+        let report = miette::Report::new(d.clone()).with_source_code(source.clone());
+        // Writing into a String cannot fail.
+        let _ = handler.render_report(&mut out, report.as_ref());
+        out.push('\n');
+    }
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    let warnings = diags.len() - errors;
+    if !diags.is_empty() {
+        out.push_str(&format!("{name}: {}\n", summary(errors, warnings)));
+    }
+    out
+}
+
+fn summary(errors: usize, warnings: usize) -> String {
+    let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+    match (errors, warnings) {
+        (0, w) => plural(w, "warning"),
+        (e, 0) => plural(e, "error"),
+        (e, w) => format!("{}, {}", plural(e, "error"), plural(w, "warning")),
+    }
+}
+

@@ -3,45 +3,14 @@
 
 use std::io::IsTerminal;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, NamedSource};
+use miette::GraphicalTheme;
 use stackc::Diagnostic;
+use stackc::diagnostic::render;
 
 #[derive(Clone, Copy)]
 pub enum Stream {
     Stdout,
     Stderr,
-}
-
-/// Renders diagnostics without colour at a fixed width: what tests snapshot.
-pub fn render_plain(name: &str, src: &str, diags: &[Diagnostic]) -> String {
-    render_with(GraphicalTheme::unicode_nocolor(), name, src, diags)
-}
-
-fn render_with(theme: GraphicalTheme, name: &str, src: &str, diags: &[Diagnostic]) -> String {
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
-    let source = NamedSource::new(name, src.to_string());
-    let mut out = String::new();
-    for d in diags {
-        let report = miette::Report::new(d.clone()).with_source_code(source.clone());
-        // Writing into a String cannot fail.
-        let _ = handler.render_report(&mut out, report.as_ref());
-        out.push('\n');
-    }
-    let errors = diags.iter().filter(|d| d.is_error()).count();
-    let warnings = diags.len() - errors;
-    if !diags.is_empty() {
-        out.push_str(&format!("{name}: {}\n", summary(errors, warnings)));
-    }
-    out
-}
-
-fn summary(errors: usize, warnings: usize) -> String {
-    let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
-    match (errors, warnings) {
-        (0, w) => plural(w, "warning"),
-        (e, 0) => plural(e, "error"),
-        (e, w) => format!("{}, {}", plural(e, "error"), plural(w, "warning")),
-    }
 }
 
 pub fn report(stream: Stream, name: &str, src: &str, diags: &[Diagnostic]) {
@@ -61,7 +30,7 @@ pub fn report(stream: Stream, name: &str, src: &str, diags: &[Diagnostic]) {
             Stream::Stderr => String::new(),
         }
     } else {
-        render_with(theme, name, src, diags)
+        render(theme, name, src, diags)
     };
     match stream {
         Stream::Stdout => print!("{text}"),

@@ -1,0 +1,48 @@
+//! UI tests as data: every `tests/ui/*.stack` file is checked, and
+//!
+//! - the codes it produces must equal its header line `# expect: CODE[, CODE...]` (in source
+//!   order, repeated codes repeated; `# expect: ok` for a clean file);
+//! - the rendered report (no colour, 100 columns) must match its snapshot in
+//!   `tests/ui/snapshots/`, which also holds the source, so a reviewer sees both.
+//!
+//! Add a case by adding a file; `cargo insta review` (or `INSTA_UPDATE=always`) records it.
+
+use stackc::diagnostic::render_plain;
+
+fn expected_codes(src: &str) -> Vec<String> {
+    let header = src
+        .lines()
+        .find_map(|l| l.strip_prefix("# expect:"))
+        .expect("every UI test starts with a `# expect:` line");
+    header
+        .split(',')
+        .map(|c| c.trim().to_string())
+        .filter(|c| c != "ok" && !c.is_empty())
+        .collect()
+}
+
+#[test]
+fn ui() {
+    insta::glob!("ui/*.stack", |path| {
+        let src = std::fs::read_to_string(path).expect("readable test file");
+        let (model, diags) = stackc::compile(&src);
+        let codes: Vec<String> = diags.iter().map(|d| d.code()).collect();
+        assert_eq!(codes, expected_codes(&src), "codes of {}", path.display());
+        assert_eq!(
+            model.is_some(),
+            diags.iter().all(|d| !d.is_error()),
+            "a model is produced exactly when there is no error ({})",
+            path.display()
+        );
+        let name = format!("ui/{}", path.file_name().unwrap().to_string_lossy());
+        let rendered = render_plain(&name, &src, &diags);
+        let snapshot = format!("{src}\n----- stackc check -----\n{rendered}");
+        insta::with_settings!({
+            omit_expression => true,
+            prepend_module_to_snapshot => false,
+            snapshot_path => "ui/snapshots",
+        }, {
+            insta::assert_snapshot!(snapshot);
+        });
+    });
+}
