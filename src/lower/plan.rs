@@ -3,7 +3,9 @@
 //! Each step is one AWS API call, named `service:Operation` as IAM names it, with parameters
 //! named as the API names them. Values known only after an earlier step ran appear as
 //! `{"ref": "STEP.attribute"}`; a step depends on every step it refers to, so `depends_on` is
-//! derived from the parameters and cannot disagree with them. `deploy` executes these steps.
+//! derived from the parameters and cannot disagree with them (plus a few ordering-only
+//! dependencies: a role is used only once all its policies are attached). `deploy` executes
+//! these steps.
 
 use std::collections::{BTreeSet, HashSet};
 
@@ -59,7 +61,12 @@ impl Builder<'_> {
     }
 
     fn step(&mut self, id: impl Into<String>, action: &str, resource: impl Into<String>, params: Value) {
-        let mut deps = BTreeSet::new();
+        self.step_after(id, action, resource, params, &[]);
+    }
+
+    /// A step that must also wait for `after`, steps whose outputs it does not read.
+    fn step_after(&mut self, id: impl Into<String>, action: &str, resource: impl Into<String>, params: Value, after: &[String]) {
+        let mut deps: BTreeSet<String> = after.iter().cloned().collect();
         collect_refs(&params, &mut deps);
         self.steps.push(Step {
             id: id.into(),
@@ -263,23 +270,27 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
                 format!("instance profile {name}"),
                 json!({ "InstanceProfileName": name, "Tags": tags }),
             );
-            b.step(
+            b.step_after(
                 "iam.instance_profile.role",
                 "iam:AddRoleToInstanceProfile",
                 format!("role of instance profile {name}"),
                 json!({
                     "InstanceProfileName": r("iam.instance_profile", "instance_profile_name"),
-                    "RoleName": r(&format!("iam.instance_role.policy.{}", INSTANCE_POLICIES.len()), "role_name"),
+                    "RoleName": r("iam.instance_role", "role_name"),
                 }),
+                // The role goes into use with all its policies.
+                &policy_steps("iam.instance_role", &INSTANCE_POLICIES),
             );
             r("iam.instance_profile.role", "instance_profile_name")
         }
     };
+    let mut service_role_after = Vec::new();
     let service_role = match &env.service_role {
         Some(role) => json!(role),
         None => {
             iam_role(&mut b, "iam.service_role", &names::service_role(model), "elasticbeanstalk.amazonaws.com", &SERVICE_POLICIES);
-            r(&format!("iam.service_role.policy.{}", SERVICE_POLICIES.len()), "role_name")
+            service_role_after = policy_steps("iam.service_role", &SERVICE_POLICIES);
+            r("iam.service_role", "role_name")
         }
     };
 
@@ -346,9 +357,17 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
         options.push(opt("aws:elbv2:loadbalancer", "SecurityGroups", r("sg.load_balancer", "group_id")));
         options.push(opt("aws:elbv2:loadbalancer", "ManagedSecurityGroup", r("sg.load_balancer", "group_id")));
     }
-    options.extend(env_properties(model));
+    // Properties that need a store's endpoint go in a second step, so the environment (minutes
+    // to create) and the stores (minutes too) are created at the same time, not one after the
+    // other. The rest is known up front and goes in the creation call.
+    let (late, early): (Vec<Value>, Vec<Value>) = env_properties(model).into_iter().partition(|o| {
+        let mut refs = BTreeSet::new();
+        collect_refs(o, &mut refs);
+        !refs.is_empty()
+    });
+    options.extend(early);
     let env_tags = b.tags(&env.name);
-    b.step(
+    b.step_after(
         "environment",
         "elasticbeanstalk:CreateEnvironment",
         format!("environment {}", env.name),
@@ -360,7 +379,19 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
             "OptionSettings": options,
             "Tags": env_tags,
         }),
+        &service_role_after,
     );
+    if !late.is_empty() {
+        b.step(
+            "environment.stores",
+            "elasticbeanstalk:UpdateEnvironment",
+            format!("store endpoints of environment {}", env.name),
+            json!({
+                "EnvironmentName": r("environment", "environment_name"),
+                "OptionSettings": late,
+            }),
+        );
+    }
 
     Plan {
         stack: stack.clone(),
@@ -433,18 +464,19 @@ fn iam_role(b: &mut Builder<'_>, id: &str, name: &str, principal: &str, policies
         format!("role {name}"),
         json!({ "RoleName": name, "AssumeRolePolicyDocument": trust.to_string(), "Tags": tags }),
     );
-    // Chained, so that the last step's `role_name` means "the role with all its policies".
-    let mut prev = id.to_string();
-    for (i, p) in policies.iter().enumerate() {
-        let step = format!("{id}.policy.{}", i + 1);
+    // In parallel: each attachment needs only the role.
+    for (step, p) in policy_steps(id, policies).into_iter().zip(policies) {
         b.step(
-            &step,
+            step,
             "iam:AttachRolePolicy",
             format!("policy {} of role {name}", p.rsplit('/').next().unwrap_or(p)),
-            json!({ "RoleName": r(&prev, "role_name"), "PolicyArn": p }),
+            json!({ "RoleName": r(id, "role_name"), "PolicyArn": p }),
         );
-        prev = step;
     }
+}
+
+fn policy_steps(role_step: &str, policies: &[&str]) -> Vec<String> {
+    (1..=policies.len()).map(|i| format!("{role_step}.policy.{i}")).collect()
 }
 
 fn store_steps(b: &mut Builder<'_>, s: &Store) {

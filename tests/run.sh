@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: installs what the tests need (the Python venv
+# with the pinned moto AWS emulator), then runs lints and every test. CI runs exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "python venv for the AWS emulator (tests/support/requirements.txt)"
+bash tests/support/setup-venv.sh
+export STACKC_TEST_PYTHON="$PWD/.venv/bin/python"
+
+step "format and lints"
+cargo fmt --check
+cargo clippy --all-targets --all-features -- -D warnings
+
+step "rust tests"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --all-features --no-fail-fast
+  cargo test --doc --all-features
+else
+  cargo test --all-features --no-fail-fast
+fi
+
+step "test support (moto patches and fault proxy)"
+.venv/bin/python -m pytest -q tests/support
