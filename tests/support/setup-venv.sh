@@ -29,8 +29,9 @@ if [ -z "$python" ]; then
     done
 fi
 [ -n "$python" ] || die "no python3 found (set PYTHON=/path/to/python3.11)"
-"$python" -c 'import sys; sys.exit(sys.version_info < (3, 9))' \
-    || die "$python is older than 3.9 (moto 5.2 needs >= 3.9)"
+command -v "$python" >/dev/null 2>&1 || die "python interpreter '$python' not found"
+"$python" -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
+    || die "$python is older than 3.10 (the support scripts need >= 3.10)"
 
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT

@@ -34,7 +34,8 @@ from moto.elasticbeanstalk.models import Application, EBBackend, Environment, eb
 from moto.elasticbeanstalk.responses import SOLUTION_STACK_DETAILS, EBResponse
 from moto.elasticbeanstalk.utils import make_arn
 from moto.moto_api._internal import mock_random
-from moto.s3.models import s3_backends
+from moto.s3.exceptions import MissingBucket
+from moto.s3.models import S3Backend, s3_backends
 from moto.utilities.utils import get_partition
 
 DELAY_ENV_VAR = "STACKC_MOTO_EB_DELAY_SECONDS"
@@ -124,6 +125,18 @@ def _solution_stacks_by_platform_arn(region: str) -> dict[str, str]:
     }
 
 
+def _s3(backend: EBBackend) -> S3Backend:
+    return s3_backends[backend.account_id][get_partition(backend.region_name)]
+
+
+def _bucket_exists(s3: S3Backend, bucket: str) -> bool:
+    try:
+        s3.get_bucket(bucket)
+    except MissingBucket:
+        return False
+    return True
+
+
 def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
 
@@ -160,7 +173,9 @@ def _matches_filter(summary: dict[str, Any], platform_filter: dict[str, Any]) ->
 
 
 class StackcApplication(Application):
-    def __init__(self, backend: "StackcEBBackend", application_name: str, description: str | None, tags: dict[str, str]):
+    def __init__(
+        self, backend: "StackcEBBackend", application_name: str, description: str | None, tags: dict[str, str]
+    ):
         super().__init__(backend=backend, application_name=application_name)
         self.description = description
         self.tags = tags
@@ -169,13 +184,24 @@ class StackcApplication(Application):
         self.configuration_templates: list[str] = []
 
     @property
+    def application_arn(self) -> str:
+        return self.arn
+
+    @property
     def versions(self) -> list[str]:
         return list(self.application_versions)
 
 
 class ApplicationVersion(BaseModel):
-    def __init__(self, app: StackcApplication, version_label: str, description: str | None,
-                 source_bundle: dict[str, str] | None, process: bool, tags: dict[str, str]):
+    def __init__(
+        self,
+        app: StackcApplication,
+        version_label: str,
+        description: str | None,
+        source_bundle: dict[str, str] | None,
+        process: bool,
+        tags: dict[str, str],
+    ):
         self.application_name = app.application_name
         self.version_label = version_label
         self.description = description
@@ -199,8 +225,12 @@ class StackcEnvironment(Environment):
     """Keeps what CreateEnvironment was given; outlives its application like on AWS."""
 
     def __init__(self, backend: "StackcEBBackend", app: StackcApplication, name: str, params: dict[str, Any]):
-        super().__init__(application=app, environment_name=name,
-                         solution_stack_name=params["solution_stack_name"], tags=params["tags"])
+        super().__init__(
+            application=app,
+            environment_name=name,
+            solution_stack_name=params["solution_stack_name"],
+            tags=params["tags"],
+        )
         self._application_name = app.application_name
         self._account_id = backend.account_id
         self._region = backend.region_name
@@ -235,11 +265,17 @@ class StackcEnvironment(Environment):
 
     @property
     def environment_arn(self) -> str:
-        return make_arn(self._region, self._account_id, "environment", f"{self._application_name}/{self.environment_name}")
+        return make_arn(
+            self._region, self._account_id, "environment", f"{self._application_name}/{self.environment_name}"
+        )
 
     @property
     def platform_arn(self) -> str | None:
         return self._platform_arn
+
+    @platform_arn.setter
+    def platform_arn(self, value: str | None) -> None:
+        self._platform_arn = value
 
     def begin(self, status: str, final: str, message: str) -> None:
         self._set_status(status)
@@ -253,24 +289,29 @@ class StackcEnvironment(Environment):
             self._set_status(self._transition.final)
             self._transition = None
             self.abortable_operation_in_progress = False
-            self.record_event({
-                "Launching": f"Successfully launched environment: {self.environment_name}",
-                "Updating": "Environment update completed successfully.",
-                "Terminating": "terminateEnvironment completed successfully.",
-            }[previous])
+            self.record_event(
+                {
+                    "Launching": f"Successfully launched environment: {self.environment_name}",
+                    "Updating": "Environment update completed successfully.",
+                    "Terminating": "terminateEnvironment completed successfully.",
+                }[previous]
+            )
 
     def record_event(self, message: str) -> None:
-        self._events.append({
-            "EventDate": utcnow(),
-            "Message": message,
-            "ApplicationName": self._application_name,
-            "EnvironmentName": self.environment_name,
-            "VersionLabel": self.version_label,
-            "PlatformArn": self._platform_arn,
-            "RequestId": str(mock_random.uuid4()),
-            "Severity": "INFO",
-            "_environment_id": self.environment_id,
-        })
+        self._events.append(
+            {
+                "EventDate": utcnow(),
+                "Message": message,
+                "ApplicationName": self._application_name,
+                "EnvironmentName": self.environment_name,
+                "VersionLabel": self.version_label,
+                "PlatformArn": self._platform_arn,
+                # No RequestId: moto rewrites everything between the first <RequestId> and the last
+                # </RequestId> of a response body into its own request id.
+                "Severity": "INFO",
+                "_environment_id": self.environment_id,
+            }
+        )
 
     def _set_status(self, status: str) -> None:
         self.status = status
@@ -295,8 +336,9 @@ class StackcEBBackend(EBBackend):
 
     # Applications
 
-    def create_application(self, application_name: str, description: str | None = None,
-                           tags: dict[str, str] | None = None) -> StackcApplication:
+    def create_application(
+        self, application_name: str, description: str | None = None, tags: dict[str, str] | None = None
+    ) -> StackcApplication:
         if application_name in self.applications:
             raise InvalidParameterValueError(f"Application {application_name} already exists.")
         app = StackcApplication(self, application_name, description, tags or {})
@@ -308,9 +350,12 @@ class StackcEBBackend(EBBackend):
 
     def delete_application(self, application_name: str, terminate_env_by_force: bool = False) -> None:
         if application_name not in self.applications:
-            raise InvalidParameterValueError(f"No Application named '{application_name}' found.")
-        running = [env for env in self.environments
-                   if env.application_name == application_name and env.status not in ("Terminating", "Terminated")]
+            return
+        running = [
+            env
+            for env in self.environments
+            if env.application_name == application_name and env.status not in ("Terminating", "Terminated")
+        ]
         if running and not terminate_env_by_force:
             # AWS: "You cannot delete an application that has a running environment."
             raise InvalidParameterValueError(
@@ -328,9 +373,16 @@ class StackcEBBackend(EBBackend):
 
     # Application versions
 
-    def create_application_version(self, application_name: str, version_label: str, description: str | None,
-                                   source_bundle: dict[str, str] | None, process: bool,
-                                   auto_create_application: bool, tags: dict[str, str]) -> ApplicationVersion:
+    def create_application_version(
+        self,
+        application_name: str,
+        version_label: str,
+        description: str | None,
+        source_bundle: dict[str, str] | None,
+        process: bool,
+        auto_create_application: bool,
+        tags: dict[str, str],
+    ) -> ApplicationVersion:
         if auto_create_application and application_name not in self.applications:
             self.create_application(application_name)
         app = self._application(application_name)
@@ -344,13 +396,15 @@ class StackcEBBackend(EBBackend):
         return version
 
     def _require_s3_object(self, bucket: str, key: str) -> None:
-        s3 = s3_backends[self.account_id][get_partition(self.region_name)]
-        if s3.get_bucket(bucket) is None or s3.get_object(bucket, key) is None:
+        s3 = _s3(self)
+        if not _bucket_exists(s3, bucket) or s3.get_object(bucket, key) is None:
             raise InvalidParameterCombinationError(
                 f"Unable to download from S3 location (Bucket: {bucket} Key: {key}). Reason: Not Found"
             )
 
-    def describe_application_versions(self, application_name: str | None, version_labels: list[str]) -> list[ApplicationVersion]:
+    def describe_application_versions(
+        self, application_name: str | None, version_labels: list[str]
+    ) -> list[ApplicationVersion]:
         versions = [
             version
             for app in self.applications.values()
@@ -369,13 +423,15 @@ class StackcEBBackend(EBBackend):
             raise InvalidParameterValueError(f"No Application Version named '{version_label}' found.")
         if delete_source_bundle and version.source_bundle:
             bucket, key = version.source_bundle["S3Bucket"], version.source_bundle["S3Key"]
-            s3 = s3_backends[self.account_id][get_partition(self.region_name)]
-            if s3.get_bucket(bucket) is not None:
+            s3 = _s3(self)
+            if _bucket_exists(s3, bucket):
                 s3.delete_object(bucket, key)
 
     # Environments
 
-    def create_environment(self, application_name: str, environment_name: str, params: dict[str, Any]) -> StackcEnvironment:
+    def create_environment(
+        self, application_name: str, environment_name: str, params: dict[str, Any]
+    ) -> StackcEnvironment:
         app = self._application(application_name)
         if not ENVIRONMENT_NAME.match(environment_name or ""):
             raise InvalidParameterValueError(
@@ -407,9 +463,15 @@ class StackcEBBackend(EBBackend):
             raise InvalidParameterValueError(f"No Solution Stack named '{solution_stack_name}' found.")
         return arns_by_stack.get(solution_stack_name), solution_stack_name
 
-    def describe_environments(self, application_name: str | None = None, version_label: str | None = None,
-                              environment_ids: list[str] | None = None, environment_names: list[str] | None = None,
-                              include_deleted: bool = True, included_deleted_back_to: Any = None) -> list[StackcEnvironment]:
+    def describe_environments(
+        self,
+        application_name: str | None = None,
+        version_label: str | None = None,
+        environment_ids: list[str] | None = None,
+        environment_names: list[str] | None = None,
+        include_deleted: bool = True,
+        included_deleted_back_to: Any = None,
+    ) -> list[StackcEnvironment]:
         found = []
         for env in self.environments:
             if application_name and env.application_name != application_name:
@@ -445,7 +507,9 @@ class StackcEBBackend(EBBackend):
                 f"Environment named {env.environment_name} is in an invalid state for this operation. Must be Ready."
             )
 
-    def update_environment(self, environment_id: str | None, environment_name: str | None, params: dict[str, Any]) -> StackcEnvironment:
+    def update_environment(
+        self, environment_id: str | None, environment_name: str | None, params: dict[str, Any]
+    ) -> StackcEnvironment:
         env = self._live_environment(environment_id, environment_name)
         changes_configuration = params["option_settings"] or params["options_to_remove"] or params["template_name"]
         if params["version_label"] and changes_configuration:
@@ -460,7 +524,7 @@ class StackcEBBackend(EBBackend):
                 raise InvalidParameterValueError(f"No Application Version named '{params['version_label']}' found.")
             env.version_label = params["version_label"]
         if params["platform_arn"] or params["solution_stack_name"]:
-            env._platform_arn, env.solution_stack_name = self._resolve_platform(
+            env.platform_arn, env.solution_stack_name = self._resolve_platform(
                 params["platform_arn"], params["solution_stack_name"]
             )
         removed = {_setting_key(option) for option in params["options_to_remove"]}
@@ -498,16 +562,22 @@ class StackcEBBackend(EBBackend):
 
     def create_storage_location(self) -> str:
         bucket = f"elasticbeanstalk-{self.region_name}-{self.account_id}"
-        s3 = s3_backends[self.account_id][get_partition(self.region_name)]
-        if s3.get_bucket(bucket) is None:
+        s3 = _s3(self)
+        if not _bucket_exists(s3, bucket):
             s3.create_bucket(bucket, self.region_name)
         return bucket
 
     def list_platform_versions(self, filters: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [s for s in _platform_summaries(self.region_name) if all(_matches_filter(s, f) for f in filters)]
 
-    def describe_events(self, application_name: str | None, environment_name: str | None,
-                        environment_id: str | None, start_time: Any, max_records: int | None) -> list[dict[str, Any]]:
+    def describe_events(
+        self,
+        application_name: str | None,
+        environment_name: str | None,
+        environment_id: str | None,
+        start_time: Any,
+        max_records: int | None,
+    ) -> list[dict[str, Any]]:
         events = [
             {k: v for k, v in event.items() if not k.startswith("_")}
             for event in reversed(self.events)
@@ -535,7 +605,9 @@ class StackcEBBackend(EBBackend):
     def list_tags_for_resource(self, resource_arn: str) -> dict[str, str]:
         return self._taggable(resource_arn).tags
 
-    def update_tags_for_resource(self, resource_arn: str, tags_to_add: dict[str, str], tags_to_remove: list[str]) -> None:
+    def update_tags_for_resource(
+        self, resource_arn: str, tags_to_add: dict[str, str], tags_to_remove: list[str]
+    ) -> None:
         tags = self._taggable(resource_arn).tags
         tags.update(tags_to_add)
         for key in tags_to_remove:
@@ -544,11 +616,19 @@ class StackcEBBackend(EBBackend):
     def iter_tagged_resources(self) -> Any:
         for env in self.environments:
             if env.status != "Terminated":
-                yield TaggedResource(arn=env.environment_arn, tags=dict(env.tags),
-                                     resource_type="elasticbeanstalk:environment", extra={"include_untagged": True})
+                yield TaggedResource(
+                    arn=env.environment_arn,
+                    tags=dict(env.tags),
+                    resource_type="elasticbeanstalk:environment",
+                    extra={"include_untagged": True},
+                )
         for app in self.applications.values():
-            yield TaggedResource(arn=app.arn, tags=dict(app.tags),
-                                 resource_type="elasticbeanstalk:application", extra={"include_untagged": True})
+            yield TaggedResource(
+                arn=app.arn,
+                tags=dict(app.tags),
+                resource_type="elasticbeanstalk:application",
+                extra={"include_untagged": True},
+            )
 
 
 def _tags(param: list[dict[str, str]] | None) -> dict[str, str]:
@@ -596,7 +676,8 @@ class StackcEBResponse(EBResponse):
 
     def delete_application_version(self) -> ActionResult:
         self.elasticbeanstalk_backend.delete_application_version(
-            self._get_param("ApplicationName"), self._get_param("VersionLabel"),
+            self._get_param("ApplicationName"),
+            self._get_param("VersionLabel"),
             bool(self._get_param("DeleteSourceBundle")),
         )
         return EmptyResult()

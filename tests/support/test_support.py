@@ -1,0 +1,648 @@
+"""Checks stackc_moto.py (moto + moto_patches) and faultproxy.py as real subprocesses.
+
+Run: bash tests/support/setup-venv.sh && .venv/bin/pytest -q tests/support
+"""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Callable
+
+import boto3
+import botocore.retries.standard
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+HERE = Path(__file__).resolve().parent
+ECS_BRANCH = "ECS running on 64bit Amazon Linux 2023"
+ECS_440_ARN = f"arn:aws:elasticbeanstalk:us-east-1::platform/{ECS_BRANCH}/4.4.0"
+ACCOUNT = "123456789012"
+
+
+class Process:
+    """A support script started like the Rust tests do: stdin and stdout piped, READY awaited."""
+
+    def __init__(self, script: str, *args: str, env: dict[str, str] | None = None):
+        self.proc = subprocess.Popen(
+            [sys.executable, str(HERE / script), *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        line = self._read_line(timeout=30)
+        match = re.fullmatch(r"READY (\d+)\n", line)
+        assert match, f"{script} printed {line!r} instead of READY <port>"
+        self.port = int(match.group(1))
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def _read_line(self, timeout: float) -> str:
+        result: list[str] = []
+        reader = threading.Thread(target=lambda: result.append(self.proc.stdout.readline()), daemon=True)
+        reader.start()
+        reader.join(timeout)
+        if not result:
+            self.proc.kill()
+            raise AssertionError("no READY line in time")
+        return result[0]
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+        return self.proc.wait(timeout=10)
+
+
+def client(endpoint: str, service: str, attempts: int = 1) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"total_max_attempts": attempts, "mode": "standard"}, s3={"addressing_style": "path"}),
+    )
+
+
+def error_of(call: Callable[[], Any]) -> tuple[str, int, str]:
+    with pytest.raises(ClientError) as caught:
+        call()
+    response = caught.value.response
+    return (
+        response["Error"]["Code"],
+        response["ResponseMetadata"]["HTTPStatusCode"],
+        response["Error"].get("Message", ""),
+    )
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="session")
+def moto() -> Iterator[Process]:
+    server = Process("stackc_moto.py", "--port", "0")
+    yield server
+    assert server.stop() == 0
+
+
+@pytest.fixture(scope="session")
+def proxy(moto: Process) -> Iterator[Process]:
+    server = Process("faultproxy.py", "--upstream", moto.url, "--port", "0")
+    yield server
+    assert server.stop() == 0
+
+
+def control(proxy: Process, endpoint: str, body: dict[str, Any] | None = None) -> Any:
+    request = urllib.request.Request(
+        f"{proxy.url}/__proxy/{endpoint}",
+        data=None if body is None else json.dumps(body).encode(),
+        method="GET" if body is None and endpoint == "stats" else "POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture
+def clean_proxy(proxy: Process) -> Iterator[Process]:
+    control(proxy, "config", {"throttle_rate": 0, "unavailable_rate": 0, "latency_ms": 0, "seed": 0})
+    control(proxy, "reset", {})
+    yield proxy
+    control(proxy, "config", {"throttle_rate": 0, "unavailable_rate": 0, "latency_ms": 0, "seed": 0})
+
+
+def eb_app_with_version(endpoint: str) -> tuple[Any, str]:
+    """A new application with version v1, its bundle uploaded to the storage location."""
+    eb, s3 = client(endpoint, "elasticbeanstalk"), client(endpoint, "s3")
+    app = unique("app")
+    eb.create_application(ApplicationName=app, Tags=[{"Key": "stackc:stack", "Value": app}])
+    bucket = eb.create_storage_location()["S3Bucket"]
+    s3.put_object(Bucket=bucket, Key=f"{app}/v1.zip", Body=b"PK")
+    eb.create_application_version(
+        ApplicationName=app, VersionLabel="v1", SourceBundle={"S3Bucket": bucket, "S3Key": f"{app}/v1.zip"}
+    )
+    return eb, app
+
+
+def create_env(eb: Any, app: str, **extra: Any) -> dict[str, Any]:
+    return eb.create_environment(ApplicationName=app, EnvironmentName=unique("env"), PlatformArn=ECS_440_ARN, **extra)
+
+
+# Elastic Beanstalk
+
+
+def test_eb_environment_lifecycle(moto: Process) -> None:
+    eb, app = eb_app_with_version(moto.url)
+    option = {"Namespace": "aws:autoscaling:launchconfiguration", "OptionName": "InstanceType", "Value": "t3.small"}
+    env = create_env(eb, app, VersionLabel="v1", OptionSettings=[option], Tags=[{"Key": "team", "Value": "a"}])
+    name, env_id = env["EnvironmentName"], env["EnvironmentId"]
+    assert env["Status"] == "Launching"
+    assert re.fullmatch(r"e-[a-z0-9]{10}", env_id)
+    assert re.fullmatch(rf"{name}\.[a-z0-9]{{10}}\.us-east-1\.elasticbeanstalk\.com", env["CNAME"])
+    assert env["EndpointURL"] and env["VersionLabel"] == "v1" and env["PlatformArn"] == ECS_440_ARN
+    assert env["SolutionStackName"] == "64bit Amazon Linux 2023 v4.4.0 running ECS"
+
+    code, _, message = error_of(lambda: eb.update_environment(EnvironmentName=name, VersionLabel="v1"))
+    assert (code, message) == (
+        "InvalidParameterValue",
+        f"Environment named {name} is in an invalid state for this operation. Must be Ready.",
+    )
+
+    described = eb.describe_environments(EnvironmentNames=[name])["Environments"]
+    assert [(e["Status"], e["Health"]) for e in described] == [("Ready", "Green")]
+    assert eb.describe_environments(EnvironmentIds=[env_id])["Environments"][0]["EnvironmentName"] == name
+    assert [e["EnvironmentName"] for e in eb.describe_environments(ApplicationName=app)["Environments"]] == [name]
+    assert eb.describe_environments(ApplicationName="no-such-app")["Environments"] == []
+
+    code, _, _ = error_of(
+        lambda: eb.update_environment(EnvironmentName=name, VersionLabel="v1", OptionSettings=[option])
+    )
+    assert code == "InvalidParameterCombination"
+
+    extra = {"Namespace": "aws:elasticbeanstalk:application:environment", "OptionName": "MODE", "Value": "x"}
+    updated = eb.update_environment(EnvironmentName=name, OptionSettings=[dict(option, Value="t3.large"), extra])
+    assert updated["Status"] == "Updating"
+    assert eb.describe_environments(EnvironmentNames=[name])["Environments"][0]["Status"] == "Ready"
+    eb.update_environment(
+        EnvironmentId=env_id, OptionsToRemove=[{"Namespace": extra["Namespace"], "OptionName": "MODE"}]
+    )
+    eb.describe_environments(EnvironmentIds=[env_id])
+    settings = eb.describe_configuration_settings(ApplicationName=app, EnvironmentName=name)["ConfigurationSettings"]
+    assert settings[0]["OptionSettings"] == [dict(option, Value="t3.large")]
+
+    tags = eb.list_tags_for_resource(ResourceArn=env["EnvironmentArn"])["ResourceTags"]
+    assert tags == [{"Key": "team", "Value": "a"}]
+    app_arn = f"arn:aws:elasticbeanstalk:us-east-1:{ACCOUNT}:application/{app}"
+    eb.update_tags_for_resource(
+        ResourceArn=app_arn, TagsToAdd=[{"Key": "x", "Value": "1"}], TagsToRemove=["stackc:stack"]
+    )
+    assert eb.list_tags_for_resource(ResourceArn=app_arn)["ResourceTags"] == [{"Key": "x", "Value": "1"}]
+
+    assert eb.terminate_environment(EnvironmentName=name)["Status"] == "Terminating"
+    assert eb.describe_environments(EnvironmentNames=[name], IncludeDeleted=False)["Environments"] == []
+    gone = eb.describe_environments(EnvironmentNames=[name], IncludeDeleted=True)["Environments"]
+    assert [e["Status"] for e in gone] == ["Terminated"]
+    code, _, message = error_of(lambda: eb.terminate_environment(EnvironmentName=name))
+    assert (code, message) == ("InvalidParameterValue", f"No Environment found for EnvironmentName = '{name}'.")
+
+    messages = [e["Message"] for e in eb.describe_events(EnvironmentName=name)["Events"]]
+    assert messages[0] == "terminateEnvironment completed successfully."
+    assert messages[-1] == "createEnvironment is starting."
+
+
+def test_eb_status_delay_keeps_transitional_status_visible() -> None:
+    server = Process("stackc_moto.py", env={**os.environ, "STACKC_MOTO_EB_DELAY_SECONDS": "0.3"})
+    try:
+        eb, app = eb_app_with_version(server.url)
+        name = create_env(eb, app)["EnvironmentName"]
+        time.sleep(0.4)  # past the delay, but Launching has not been shown yet
+        assert eb.describe_environments(EnvironmentNames=[name])["Environments"][0]["Status"] == "Launching"
+        assert eb.describe_environments(EnvironmentNames=[name])["Environments"][0]["Status"] == "Ready"
+        eb.update_environment(EnvironmentName=name, VersionLabel="v1")
+        assert eb.describe_environments(EnvironmentNames=[name])["Environments"][0]["Status"] == "Updating"
+        assert eb.describe_environments(EnvironmentNames=[name])["Environments"][0]["Status"] == "Updating"
+        time.sleep(0.35)
+        assert eb.describe_environments(EnvironmentNames=[name])["Environments"][0]["Status"] == "Ready"
+    finally:
+        assert server.stop() == 0
+
+
+def test_eb_application_versions(moto: Process) -> None:
+    eb, app = eb_app_with_version(moto.url)
+    bucket = f"elasticbeanstalk-us-east-1-{ACCOUNT}"
+    code, _, message = error_of(
+        lambda: eb.create_application_version(
+            ApplicationName=app, VersionLabel="v1", SourceBundle={"S3Bucket": bucket, "S3Key": f"{app}/v1.zip"}
+        )
+    )
+    assert (code, message) == ("InvalidParameterValue", "Application Version v1 already exists.")
+    code, _, _ = error_of(
+        lambda: eb.create_application_version(
+            ApplicationName=app, VersionLabel="v2", SourceBundle={"S3Bucket": bucket, "S3Key": "missing.zip"}
+        )
+    )
+    assert code == "InvalidParameterCombination"
+    code, _, _ = error_of(lambda: eb.create_application_version(ApplicationName="no-such-app", VersionLabel="v1"))
+    assert code == "InvalidParameterValue"
+
+    client(moto.url, "s3").put_object(Bucket=bucket, Key=f"{app}/v2.zip", Body=b"PK")
+    created = eb.create_application_version(
+        ApplicationName=app,
+        VersionLabel="v2",
+        Process=True,
+        SourceBundle={"S3Bucket": bucket, "S3Key": f"{app}/v2.zip"},
+    )
+    assert created["ApplicationVersion"]["Status"] == "PROCESSING"
+    versions = eb.describe_application_versions(ApplicationName=app)["ApplicationVersions"]
+    assert [(v["VersionLabel"], v["Status"]) for v in versions] == [("v2", "PROCESSED"), ("v1", "UNPROCESSED")]
+    only = eb.describe_application_versions(ApplicationName=app, VersionLabels=["v1"])["ApplicationVersions"]
+    assert only[0]["SourceBundle"] == {"S3Bucket": bucket, "S3Key": f"{app}/v1.zip"}
+    assert eb.describe_applications(ApplicationNames=[app])["Applications"][0]["Versions"] == ["v1", "v2"]
+
+    eb.delete_application_version(ApplicationName=app, VersionLabel="v1")
+    assert [
+        v["VersionLabel"] for v in eb.describe_application_versions(ApplicationName=app)["ApplicationVersions"]
+    ] == ["v2"]
+    code, _, _ = error_of(lambda: eb.delete_application_version(ApplicationName=app, VersionLabel="v1"))
+    assert code == "InvalidParameterValue"
+
+
+def test_eb_storage_location_is_idempotent_and_creates_bucket(moto: Process) -> None:
+    eb = client(moto.url, "elasticbeanstalk")
+    first, second = eb.create_storage_location()["S3Bucket"], eb.create_storage_location()["S3Bucket"]
+    assert first == second == f"elasticbeanstalk-us-east-1-{ACCOUNT}"
+    client(moto.url, "s3").head_bucket(Bucket=first)
+
+
+def test_eb_list_platform_versions_filters(moto: Process) -> None:
+    eb = client(moto.url, "elasticbeanstalk")
+
+    def versions(*filters: tuple[str, str, str]) -> list[str]:
+        summaries = eb.list_platform_versions(
+            Filters=[{"Type": t, "Operator": o, "Values": [v]} for t, o, v in filters]
+        )["PlatformSummaryList"]
+        return sorted(s["PlatformArn"].split("platform/")[1] for s in summaries)
+
+    assert len(versions()) == 3
+    assert versions(("PlatformBranchName", "=", ECS_BRANCH)) == [f"{ECS_BRANCH}/4.3.1", f"{ECS_BRANCH}/4.4.0"]
+    assert versions(("PlatformBranchName", "=", ECS_BRANCH), ("PlatformLifecycleState", "=", "Recommended")) == [
+        f"{ECS_BRANCH}/4.4.0"
+    ]
+    assert versions(("PlatformName", "contains", "Docker")) == ["Docker running on 64bit Amazon Linux 2023/4.4.0"]
+    assert len(versions(("PlatformStatus", "=", "Ready"))) == 3
+    summary = eb.list_platform_versions()["PlatformSummaryList"][0]
+    assert summary["PlatformCategory"] and summary["OperatingSystemName"] == "Amazon Linux"
+
+
+def test_eb_create_environment_validation(moto: Process) -> None:
+    eb, app = eb_app_with_version(moto.url)
+    for bad in (
+        {"PlatformArn": ECS_440_ARN.replace("4.4.0", "9.9.9")},
+        {"SolutionStackName": "no such stack"},
+        {"PlatformArn": ECS_440_ARN, "VersionLabel": "nope"},
+    ):
+        assert (
+            error_of(lambda: eb.create_environment(ApplicationName=app, EnvironmentName=unique("env"), **bad))[0]
+            == "InvalidParameterValue"
+        )
+    # Botocore checks the length client-side; the Rust SDK does not, so the server must.
+    raw = client(moto.url, "elasticbeanstalk")
+    raw.meta.events.register("before-parameter-build.*.*", lambda params, **_: params.update(EnvironmentName="x" * 41))
+    assert (
+        error_of(
+            lambda: raw.create_environment(ApplicationName=app, EnvironmentName="valid-name", PlatformArn=ECS_440_ARN)
+        )[0]
+        == "InvalidParameterValue"
+    )
+    name = create_env(eb, app)["EnvironmentName"]
+    code, _, message = error_of(
+        lambda: eb.create_environment(ApplicationName=app, EnvironmentName=name, PlatformArn=ECS_440_ARN)
+    )
+    assert (code, message) == ("InvalidParameterValue", f"Environment {name} already exists.")
+    stack = eb.create_environment(
+        ApplicationName=app,
+        EnvironmentName=unique("env"),
+        SolutionStackName="64bit Amazon Linux 2023 v4.3.1 running ECS",
+    )
+    assert stack["PlatformArn"].endswith("/4.3.1")
+
+
+def test_eb_delete_application(moto: Process) -> None:
+    eb, app = eb_app_with_version(moto.url)
+    name = create_env(eb, app)["EnvironmentName"]
+    assert error_of(lambda: eb.delete_application(ApplicationName=app))[0] == "InvalidParameterValue"
+    eb.delete_application(ApplicationName=app, TerminateEnvByForce=True)
+    assert eb.describe_applications(ApplicationNames=[app])["Applications"] == []
+    assert [e["Status"] for e in eb.describe_environments(EnvironmentNames=[name])["Environments"]] == ["Terminated"]
+
+
+# ElastiCache
+
+
+def default_network(endpoint: str) -> tuple[Any, str, list[str]]:
+    ec2 = client(endpoint, "ec2")
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]
+    return ec2, vpc, [s["SubnetId"] for s in subnets]
+
+
+def test_elasticache_single_node_cluster(moto: Process) -> None:
+    ec2, vpc, subnets = default_network(moto.url)
+    ec = client(moto.url, "elasticache")
+    group = ec2.create_security_group(GroupName=unique("redis"), Description="redis", VpcId=vpc)["GroupId"]
+    subnet_group, cluster_id = unique("subnets"), unique("redis")
+    ec.create_cache_subnet_group(
+        CacheSubnetGroupName=subnet_group, CacheSubnetGroupDescription="d", SubnetIds=subnets[:2]
+    )
+    arn = ec.create_cache_cluster(
+        CacheClusterId=cluster_id,
+        Engine="redis",
+        CacheNodeType="cache.t3.micro",
+        NumCacheNodes=1,
+        CacheSubnetGroupName=subnet_group,
+        SecurityGroupIds=[group],
+        Tags=[{"Key": "stackc:stack", "Value": "s"}],
+    )["CacheCluster"]["ARN"]
+
+    cluster = ec.describe_cache_clusters(CacheClusterId=cluster_id, ShowCacheNodeInfo=True)["CacheClusters"][0]
+    assert cluster["CacheClusterStatus"] == "available"
+    endpoint = cluster["CacheNodes"][0]["Endpoint"]
+    assert re.fullmatch(rf"{cluster_id}\.[a-z0-9]{{6}}\.0001\.use1\.cache\.amazonaws\.com", endpoint["Address"])
+    assert endpoint["Port"] == 6379
+    assert cluster["SecurityGroups"] == [{"SecurityGroupId": group, "Status": "active"}]
+    assert "CacheNodes" not in ec.describe_cache_clusters(CacheClusterId=cluster_id)["CacheClusters"][0]
+    assert ec.list_tags_for_resource(ResourceName=arn)["TagList"] == [{"Key": "stackc:stack", "Value": "s"}]
+
+    assert (
+        error_of(lambda: ec.delete_cache_subnet_group(CacheSubnetGroupName=subnet_group))[0] == "CacheSubnetGroupInUse"
+    )
+    assert error_of(lambda: ec2.delete_security_group(GroupId=group))[0] == "DependencyViolation"
+    deleted = ec.delete_cache_cluster(CacheClusterId=cluster_id)["CacheCluster"]
+    assert deleted["CacheClusterStatus"] == "deleting"
+    assert error_of(lambda: ec.describe_cache_clusters(CacheClusterId=cluster_id))[0] == "CacheClusterNotFound"
+    ec.delete_cache_subnet_group(CacheSubnetGroupName=subnet_group)
+    assert (
+        error_of(lambda: ec.describe_cache_subnet_groups(CacheSubnetGroupName=subnet_group))[0]
+        == "CacheSubnetGroupNotFoundFault"
+    )
+    ec2.delete_security_group(GroupId=group)
+
+
+def test_elasticache_replication_group(moto: Process) -> None:
+    ec = client(moto.url, "elasticache")
+    group_id = unique("rg")
+    created = ec.create_replication_group(
+        ReplicationGroupId=group_id,
+        ReplicationGroupDescription="d",
+        Engine="redis",
+        CacheNodeType="cache.t3.micro",
+        NumCacheClusters=1,
+        TransitEncryptionEnabled=True,
+        AtRestEncryptionEnabled=True,
+        Tags=[{"Key": "stackc:stack", "Value": "s"}],
+    )["ReplicationGroup"]
+    described = ec.describe_replication_groups(ReplicationGroupId=group_id)["ReplicationGroups"][0]
+    assert described["Status"] == "available"
+    assert described["NodeGroups"][0]["PrimaryEndpoint"]["Port"] == 6379
+    assert described["TransitEncryptionEnabled"] and described["AtRestEncryptionEnabled"]
+    assert ec.list_tags_for_resource(ResourceName=created["ARN"])["TagList"] == [{"Key": "stackc:stack", "Value": "s"}]
+    ec.delete_replication_group(ReplicationGroupId=group_id)
+    assert (
+        error_of(lambda: ec.describe_replication_groups(ReplicationGroupId=group_id))[0]
+        == "ReplicationGroupNotFoundFault"
+    )
+
+
+# RDS
+
+
+def test_rds_instance_lifecycle(moto: Process) -> None:
+    ec2, vpc, subnets = default_network(moto.url)
+    rds, secrets = client(moto.url, "rds"), client(moto.url, "secretsmanager")
+    group = ec2.create_security_group(GroupName=unique("db"), Description="db", VpcId=vpc)["GroupId"]
+    subnet_group, db_id = unique("dbsubnets"), unique("db")
+    rds.create_db_subnet_group(DBSubnetGroupName=subnet_group, DBSubnetGroupDescription="d", SubnetIds=subnets[:2])
+    created = rds.create_db_instance(
+        DBInstanceIdentifier=db_id,
+        DBInstanceClass="db.t3.micro",
+        Engine="postgres",
+        AllocatedStorage=20,
+        MasterUsername="stackc",
+        ManageMasterUserPassword=True,
+        DBSubnetGroupName=subnet_group,
+        VpcSecurityGroupIds=[group],
+        StorageEncrypted=True,
+        DeletionProtection=True,
+        Tags=[{"Key": "stackc:stack", "Value": "s"}],
+    )["DBInstance"]
+    secret = json.loads(secrets.get_secret_value(SecretId=created["MasterUserSecret"]["SecretArn"])["SecretString"])
+    assert secret["username"] == "stackc" and len(secret["password"]) >= 16
+
+    db = rds.describe_db_instances(DBInstanceIdentifier=db_id)["DBInstances"][0]
+    assert db["Endpoint"]["Address"] and db["Endpoint"]["Port"] == 5432
+    assert db["VpcSecurityGroups"] == [{"VpcSecurityGroupId": group, "Status": "active"}]
+    assert db["DeletionProtection"] and db["StorageEncrypted"]
+    assert db["TagList"] == [{"Key": "stackc:stack", "Value": "s"}]
+    assert db["DBSubnetGroup"]["DBSubnetGroupName"] == subnet_group
+
+    assert (
+        error_of(lambda: rds.delete_db_instance(DBInstanceIdentifier=db_id, SkipFinalSnapshot=True))[0]
+        == "InvalidParameterCombination"
+    )
+    rds.modify_db_instance(DBInstanceIdentifier=db_id, DeletionProtection=False, ApplyImmediately=True)
+    code, _, message = error_of(lambda: rds.delete_db_instance(DBInstanceIdentifier=db_id))
+    assert (code, message) == (
+        "InvalidParameterCombination",
+        "FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.",
+    )
+    assert error_of(lambda: ec2.delete_security_group(GroupId=group))[0] == "DependencyViolation"
+    rds.delete_db_instance(DBInstanceIdentifier=db_id, FinalDBSnapshotIdentifier=f"{db_id}-final")
+    assert rds.describe_db_snapshots(DBSnapshotIdentifier=f"{db_id}-final")["DBSnapshots"][0]["Status"] == "available"
+    assert error_of(lambda: rds.describe_db_instances(DBInstanceIdentifier=db_id))[0] == "DBInstanceNotFound"
+    ec2.delete_security_group(GroupId=group)
+
+
+# EC2, IAM, S3
+
+
+def test_ec2_security_groups(moto: Process) -> None:
+    ec2, vpc, subnets = default_network(moto.url)
+    assert len(subnets) >= 2
+    stack = unique("stack")
+    tag_spec = [{"ResourceType": "security-group", "Tags": [{"Key": "stackc:stack", "Value": stack}]}]
+    app = ec2.create_security_group(GroupName=unique("app"), Description="app", VpcId=vpc, TagSpecifications=tag_spec)
+    db = ec2.create_security_group(GroupName=unique("db"), Description="db", VpcId=vpc, TagSpecifications=tag_spec)
+    permission = {
+        "IpProtocol": "tcp",
+        "FromPort": 5432,
+        "ToPort": 5432,
+        "UserIdGroupPairs": [{"GroupId": app["GroupId"]}],
+    }
+    ec2.authorize_security_group_ingress(GroupId=db["GroupId"], IpPermissions=[permission])
+    assert (
+        error_of(lambda: ec2.authorize_security_group_ingress(GroupId=db["GroupId"], IpPermissions=[permission]))[0]
+        == "InvalidPermission.Duplicate"
+    )
+    found = ec2.describe_security_groups(Filters=[{"Name": "tag:stackc:stack", "Values": [stack]}])["SecurityGroups"]
+    assert sorted(g["GroupId"] for g in found) == sorted([app["GroupId"], db["GroupId"]])
+
+    code, _, message = error_of(lambda: ec2.delete_security_group(GroupId=app["GroupId"]))
+    assert (code, message) == ("DependencyViolation", f"resource {app['GroupId']} has a dependent object")
+    ec2.delete_security_group(GroupId=db["GroupId"])
+    ec2.delete_security_group(GroupId=app["GroupId"])
+    assert error_of(lambda: ec2.delete_security_group(GroupId=app["GroupId"]))[0] == "InvalidGroup.NotFound"
+
+
+def test_iam_role_with_managed_policies_and_instance_profile(moto: Process) -> None:
+    iam = client(moto.url, "iam")
+    name = unique("stackc-ec2")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    }
+    iam.create_role(
+        RoleName=name, AssumeRolePolicyDocument=json.dumps(trust), Tags=[{"Key": "stackc:stack", "Value": "s"}]
+    )
+    policies = [
+        "AWSElasticBeanstalkWebTier",
+        "AWSElasticBeanstalkMulticontainerDocker",
+        "service-role/AWSElasticBeanstalkEnhancedHealth",
+        "AWSElasticBeanstalkManagedUpdatesCustomerRolePolicy",
+    ]
+    for policy in policies:
+        iam.attach_role_policy(RoleName=name, PolicyArn=f"arn:aws:iam::aws:policy/{policy}")
+    attached = iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]
+    assert sorted(p["PolicyArn"] for p in attached) == sorted(f"arn:aws:iam::aws:policy/{p}" for p in policies)
+    # Like AWS, the Enhanced Health policy only exists under service-role/.
+    assert (
+        error_of(
+            lambda: iam.attach_role_policy(
+                RoleName=name, PolicyArn="arn:aws:iam::aws:policy/AWSElasticBeanstalkEnhancedHealth"
+            )
+        )[0]
+        == "NoSuchEntity"
+    )
+    iam.create_instance_profile(InstanceProfileName=name)
+    iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=name)
+    profile = iam.get_instance_profile(InstanceProfileName=name)["InstanceProfile"]
+    assert [r["RoleName"] for r in profile["Roles"]] == [name]
+    assert iam.get_role(RoleName=name)["Role"]["Tags"] == [{"Key": "stackc:stack", "Value": "s"}]
+
+
+def test_s3_put_and_head(moto: Process) -> None:
+    s3 = client(moto.url, "s3")
+    bucket = unique("bundles")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="app/v1.zip", Body=b"bundle")
+    assert s3.head_object(Bucket=bucket, Key="app/v1.zip")["ContentLength"] == 6
+    assert error_of(lambda: s3.head_object(Bucket=bucket, Key="missing"))[1] == 404
+
+
+# faultproxy
+
+
+def test_proxy_forwards_and_counts(clean_proxy: Process) -> None:
+    s3, eb, ec2 = (client(clean_proxy.url, name) for name in ("s3", "elasticbeanstalk", "ec2"))
+    bucket = unique("proxied")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="k/v.txt", Body=b"hello")
+    assert s3.head_object(Bucket=bucket, Key="k/v.txt")["ContentLength"] == 5
+    eb.describe_applications()
+    ec2.describe_vpcs()
+    stats = control(clean_proxy, "stats")
+    assert (stats["total"], stats["reads"], stats["mutating"], stats["faults"]) == (5, 3, 2, 0)
+    assert [(c["service"], c["operation"], c["mutating"]) for c in stats["calls"]] == [
+        ("s3", f"PUT {bucket}", True),
+        ("s3", f"PUT {bucket}/k/v.txt", True),
+        ("s3", f"HEAD {bucket}/k/v.txt", False),
+        ("elasticbeanstalk", "DescribeApplications", False),
+        ("ec2", "DescribeVpcs", False),
+    ]
+    assert all(c["start_ms"] <= c["end_ms"] and c["fault"] is None for c in stats["calls"])
+    control(clean_proxy, "reset", {})
+    assert control(clean_proxy, "stats")["total"] == 0
+
+
+@pytest.mark.parametrize(
+    "kind, expected",
+    [
+        (
+            "throttle_rate",
+            {
+                "ec2": ("RequestLimitExceeded", 503),
+                "rds": ("Throttling", 400),
+                "elasticbeanstalk": ("Throttling", 400),
+                "iam": ("Throttling", 400),
+                "sts": ("Throttling", 400),
+                "s3": ("SlowDown", 503),
+                "secretsmanager": ("ThrottlingException", 400),
+            },
+        ),
+        (
+            "unavailable_rate",
+            {
+                "ec2": ("ServiceUnavailable", 503),
+                "rds": ("ServiceUnavailable", 503),
+                "s3": ("ServiceUnavailable", 503),
+                "secretsmanager": ("ServiceUnavailableException", 503),
+            },
+        ),
+    ],
+)
+def test_proxy_fault_shapes_per_protocol(clean_proxy: Process, kind: str, expected: dict[str, tuple[str, int]]) -> None:
+    calls = {
+        "ec2": lambda c: c.describe_vpcs(),
+        "rds": lambda c: c.describe_db_instances(),
+        "elasticbeanstalk": lambda c: c.create_storage_location(),
+        "iam": lambda c: c.list_roles(),
+        "sts": lambda c: c.get_caller_identity(),
+        "s3": lambda c: c.put_object(Bucket="b", Key="k", Body=b"x"),
+        "secretsmanager": lambda c: c.list_secrets(),
+    }
+    control(clean_proxy, "config", {kind: 1})
+    for service, (code, status) in expected.items():
+        assert error_of(lambda: calls[service](client(clean_proxy.url, service)))[:2] == (code, status), service
+    stats = control(clean_proxy, "stats")
+    assert stats["faults"] == stats["total"] == len(expected) and stats["reads"] == stats["mutating"] == 0
+    assert error_of(lambda: client(clean_proxy.url, "s3").head_object(Bucket="b", Key="k"))[1] == 503
+
+
+def test_proxy_faults_are_retryable_and_seeded(clean_proxy: Process, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda *_: 0)
+    control(clean_proxy, "config", {"throttle_rate": 0.3, "unavailable_rate": 0.2, "seed": 42})
+    ec2 = client(clean_proxy.url, "ec2", attempts=10)
+    for _ in range(10):
+        ec2.describe_vpcs()  # the SDK's standard retry policy recognises every injected error
+    first = [c["fault"] for c in control(clean_proxy, "stats")["calls"]]
+    assert {"throttle", "unavailable"} <= set(first)
+    control(clean_proxy, "reset", {})
+    for _ in range(10):
+        ec2.describe_vpcs()
+    assert [c["fault"] for c in control(clean_proxy, "stats")["calls"]] == first
+
+
+def test_proxy_latency_applies_to_concurrent_calls(clean_proxy: Process) -> None:
+    control(clean_proxy, "config", {"latency_ms": 300})
+    clients = [client(clean_proxy.url, "sts") for _ in range(4)]
+    started = time.monotonic()
+    threads = [threading.Thread(target=c.get_caller_identity) for c in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    calls = control(clean_proxy, "stats")["calls"]
+    assert len(calls) == 4 and all(c["end_ms"] - c["start_ms"] >= 300 for c in calls)
+    assert elapsed < 1.0, "calls were serialised instead of running concurrently"
+
+
+def test_proxy_rejects_bad_config(clean_proxy: Process) -> None:
+    for bad in ({"throttle_rate": 2}, {"throttle_rate": 0.7, "unavailable_rate": 0.7}, {"latency": 5}):
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            control(clean_proxy, "config", bad)
+        assert caught.value.code == 400
+
+
+# Process lifetime
+
+
+def test_processes_exit_on_stdin_eof_and_sigterm(moto: Process) -> None:
+    for script, args in (("stackc_moto.py", ()), ("faultproxy.py", ("--upstream", moto.url))):
+        by_eof = Process(script, *args)
+        by_eof.proc.stdin.close()
+        assert by_eof.proc.wait(timeout=10) == 0, script
+        by_signal = Process(script, *args)
+        by_signal.proc.send_signal(signal.SIGTERM)
+        assert by_signal.proc.wait(timeout=10) == 0, script
+        assert by_signal.proc.stdout.read() == "", f"{script} wrote more than the READY line"
+        by_signal.proc.stdin.close()
