@@ -6,6 +6,7 @@
 
 pub mod check;
 pub mod diagnostic;
+pub mod deploy;
 pub mod lower;
 pub mod syntax;
 

@@ -24,6 +24,36 @@ pub enum Command {
     /// Check a file and write Dockerrun.aws.json and plan.json
     #[command(after_help = "Example:\n  stackc build examples/complex-docker.stack --out out/\n\nNothing is written when the file has errors.")]
     Build(BuildArgs),
+    /// Show what apply would create, update, replace and delete in AWS
+    #[cfg(feature = "aws")]
+    #[command(after_help = "Exit status: 0 on success (with --detailed-exitcode: 0 no changes, 2 changes), 1 on errors.")]
+    Plan(DeployArgs),
+    /// Create or update the stack's resources in AWS
+    #[cfg(feature = "aws")]
+    #[command(after_help = "Example:\n  stackc apply examples/complex-docker.stack --yes\n\nAn interrupted apply is finished by running it again.")]
+    Apply(DeployArgs),
+    /// Delete the stack's resources from AWS (data stores with deletion protection are kept)
+    #[cfg(feature = "aws")]
+    Destroy(DeployArgs),
+}
+
+#[cfg(feature = "aws")]
+#[derive(clap::Args)]
+pub struct DeployArgs {
+    /// The .stack file
+    pub file: PathBuf,
+    /// Send every AWS call to this endpoint (e.g. a local emulator); also AWS_ENDPOINT_URL
+    #[arg(long, env = "AWS_ENDPOINT_URL")]
+    pub endpoint_url: Option<String>,
+    /// Do not ask for confirmation (required when not on a terminal)
+    #[arg(long, short)]
+    pub yes: bool,
+    /// How to print the plan (plan only)
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Exit 2 when there are changes (plan only)
+    #[arg(long)]
+    pub detailed_exitcode: bool,
 }
 
 #[derive(clap::Args)]

@@ -3,6 +3,8 @@
 //! 2 usage errors (clap's own).
 
 mod args;
+#[cfg(feature = "aws")]
+mod deploy;
 mod output;
 mod render;
 
@@ -19,6 +21,12 @@ pub fn main() -> ExitCode {
     match args.command {
         Command::Check(c) => check(&c.file, c.format, c.deny_warnings),
         Command::Build(b) => build(&b.file, &b.out),
+        #[cfg(feature = "aws")]
+        Command::Plan(a) => deploy::main(deploy::Mode::Plan, &a),
+        #[cfg(feature = "aws")]
+        Command::Apply(a) => deploy::main(deploy::Mode::Apply, &a),
+        #[cfg(feature = "aws")]
+        Command::Destroy(a) => deploy::main(deploy::Mode::Destroy, &a),
     }
 }
 

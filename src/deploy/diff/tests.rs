@@ -1,0 +1,242 @@
+//! Unit tests of the diff on plans built from real programs and snapshots built by hand.
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde_json::{Map, Value, json};
+
+use super::*;
+use crate::deploy::state::{Found, Orphan, Snapshot};
+use crate::lower::Plan;
+
+const PROGRAM: &str = r#"
+stack shop { region = "eu-west-1" }
+environment shop-env { execution_role = "arn:aws:iam::123456789012:role/exec" }
+service web {
+  image = "nginx" memory = 128 MiB essential = true ports = [80:80]
+  env { PGHOST = db.host  PGPASSWORD = db.password  REDIS_HOST = cache.host  API_KEY = secret("API_KEY") }
+}
+postgres db { database = "shop" }
+redis cache { }
+firewall { allow 80 from internet to web  allow db, cache from web }
+"#;
+
+fn plan_of(src: &str) -> Plan {
+    let (model, diags) = crate::compile(src);
+    assert!(diags.is_empty(), "{diags:?}");
+    crate::lower::lower(&model.expect("a model")).plan
+}
+
+fn refs(v: &Value, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(r)) = m.get("ref") {
+                out.insert(r.clone());
+            }
+            m.values().for_each(|v| refs(v, out));
+        }
+        Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+        _ => {}
+    }
+}
+
+/// Outputs for every referenced `step.attr`: the string `step.attr=value`.
+fn fake_outputs(plan: &Plan) -> HashMap<String, Map<String, Value>> {
+    let mut all = BTreeSet::new();
+    for s in &plan.steps {
+        refs(&s.params, &mut all);
+    }
+    let mut out: HashMap<String, Map<String, Value>> = HashMap::new();
+    for r in all {
+        let (step, attr) = r.rsplit_once('.').unwrap();
+        out.entry(step.into()).or_default().insert(attr.into(), json!(format!("{r}=value")));
+    }
+    out
+}
+
+fn secret(var: &str) -> Option<String> {
+    (var == "API_KEY").then(|| "hunter2-very-secret".to_string())
+}
+
+/// A snapshot where every resource exists exactly as the plan wants it.
+fn matching(plan: &Plan) -> Snapshot {
+    let outputs = fake_outputs(plan);
+    let mut snap = Snapshot::default();
+    for s in &plan.steps {
+        let current = resolve(&s.params, &outputs, &secret).unwrap();
+        let out = outputs.get(&s.id).cloned().unwrap_or_default();
+        snap.found.insert(s.id.clone(), Found::new(current, Value::Object(out)));
+    }
+    snap
+}
+
+fn change<'a>(changes: &'a [Change], step: &str) -> &'a Change {
+    changes.iter().find(|c| c.step == step).unwrap_or_else(|| panic!("no change for {step}"))
+}
+
+#[test]
+fn empty_account_creates_everything() {
+    let plan = plan_of(PROGRAM);
+    let changes = diff(&plan, &Snapshot::default(), &secret).unwrap();
+    assert!(has_changes(&changes));
+    for c in &changes {
+        let expected = if is_read(&c.action) { Op::Read } else { Op::Create };
+        assert_eq!(c.op, expected, "{}", c.step);
+    }
+    let text = render(&changes);
+    assert!(text.contains("+ RDS instance shop-db (create)"), "{text}");
+    assert!(text.contains("Plan: "), "{text}");
+}
+
+#[test]
+fn matching_account_has_no_changes() {
+    let plan = plan_of(PROGRAM);
+    let changes = diff(&plan, &matching(&plan), &secret).unwrap();
+    let busy: Vec<_> = changes.iter().filter(|c| c.op != Op::Keep).map(|c| (&c.step, c.op)).collect();
+    assert!(busy.is_empty(), "{busy:?}");
+    assert!(!has_changes(&changes));
+    assert!(render(&changes).starts_with("No changes"));
+}
+
+fn with_current(mut snap: Snapshot, step: &str, field: &str, v: Value) -> Snapshot {
+    snap.found.get_mut(step).unwrap().current.insert(field.into(), v);
+    snap
+}
+
+#[test]
+fn field_updates_show_old_and_new() {
+    let plan = plan_of(PROGRAM);
+    let snap = with_current(matching(&plan), "store.db", "DBInstanceClass", json!("db.t3.small"));
+    let changes = diff(&plan, &snap, &secret).unwrap();
+    let c = change(&changes, "store.db");
+    assert_eq!(c.op, Op::Update);
+    assert_eq!(c.fields.len(), 1);
+    assert_eq!(c.fields[0].field, "DBInstanceClass");
+    assert_eq!(c.fields[0].old, json!("db.t3.small"));
+    assert_eq!(c.fields[0].new, json!("db.t3.micro"));
+    assert!(render(&changes).contains("DBInstanceClass: \"db.t3.small\" → \"db.t3.micro\""));
+}
+
+#[test]
+fn engine_versions_upgrade_in_place_and_downgrade_by_replacement() {
+    let plan = plan_of(PROGRAM);
+    // AWS reports the minor version it picked: `16` matches `16.4`.
+    let same = with_current(matching(&plan), "store.db", "EngineVersion", json!("16.4"));
+    assert_eq!(change(&diff(&plan, &same, &secret).unwrap(), "store.db").op, Op::Keep);
+    let older = with_current(matching(&plan), "store.db", "EngineVersion", json!("15.7"));
+    assert_eq!(change(&diff(&plan, &older, &secret).unwrap(), "store.db").op, Op::Update);
+    let newer = with_current(matching(&plan), "store.cache", "EngineVersion", json!("7.2"));
+    let changes = diff(&plan, &newer, &secret).unwrap();
+    let c = change(&changes, "store.cache");
+    assert_eq!(c.op, Op::Replace);
+    assert!(c.fields[0].forces_replacement);
+    assert!(c.reason.as_deref().unwrap().contains("EngineVersion"));
+}
+
+#[test]
+fn storage_grows_in_place_but_never_shrinks() {
+    let plan = plan_of(PROGRAM);
+    let smaller = with_current(matching(&plan), "store.db", "AllocatedStorage", json!(10));
+    assert_eq!(change(&diff(&plan, &smaller, &secret).unwrap(), "store.db").op, Op::Update);
+    let bigger = with_current(matching(&plan), "store.db", "AllocatedStorage", json!(100));
+    assert_eq!(change(&diff(&plan, &bigger, &secret).unwrap(), "store.db").op, Op::Replace);
+}
+
+#[test]
+fn immutable_fields_force_replacement() {
+    let plan = plan_of(PROGRAM);
+    let snap = with_current(matching(&plan), "store.db", "StorageEncrypted", json!(false));
+    let changes = diff(&plan, &snap, &secret).unwrap();
+    assert_eq!(change(&changes, "store.db").op, Op::Replace);
+    assert!(render(&changes).contains("# forces replacement"));
+}
+
+#[test]
+fn a_cluster_that_must_become_a_replication_group_is_replaced() {
+    let plan = plan_of(&PROGRAM.replace("redis cache { }", "redis cache { replicas = 1 }"));
+    let mut snap = matching(&plan);
+    snap.found.get_mut("store.cache").unwrap().action = Some("elasticache:CreateCacheCluster".into());
+    let changes = diff(&plan, &snap, &secret).unwrap();
+    let c = change(&changes, "store.cache");
+    assert_eq!(c.op, Op::Replace);
+    assert!(c.reason.as_deref().unwrap().contains("CacheCluster"));
+}
+
+#[test]
+fn security_group_rules_compare_as_sets_without_descriptions() {
+    let plan = plan_of(PROGRAM);
+    let rules = json!([{ "IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "IpRanges": [{ "CidrIp": "0.0.0.0/0" }] }]);
+    let same = with_current(matching(&plan), "ingress.environment", "IpPermissions", rules);
+    assert_eq!(change(&diff(&plan, &same, &secret).unwrap(), "ingress.environment").op, Op::Keep);
+    let wider = json!([{ "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{ "CidrIp": "0.0.0.0/0" }] }]);
+    let snap = with_current(matching(&plan), "ingress.environment", "IpPermissions", wider);
+    assert_eq!(change(&diff(&plan, &snap, &secret).unwrap(), "ingress.environment").op, Op::Update);
+}
+
+#[test]
+fn secrets_are_compared_but_never_shown() {
+    let plan = plan_of(PROGRAM);
+    let mut snap = matching(&plan);
+    let env = snap.found.get_mut("environment").unwrap();
+    let opts = env.current.get_mut("OptionSettings").unwrap().as_array_mut().unwrap();
+    for o in opts.iter_mut() {
+        if o["OptionName"] == "API_KEY" {
+            o["Value"] = json!("the-old-secret-value");
+        }
+    }
+    let changes = diff(&plan, &snap, &secret).unwrap();
+    let c = change(&changes, "environment");
+    assert_eq!(c.op, Op::Update);
+    let text = render(&changes) + &serde_json::to_string(&changes).unwrap();
+    assert!(!text.contains("hunter2"), "{text}");
+    assert!(!text.contains("the-old-secret-value"), "{text}");
+    assert!(text.contains("(sensitive)"), "{text}");
+}
+
+#[test]
+fn a_missing_secret_variable_is_an_error_before_anything() {
+    let plan = plan_of(PROGRAM);
+    let err = diff(&plan, &Snapshot::default(), &|_| None).unwrap_err();
+    assert!(err.contains("API_KEY"), "{err}");
+}
+
+#[test]
+fn environment_properties_no_longer_wanted_are_removed() {
+    let plan = plan_of(PROGRAM);
+    let mut snap = matching(&plan);
+    let env = snap.found.get_mut("environment").unwrap();
+    env.current["OptionSettings"].as_array_mut().unwrap().push(json!({
+        "Namespace": "aws:elasticbeanstalk:application:environment", "OptionName": "OLD_KEY", "Value": "x"
+    }));
+    let changes = diff(&plan, &snap, &secret).unwrap();
+    let c = change(&changes, "environment");
+    assert_eq!(c.op, Op::Update);
+    assert!(c.fields.iter().any(|f| f.field.ends_with("/OLD_KEY") && f.new.is_null()));
+}
+
+#[test]
+fn unknown_values_are_known_after_apply() {
+    let plan = plan_of(PROGRAM);
+    let mut snap = matching(&plan);
+    // The store's group is gone: the instance's group list will hold a new id.
+    snap.found.remove("sg.db");
+    let changes = diff(&plan, &snap, &secret).unwrap();
+    assert_eq!(change(&changes, "sg.db").op, Op::Create);
+    let db = change(&changes, "store.db");
+    assert_eq!(db.op, Op::Update);
+    assert_eq!(db.fields[0].new, json!("(known after apply)"));
+}
+
+#[test]
+fn orphans_are_deleted() {
+    let plan = plan_of(PROGRAM);
+    let mut snap = matching(&plan);
+    snap.orphans.push(Orphan {
+        action: "rds:CreateDBInstance".into(),
+        id: "shop-old".into(),
+        resource: "RDS instance shop-old".into(),
+    });
+    let changes = diff(&plan, &snap, &secret).unwrap();
+    let c = change(&changes, "orphan:shop-old");
+    assert_eq!(c.op, Op::Delete);
+    assert!(render(&changes).contains("- RDS instance shop-old (delete)"));
+}

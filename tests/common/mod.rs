@@ -1,0 +1,131 @@
+//! Shared support of the integration tests that talk to AWS: the moto emulator and the fault
+//! proxy from `tests/support/`, started on free loopback ports and stopped when dropped, and
+//! a runner for the real `stackc` binary pointed at them.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
+
+/// The Python of the test venv: `STACKC_TEST_PYTHON`, else `<repo>/.venv/bin/python`.
+pub fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("STACKC_TEST_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    assert!(p.exists(), "no test venv at {}: run `bash tests/support/setup-venv.sh` (or `bash tests/run.sh`)", p.display());
+    p
+}
+
+/// A helper process that prints `READY <port>` and exits when its stdin closes.
+pub struct Server {
+    child: Child,
+    // Held open: dropping it tells the server to exit.
+    _stdin: ChildStdin,
+    pub port: u16,
+}
+
+impl Server {
+    fn start(script: &str, args: &[&str], env: &[(&str, &str)]) -> Server {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support").join(script);
+        let mut cmd = Command::new(python());
+        cmd.arg(&path).args(["--port", "0"]).args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {script}: {e}"));
+        let stdin = child.stdin.take().expect("piped stdin");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("piped stdout")).read_line(&mut line).expect("READY line");
+        let port = line
+            .trim()
+            .strip_prefix("READY ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("{script} did not start: {line:?}"));
+        Server { child, _stdin: stdin, port }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The moto server with stackc's patches.
+pub fn moto() -> Server {
+    Server::start("stackc_moto.py", &[], &[])
+}
+
+/// The fault proxy in front of `upstream`, with extra flags (`--throttle-rate 0.3`, ...).
+pub fn proxy(upstream: &Server, flags: &[&str]) -> Server {
+    let up = upstream.url();
+    let mut args = vec!["--upstream", up.as_str()];
+    args.extend_from_slice(flags);
+    Server::start("faultproxy.py", &args, &[])
+}
+
+/// The proxy's call statistics (`GET /__proxy/stats`).
+pub fn proxy_stats(proxy: &Server) -> serde_json::Value {
+    let out = Command::new(python())
+        .args(["-c", &format!("import urllib.request,sys; sys.stdout.write(urllib.request.urlopen('{}/__proxy/stats').read().decode())", proxy.url())])
+        .output()
+        .expect("python runs");
+    serde_json::from_slice(&out.stdout).expect("stats are JSON")
+}
+
+/// `POST /__proxy/reset` or `/__proxy/config` with a JSON body.
+pub fn proxy_post(proxy: &Server, path: &str, body: &str) {
+    let status = Command::new(python())
+        .args([
+            "-c",
+            &format!(
+                "import urllib.request; urllib.request.urlopen(urllib.request.Request('{}/__proxy/{path}', data={body:?}.encode(), method='POST'))",
+                proxy.url()
+            ),
+        ])
+        .status()
+        .expect("python runs");
+    assert!(status.success(), "proxy {path} failed");
+}
+
+/// Runs the real binary against `endpoint` with test credentials.
+pub fn stackc(endpoint: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stackc"));
+    cmd.args(args)
+        .arg("--endpoint-url")
+        .arg(endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("STACKC_POLL_MS", "20")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("stackc runs")
+}
+
+/// A read through boto3 in the venv: `expr` is a Python expression over `c` (the client),
+/// printed as JSON.
+pub fn boto(endpoint: &str, service: &str, expr: &str) -> serde_json::Value {
+    let script = format!(
+        "import boto3, json, sys\n\
+         c = boto3.client('{service}', endpoint_url='{endpoint}', region_name='us-east-1', aws_access_key_id='testing', aws_secret_access_key='testing')\n\
+         r = {expr}\n\
+         if isinstance(r, dict): r.pop('ResponseMetadata', None)\n\
+         sys.stdout.write(json.dumps(r, default=str))\n"
+    );
+    let out = Command::new(python()).args(["-c", &script]).output().expect("python runs");
+    assert!(out.status.success(), "boto3 {service}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("JSON from boto3")
+}
