@@ -1,0 +1,624 @@
+//! Golden tests of the build outputs: every `examples/*.stack` is compiled and lowered, and
+//!
+//! - its `Dockerrun.aws.json` and `plan.json` must match the snapshots in `tests/golden/`
+//!   (`cargo insta review`, or `INSTA_UPDATE=always`, records a change; review what you
+//!   accept: these are the files users deploy);
+//! - building it twice gives byte-identical files;
+//! - the real binary's `build FILE --out DIR` writes exactly the in-process bytes, and refuses
+//!   (exit 1, nothing written, nothing touched) a file with errors;
+//! - its plan keeps the invariants that `deploy` relies on (see [`plan_invariants`]).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use stackc::lower::Artifacts;
+
+const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
+
+/// Every example, sorted, with its source. Fails when there is none (no vacuous pass).
+fn examples() -> Vec<(PathBuf, String)> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(EXAMPLES)
+        .expect("examples/ is readable")
+        .map(|e| e.expect("a directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "stack"))
+        .collect();
+    paths.sort();
+    assert!(
+        paths.len() >= 4,
+        "expected at least 4 examples in {EXAMPLES}, found {paths:?}"
+    );
+    paths
+        .into_iter()
+        .map(|p| {
+            let src =
+                std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            (p, src)
+        })
+        .collect()
+}
+
+/// Compiles and lowers a program that must be clean: no diagnostic at all, not even a warning.
+fn build(path: &Path, src: &str) -> (stackc::check::Model, Artifacts) {
+    let (model, diags) = stackc::compile(src);
+    let name = path.display().to_string();
+    assert!(
+        diags.is_empty(),
+        "examples must check without any diagnostic:\n{}",
+        stackc::diagnostic::render_plain(&name, src, &diags)
+    );
+    let model = model.unwrap_or_else(|| panic!("{name}: no model although there is no diagnostic"));
+    let artifacts = stackc::lower::lower(&model);
+    (model, artifacts)
+}
+
+#[test]
+fn snapshots() {
+    let mut seen = 0;
+    insta::glob!("../examples", "*.stack", |path| {
+        let src = std::fs::read_to_string(path).expect("readable example");
+        let (_, artifacts) = build(path, &src);
+        insta::with_settings!({
+            omit_expression => true,
+            prepend_module_to_snapshot => false,
+            snapshot_path => "golden",
+        }, {
+            insta::assert_snapshot!("Dockerrun.aws.json", artifacts.dockerrun);
+            insta::assert_snapshot!("plan.json", artifacts.plan_json);
+        });
+        seen += 1;
+    });
+    assert_eq!(seen, examples().len(), "the glob saw every example");
+}
+
+#[test]
+fn builds_are_deterministic() {
+    for (path, src) in examples() {
+        let (_, first) = build(&path, &src);
+        // A fresh compile: new hash-map seeds, new allocations.
+        let (_, second) = build(&path, &src);
+        assert_eq!(
+            first.dockerrun.as_bytes(),
+            second.dockerrun.as_bytes(),
+            "{}: Dockerrun.aws.json differs between two builds",
+            path.display()
+        );
+        assert_eq!(
+            first.plan_json.as_bytes(),
+            second.plan_json.as_bytes(),
+            "{}: plan.json differs between two builds",
+            path.display()
+        );
+        // The serialised plan is the plan value: deploy reads the value, users read the file.
+        let reparsed: Value = serde_json::from_str(&first.plan_json).expect("plan.json is JSON");
+        assert_eq!(
+            reparsed,
+            serde_json::to_value(&first.plan).expect("the plan serialises"),
+            "{}",
+            path.display()
+        );
+        assert!(
+            first.dockerrun.ends_with("}\n") && first.plan_json.ends_with("}\n"),
+            "{}: files end with a newline",
+            path.display()
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The real binary.
+
+fn stackc(args: &[&std::ffi::OsStr], envs: &[(String, String)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_stackc"))
+        .args(args)
+        .envs(envs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the stackc binary runs")
+}
+
+/// Every file under `dir`, by relative name, with its bytes.
+fn dir_contents(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for e in std::fs::read_dir(dir).expect("readable dir") {
+        let e = e.expect("a directory entry");
+        let name = e.file_name().to_string_lossy().into_owned();
+        out.insert(name, std::fs::read(e.path()).expect("readable file"));
+    }
+    out
+}
+
+#[test]
+fn binary_build_writes_the_in_process_bytes() {
+    for (path, src) in examples() {
+        let (_, artifacts) = build(&path, &src);
+        // Secrets are read from the deployer's environment at apply time only: set each
+        // variable to a sentinel and prove that `build` never lets it through.
+        let envs: Vec<(String, String)> = secret_vars(&artifacts)
+            .into_iter()
+            .map(|v| (v.clone(), format!("sentinel-value-of-{v}")))
+            .collect();
+        let tmp = tempfile::tempdir().expect("a temp dir");
+        let out = tmp.path().join("out/nested"); // created by `build`
+        let o = stackc(
+            &[
+                "build".as_ref(),
+                path.as_os_str(),
+                "--out".as_ref(),
+                out.as_os_str(),
+            ],
+            &envs,
+        );
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            o.status.success(),
+            "{}: build failed ({}):\n{stderr}",
+            path.display(),
+            o.status
+        );
+        let files = dir_contents(&out);
+        let names: Vec<&str> = files.keys().map(String::as_str).collect();
+        assert_eq!(
+            names,
+            ["Dockerrun.aws.json", "plan.json"],
+            "{}: exactly the two outputs, no temporaries left",
+            path.display()
+        );
+        assert!(
+            files["Dockerrun.aws.json"] == artifacts.dockerrun.as_bytes(),
+            "{}: the binary's Dockerrun.aws.json differs from stackc::lower",
+            path.display()
+        );
+        assert!(
+            files["plan.json"] == artifacts.plan_json.as_bytes(),
+            "{}: the binary's plan.json differs from stackc::lower",
+            path.display()
+        );
+        let everything = [
+            &files["Dockerrun.aws.json"][..],
+            &files["plan.json"][..],
+            &o.stdout,
+            &o.stderr,
+        ]
+        .concat();
+        let everything = String::from_utf8_lossy(&everything);
+        for (var, value) in &envs {
+            assert!(
+                !everything.contains(value.as_str()),
+                "{}: the value of ${var} leaked into build output",
+                path.display()
+            );
+        }
+    }
+}
+
+/// A program with errors, as `tests/ui` would hold it.
+const BROKEN: &str = r#"
+stack app { }
+environment app-env { }
+service web {
+  image  = "nginx"
+  memory = 128
+  links  = [wrker]
+}
+"#;
+
+#[test]
+fn binary_build_refuses_errors_and_writes_nothing() {
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let file = tmp.path().join("broken.stack");
+    std::fs::write(&file, BROKEN).expect("write the test program");
+
+    // An out dir that already holds outputs of an earlier build, and a file of the user's.
+    let out = tmp.path().join("out");
+    std::fs::create_dir(&out).expect("mkdir");
+    std::fs::write(out.join("Dockerrun.aws.json"), "old dockerrun\n").expect("write");
+    std::fs::write(out.join("plan.json"), "old plan\n").expect("write");
+    std::fs::write(out.join("notes.txt"), "mine\n").expect("write");
+    let before = dir_contents(&out);
+
+    let o = stackc(
+        &[
+            "build".as_ref(),
+            file.as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ],
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "build of a file with errors exits 1:\n{stderr}"
+    );
+    assert_eq!(
+        dir_contents(&out),
+        before,
+        "a refused build leaves the out dir exactly as it was"
+    );
+
+    // The same diagnostics as `check`: every code it reports is in build's report.
+    let c = stackc(
+        &[
+            "check".as_ref(),
+            "--format".as_ref(),
+            "json".as_ref(),
+            file.as_os_str(),
+        ],
+        &[],
+    );
+    assert_eq!(c.status.code(), Some(1));
+    let diags: Vec<Value> =
+        serde_json::from_slice(&c.stdout).expect("check --format json prints a JSON array");
+    let (_, in_process) = stackc::compile(BROKEN);
+    assert_eq!(
+        diags.len(),
+        in_process.len(),
+        "check reports what stackc::compile finds"
+    );
+    assert!(!diags.is_empty());
+    for d in &diags {
+        let code = d["code"].as_str().expect("a code");
+        assert!(
+            stderr.contains(code),
+            "build's report lacks `{code}`:\n{stderr}"
+        );
+    }
+
+    // An out dir that does not exist is not even created.
+    let missing = tmp.path().join("never-created");
+    let o = stackc(
+        &[
+            "build".as_ref(),
+            file.as_os_str(),
+            "--out".as_ref(),
+            missing.as_os_str(),
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!missing.exists(), "a refused build creates no directory");
+}
+
+// ---------------------------------------------------------------------------------------
+// Plan invariants.
+
+/// The env-var names of every `{"secret": VAR}` in the plan.
+fn secret_vars(a: &Artifacts) -> Vec<String> {
+    fn walk(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(s)) = m.get("secret") {
+                    out.push(s.clone());
+                }
+                m.values().for_each(|v| walk(v, out));
+            }
+            Value::Array(a) => a.iter().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for s in &a.plan.steps {
+        walk(&s.params, &mut out);
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Every `{"ref": ...}` string within a value.
+fn refs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(r) = m.get("ref") {
+                let r = r
+                    .as_str()
+                    .unwrap_or_else(|| panic!("a ref is a string, found {r}"));
+                out.push(r.to_string());
+            }
+            m.values().for_each(|v| refs(v, out));
+        }
+        Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+        _ => {}
+    }
+}
+
+/// Every `{"secret": ...}` object within a value, with the JSON path it was found at.
+fn secrets<'v>(
+    v: &'v Value,
+    path: String,
+    out: &mut Vec<(String, &'v serde_json::Map<String, Value>)>,
+) {
+    match v {
+        Value::Object(m) => {
+            if m.contains_key("secret") {
+                out.push((path.clone(), m));
+            }
+            for (k, v) in m {
+                secrets(v, format!("{path}.{k}"), out);
+            }
+        }
+        Value::Array(a) => {
+            for (i, v) in a.iter().enumerate() {
+                secrets(v, format!("{path}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn looks_secret(key: &str) -> bool {
+    let k = key.to_ascii_uppercase();
+    ["PASSWORD", "SECRET", "TOKEN"]
+        .iter()
+        .any(|w| k.contains(w))
+}
+
+fn is_env_key(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The stackc tags of a step's params (`Tags` or `TagSpecifications[].Tags`), key → value.
+fn stackc_tags(params: &Value) -> Vec<HashMap<String, String>> {
+    let as_map = |tags: &Value| -> HashMap<String, String> {
+        tags.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| {
+                Some((
+                    t["Key"].as_str()?.to_string(),
+                    t["Value"].as_str()?.to_string(),
+                ))
+            })
+            .collect()
+    };
+    let mut out = Vec::new();
+    if let Some(tags) = params.get("Tags") {
+        out.push(as_map(tags));
+    }
+    for spec in params
+        .get("TagSpecifications")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        out.push(as_map(&spec["Tags"]));
+    }
+    out
+}
+
+/// Create actions that cannot carry tags, each with the reason.
+const UNTAGGABLE_CREATES: &[(&str, &str)] = &[(
+    "elasticbeanstalk:CreateStorageLocation",
+    "returns the account's shared Elastic Beanstalk bucket (creating it once per region); takes no parameters",
+)];
+
+/// The invariants of a plan, for one example.
+fn plan_invariants(path: &Path, model: &stackc::check::Model, a: &Artifacts) {
+    let name = path.display();
+    let plan = &a.plan;
+    assert_eq!(plan.stack, model.stack.name, "{name}: plan.stack");
+    assert_eq!(plan.region, model.stack.region, "{name}: plan.region");
+    assert!(!plan.steps.is_empty(), "{name}: an empty plan");
+
+    let mut earlier: HashSet<&str> = HashSet::new();
+    for step in &plan.steps {
+        let id = step.id.as_str();
+        assert!(
+            !id.is_empty() && !step.action.is_empty() && !step.resource.is_empty(),
+            "{name}: step {id} has empty fields"
+        );
+        assert!(
+            step.params.is_object(),
+            "{name}: params of {id} are an object"
+        );
+        assert!(
+            step.action.split_once(':').is_some_and(
+                |(svc, op)| !svc.is_empty() && op.starts_with(|c: char| c.is_ascii_uppercase())
+            ),
+            "{name}: action `{}` of {id} is `service:Operation`",
+            step.action
+        );
+
+        // depends_on: unique, earlier steps only.
+        let deps: HashSet<&str> = step.depends_on.iter().map(String::as_str).collect();
+        assert_eq!(
+            deps.len(),
+            step.depends_on.len(),
+            "{name}: {id} lists a dependency twice"
+        );
+        for d in &step.depends_on {
+            assert!(
+                earlier.contains(d.as_str()),
+                "{name}: {id} depends on `{d}`, which is not an earlier step"
+            );
+        }
+
+        // Every ref names an earlier step (`STEP.attr`, attr without dots) listed in depends_on.
+        let mut rs = Vec::new();
+        refs(&step.params, &mut rs);
+        for r in rs {
+            let (target, attr) = r
+                .rsplit_once('.')
+                .unwrap_or_else(|| panic!("{name}: ref `{r}` in {id} is not STEP.attr"));
+            assert!(
+                !attr.is_empty()
+                    && attr
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                "{name}: ref `{r}` in {id}: attribute `{attr}`"
+            );
+            assert!(
+                earlier.contains(target),
+                "{name}: {id} refers to `{r}`, but `{target}` is not an earlier step"
+            );
+            assert!(
+                deps.contains(target),
+                "{name}: {id} refers to `{r}` but does not list `{target}` in depends_on"
+            );
+        }
+
+        // Create steps carry the ownership tags.
+        let op = step.action.split_once(':').map_or("", |(_, op)| op);
+        if op.starts_with("Create") && !UNTAGGABLE_CREATES.iter().any(|(a, _)| *a == step.action) {
+            let tags = stackc_tags(&step.params);
+            assert!(
+                !tags.is_empty(),
+                "{name}: create step {id} ({}) carries no tags",
+                step.action
+            );
+            for t in tags {
+                assert_eq!(
+                    t.get("stackc:stack").map(String::as_str),
+                    Some(plan.stack.as_str()),
+                    "{name}: {id}: tag stackc:stack"
+                );
+                assert!(
+                    t.get("stackc:name").is_some_and(|n| !n.is_empty()),
+                    "{name}: {id}: tag stackc:name"
+                );
+            }
+        }
+
+        // Secrets: only ever `{"secret": "VAR"}`, nothing beside the name.
+        let mut found = Vec::new();
+        secrets(&step.params, id.to_string(), &mut found);
+        for (at, obj) in found {
+            assert_eq!(
+                obj.len(),
+                1,
+                "{name}: {at}: a secret object holds only the variable name: {obj:?}"
+            );
+            let var = obj["secret"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{name}: {at}: the secret names a variable"));
+            assert!(
+                is_env_key(var),
+                "{name}: {at}: `{var}` is an environment-variable name"
+            );
+        }
+        if let Some(p) = step.params.get("MasterUserPassword") {
+            assert!(
+                p.get("secret").is_some(),
+                "{name}: {id}: MasterUserPassword is {p}, not {{\"secret\": VAR}}"
+            );
+        }
+        for o in step
+            .params
+            .get("OptionSettings")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let opt = o["OptionName"].as_str().unwrap_or_default();
+            if looks_secret(opt) {
+                let v = &o["Value"];
+                assert!(
+                    v.get("secret").is_some() || v.get("ref").is_some(),
+                    "{name}: {id}: option {opt} holds a literal: {v}"
+                );
+            }
+        }
+        assert!(earlier.insert(id), "{name}: step id `{id}` is used twice");
+    }
+
+    // Dockerrun: no secret-looking literal in a container's environment.
+    let dockerrun: Value = serde_json::from_str(&a.dockerrun).expect("Dockerrun.aws.json is JSON");
+    for c in dockerrun["containerDefinitions"]
+        .as_array()
+        .expect("containerDefinitions")
+    {
+        for kv in c
+            .get("environment")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let k = kv["name"].as_str().unwrap_or_default();
+            assert!(
+                !looks_secret(k),
+                "{name}: container {} has the secret-looking literal {k}",
+                c["name"]
+            );
+        }
+    }
+}
+
+#[test]
+fn plans_keep_their_invariants() {
+    let mut steps = 0;
+    for (path, src) in examples() {
+        let (model, artifacts) = build(&path, &src);
+        plan_invariants(&path, &model, &artifacts);
+        steps += artifacts.plan.steps.len();
+    }
+    assert!(steps > 0);
+}
+
+/// The invariant checker itself catches what it is for (so that its passing means something).
+#[test]
+fn plan_invariants_catch_broken_plans() {
+    let path = Path::new(EXAMPLES).join("load-balanced.stack");
+    let src = std::fs::read_to_string(&path).expect("load-balanced.stack exists");
+    let (model, good) = build(&path, &src);
+    plan_invariants(&path, &model, &good);
+
+    type Doctor = fn(&mut Artifacts);
+    let doctors: &[(&str, Doctor)] = &[
+        ("duplicate id", |a| {
+            let id = a.plan.steps[0].id.clone();
+            a.plan.steps[1].id = id;
+        }),
+        ("dependency on a later step", |a| {
+            let later = a.plan.steps.last().expect("steps").id.clone();
+            a.plan.steps[1].depends_on.push(later);
+        }),
+        ("ref not in depends_on", |a| {
+            let s = a
+                .plan
+                .steps
+                .iter_mut()
+                .find(|s| s.id == "subnets")
+                .expect("a subnets step");
+            s.depends_on.clear();
+        }),
+        ("create without tags", |a| {
+            let s = a
+                .plan
+                .steps
+                .iter_mut()
+                .find(|s| s.action == "rds:CreateDBInstance")
+                .expect("an RDS step");
+            s.params.as_object_mut().expect("object").remove("Tags");
+        }),
+        ("secret value", |a| {
+            let s = a
+                .plan
+                .steps
+                .iter_mut()
+                .find(|s| s.action == "rds:CreateDBInstance")
+                .expect("an RDS step");
+            s.params["MasterUserPassword"] = Value::String("hunter2".into());
+        }),
+        ("secret object with a value", |a| {
+            let s = a
+                .plan
+                .steps
+                .iter_mut()
+                .find(|s| s.action == "rds:CreateDBInstance")
+                .expect("an RDS step");
+            s.params["MasterUserPassword"]["value"] = Value::String("hunter2".into());
+        }),
+    ];
+    for (what, doctor) in doctors {
+        let mut bad = good.clone();
+        doctor(&mut bad);
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            plan_invariants(&path, &model, &bad)
+        }));
+        assert!(caught.is_err(), "the plan invariants miss a {what}");
+    }
+}
