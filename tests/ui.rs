@@ -34,7 +34,10 @@ fn ui() {
             "a model is produced exactly when there is no error ({})",
             path.display()
         );
-        let name = format!("ui/{}", path.file_name().unwrap().to_string_lossy());
+        let name = format!(
+            "ui/{}",
+            path.file_name().expect("a file name").to_string_lossy()
+        );
         let rendered = render_plain(&name, &src, &diags);
         let snapshot = format!("{src}\n----- stackc check -----\n{rendered}");
         insta::with_settings!({

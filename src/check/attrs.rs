@@ -3,7 +3,7 @@
 //!
 //! The tables are data so that the checker, the docs and editor tooling share one truth.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::CheckError;
 use super::suggest::did_you_mean;
@@ -35,6 +35,14 @@ impl Kind {
             Kind::Service => "service",
             Kind::Postgres => "postgres",
             Kind::Redis => "redis",
+        }
+    }
+
+    /// `a` or `an`, for messages.
+    pub fn article(self) -> &'static str {
+        match self {
+            Kind::Environment => "an",
+            _ => "a",
         }
     }
 
@@ -233,8 +241,18 @@ pub static SERVICE: &[AttrSpec] = &[
         "services this container reaches by name (ECS links)",
     ),
     a("command", Ty::Strings, None, "overrides the image's CMD"),
-    a("entrypoint", Ty::Strings, None, "overrides the image's ENTRYPOINT"),
-    a("working_dir", Ty::Str, None, "the working directory of the command"),
+    a(
+        "entrypoint",
+        Ty::Strings,
+        None,
+        "overrides the image's ENTRYPOINT",
+    ),
+    a(
+        "working_dir",
+        Ty::Str,
+        None,
+        "the working directory of the command",
+    ),
 ];
 
 pub static POSTGRES: &[AttrSpec] = &[
@@ -245,8 +263,18 @@ pub static POSTGRES: &[AttrSpec] = &[
         "RDS DB instance identifier",
     ),
     req("database", Ty::Str, "name of the database RDS creates"),
-    a("version", Ty::Str, Some("\"16\""), "PostgreSQL engine version"),
-    a("class", Ty::Str, Some("\"db.t3.micro\""), "RDS instance class"),
+    a(
+        "version",
+        Ty::Str,
+        Some("\"16\""),
+        "PostgreSQL engine version",
+    ),
+    a(
+        "class",
+        Ty::Str,
+        Some("\"db.t3.micro\""),
+        "RDS instance class",
+    ),
     a(
         "storage",
         Ty::Size {
@@ -287,7 +315,12 @@ pub static POSTGRES: &[AttrSpec] = &[
         Some("false"),
         "a standby in a second availability zone",
     ),
-    a("encrypted", Ty::Bool, Some("true"), "encrypt storage at rest"),
+    a(
+        "encrypted",
+        Ty::Bool,
+        Some("true"),
+        "encrypt storage at rest",
+    ),
     a(
         "public",
         Ty::Bool,
@@ -353,6 +386,9 @@ pub enum Typed {
 #[derive(Debug, Default)]
 pub struct AttrMap {
     values: HashMap<&'static str, (Typed, Span)>,
+    /// Attributes that were written but could not be read (already reported): rules that
+    /// depend on them stay silent rather than report a consequence.
+    failed: HashSet<&'static str>,
 }
 
 impl AttrMap {
@@ -362,6 +398,16 @@ impl AttrMap {
 
     pub fn span(&self, name: &str) -> Option<Span> {
         self.values.get(name).map(|(_, s)| *s)
+    }
+
+    /// The attribute is absent or was read without error (for lists: every element).
+    pub fn ok(&self, name: &str) -> bool {
+        !self.failed.contains(name)
+    }
+
+    /// The attribute is written, whether or not it could be read.
+    pub fn written(&self, name: &str) -> bool {
+        self.values.contains_key(name) || self.failed.contains(name)
     }
 
     pub fn str(&self, name: &str) -> Option<String> {
@@ -414,16 +460,18 @@ pub fn read(
     for attr in attrs {
         let key = attr.key.text.as_str();
         let Some(spec) = specs.iter().find(|s| s.name == key) else {
-            let names = specs.iter().map(|s| s.name);
-            let help = did_you_mean(key, names).map(|s| format!("did you mean `{s}`?")).or_else(|| {
-                let all: Vec<&str> = specs.iter().map(|s| s.name).collect();
-                Some(format!("{} blocks have: {}", kind.keyword(), all.join(", ")))
-            });
+            // A misspelled attribute counts as written (and failed), so that its absence
+            // is not reported as well.
+            if let Some(meant) = did_you_mean(key, specs.iter().map(|s| s.name)) {
+                if let Some(spec) = specs.iter().find(|s| s.name == meant) {
+                    map.failed.insert(spec.name);
+                }
+            }
             errors.push(CheckError::UnknownAttribute {
                 span: attr.key.span,
                 message: format!("{} blocks have no attribute `{key}`", kind.keyword()),
                 label: "unknown attribute".into(),
-                help,
+                help: Some(unknown_attr_help(kind, key)),
             });
             continue;
         };
@@ -433,34 +481,78 @@ pub fn read(
                 first: *first,
                 what: "attribute",
                 name: key.to_string(),
+                verb: "defined",
                 help: Some("remove one of them".into()),
             });
             continue;
         }
         seen.insert(spec.name, attr.key.span);
-        if let Some(t) = convert(spec, &attr.value, errors) {
-            map.values.insert(spec.name, (t, attr.value.span));
+        let before = errors.len();
+        let typed = convert(spec, &attr.value, errors);
+        if errors.len() > before || has_invalid(&attr.value) {
+            map.failed.insert(spec.name);
+        }
+        match typed {
+            Some(t) => {
+                map.values.insert(spec.name, (t, attr.value.span));
+            }
+            None => {
+                map.failed.insert(spec.name);
+            }
         }
     }
     for spec in specs.iter().filter(|s| s.required) {
-        if !seen.contains_key(spec.name) {
+        if !map.written(spec.name) {
             errors.push(CheckError::MissingAttribute {
                 span: block_name.span,
                 kind: kind.keyword(),
                 block: block_name.text.clone(),
                 attr: spec.name.to_string(),
-                example: example_of(spec.ty),
+                help: Some(format!("add `{} = {}`", spec.name, example_of(spec))),
             });
         }
     }
     map
 }
 
-fn example_of(ty: Ty) -> String {
-    match ty {
-        Ty::Str => "\"...\"".into(),
-        Ty::Size { .. } => "128 MiB".into(),
-        _ => "...".into(),
+/// Help for an attribute the block kind does not have: a close name, the block kind that has
+/// it, or the list of the kind's attributes.
+fn unknown_attr_help(kind: Kind, key: &str) -> String {
+    let specs = kind.attrs();
+    if let Some(s) = did_you_mean(key, specs.iter().map(|s| s.name)) {
+        return format!("did you mean `{s}`?");
+    }
+    if kind == Kind::Service && key == "env" {
+        return "environment variables go in a block: `env { KEY = \"value\" }`".into();
+    }
+    if let Some(other) = Kind::ALL
+        .into_iter()
+        .find(|k| k.attrs().iter().any(|s| s.name == key))
+    {
+        return format!("`{key}` is an attribute of `{}` blocks", other.keyword());
+    }
+    let all: Vec<&str> = specs.iter().map(|s| s.name).collect();
+    format!("{} blocks have: {}", kind.keyword(), all.join(", "))
+}
+
+/// Whether the parser already reported something inside this value.
+fn has_invalid(v: &Value) -> bool {
+    match &v.kind {
+        ValueKind::Invalid => true,
+        ValueKind::List(items) => items.iter().any(has_invalid),
+        _ => false,
+    }
+}
+
+/// An example value for a help line that adds a missing attribute.
+fn example_of(spec: &AttrSpec) -> &'static str {
+    match (spec.name, spec.ty) {
+        ("image", _) => "\"nginx:1.27\"",
+        ("database", _) => "\"app\"",
+        (_, Ty::Str) => "\"...\"",
+        (_, Ty::Size { unit_mib: GIB, .. }) => "20 GiB",
+        (_, Ty::Size { .. }) => "128 MiB",
+        _ => "...",
     }
 }
 
@@ -473,29 +565,87 @@ fn mismatch(spec: &AttrSpec, v: &Value, help: Option<String>) -> CheckError {
     }
 }
 
-fn out_of_range(what: String, value: String, min: u64, max: u64, unit: &str, span: Span) -> CheckError {
+fn out_of_range(
+    what: String,
+    value: String,
+    min: u64,
+    max: u64,
+    unit: &str,
+    span: Span,
+) -> CheckError {
     CheckError::OutOfRange {
         span,
         what,
         value,
         range: format!("{min}{unit} to {max}{unit}"),
+        help: None,
     }
 }
 
-/// Converts one written value to the attribute's type, or reports why it cannot.
+/// An attribute's value out of its range, with the closest allowed value as the fix.
+fn attr_out_of_range(
+    name: &str,
+    value: String,
+    n: u64,
+    min: u64,
+    max: u64,
+    unit: &str,
+    span: Span,
+) -> CheckError {
+    let closest = n.clamp(min, max);
+    CheckError::OutOfRange {
+        span,
+        what: format!("`{name}`"),
+        value,
+        range: format!("{min}{unit} to {max}{unit}"),
+        help: Some(format!(
+            "the closest allowed value is {closest}{unit}: `{name} = {closest}{unit}`"
+        )),
+    }
+}
+
+/// Converts one written value to the attribute's type, or reports why it cannot. A value the
+/// parser already reported is refused silently.
 fn convert(spec: &AttrSpec, v: &Value, errors: &mut Vec<CheckError>) -> Option<Typed> {
     let name = spec.name;
     let result = match (spec.ty, &v.kind) {
+        (_, ValueKind::Invalid) => return None,
         (Ty::Str, ValueKind::Str(s)) => Ok(Typed::Str(s.clone())),
-        (Ty::Str, ValueKind::Word(w) | ValueKind::Cidr(w)) => Err(Some(format!("write it in quotes: `{name} = \"{w}\"`"))),
-        (Ty::Str, ValueKind::Int(n)) => Err(Some(format!("write it in quotes: `{name} = \"{n}\"`"))),
+        (Ty::Str, ValueKind::Word(w) | ValueKind::Cidr(w)) => {
+            Err(Some(format!("write it in quotes: `{name} = \"{w}\"`")))
+        }
+        (Ty::Str, ValueKind::Int(n)) => {
+            Err(Some(format!("write it in quotes: `{name} = \"{n}\"`")))
+        }
+        (Ty::Str, ValueKind::Ref { target, attr }) => Err(Some(format!(
+            "write it in quotes: `{name} = \"{target}.{attr}\"`"
+        ))),
         (Ty::Bool, ValueKind::Bool(b)) => Ok(Typed::Bool(*b)),
         (Ty::Bool, ValueKind::Str(s)) if s == "true" || s == "false" => {
             Err(Some(format!("write it without quotes: `{name} = {s}`")))
         }
+        (Ty::Bool, ValueKind::Word(w) | ValueKind::Str(w)) => {
+            Err(Some(match w.to_ascii_lowercase().as_str() {
+                "yes" | "on" | "true" | "y" => format!("write `{name} = true`"),
+                "no" | "off" | "false" | "n" => format!("write `{name} = false`"),
+                _ => format!("write `{name} = true` or `{name} = false`"),
+            }))
+        }
+        (Ty::Bool, ValueKind::Int(n)) if *n <= 1 => Err(Some(format!(
+            "write `{name} = {}`",
+            if *n == 1 { "true" } else { "false" }
+        ))),
         (Ty::Int(min, max), ValueKind::Int(n)) => {
             if *n < min || *n > max {
-                errors.push(out_of_range(format!("`{name}`"), n.to_string(), min, max, "", v.span));
+                errors.push(attr_out_of_range(
+                    name,
+                    n.to_string(),
+                    *n,
+                    min,
+                    max,
+                    "",
+                    v.span,
+                ));
                 return None;
             }
             Ok(Typed::Int(*n))
@@ -513,6 +663,17 @@ fn convert(spec: &AttrSpec, v: &Value, errors: &mut Vec<CheckError>) -> Option<T
             let unit_name = if unit_mib == GIB { " GiB" } else { " MiB" };
             let target_kib = unit_mib * 1024;
             let kib = amount.saturating_mul(per_unit_kib);
+            if kib == u64::MAX {
+                errors.push(out_of_range(
+                    format!("`{name}`"),
+                    format!("{amount} {unit}"),
+                    min,
+                    max,
+                    unit_name,
+                    v.span,
+                ));
+                return None;
+            }
             if kib % target_kib != 0 {
                 errors.push(CheckError::TypeMismatch {
                     span: v.span,
@@ -523,17 +684,28 @@ fn convert(spec: &AttrSpec, v: &Value, errors: &mut Vec<CheckError>) -> Option<T
                 return None;
             }
             let n = kib / target_kib;
-            if n < min || n > max || kib == u64::MAX {
-                errors.push(out_of_range(format!("`{name}`"), format!("{amount} {unit}"), min, max, unit_name, v.span));
+            if n < min || n > max {
+                errors.push(attr_out_of_range(
+                    name,
+                    format!("{amount} {unit}"),
+                    n,
+                    min,
+                    max,
+                    unit_name,
+                    v.span,
+                ));
                 return None;
             }
             Ok(Typed::Size(n))
         }
         (Ty::Size { unit_mib, .. }, ValueKind::Int(n)) => {
             let unit = if unit_mib == GIB { "GiB" } else { "MiB" };
-            Err(Some(format!("give it a unit: `{name} = {n} {unit}`")))
+            Err(Some(format!("sizes need a unit: write `{n} {unit}`")))
         }
-        (Ty::Size { .. }, ValueKind::Str(s)) => Err(Some(format!("write sizes without quotes, e.g. `{name} = {}`", s.trim()))),
+        (Ty::Size { .. }, ValueKind::Str(s)) => Err(Some(format!(
+            "write sizes without quotes, e.g. `{name} = {}`",
+            s.trim()
+        ))),
         (Ty::Ports, ValueKind::List(items)) => {
             let mut out = Vec::new();
             for item in items {
@@ -550,21 +722,46 @@ fn convert(spec: &AttrSpec, v: &Value, errors: &mut Vec<CheckError>) -> Option<T
             }
             Ok(Typed::Ports(out))
         }
-        (Ty::Ports, ValueKind::Port { .. } | ValueKind::Int(_)) => {
-            Err(Some(format!("write a list: `{name} = [{}]`", source_hint(v))))
-        }
-        (Ty::Ports, ValueKind::Str(s)) => Err(Some(format!("write a list without quotes: `{name} = [{s}]`"))),
+        (Ty::Ports, ValueKind::Port { .. } | ValueKind::Int(_)) => Err(Some(format!(
+            "write a list: `{name} = [{}]`",
+            source_hint(v)
+        ))),
+        (Ty::Ports, ValueKind::Str(s)) => Err(Some(format!(
+            "write a list without quotes: `{name} = [{s}]`"
+        ))),
         (Ty::Names, ValueKind::List(items)) => {
-            let mut out = Vec::new();
+            let mut out: Vec<Ident> = Vec::new();
+            let mut seen: HashMap<&str, Span> = HashMap::new();
             for item in items {
                 match &item.kind {
-                    ValueKind::Word(w) => out.push(Ident { text: w.clone(), span: item.span }),
+                    ValueKind::Word(w) => {
+                        if let Some(first) = seen.get(w.as_str()) {
+                            errors.push(CheckError::DuplicateName {
+                                span: item.span,
+                                first: *first,
+                                what: "link",
+                                name: w.clone(),
+                                verb: "listed",
+                                help: Some(format!("remove the second `{w}` from `{name}`")),
+                            });
+                            continue;
+                        }
+                        seen.insert(w, item.span);
+                        out.push(Ident {
+                            text: w.clone(),
+                            span: item.span,
+                        });
+                    }
+                    ValueKind::Invalid => {}
                     other => errors.push(CheckError::TypeMismatch {
                         span: item.span,
                         expected: "a name".into(),
                         found: other.describe().into(),
                         help: match other {
                             ValueKind::Str(s) => Some(format!("write names without quotes: `{s}`")),
+                            ValueKind::Ref { target, .. } => {
+                                Some(format!("name the service only: `{target}`"))
+                            }
                             _ => None,
                         },
                     }),
@@ -573,17 +770,24 @@ fn convert(spec: &AttrSpec, v: &Value, errors: &mut Vec<CheckError>) -> Option<T
             Ok(Typed::Names(out))
         }
         (Ty::Names, ValueKind::Word(w)) => Err(Some(format!("write a list: `{name} = [{w}]`"))),
-        (Ty::Names, ValueKind::Str(s)) => Err(Some(format!("write a list of names: `{name} = [{s}]`"))),
+        (Ty::Names, ValueKind::Str(s)) => {
+            Err(Some(format!("write a list of names: `{name} = [{s}]`")))
+        }
         (Ty::Strings, ValueKind::List(items)) => {
             let mut out = Vec::new();
             for item in items {
                 match &item.kind {
                     ValueKind::Str(s) => out.push(s.clone()),
+                    ValueKind::Invalid => {}
                     other => errors.push(CheckError::TypeMismatch {
                         span: item.span,
                         expected: "a string".into(),
                         found: other.describe().into(),
-                        help: Some("write each element in quotes".into()),
+                        help: Some(match other {
+                            ValueKind::Word(w) => format!("write it in quotes: `\"{w}\"`"),
+                            ValueKind::Int(n) => format!("write it in quotes: `\"{n}\"`"),
+                            _ => "write each element in quotes".into(),
+                        }),
                     }),
                 }
             }
@@ -591,7 +795,10 @@ fn convert(spec: &AttrSpec, v: &Value, errors: &mut Vec<CheckError>) -> Option<T
         }
         (Ty::Strings, ValueKind::Str(s)) => {
             let words: Vec<String> = s.split_whitespace().map(|w| format!("{w:?}")).collect();
-            Err(Some(format!("write a list: `{name} = [{}]`", words.join(", "))))
+            Err(Some(format!(
+                "write a list: `{name} = [{}]`",
+                words.join(", ")
+            )))
         }
         (Ty::Word(words), ValueKind::Word(w)) => match words.iter().find(|x| *x == w) {
             Some(x) => Ok(Typed::Word(x)),
@@ -600,7 +807,11 @@ fn convert(spec: &AttrSpec, v: &Value, errors: &mut Vec<CheckError>) -> Option<T
                     span: v.span,
                     expected: spec.ty.describe(),
                     found: format!("`{w}`"),
-                    help: did_you_mean(w, words.iter().copied()).map(|s| format!("did you mean `{s}`?")),
+                    help: Some(match (did_you_mean(w, words.iter().copied()), words) {
+                        (Some(s), _) => format!("did you mean `{s}`?"),
+                        (None, [only]) => format!("write `{name} = {only}`"),
+                        (None, _) => format!("write one of {}", spec.ty.describe()),
+                    }),
                 });
                 return None;
             }
@@ -609,18 +820,21 @@ fn convert(spec: &AttrSpec, v: &Value, errors: &mut Vec<CheckError>) -> Option<T
             Err(Some(format!("write it without quotes: `{name} = {s}`")))
         }
         (Ty::Password, ValueKind::Word(w)) if w == "managed" => Ok(Typed::Word("managed")),
+        (Ty::Password, ValueKind::Word(w)) => Err(Some(match did_you_mean(w, ["managed"]) {
+            Some(m) => format!("did you mean `{m}`?"),
+            None => format!(
+                "to read it from your environment at apply time, write `{name} = secret(\"{w}\")`"
+            ),
+        })),
         (Ty::Password, ValueKind::Secret(var)) => {
             if !super::names::is_env_key(&var.text) {
-                errors.push(CheckError::InvalidName {
-                    span: var.span,
-                    name: var.text.clone(),
-                    what: "environment variable name".into(),
-                    rule: "letters, digits and `_`, not starting with a digit".into(),
-                    help: None,
-                });
+                errors.push(super::names::invalid_env_var(var));
                 return None;
             }
             Ok(Typed::Secret(var.text.clone()))
+        }
+        (Ty::Password, ValueKind::Str(s)) if s == "managed" => {
+            Err(Some(format!("write it without quotes: `{name} = managed`")))
         }
         (Ty::Password, ValueKind::Str(_) | ValueKind::Int(_)) => {
             errors.push(CheckError::SecretLiteral {
@@ -648,7 +862,11 @@ fn convert(spec: &AttrSpec, v: &Value, errors: &mut Vec<CheckError>) -> Option<T
 /// A short rendering of a scalar for a help line.
 fn source_hint(v: &Value) -> String {
     match &v.kind {
-        ValueKind::Port { host, container, protocol } => match protocol {
+        ValueKind::Port {
+            host,
+            container,
+            protocol,
+        } => match protocol {
             Some(p) => format!("{host}:{container}/{}", p.text),
             None => format!("{host}:{container}"),
         },
@@ -659,17 +877,39 @@ fn source_hint(v: &Value) -> String {
 
 /// One element of `ports`: Ok(Some) when valid, Ok(None) when an error was already reported,
 /// Err(help) when it is not a port mapping at all.
-fn port_mapping(v: &Value, errors: &mut Vec<CheckError>) -> Result<Option<PortMapping>, Option<String>> {
+fn port_mapping(
+    v: &Value,
+    errors: &mut Vec<CheckError>,
+) -> Result<Option<PortMapping>, Option<String>> {
     let (host, container, protocol) = match &v.kind {
-        ValueKind::Port { host, container, protocol } => (*host, *container, protocol.as_ref()),
+        ValueKind::Port {
+            host,
+            container,
+            protocol,
+        } => (*host, *container, protocol.as_ref()),
         ValueKind::Int(n) => (*n, *n, None),
-        ValueKind::Str(s) => return Err(Some(format!("write port mappings without quotes: `{s}`"))),
+        ValueKind::Invalid => return Ok(None),
+        ValueKind::Str(s) => {
+            return Err(Some(format!("write port mappings without quotes: `{s}`")));
+        }
         _ => return Err(None),
     };
     let mut ok = true;
-    for (what, p) in [("host port", host), ("container port", container)] {
+    let lone = matches!(v.kind, ValueKind::Int(_));
+    let sides: &[(&str, u64)] = if lone {
+        &[("port", host)]
+    } else {
+        &[("host port", host), ("container port", container)]
+    };
+    for &(what, p) in sides {
         if !(1..=65535).contains(&p) {
-            errors.push(out_of_range(what.into(), p.to_string(), 1, 65535, "", v.span));
+            errors.push(CheckError::OutOfRange {
+                span: v.span,
+                what: what.into(),
+                value: p.to_string(),
+                range: "1 to 65535".into(),
+                help: None,
+            });
             ok = false;
         }
     }
@@ -687,7 +927,7 @@ fn port_mapping(v: &Value, errors: &mut Vec<CheckError>) -> Result<Option<PortMa
             false
         }
     };
-    Ok(ok.then(|| PortMapping {
+    Ok(ok.then_some(PortMapping {
         host: host as u16,
         container: container as u16,
         udp,

@@ -5,8 +5,15 @@ use super::attrs::{self, AttrMap, Kind, Typed};
 use super::*;
 use crate::syntax::ast::{Nested, ValueKind};
 
-/// Looks up a name and checks it with an AWS naming rule, reporting an `invalid_name`.
-fn check_name(cx: &mut Cx, span: Span, name: &str, what: &str, verdict: names::Verdict, help: Option<String>) {
+/// Reports an `invalid_name` when `verdict` holds a broken rule.
+fn check_name(
+    cx: &mut Cx,
+    span: Span,
+    name: &str,
+    what: &str,
+    verdict: names::Verdict,
+    help: Option<String>,
+) {
     if let Some(rule) = verdict {
         cx.err(CheckError::InvalidName {
             span,
@@ -18,7 +25,8 @@ fn check_name(cx: &mut Cx, span: Span, name: &str, what: &str, verdict: names::V
     }
 }
 
-/// Reads a block's attributes; nested blocks are refused except where `allow_env`.
+/// Reads a block's attributes; nested blocks are refused except a service's `env` (and a
+/// misspelled `env`, which is reported and then read as one, so its references still count).
 fn read<'b>(cx: &mut Cx, kind: Kind, block: &'b Block) -> (AttrMap, Vec<&'b Nested>) {
     let (attrs, nested) = entries(block);
     let map = attrs::read(kind, &block.name, &attrs, &mut cx.errors);
@@ -28,17 +36,26 @@ fn read<'b>(cx: &mut Cx, kind: Kind, block: &'b Block) -> (AttrMap, Vec<&'b Nest
             kept.push(n);
             continue;
         }
-        let help = if kind == Kind::Service {
-            did_you_mean(&n.name.text, ["env"]).map(|s| format!("did you mean `{s}`?"))
+        let meant_env = kind == Kind::Service && did_you_mean(&n.name.text, ["env"]).is_some();
+        let help = if meant_env {
+            "did you mean `env`?".to_string()
+        } else if kind == Kind::Service {
+            "a service holds attributes and one `env { KEY = value }` block".to_string()
         } else {
-            Some(format!("{} blocks hold only `key = value` attributes", kind.keyword()))
+            format!(
+                "{} blocks hold only `key = value` attributes",
+                kind.keyword()
+            )
         };
         cx.err(CheckError::UnknownAttribute {
             span: n.name.span,
             message: format!("{} blocks have no block `{}`", kind.keyword(), n.name.text),
             label: "unknown block".into(),
-            help,
+            help: Some(help),
         });
+        if meant_env {
+            kept.push(n);
+        }
     }
     (map, kept)
 }
@@ -46,7 +63,14 @@ fn read<'b>(cx: &mut Cx, kind: Kind, block: &'b Block) -> (AttrMap, Vec<&'b Nest
 impl Cx {
     pub(crate) fn stack(&mut self, block: &Block) -> Stack {
         let (m, _) = read(self, Kind::Stack, block);
-        check_name(self, block.name.span, &block.name.text, "Elastic Beanstalk application name", names::eb_application(&block.name.text), None);
+        check_name(
+            self,
+            block.name.span,
+            &block.name.text,
+            "Elastic Beanstalk application name",
+            names::eb_application(&block.name.text),
+            None,
+        );
         let region = m.str("region");
         if let (Some(r), Some(span)) = (&region, m.span("region")) {
             check_name(self, span, r, "AWS region", names::region(r), None);
@@ -57,16 +81,41 @@ impl Cx {
         }
     }
 
-    pub(crate) fn environment(&mut self, block: &Block) -> Environment {
+    /// The environment block; `stack` names the stack, for suggestions.
+    pub(crate) fn environment(&mut self, block: &Block, stack: Option<&str>) -> Environment {
         let (m, _) = read(self, Kind::Environment, block);
-        check_name(self, block.name.span, &block.name.text, "Elastic Beanstalk environment name", names::eb_environment(&block.name.text), None);
+        let name = &block.name.text;
+        let verdict = names::eb_environment(name);
+        let help = match names::fix_eb_environment(name) {
+            Some(f) => Some(format!("try `{f}`")),
+            None if name.len() < 4 => {
+                let base = stack
+                    .filter(|s| names::eb_environment(&format!("{s}-env")).is_none())
+                    .unwrap_or(name);
+                Some(format!("try `{base}-env`"))
+            }
+            None => None,
+        };
+        check_name(
+            self,
+            block.name.span,
+            name,
+            "Elastic Beanstalk environment name",
+            verdict,
+            help,
+        );
         let instance_type = m.str("instance_type").unwrap_or_else(|| "t3.small".into());
+        let mut instance_type_ok = m.ok("instance_type");
         if let Some(span) = m.span("instance_type") {
-            check_name(self, span, &instance_type, "instance type", names::instance_type(&instance_type, ""), None);
+            let verdict = names::instance_type(&instance_type, "");
+            instance_type_ok &= verdict.is_none();
+            check_name(self, span, &instance_type, "instance type", verdict, None);
         }
         let execution_role = m.str("execution_role");
         if let (Some(r), Some(span)) = (&execution_role, m.span("execution_role")) {
-            check_name(self, span, r, "IAM role ARN", names::role_arn(r), None);
+            let help = (!r.starts_with("arn:") && iam_name(r).is_none())
+                .then(|| format!("write the role's ARN: `\"arn:aws:iam::ACCOUNT:role/{r}\"`"));
+            check_name(self, span, r, "IAM role ARN", names::role_arn(r), help);
         }
         let service_role = m.str("service_role");
         if let (Some(r), Some(span)) = (&service_role, m.span("service_role")) {
@@ -78,9 +127,18 @@ impl Cx {
         }
         let instance_profile = m.str("instance_profile");
         if let (Some(r), Some(span)) = (&instance_profile, m.span("instance_profile")) {
-            check_name(self, span, r, "IAM instance profile name", iam_name(r), None);
+            check_name(
+                self,
+                span,
+                r,
+                "IAM instance profile name",
+                iam_name(r),
+                None,
+            );
         }
-        Environment {
+        // A role that was written but could not be read is not "missing".
+        let role_known = execution_role.is_some() || !m.ok("execution_role");
+        let env = Environment {
             name: block.name.text.clone(),
             instance_type,
             tier: match m.word("tier") {
@@ -90,32 +148,95 @@ impl Cx {
             execution_role,
             instance_profile,
             service_role,
-        }
+        };
+        self.env_facts = EnvFacts {
+            instance_type_ok,
+            role_known,
+        };
+        env
     }
 
-    pub(crate) fn store(&mut self, kind: Kind, block: &Block, stack: &str) -> Store {
+    /// A data store. Its default identifier needs the stack's name; without a stack block the
+    /// default is not checked.
+    pub(crate) fn store(&mut self, kind: Kind, block: &Block, stack: Option<&str>) -> Store {
         let (m, _) = read(self, kind, block);
         let name = block.name.text.clone();
-        let default_id = format!("{stack}-{name}");
-        let (identifier, id_span, id_written) = match (m.str("identifier"), m.span("identifier")) {
-            (Some(id), Some(span)) => (id, span, true),
-            _ => (default_id, block.name.span, false),
+        let written = m.str("identifier").zip(m.span("identifier"));
+        let defaulted = written.is_none();
+        let (identifier, id_span, check_id) = match written {
+            Some((id, span)) => (id, span, true),
+            None => (
+                format!("{}-{name}", stack.unwrap_or("stack")),
+                block.name.span,
+                stack.is_some() && m.ok("identifier"),
+            ),
         };
-        let help = (!id_written).then(|| format!("the default identifier is `{identifier}`; set `identifier = \"...\"`"));
+        let id_help = |identifier: &str, max: usize| match names::fix_identifier(identifier, max) {
+            Some(f) if defaulted => Some(format!(
+                "the default identifier is `{identifier}`; set one: `identifier = \"{f}\"`"
+            )),
+            Some(f) => Some(format!("try `{f}`")),
+            None if defaulted => Some(format!(
+                "the default identifier is `{identifier}`; set one: `identifier = \"...\"`"
+            )),
+            None => None,
+        };
         let kind = match kind {
             Kind::Postgres => {
-                check_name(self, id_span, &identifier, "RDS DB instance identifier", names::aws_identifier(&identifier, 63, "rds"), help);
+                if check_id {
+                    let help = id_help(&identifier, 63);
+                    check_name(
+                        self,
+                        id_span,
+                        &identifier,
+                        "RDS DB instance identifier",
+                        names::aws_identifier(&identifier, 63, "rds"),
+                        help,
+                    );
+                }
                 let database = m.str("database").unwrap_or_default();
                 if let Some(span) = m.span("database") {
-                    check_name(self, span, &database, "PostgreSQL database name", names::pg_name(&database, "database"), None);
+                    let help = names::fix_pg_name(&database, "database")
+                        .map(|f| format!("try `{f}`"))
+                        .or_else(|| {
+                            Some(format!(
+                                "choose another name, e.g. `{}_db`",
+                                block.name.text.replace('-', "_")
+                            ))
+                        });
+                    check_name(
+                        self,
+                        span,
+                        &database,
+                        "PostgreSQL database name",
+                        names::pg_name(&database, "database"),
+                        help,
+                    );
                 }
                 let username = m.str("username").unwrap_or_else(|| "postgres".into());
                 if let Some(span) = m.span("username") {
-                    check_name(self, span, &username, "PostgreSQL user name", names::pg_name(&username, "user"), None);
+                    let help = names::fix_pg_name(&username, "user")
+                        .map(|f| format!("try `{f}`"))
+                        .or_else(|| Some("choose another name, e.g. `app_admin`".into()));
+                    check_name(
+                        self,
+                        span,
+                        &username,
+                        "PostgreSQL user name",
+                        names::pg_name(&username, "user"),
+                        help,
+                    );
                 }
                 let class = m.str("class").unwrap_or_else(|| "db.t3.micro".into());
                 if let Some(span) = m.span("class") {
-                    check_name(self, span, &class, "RDS instance class", names::instance_type(&class, "db."), None);
+                    check_name(
+                        self,
+                        span,
+                        &class,
+                        "RDS instance class",
+                        names::instance_type(&class, "db."),
+                        None,
+                    );
                 }
                 StoreKind::Postgres(Postgres {
                     identifier,
@@ -124,8 +245,10 @@ impl Cx {
                     class,
                     storage_gib: m.int("storage").unwrap_or(20) as u32,
                     username,
+                    // A password that failed to read is not `managed`: no rule may build on it.
                     password: match m.get("password") {
                         Some(Typed::Secret(var)) => Password::Env(var.clone()),
+                        None if !m.ok("password") => Password::Env(String::new()),
                         _ => Password::Managed,
                     },
                     backup_days: m.int("backup_days").unwrap_or(7) as u8,
@@ -136,23 +259,40 @@ impl Cx {
                 })
             }
             _ => {
-                let replicas = m.int("replicas").unwrap_or(0) as u8;
-                let encrypted = m.bool("encrypted").unwrap_or(false);
                 let redis = Redis {
                     identifier,
-                    node_type: m.str("node_type").unwrap_or_else(|| "cache.t3.micro".into()),
+                    node_type: m
+                        .str("node_type")
+                        .unwrap_or_else(|| "cache.t3.micro".into()),
                     version: self.version(&m, "7.1"),
-                    replicas,
-                    encrypted,
+                    replicas: m.int("replicas").unwrap_or(0) as u8,
+                    encrypted: m.bool("encrypted").unwrap_or(false),
                 };
                 let (max, what) = if redis.is_replication_group() {
                     (40, "ElastiCache replication group id")
                 } else {
                     (50, "ElastiCache cluster id")
                 };
-                check_name(self, id_span, &redis.identifier, what, names::aws_identifier(&redis.identifier, max, "elasticache"), help);
+                if check_id {
+                    let help = id_help(&redis.identifier, max);
+                    check_name(
+                        self,
+                        id_span,
+                        &redis.identifier,
+                        what,
+                        names::aws_identifier(&redis.identifier, max, "elasticache"),
+                        help,
+                    );
+                }
                 if let Some(span) = m.span("node_type") {
-                    check_name(self, span, &redis.node_type, "ElastiCache node type", names::instance_type(&redis.node_type, "cache."), None);
+                    check_name(
+                        self,
+                        span,
+                        &redis.node_type,
+                        "ElastiCache node type",
+                        names::instance_type(&redis.node_type, "cache."),
+                        None,
+                    );
                 }
                 StoreKind::Redis(redis)
             }
@@ -163,24 +303,43 @@ impl Cx {
     fn version(&mut self, m: &AttrMap, default: &str) -> String {
         let v = m.str("version").unwrap_or_else(|| default.into());
         if let Some(span) = m.span("version") {
-            let ok = !v.is_empty() && v.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
-            check_name(self, span, &v, "engine version", (!ok).then_some("versions look like `16` or `7.1`"), None);
+            let ok = !v.is_empty()
+                && v.split('.')
+                    .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+            check_name(
+                self,
+                span,
+                &v,
+                "engine version",
+                (!ok).then_some("versions look like `16` or `7.1`"),
+                None,
+            );
         }
         v
     }
 
-    /// A service and the store references its env makes (already resolved).
-    pub(crate) fn service(&mut self, block: &Block, items: &Items<'_>, stores: &[Store]) -> (Service, Vec<EnvRef>) {
+    /// A service, and what the cross-block rules need to know about it. References to stores
+    /// are resolved here; `read_stores[i]` is set for every store the service names.
+    pub(crate) fn service<'a>(
+        &mut self,
+        block: &'a Block,
+        items: &Items<'_>,
+        store_index: &HashMap<&str, usize>,
+        read_stores: &mut [bool],
+    ) -> (Service, ServiceInfo<'a>) {
         let (m, nested) = read(self, Kind::Service, block);
         let memory = m.int("memory").map(|n| n as u32);
         let memory_reservation = m.int("memory_reservation").map(|n| n as u32);
-        if m.span("memory").is_none() && m.span("memory_reservation").is_none() && !has_attr(block, "memory") && !has_attr(block, "memory_reservation") {
+        if !m.written("memory") && !m.written("memory_reservation") {
             self.err(CheckError::MissingAttribute {
                 span: block.name.span,
                 kind: "service",
                 block: block.name.text.clone(),
                 attr: "memory".into(),
-                example: "128 MiB".into(),
+                help: Some(
+                    "add `memory = 128 MiB` (the hard limit) or `memory_reservation = 128 MiB` (the soft limit)"
+                        .into(),
+                ),
             });
         }
         if let (Some(hard), Some(soft)) = (memory, memory_reservation) {
@@ -189,12 +348,22 @@ impl Cx {
                     span: m.span("memory_reservation").unwrap_or(block.name.span),
                     others: m
                         .span("memory")
-                        .map(|s| miette::LabeledSpan::new_with_span(Some(format!("the hard limit is {hard} MiB")), s))
+                        .map(|s| {
+                            miette::LabeledSpan::new_with_span(
+                                Some(format!("the hard limit is {hard} MiB")),
+                                s,
+                            )
+                        })
                         .into_iter()
                         .collect(),
-                    message: format!("`memory_reservation` ({soft} MiB) is not below `memory` ({hard} MiB)"),
+                    message: format!(
+                        "`memory_reservation` ({soft} MiB) is not below `memory` ({hard} MiB)"
+                    ),
                     label: "the soft limit must be below the hard limit".into(),
-                    help: Some("lower `memory_reservation` or raise `memory`, or keep only one of them".into()),
+                    help: Some(
+                        "lower `memory_reservation` or raise `memory`, or keep only one of them"
+                            .into(),
+                    ),
                 });
             }
         }
@@ -202,46 +371,48 @@ impl Cx {
         if let (Some(h), Some(span)) = (&hostname, m.span("hostname")) {
             check_name(self, span, h, "hostname", names::hostname(h), None);
         }
-        let ports = match m.get("ports") {
+        let (ports, port_spans): (Vec<PortMapping>, Vec<Span>) = match m.get("ports") {
             Some(Typed::Ports(ps)) => ps
                 .iter()
-                .map(|p| PortMapping {
-                    host: p.host,
-                    container: p.container,
-                    protocol: if p.udp { Protocol::Udp } else { Protocol::Tcp },
+                .map(|p| {
+                    let protocol = if p.udp { Protocol::Udp } else { Protocol::Tcp };
+                    (
+                        PortMapping {
+                            host: p.host,
+                            container: p.container,
+                            protocol,
+                        },
+                        p.span,
+                    )
                 })
-                .collect(),
-            _ => Vec::new(),
+                .unzip(),
+            _ => (Vec::new(), Vec::new()),
         };
-        let links = match m.get("links") {
-            Some(Typed::Names(ns)) => ns.iter().map(|n| n.text.clone()).collect(),
+        let links: Vec<Ident> = match m.get("links") {
+            Some(Typed::Names(ns)) => ns.clone(),
             _ => Vec::new(),
         };
         let mut env = Vec::new();
-        let mut refs = Vec::new();
+        let mut bindings = Vec::new();
         let mut seen: HashMap<&str, Span> = HashMap::new();
         let mut first_env: Option<Span> = None;
         for n in nested {
-            if let Some(first) = first_env {
-                self.err(CheckError::DuplicateName {
+            match first_env {
+                Some(first) if n.name.text == "env" => self.err(CheckError::DuplicateName {
                     span: n.name.span,
                     first,
                     what: "block",
                     name: "env".into(),
+                    verb: "defined",
                     help: Some("merge them into one `env` block".into()),
-                });
+                }),
+                None if n.name.text == "env" => first_env = Some(n.name.span),
+                _ => {}
             }
-            first_env.get_or_insert(n.name.span);
             for a in &n.attrs {
                 let key = &a.key;
                 if !names::is_env_key(&key.text) {
-                    self.err(CheckError::InvalidName {
-                        span: key.span,
-                        name: key.text.clone(),
-                        what: "environment variable name".into(),
-                        rule: "letters, digits and `_`, not starting with a digit".into(),
-                        help: Some(format!("try `{}`", key.text.replace(|c: char| !c.is_ascii_alphanumeric(), "_"))),
-                    });
+                    self.err(names::invalid_env_var(key));
                 }
                 if let Some(first) = seen.get(key.text.as_str()) {
                     self.err(CheckError::DuplicateName {
@@ -249,13 +420,33 @@ impl Cx {
                         first: *first,
                         what: "env key",
                         name: key.text.clone(),
+                        verb: "defined",
                         help: Some("remove one of them".into()),
                     });
                     continue;
                 }
                 seen.insert(&key.text, key.span);
-                if let Some(value) = self.env_value(key, &a.value, items, stores, &mut refs) {
-                    env.push(EnvVar { key: key.text.clone(), value });
+                if let Some(value) = self.env_value(key, &a.value, items, store_index, read_stores)
+                {
+                    let binding = match &value {
+                        EnvValue::Store { store, export } => Some(Binding::Store {
+                            store: *store,
+                            export: *export,
+                        }),
+                        EnvValue::Secret(var) => Some(Binding::Secret(var.clone())),
+                        EnvValue::Literal(_) => None,
+                    };
+                    if let Some(value) = binding {
+                        bindings.push(EnvBinding {
+                            key: key.clone(),
+                            value,
+                            span: a.value.span,
+                        });
+                    }
+                    env.push(EnvVar {
+                        key: key.text.clone(),
+                        value,
+                    });
                 }
             }
         }
@@ -267,19 +458,36 @@ impl Cx {
             essential: m.bool("essential").unwrap_or(false),
             hostname,
             ports,
-            links,
+            links: links.iter().map(|l| l.text.clone()).collect(),
             command: m.strings("command"),
             entrypoint: m.strings("entrypoint"),
             working_dir: m.str("working_dir"),
             env,
         };
-        (svc, refs)
+        let info = ServiceInfo {
+            block,
+            port_spans,
+            ports_ok: m.ok("ports"),
+            links,
+            essential_ok: m.ok("essential"),
+            bindings,
+        };
+        (svc, info)
     }
 
-    fn env_value(&mut self, key: &Ident, v: &ast::Value, items: &Items<'_>, stores: &[Store], refs: &mut Vec<EnvRef>) -> Option<EnvValue> {
+    fn env_value(
+        &mut self,
+        key: &Ident,
+        v: &ast::Value,
+        items: &Items<'_>,
+        store_index: &HashMap<&str, usize>,
+        read_stores: &mut [bool],
+    ) -> Option<EnvValue> {
         let looks_secret = {
             let k = key.text.to_ascii_uppercase();
-            ["PASSWORD", "SECRET", "TOKEN"].iter().any(|w| k.contains(w))
+            ["PASSWORD", "SECRET", "TOKEN"]
+                .iter()
+                .any(|w| k.contains(w))
         };
         let literal = match &v.kind {
             ValueKind::Str(s) => s.clone(),
@@ -287,29 +495,59 @@ impl Cx {
             ValueKind::Bool(b) => b.to_string(),
             ValueKind::Secret(var) => {
                 if !names::is_env_key(&var.text) {
-                    self.err(CheckError::InvalidName {
-                        span: var.span,
-                        name: var.text.clone(),
-                        what: "environment variable name".into(),
-                        rule: "letters, digits and `_`, not starting with a digit".into(),
-                        help: None,
-                    });
+                    self.err(names::invalid_env_var(var));
                     return None;
                 }
                 return Some(EnvValue::Secret(var.text.clone()));
             }
-            ValueKind::Ref { target, attr } => return self.env_ref(key, target, attr, v.span, items, stores, refs),
+            ValueKind::Ref { target, attr } => {
+                return self.env_ref(target, attr, items, store_index, read_stores);
+            }
+            ValueKind::Invalid => return None,
             other => {
-                let help = match other {
-                    ValueKind::Word(w) if items.names.get(w.as_str()).is_some_and(|(k, _)| !k.exports().is_empty()) => {
-                        Some(format!("name what to read: `{w}.host`, `{w}.port`, ..."))
-                    }
-                    ValueKind::Word(w) => Some(format!("write it in quotes: `{} = \"{w}\"`", key.text)),
+                let quoted = match other {
+                    ValueKind::Word(w) | ValueKind::Cidr(w) => Some(w.clone()),
+                    ValueKind::Size { amount, unit } => Some(format!("{amount} {unit}")),
+                    ValueKind::Port {
+                        host,
+                        container,
+                        protocol: None,
+                    } => Some(format!("{host}:{container}")),
                     _ => None,
+                };
+                let store = match other {
+                    ValueKind::Word(w) => items
+                        .names
+                        .get(w.as_str())
+                        .filter(|(k, _)| !k.exports().is_empty())
+                        .map(|(k, _)| (w, *k)),
+                    _ => None,
+                };
+                // A store named without what to read still counts as read.
+                if let Some(&i) = store.and_then(|(w, _)| store_index.get(w.as_str())) {
+                    read_stores[i] = true;
+                }
+                let help = match (store, other) {
+                    (Some((w, kind)), _) => {
+                        let k = key.text.to_ascii_uppercase();
+                        let export = ["port", "database", "username", "password"]
+                            .into_iter()
+                            .find(|e| {
+                                kind.exports().contains(e)
+                                    && k.contains(&e[..4].to_ascii_uppercase())
+                            })
+                            .unwrap_or("host");
+                        Some(format!("name what to read: `{} = {w}.{export}`", key.text))
+                    }
+                    (None, _) => {
+                        quoted.map(|q| format!("write it in quotes: `{} = \"{q}\"`", key.text))
+                    }
                 };
                 self.err(CheckError::TypeMismatch {
                     span: v.span,
-                    expected: "a string, an integer, a reference `store.attribute` or `secret(\"VAR\")`".into(),
+                    expected:
+                        "a string, an integer, a reference `store.attribute` or `secret(\"VAR\")`"
+                            .into(),
                     found: other.describe().into(),
                     help,
                 });
@@ -317,29 +555,64 @@ impl Cx {
             }
         };
         if looks_secret && !literal.is_empty() {
+            let k = &key.text;
+            let var = names::fix_env_key(k)
+                .unwrap_or_else(|| k.clone())
+                .to_ascii_uppercase();
+            let postgres = items
+                .stores
+                .iter()
+                .find(|(kind, _)| *kind == Kind::Postgres);
+            let help = match postgres {
+                Some((_, b)) if k.to_ascii_uppercase().contains("PASSWORD") => format!(
+                    "read it from the deployer's environment at apply time: `{k} = secret(\"{var}\")`, \
+                     or from a store: `{k} = {}.password`",
+                    b.name.text
+                ),
+                _ => format!(
+                    "read it from the deployer's environment at apply time: `{k} = secret(\"{var}\")`"
+                ),
+            };
             self.err(CheckError::SecretLiteral {
                 span: v.span,
-                message: format!("env key `{}` looks secret but is given a literal value", key.text),
-                help: Some(format!(
-                    "read it at apply time: `{} = secret(\"{}\")`, or from a store: `{} = db.password`",
-                    key.text, key.text, key.text
-                )),
+                message: format!("env key `{k}` looks secret but is given a literal value"),
+                help: Some(help),
             });
             return None;
         }
         Some(EnvValue::Literal(literal))
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn env_ref(&mut self, key: &Ident, target: &Ident, attr: &Ident, span: Span, items: &Items<'_>, stores: &[Store], refs: &mut Vec<EnvRef>) -> Option<EnvValue> {
+    fn env_ref(
+        &mut self,
+        target: &Ident,
+        attr: &Ident,
+        items: &Items<'_>,
+        store_index: &HashMap<&str, usize>,
+        read_stores: &mut [bool],
+    ) -> Option<EnvValue> {
         let Some((kind, _)) = items.names.get(target.text.as_str()) else {
-            let candidates = items.stores.iter().map(|(_, b)| b.name.text.as_str());
-            self.err(CheckError::UnknownName {
-                span: target.span,
-                what: "data store",
-                name: target.text.clone(),
-                help: did_you_mean(&target.text, candidates).map(|s| format!("did you mean `{s}`?")),
-            });
+            if !items.unknown.contains(target.text.as_str()) {
+                let candidates = items.stores.iter().map(|(_, b)| b.name.text.as_str());
+                let close = self.closest(&target.text, candidates);
+                // The store it meant is read, as far as the `unused` warning is concerned.
+                if let Some(&i) = close.and_then(|c| store_index.get(c)) {
+                    read_stores[i] = true;
+                }
+                let few: Vec<&str> = items
+                    .stores
+                    .iter()
+                    .take(7)
+                    .map(|(_, b)| b.name.text.as_str())
+                    .collect();
+                let help = self.name_help(close, &few, ("data store", "data stores"));
+                self.err(CheckError::UnknownName {
+                    span: target.span,
+                    what: "data store",
+                    name: target.text.clone(),
+                    help,
+                });
+            }
             return None;
         };
         if kind.exports().is_empty() {
@@ -347,41 +620,51 @@ impl Cx {
                 span: target.span,
                 expected: "a data store (`postgres` or `redis`)".into(),
                 found: format!("{} `{}`", kind.keyword(), target.text),
-                help: (*kind == Kind::Service).then(|| "services reach each other by name through `links`".into()),
-            });
-            return None;
-        }
-        let Some(export) = Export::parse(&attr.text).filter(|e| kind.exports().contains(&e.as_str())) else {
-            self.err(CheckError::UnknownAttribute {
-                span: attr.span,
-                message: format!("{} `{}` exports no `{}`", kind.keyword(), target.text, attr.text),
-                label: "not exported".into(),
-                help: Some(match did_you_mean(&attr.text, kind.exports().iter().copied()) {
-                    Some(s) => format!("did you mean `{s}`?"),
-                    None => format!("{} stores export: {}", kind.keyword(), kind.exports().join(", ")),
+                help: Some(if *kind == Kind::Service {
+                    format!("services reach each other by name through `links`; the host name of `{}` is `{}`", target.text, target.text)
+                } else {
+                    "only `postgres` and `redis` blocks export attributes".into()
                 }),
             });
             return None;
+        }
+        // A duplicate store name resolves to the first block, as every other reference does.
+        let store = *store_index.get(target.text.as_str())?;
+        read_stores[store] = true;
+        let Some(export) =
+            Export::parse(&attr.text).filter(|e| kind.exports().contains(&e.as_str()))
+        else {
+            self.err(CheckError::UnknownAttribute {
+                span: attr.span,
+                message: format!(
+                    "{} `{}` exports no `{}`",
+                    kind.keyword(),
+                    target.text,
+                    attr.text
+                ),
+                label: "not exported".into(),
+                help: Some(
+                    match did_you_mean(&attr.text, kind.exports().iter().copied()) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => {
+                            let all: Vec<String> =
+                                kind.exports().iter().map(|e| format!("`{e}`")).collect();
+                            format!("{} stores export {}", kind.keyword(), all.join(", "))
+                        }
+                    },
+                ),
+            });
+            return None;
         };
-        let store = stores.iter().position(|s| s.name == target.text)?;
-        refs.push(EnvRef {
-            key: key.clone(),
-            store,
-            export,
-            span,
-        });
         Some(EnvValue::Store { store, export })
     }
-}
-
-fn has_attr(block: &Block, name: &str) -> bool {
-    block.entries.iter().any(|e| matches!(e, Entry::Attr(a) if a.key.text == name))
 }
 
 /// IAM role and instance profile names: 1 to 64 (roles) or 128 characters of `\w+=,.@-`.
 fn iam_name(s: &str) -> names::Verdict {
     let ok = !s.is_empty()
         && s.len() <= 64
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
     (!ok).then_some("IAM names are 1 to 64 letters, digits and `+=,.@_-`")
 }

@@ -20,15 +20,17 @@ pub enum CheckError {
         help: Option<String>,
     },
 
-    #[error("{what} `{name}` is defined twice")]
+    #[error("{what} `{name}` is {verb} twice")]
     #[diagnostic(code(stack::duplicate_name))]
     DuplicateName {
-        #[label("defined again here")]
+        #[label("{verb} again here")]
         span: Span,
-        #[label("first defined here")]
+        #[label("first {verb} here")]
         first: Span,
         what: &'static str,
         name: String,
+        /// `defined` (items, keys, attributes) or `listed` (an element of a list).
+        verb: &'static str,
         #[help]
         help: Option<String>,
     },
@@ -80,24 +82,27 @@ pub enum CheckError {
     },
 
     #[error("{kind} `{block}` has no `{attr}`")]
-    #[diagnostic(code(stack::missing_attribute), help("add `{attr} = {example}`"))]
+    #[diagnostic(code(stack::missing_attribute))]
     MissingAttribute {
         #[label("`{attr}` is required")]
         span: Span,
         kind: &'static str,
         block: String,
         attr: String,
-        example: String,
+        #[help]
+        help: Option<String>,
     },
 
     #[error("{what} {value} is out of range")]
-    #[diagnostic(code(stack::out_of_range), help("{what} must be {range}"))]
+    #[diagnostic(code(stack::out_of_range))]
     OutOfRange {
         #[label("must be {range}")]
         span: Span,
         what: String,
         value: String,
         range: String,
+        #[help]
+        help: Option<String>,
     },
 
     #[error("`{name}` is not a valid {what}")]
@@ -126,16 +131,17 @@ pub enum CheckError {
     },
 
     #[error("links form a cycle: {cycle}")]
-    #[diagnostic(
-        code(stack::link_cycle),
-        help("ECS starts a linked container before the one that links to it; remove one of these links")
-    )]
+    #[diagnostic(code(stack::link_cycle))]
     LinkCycle {
-        #[label("this link closes the cycle")]
+        #[label("{label}")]
         span: Span,
+        label: String,
         cycle: String,
+        /// Every other hop of the cycle (the first ones, for a long cycle).
         #[label(collection)]
         hops: Vec<LabeledSpan>,
+        #[help]
+        help: Option<String>,
     },
 
     #[error("{message}")]
@@ -165,13 +171,15 @@ pub enum CheckError {
     },
 
     #[error("service `{service}` reads `{store}` but no firewall rule lets it reach `{store}`")]
-    #[diagnostic(code(stack::unreachable), help("add this rule to the firewall block: `{rule}`"))]
+    #[diagnostic(code(stack::unreachable))]
     Unreachable {
         #[label("`{service}` cannot connect to `{store}`")]
         span: Span,
         service: String,
         store: String,
-        rule: String,
+        /// The rule to add, in a sentence that says where.
+        #[help]
+        help: Option<String>,
     },
 
     #[error("port {port} is not mapped on the host by service `{service}`")]
@@ -181,7 +189,8 @@ pub enum CheckError {
         span: Span,
         #[label("`{service}` is defined here")]
         service_span: Span,
-        port: u64,
+        /// The port as written in a rule: `8080`, `53/udp`.
+        port: String,
         service: String,
         #[help]
         help: Option<String>,
@@ -197,7 +206,9 @@ pub enum CheckError {
         help: Option<String>,
     },
 
-    #[error("service `{service}` reads the managed password of `{store}` but the environment has no `execution_role`")]
+    #[error(
+        "service `{service}` reads the managed password of `{store}` but the environment has no `execution_role`"
+    )]
     #[diagnostic(
         code(stack::missing_execution_role),
         help(
@@ -210,6 +221,9 @@ pub enum CheckError {
         span: Span,
         #[label("the environment is defined here")]
         environment_span: Span,
+        /// Further reads of managed passwords, which the same fix serves.
+        #[label(collection)]
+        others: Vec<LabeledSpan>,
         service: String,
         store: String,
         environment: String,
@@ -231,6 +245,16 @@ pub enum CheckError {
         key: String,
         this: String,
         other: String,
+    },
+
+    #[error("a port rule needs a target: `to SERVICE`")]
+    #[diagnostic(code(stack::syntax))]
+    MissingTarget {
+        #[label("{label}")]
+        span: Span,
+        label: String,
+        #[help]
+        help: Option<String>,
     },
 
     #[error("{what} `{name}` is not read by any service")]

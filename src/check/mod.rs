@@ -1,7 +1,10 @@
 //! Check: [`ast::File`] → [`Model`] plus every problem found, sorted by position. Pure, no IO.
 //!
 //! The checker never stops at the first problem: each pass works on what the earlier ones
-//! could make sense of, and the model is returned only when no error was found.
+//! could make sense of, and the model is returned only when no error was found. One mistake
+//! gives one diagnostic: a pass skips what an earlier pass already reported (an attribute
+//! that failed to read, a block of unknown kind, a broken firewall rule), so that no error is
+//! the echo of another.
 //!
 //! - [`attrs`]: attribute tables and typed reading of a block's attributes;
 //! - [`blocks`]: one block at a time (names, defaults, per-block rules);
@@ -16,7 +19,7 @@ pub mod names;
 mod rules;
 mod suggest;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::syntax::ast::{self, Block, Entry, Ident, Item, Span};
 pub use attrs::Kind;
@@ -43,7 +46,24 @@ pub fn check(file: &ast::File) -> Checked {
 #[derive(Default)]
 pub(crate) struct Cx {
     pub errors: Vec<CheckError>,
+    /// Comparisons left for did-you-mean suggestions: a file with thousands of misspelled
+    /// names must not make the checker quadratic, so suggestions stop when this runs out.
+    suggest_budget: Option<usize>,
+    /// What the environment block's reading found, for the cross-block rules.
+    pub env_facts: EnvFacts,
 }
+
+/// Facts about the environment block that the model does not keep.
+#[derive(Default)]
+pub(crate) struct EnvFacts {
+    /// `instance_type` is absent or a valid instance type (so its memory can be trusted).
+    pub instance_type_ok: bool,
+    /// `execution_role` is set, or was written and already reported as wrong.
+    pub role_known: bool,
+}
+
+/// How many name comparisons one check run spends on suggestions at most.
+const SUGGEST_BUDGET: usize = 200_000;
 
 /// The blocks of a file, sorted by kind, after the namespace was checked.
 #[derive(Default)]
@@ -53,9 +73,15 @@ pub(crate) struct Items<'a> {
     pub services: Vec<&'a Block>,
     /// Postgres and redis blocks, in source order.
     pub stores: Vec<(Kind, &'a Block)>,
-    pub firewall: Option<&'a ast::Firewall>,
+    /// Every firewall block (a second one is reported, but its rules still count).
+    pub firewalls: Vec<&'a ast::Firewall>,
     /// Every item name → its kind and where it is defined.
     pub names: HashMap<&'a str, (Kind, Span)>,
+    /// Names of blocks whose kind is unknown (already reported): references to them are not
+    /// reported again.
+    pub unknown: HashSet<&'a str>,
+    /// The blocks of unknown kind, whose store references still count as reads.
+    pub unknown_blocks: Vec<&'a Block>,
 }
 
 impl Cx {
@@ -63,54 +89,106 @@ impl Cx {
         self.errors.push(e);
     }
 
+    /// The closest candidate, within the run's suggestion budget.
+    pub(crate) fn closest<'a, I>(&mut self, name: &str, candidates: I) -> Option<&'a str>
+    where
+        I: IntoIterator<Item = &'a str>,
+        I::IntoIter: ExactSizeIterator,
+    {
+        let candidates = candidates.into_iter();
+        let budget = self.suggest_budget.get_or_insert(SUGGEST_BUDGET);
+        if *budget < candidates.len() {
+            return None;
+        }
+        *budget -= candidates.len();
+        did_you_mean(name, candidates)
+    }
+
+    /// Help for an unknown name: the close name, or else the few names there are.
+    /// `what` is the kind of name, singular and plural.
+    pub(crate) fn name_help(
+        &self,
+        close: Option<&str>,
+        names: &[&str],
+        what: (&str, &str),
+    ) -> Option<String> {
+        let (singular, plural) = what;
+        if let Some(c) = close {
+            return Some(format!("did you mean `{c}`?"));
+        }
+        match names {
+            [] => Some(format!("there is no {singular} in this file")),
+            [one] => Some(format!("the only {singular} is `{one}`")),
+            few if few.len() <= 6 => {
+                let quoted: Vec<String> = few.iter().map(|n| format!("`{n}`")).collect();
+                Some(format!("the {plural} are {}", quoted.join(", ")))
+            }
+            _ => None,
+        }
+    }
+
     /// Sorts blocks by kind, checking block kinds, names, the one namespace and item counts.
     fn collect<'a>(&mut self, file: &'a ast::File) -> Items<'a> {
         let mut items = Items::default();
+        // Kinds that a misspelled block probably meant: their absence is not reported again.
+        let mut meant: HashSet<&'static str> = HashSet::new();
         for item in &file.items {
             let block = match item {
                 Item::Firewall(fw) => {
-                    match items.firewall {
-                        Some(first) => self.err(CheckError::DuplicateName {
+                    if let Some(first) = items.firewalls.first() {
+                        self.err(CheckError::DuplicateName {
                             span: fw.keyword,
                             first: first.keyword,
                             what: "block",
                             name: "firewall".into(),
-                            help: Some("merge the rules into one firewall block".into()),
-                        }),
-                        None => items.firewall = Some(fw),
+                            verb: "defined",
+                            help: Some(
+                                "a file has one firewall block: merge the rules into the first"
+                                    .into(),
+                            ),
+                        });
                     }
+                    items.firewalls.push(fw);
                     continue;
                 }
                 Item::Block(b) => b,
             };
             let Some(kind) = Kind::from_keyword(&block.kind.text) else {
-                self.unknown_block(block);
+                if let Some(k) = self.unknown_block(block) {
+                    meant.insert(k);
+                }
+                if !items.names.contains_key(block.name.text.as_str()) {
+                    items.unknown.insert(&block.name.text);
+                }
+                items.unknown_blocks.push(block);
                 continue;
             };
             if let Some(rule) = names::block_name(&block.name.text) {
+                let fixed = names::fix_block_name(&block.name.text);
                 self.err(CheckError::InvalidName {
                     span: block.name.span,
                     name: block.name.text.clone(),
                     what: format!("{} name", kind.keyword()),
                     rule: rule.into(),
-                    help: Some(format!("write it in lowercase: `{}`", block.name.text.to_ascii_lowercase())),
+                    help: fixed.map(|f| format!("write `{f}`")),
                 });
             }
-            match items.names.get(block.name.text.as_str()) {
-                Some((_, first)) => {
-                    self.err(CheckError::DuplicateName {
-                        span: block.name.span,
-                        first: *first,
-                        what: "name",
-                        name: block.name.text.clone(),
-                        help: Some("all blocks share one namespace: rename one of them".into()),
-                    });
-                    continue;
-                }
-                None => {
-                    items.names.insert(&block.name.text, (kind, block.name.span));
-                }
+            if let Some((_, first)) = items.names.get(block.name.text.as_str()) {
+                self.err(CheckError::DuplicateName {
+                    span: block.name.span,
+                    first: *first,
+                    what: "name",
+                    name: block.name.text.clone(),
+                    verb: "defined",
+                    help: Some("all blocks share one namespace: rename one of them".into()),
+                });
+                // Its attributes are still checked; the block itself takes no further part.
+                self.read_only(kind, block);
+                continue;
             }
+            items
+                .names
+                .insert(&block.name.text, (kind, block.name.span));
             match kind {
                 Kind::Stack | Kind::Environment => {
                     let slot = if kind == Kind::Stack {
@@ -127,10 +205,15 @@ impl Cx {
                                 message: format!("more than one `{}` block", kind.keyword()),
                                 label: "a second one".into(),
                                 help: Some(format!(
-                                    "a file describes one Elastic Beanstalk {}",
-                                    if kind == Kind::Stack { "application" } else { "environment" }
+                                    "a file describes one Elastic Beanstalk {}: remove one of them",
+                                    if kind == Kind::Stack {
+                                        "application"
+                                    } else {
+                                        "environment"
+                                    }
                                 )),
                             });
+                            self.read_only(kind, block);
                         }
                         None => *slot = Some(block),
                     }
@@ -139,18 +222,45 @@ impl Cx {
                 Kind::Postgres | Kind::Redis => items.stores.push((kind, block)),
             }
         }
-        let end = file.items.last().map_or(Span::default(), |i| Span::new(i.span().end as usize, i.span().end as usize));
+        let end = file.items.last().map_or(Span::default(), |i| {
+            Span::new(i.span().end as usize, i.span().end as usize)
+        });
+        if file.items.is_empty() {
+            self.err(CheckError::MissingItem {
+                span: end,
+                first: None,
+                message: "the file defines nothing".into(),
+                label: "expected blocks in this file".into(),
+                help: Some(
+                    "a program has a `stack`, an `environment` and at least one `service` block"
+                        .into(),
+                ),
+            });
+            return items;
+        }
         for (kind, present, example) in [
             (Kind::Stack, items.stack.is_some(), "stack my-app { }"),
-            (Kind::Environment, items.environment.is_some(), "environment my-app-env { }"),
-            (Kind::Service, !items.services.is_empty(), "service web { image = \"nginx\" memory = 128 MiB essential = true }"),
+            (
+                Kind::Environment,
+                items.environment.is_some(),
+                "environment my-app-env { }",
+            ),
+            (
+                Kind::Service,
+                !items.services.is_empty(),
+                "service web { image = \"nginx\" memory = 128 MiB essential = true }",
+            ),
         ] {
-            if !present {
+            if !present && !meant.contains(kind.keyword()) {
                 self.err(CheckError::MissingItem {
                     span: end,
                     first: None,
                     message: format!("no `{}` block", kind.keyword()),
-                    label: format!("expected a `{}` block in this file", kind.keyword()),
+                    label: format!(
+                        "expected {} `{}` block in this file",
+                        kind.article(),
+                        kind.keyword()
+                    ),
                     help: Some(format!("add `{example}`")),
                 });
             }
@@ -158,46 +268,88 @@ impl Cx {
         items
     }
 
-    fn unknown_block(&mut self, block: &Block) {
+    /// Reports a block of unknown kind; returns the kind it probably meant.
+    fn unknown_block(&mut self, block: &Block) -> Option<&'static str> {
         let kinds = Kind::ALL.iter().map(|k| k.keyword()).chain(["firewall"]);
-        let help = did_you_mean(&block.kind.text, kinds)
-            .map(|k| format!("did you mean `{k}`?"))
-            .or_else(|| {
-                Some("blocks are `stack`, `environment`, `service`, `postgres`, `redis` and `firewall`".into())
-            });
+        let meant = did_you_mean(&block.kind.text, kinds);
+        let help = match meant {
+            Some(k) => format!("did you mean `{k}`?"),
+            None => {
+                "blocks are `stack`, `environment`, `service`, `postgres`, `redis` and `firewall`"
+                    .into()
+            }
+        };
         self.err(CheckError::UnknownBlock {
             span: block.kind.span,
             kind: block.kind.text.clone(),
-            help,
+            help: Some(help),
         });
+        meant
+    }
+
+    /// Checks only the attributes of a block that takes no further part (a duplicate).
+    fn read_only(&mut self, kind: Kind, block: &Block) {
+        let (attrs, _) = entries(block);
+        attrs::read(kind, &block.name, &attrs, &mut self.errors);
     }
 
     /// Builds the model from the sorted items; fields that failed get placeholders, which is
-    /// harmless because a model with errors is never returned.
+    /// harmless because a model with errors is never returned. Every block is checked even
+    /// when the file lacks its `stack` or `environment`.
     fn build(&mut self, items: &Items<'_>) -> Option<Model> {
-        let stack = self.stack(items.stack?);
-        let environment = self.environment(items.environment?);
+        let stack = items.stack.map(|b| self.stack(b));
+        let stack_name = stack.as_ref().map(|s| s.name.as_str());
+        let environment = items.environment.map(|b| self.environment(b, stack_name));
         let stores: Vec<Store> = items
             .stores
             .iter()
-            .map(|(kind, b)| self.store(*kind, b, &stack.name))
+            .map(|(kind, b)| self.store(*kind, b, stack_name))
             .collect();
-        let mut services = Vec::with_capacity(items.services.len());
-        let mut refs = Vec::new();
-        for b in &items.services {
-            let (svc, svc_refs) = self.service(b, items, &stores);
-            services.push(svc);
-            refs.push(svc_refs);
+        let store_index: HashMap<&str, usize> = stores
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.name.as_str(), i))
+            .collect();
+        let mut read_stores = vec![false; stores.len()];
+        // A misspelled `servce` still reads the stores it names: they are not "unused".
+        for b in &items.unknown_blocks {
+            for n in entries(b).1 {
+                for a in &n.attrs {
+                    if let ast::ValueKind::Ref { target, .. } = &a.value.kind {
+                        if let Some(&i) = store_index.get(target.text.as_str()) {
+                            read_stores[i] = true;
+                        }
+                    }
+                }
+            }
         }
-        let firewall = rules::firewall(self, items, &services, &stores);
-        rules::links(self, items, &services);
-        rules::essential(self, items, &services);
-        rules::ports(self, &items.services, &services);
-        rules::memory(self, items, &environment, &services);
-        rules::references(self, items, &environment, &services, &stores, &refs, &firewall);
-        (items.services.len() == services.len()).then_some(Model {
-            stack,
-            environment,
+        let mut services = Vec::with_capacity(items.services.len());
+        let mut infos = Vec::with_capacity(items.services.len());
+        for b in &items.services {
+            let (svc, info) = self.service(b, items, &store_index, &mut read_stores);
+            services.push(svc);
+            infos.push(info);
+        }
+        let firewall = rules::firewall(self, items, &services, &infos, &store_index);
+        rules::links(self, items, &services, &infos);
+        rules::essential(self, &services, &infos);
+        rules::ports(self, &services, &infos);
+        if let (Some(env), Some(block)) = (&environment, items.environment) {
+            rules::memory(self, block, env, &services, &infos);
+        }
+        rules::references(
+            self,
+            items,
+            environment.as_ref(),
+            &services,
+            &stores,
+            &infos,
+            &firewall,
+            &read_stores,
+        );
+        Some(Model {
+            stack: stack?,
+            environment: environment?,
             services,
             stores,
             firewall: firewall.model,
@@ -205,7 +357,8 @@ impl Cx {
     }
 
     fn finish(mut self, model: Option<Model>) -> Checked {
-        self.errors.sort_by_key(|e| (primary_span(e).start, primary_span(e).end));
+        self.errors
+            .sort_by_key(|e| (primary_span(e).start, primary_span(e).end));
         self.errors.dedup();
         let has_error = self
             .errors
@@ -240,13 +393,124 @@ pub fn primary_span(e: &CheckError) -> Span {
         .unwrap_or_default()
 }
 
-/// A reference written in a service's env, kept for the cross-block rules.
+/// What a checked service hands to the cross-block rules besides its model: where things
+/// were written, and which attributes were valid, so that no rule reports the consequence of
+/// an error already reported.
+pub(crate) struct ServiceInfo<'a> {
+    pub block: &'a Block,
+    /// The span of each of the model's port mappings, in the same order.
+    pub port_spans: Vec<Span>,
+    /// `ports` is absent or every mapping in it is valid.
+    pub ports_ok: bool,
+    /// The names in `links`, as written.
+    pub links: Vec<Ident>,
+    /// `essential` is absent or valid.
+    pub essential_ok: bool,
+    /// Env values that become Elastic Beanstalk environment properties.
+    pub bindings: Vec<EnvBinding>,
+}
+
+/// An env value shared by all containers: a store reference or a `secret("VAR")`.
 #[derive(Clone, Debug)]
-pub(crate) struct EnvRef {
+pub(crate) struct EnvBinding {
     pub key: Ident,
-    /// Index into the model's stores.
-    pub store: usize,
-    pub export: Export,
-    /// The whole `store.attr` value.
+    pub value: Binding,
+    /// The whole value as written.
     pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Binding {
+    /// `store.export`; `store` indexes the model's stores.
+    Store {
+        store: usize,
+        export: Export,
+    },
+    Secret(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Write as _;
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    /// A program of `n` services, each linking to the next and reading one store.
+    fn big_program(n: usize, link: impl Fn(usize) -> String) -> String {
+        let mut src = String::from(
+            "stack big { }\nenvironment big-env { instance_type = \"m6i.32xlarge\" }\n",
+        );
+        for i in 0..n {
+            let essential = if i == 0 { "essential = true" } else { "" };
+            let _ = writeln!(
+                src,
+                "service s{i} {{ image = \"x\" memory = 6 MiB {essential} links = [{}] env {{ H = db.host }} }}",
+                link(i)
+            );
+        }
+        src.push_str("postgres db { database = \"app\" }\nfirewall { allow db from ");
+        let all: Vec<String> = (0..n).map(|i| format!("s{i}")).collect();
+        src.push_str(&all.join(", "));
+        src.push_str(" }\n");
+        src
+    }
+
+    fn check_src(src: &str) -> (Checked, Duration) {
+        let parsed = crate::syntax::parse(src);
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors.first());
+        let file = parsed.file.expect("the program parses");
+        let start = Instant::now();
+        let checked = check(&file);
+        (checked, start.elapsed())
+    }
+
+    #[test]
+    fn ten_thousand_services_in_a_chain_check_quickly() {
+        let n = 10_000;
+        let (checked, took) = check_src(&big_program(n, |i| {
+            if i + 1 < n {
+                format!("s{}", i + 1)
+            } else {
+                String::new()
+            }
+        }));
+        assert!(checked.errors.is_empty(), "{:?}", checked.errors.first());
+        let model = checked.model.expect("a clean program has a model");
+        assert_eq!(model.services.len(), n);
+        // Linear rules take milliseconds here; a quadratic one would take far longer.
+        assert!(took < Duration::from_secs(5), "checking took {took:?}");
+    }
+
+    #[test]
+    fn a_ten_thousand_long_link_cycle_is_one_error() {
+        let n = 10_000;
+        let (checked, _) = check_src(&big_program(n, |i| format!("s{}", (i + 1) % n)));
+        assert_eq!(
+            checked.errors.len(),
+            1,
+            "{:?}",
+            checked.errors.iter().take(3).collect::<Vec<_>>()
+        );
+        let CheckError::LinkCycle { cycle, hops, .. } = &checked.errors[0] else {
+            panic!("expected a link cycle, found {:?}", checked.errors[0]);
+        };
+        assert!(cycle.starts_with("s0 → s1 → s2"), "{cycle}");
+        assert!(cycle.ends_with("s9999 → s0 (10000 services)"), "{cycle}");
+        assert!(hops.len() <= 12, "long cycles label their first hops only");
+    }
+
+    #[test]
+    fn ten_thousand_misspelled_links_do_not_make_suggestions_quadratic() {
+        let n = 10_000;
+        let (checked, took) = check_src(&big_program(n, |i| format!("z{i}")));
+        assert_eq!(checked.errors.len(), n);
+        assert!(
+            checked
+                .errors
+                .iter()
+                .all(|e| matches!(e, CheckError::UnknownName { .. }))
+        );
+        assert!(took < Duration::from_secs(5), "checking took {took:?}");
+    }
 }

@@ -86,7 +86,10 @@ pub struct EnvVar {
 pub enum EnvValue {
     Literal(String),
     /// `store.export`; `store` indexes [`Model::stores`].
-    Store { store: usize, export: Export },
+    Store {
+        store: usize,
+        export: Export,
+    },
     /// `secret("VAR")`: read from the deployer's environment variable at apply time.
     Secret(String),
 }

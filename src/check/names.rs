@@ -79,12 +79,62 @@ pub fn pg_name(s: &str, what: &'static str) -> Verdict {
         return Some("PostgreSQL names on RDS hold only letters, digits and `_`");
     }
     const RESERVED: &[&str] = &[
-        "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "both", "case", "cast",
-        "check", "collate", "column", "constraint", "create", "default", "desc", "distinct", "do",
-        "else", "end", "except", "false", "for", "foreign", "from", "grant", "group", "having",
-        "in", "into", "leading", "limit", "not", "null", "offset", "on", "only", "or", "order",
-        "primary", "references", "select", "table", "then", "to", "true", "union", "unique",
-        "user", "using", "when", "where", "with", "rdsadmin",
+        "all",
+        "analyse",
+        "analyze",
+        "and",
+        "any",
+        "array",
+        "as",
+        "asc",
+        "both",
+        "case",
+        "cast",
+        "check",
+        "collate",
+        "column",
+        "constraint",
+        "create",
+        "default",
+        "desc",
+        "distinct",
+        "do",
+        "else",
+        "end",
+        "except",
+        "false",
+        "for",
+        "foreign",
+        "from",
+        "grant",
+        "group",
+        "having",
+        "in",
+        "into",
+        "leading",
+        "limit",
+        "not",
+        "null",
+        "offset",
+        "on",
+        "only",
+        "or",
+        "order",
+        "primary",
+        "references",
+        "select",
+        "table",
+        "then",
+        "to",
+        "true",
+        "union",
+        "unique",
+        "user",
+        "using",
+        "when",
+        "where",
+        "with",
+        "rdsadmin",
     ];
     if RESERVED.contains(&s.to_ascii_lowercase().as_str()) {
         return Some("a word PostgreSQL or RDS reserves");
@@ -103,8 +153,14 @@ pub fn region(s: &str) -> Verdict {
     let parts: Vec<&str> = s.split('-').collect();
     let ok = parts.len() >= 3
         && parts[0].len() == 2
-        && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
-        && parts.last().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()));
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+        && parts
+            .last()
+            .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()));
     (!ok).then_some("AWS regions look like `us-east-1`")
 }
 
@@ -149,10 +205,90 @@ pub fn instance_type(s: &str, prefix: &str) -> Verdict {
     let ok = rest.split_once('.').is_some_and(|(f, sz)| {
         !f.is_empty()
             && !sz.is_empty()
-            && f.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-            && sz.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && f.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && sz
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
     });
     (!ok).then_some("instance types look like `family.size`, e.g. `t3.small`")
+}
+
+// ----- Suggestions: the closest valid name, for help lines -------------------------------------
+
+/// The name as a block name (`[a-z][a-z0-9_-]*`), when it can be made one.
+pub fn fix_block_name(s: &str) -> Option<String> {
+    let lower = s.to_ascii_lowercase();
+    let fixed = lower.trim_start_matches(|c: char| !c.is_ascii_lowercase());
+    (!fixed.is_empty() && fixed != s && block_name(fixed).is_none()).then(|| fixed.to_string())
+}
+
+/// `s` with every run of characters outside `keep` replaced by one `sep`, trimmed of `sep`.
+fn squeeze(s: &str, keep: impl Fn(char) -> bool, sep: char) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if keep(c) {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with(sep) {
+            out.push(sep);
+        }
+    }
+    out.trim_end_matches(sep).to_string()
+}
+
+/// An RDS or ElastiCache identifier close to `s`, when one exists.
+pub fn fix_identifier(s: &str, max: usize) -> Option<String> {
+    let lower = s.to_ascii_lowercase();
+    let start = lower.trim_start_matches(|c: char| !c.is_ascii_lowercase());
+    let mut fixed = squeeze(start, |c| c.is_ascii_alphanumeric(), '-');
+    fixed.truncate(max);
+    let fixed = fixed.trim_end_matches('-').to_string();
+    (!fixed.is_empty() && fixed != s && aws_identifier(&fixed, max, "").is_none()).then_some(fixed)
+}
+
+/// An Elastic Beanstalk environment name close to `s`, when one exists.
+pub fn fix_eb_environment(s: &str) -> Option<String> {
+    let mut fixed = squeeze(s, |c| c.is_ascii_alphanumeric(), '-');
+    fixed.truncate(40);
+    let fixed = fixed.trim_matches('-').to_string();
+    (fixed != s && eb_environment(&fixed).is_none()).then_some(fixed)
+}
+
+/// A PostgreSQL name close to `s`, when one exists.
+pub fn fix_pg_name(s: &str, what: &'static str) -> Option<String> {
+    let start = s.trim_start_matches(|c: char| !c.is_ascii_alphabetic());
+    let mut fixed = squeeze(start, |c| c.is_ascii_alphanumeric(), '_');
+    fixed.truncate(63);
+    (!fixed.is_empty() && fixed != s && pg_name(&fixed, what).is_none()).then_some(fixed)
+}
+
+/// An environment-variable name close to `s`.
+pub fn fix_env_key(s: &str) -> Option<String> {
+    let mut fixed: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if fixed.starts_with(|c: char| c.is_ascii_digit()) {
+        fixed.insert(0, '_');
+    }
+    (!fixed.is_empty() && fixed != s && is_env_key(&fixed)).then_some(fixed)
+}
+
+/// The `invalid_name` error of an environment-variable name (an env key or `secret("VAR")`).
+pub(crate) fn invalid_env_var(var: &crate::syntax::ast::Ident) -> super::CheckError {
+    super::CheckError::InvalidName {
+        span: var.span,
+        name: var.text.clone(),
+        what: "environment variable name".into(),
+        rule: "letters, digits and `_`, not starting with a digit".into(),
+        help: fix_env_key(&var.text).map(|f| format!("try `{f}`")),
+    }
 }
 
 #[cfg(test)]
@@ -180,5 +316,21 @@ mod tests {
         assert!(instance_type("db.t3.micro", "db.").is_none());
         assert!(instance_type("t3.micro", "db.").is_some());
         assert!(hostname("api").is_none() && hostname("-api").is_some());
+    }
+
+    #[test]
+    fn suggestions_are_valid_names() {
+        assert_eq!(fix_block_name("Web").as_deref(), Some("web"));
+        assert_eq!(fix_block_name("_web").as_deref(), Some("web"));
+        assert_eq!(fix_block_name("web"), None);
+        assert_eq!(fix_identifier("my_db--1", 63).as_deref(), Some("my-db-1"));
+        assert_eq!(fix_identifier("1db", 63).as_deref(), Some("db"));
+        assert_eq!(fix_identifier("___", 63), None);
+        assert_eq!(fix_eb_environment("my_env").as_deref(), Some("my-env"));
+        assert_eq!(fix_eb_environment("env"), None);
+        assert_eq!(fix_pg_name("my-db", "database").as_deref(), Some("my_db"));
+        assert_eq!(fix_pg_name("select", "database"), None);
+        assert_eq!(fix_env_key("MY-KEY").as_deref(), Some("MY_KEY"));
+        assert_eq!(fix_env_key("1X").as_deref(), Some("_1X"));
     }
 }

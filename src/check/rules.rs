@@ -1,10 +1,10 @@
 //! Rules that span several blocks: links and their cycles, essential containers, host ports,
 //! memory against the instance type, the firewall, and store references.
 //!
-//! Every rule here is linear in the size of the program (hash maps, an iterative DFS), so a
-//! 10,000-service file checks as fast per byte as a small one.
+//! Every rule here is linear in the size of the program (hash maps, an iterative strongly
+//! connected components pass), so a 10,000-service file checks as fast per byte as a small one.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use miette::LabeledSpan;
 
@@ -13,183 +13,175 @@ use super::*;
 use crate::syntax::ast::{Value, ValueKind};
 
 /// The firewall as checked: the model part, and which services may reach which stores.
+#[derive(Default)]
 pub(crate) struct CheckedFirewall {
     pub model: Firewall,
-    /// (store index, service name) pairs that a rule allows.
-    pub access: HashSet<(usize, String)>,
+    /// (store index, service index) pairs that a rule allows.
+    access: HashSet<(usize, usize)>,
+    /// Services named in a store rule whose stores could not all be read (already reported):
+    /// they may reach any store, as far as the other rules are concerned.
+    open_services: HashSet<usize>,
+    /// Stores named in a store rule whose sources could not all be read (already reported).
+    open_stores: HashSet<usize>,
+    /// A store rule of which nothing could be read: every store counts as reachable.
+    all_open: bool,
 }
 
-fn names_in(v: &Value) -> Option<&str> {
+impl CheckedFirewall {
+    /// Whether service `svc` may reach store `store`, or an error already reported makes
+    /// the question moot.
+    fn reaches(&self, store: usize, svc: usize) -> bool {
+        self.all_open
+            || self.access.contains(&(store, svc))
+            || self.open_stores.contains(&store)
+            || self.open_services.contains(&svc)
+    }
+}
+
+fn name_of(v: &Value) -> Option<&str> {
     match &v.kind {
         ValueKind::Word(w) => Some(w),
         _ => None,
     }
 }
 
-pub(crate) fn firewall(cx: &mut Cx, items: &Items<'_>, services: &[Service], stores: &[Store]) -> CheckedFirewall {
-    let mut out = CheckedFirewall {
-        model: Firewall::default(),
-        access: HashSet::new(),
+/// What a name in a rule or a link must refer to.
+#[derive(Clone, Copy, PartialEq)]
+enum Want {
+    Service,
+    Store,
+}
+
+/// Reports a name that is not of the wanted kind: unknown (with the closest name of that
+/// kind) or of another kind. Names of blocks of unknown kind were reported already.
+fn wrong_name(
+    cx: &mut Cx,
+    items: &Items<'_>,
+    name: &str,
+    span: Span,
+    want: Want,
+    help_for_kind: impl Fn(Kind) -> String,
+) {
+    if items.unknown.contains(name) {
+        return;
+    }
+    let (what, expected) = match want {
+        Want::Service => ("service", "a service"),
+        Want::Store => ("data store", "a data store (`postgres` or `redis`)"),
     };
-    let Some(fw) = items.firewall else { return out };
-    let store_index: HashMap<&str, usize> = stores.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect();
-    let service_index: HashMap<&str, usize> = services.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect();
+    match items.names.get(name) {
+        Some((kind, _)) => cx.err(CheckError::TypeMismatch {
+            span,
+            expected: expected.into(),
+            found: format!("{} `{name}`", kind.keyword()),
+            help: Some(help_for_kind(*kind)),
+        }),
+        None => {
+            let help = match want {
+                Want::Service => {
+                    let close =
+                        cx.closest(name, items.services.iter().map(|b| b.name.text.as_str()));
+                    let few: Vec<&str> = items
+                        .services
+                        .iter()
+                        .take(7)
+                        .map(|b| b.name.text.as_str())
+                        .collect();
+                    cx.name_help(close, &few, ("service", "services"))
+                }
+                Want::Store => {
+                    let close =
+                        cx.closest(name, items.stores.iter().map(|(_, b)| b.name.text.as_str()));
+                    let few: Vec<&str> = items
+                        .stores
+                        .iter()
+                        .take(7)
+                        .map(|(_, b)| b.name.text.as_str())
+                        .collect();
+                    cx.name_help(close, &few, ("data store", "data stores"))
+                }
+            };
+            cx.err(CheckError::UnknownName {
+                span,
+                what,
+                name: name.to_string(),
+                help,
+            });
+        }
+    }
+}
+
+/// A term of a rule as it could be re-typed in a help line.
+fn term_text(v: &Value) -> String {
+    match &v.kind {
+        ValueKind::Int(n) => n.to_string(),
+        ValueKind::Port {
+            host,
+            protocol: Some(p),
+            ..
+        } => format!("{host}/{}", p.text),
+        ValueKind::Port { host, .. } => host.to_string(),
+        ValueKind::Word(w) | ValueKind::Cidr(w) => w.clone(),
+        _ => "...".into(),
+    }
+}
+
+fn terms_text(vs: &[Value]) -> String {
+    vs.iter().map(term_text).collect::<Vec<_>>().join(", ")
+}
+
+pub(crate) fn firewall(
+    cx: &mut Cx,
+    items: &Items<'_>,
+    services: &[Service],
+    infos: &[ServiceInfo<'_>],
+    store_index: &HashMap<&str, usize>,
+) -> CheckedFirewall {
+    let mut out = CheckedFirewall::default();
+    let service_index: HashMap<&str, usize> = services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name.as_str(), i))
+        .collect();
     let mut reachable = Vec::new();
-    for rule in &fw.rules {
+    for rule in items.firewalls.iter().flat_map(|fw| &fw.rules) {
         match &rule.target {
-            Some(target) => {
-                let svc = match service_index.get(target.text.as_str()) {
-                    Some(&i) => Some(i),
-                    None => {
-                        unknown(cx, target, items, Kind::Service, "service");
-                        None
-                    }
-                };
-                let mut cidrs = Vec::new();
-                for src in &rule.sources {
-                    match &src.kind {
-                        ValueKind::Word(w) if w == "internet" => cidrs.push("0.0.0.0/0".to_string()),
-                        ValueKind::Cidr(c) => match normalize_cidr(c) {
-                            Ok(c) => cidrs.push(c),
-                            Err(help) => cx.err(CheckError::TypeMismatch {
-                                span: src.span,
-                                expected: "a CIDR block (`10.0.0.0/16`)".into(),
-                                found: format!("`{c}`"),
-                                help: Some(help),
-                            }),
-                        },
-                        other => cx.err(CheckError::TypeMismatch {
-                            span: src.span,
-                            expected: "`internet` or a CIDR block".into(),
-                            found: other.describe().into(),
-                            help: Some(match names_in(src) {
-                                Some(n) if service_index.contains_key(n) => {
-                                    "services share the environment's instances: they reach each other through `links`".into()
-                                }
-                                _ => "a port rule admits `internet` or a CIDR block: `allow 80 from internet to web`".into(),
-                            }),
-                        }),
-                    }
-                }
-                for subj in &rule.subjects {
-                    let (port, udp) = match &subj.kind {
-                        ValueKind::Int(p) => (*p, false),
-                        ValueKind::Port { host, container, protocol } if host == container || protocol.is_some() => {
-                            if host != container {
-                                cx.err(rule_port_mismatch(subj));
-                                continue;
-                            }
-                            match protocol.as_ref().map(|p| p.text.as_str()) {
-                                None | Some("tcp") => (*host, false),
-                                Some("udp") => (*host, true),
-                                Some(other) => {
-                                    cx.err(CheckError::TypeMismatch {
-                                        span: subj.span,
-                                        expected: "`tcp` or `udp`".into(),
-                                        found: format!("`{other}`"),
-                                        help: None,
-                                    });
-                                    continue;
-                                }
-                            }
-                        }
-                        ValueKind::Port { .. } => {
-                            cx.err(rule_port_mismatch(subj));
-                            continue;
-                        }
-                        other => {
-                            cx.err(CheckError::TypeMismatch {
-                                span: subj.span,
-                                expected: "a port".into(),
-                                found: other.describe().into(),
-                                help: names_in(subj)
-                                    .filter(|n| store_index.contains_key(n))
-                                    .map(|n| format!("data stores are opened to services without `to`: `allow {n} from SERVICE`")),
-                            });
-                            continue;
-                        }
-                    };
-                    if !(1..=65535).contains(&port) {
-                        cx.err(CheckError::OutOfRange {
-                            span: subj.span,
-                            what: "port".into(),
-                            value: port.to_string(),
-                            range: "1 to 65535".into(),
-                        });
-                        continue;
-                    }
-                    let Some(i) = svc else { continue };
-                    let proto = if udp { Protocol::Udp } else { Protocol::Tcp };
-                    let s = &services[i];
-                    if !s.ports.iter().any(|p| u64::from(p.host) == port && p.protocol == proto) {
-                        cx.err(CheckError::UnmappedPort {
-                            span: subj.span,
-                            service_span: items.services[i].name.span,
-                            port,
-                            service: s.name.clone(),
-                            help: Some(if s.ports.is_empty() {
-                                format!("add `ports = [{port}:{port}]` to service `{}`", s.name)
-                            } else {
-                                let mapped: Vec<String> = s.ports.iter().map(|p| p.host.to_string()).collect();
-                                format!("`{}` maps host port {}: open that, or add `{port}:{port}` to its `ports`", s.name, mapped.join(", "))
-                            }),
-                        });
-                        continue;
-                    }
-                    for cidr in &cidrs {
-                        out.model.ingress.push(Ingress {
-                            port: port as u16,
-                            protocol: proto,
-                            cidr: cidr.clone(),
-                            service: s.name.clone(),
-                        });
-                    }
-                }
+            Some(target) => port_rule(
+                cx,
+                items,
+                rule,
+                target,
+                services,
+                infos,
+                &service_index,
+                &mut out,
+            ),
+            None if rule.subjects.iter().all(|s| {
+                matches!(
+                    s.kind,
+                    ValueKind::Int(_) | ValueKind::Port { .. } | ValueKind::Invalid
+                )
+            }) =>
+            {
+                let ports = terms_text(&rule.subjects);
+                cx.err(CheckError::MissingTarget {
+                    span: rule.span,
+                    label: format!("opens {ports} to which service?"),
+                    help: Some(format!(
+                        "name the service that listens: `allow {ports} from {} to SERVICE`",
+                        terms_text(&rule.sources)
+                    )),
+                });
             }
-            None => {
-                let mut targets = Vec::new();
-                for subj in &rule.subjects {
-                    match names_in(subj) {
-                        Some(n) if store_index.contains_key(n) => targets.push(store_index[n]),
-                        Some(n) if service_index.contains_key(n) => cx.err(CheckError::TypeMismatch {
-                            span: subj.span,
-                            expected: "a data store".into(),
-                            found: format!("service `{n}`"),
-                            help: Some(format!("a rule for a service names its port: `allow 80 from internet to {n}`")),
-                        }),
-                        Some(n) if !items.names.contains_key(n) => unknown(cx, &Ident { text: n.into(), span: subj.span }, items, Kind::Postgres, "data store"),
-                        _ => cx.err(CheckError::TypeMismatch {
-                            span: subj.span,
-                            expected: "a data store name".into(),
-                            found: subj.kind.describe().into(),
-                            help: matches!(subj.kind, ValueKind::Int(_) | ValueKind::Port { .. })
-                                .then(|| "a port rule names its service: `allow 80 from internet to SERVICE`".into()),
-                        }),
-                    }
-                }
-                for src in &rule.sources {
-                    match names_in(src) {
-                        Some(n) if service_index.contains_key(n) => {
-                            for &t in &targets {
-                                out.access.insert((t, n.to_string()));
-                                reachable.push(t);
-                            }
-                        }
-                        Some(n) if n != "internet" && !items.names.contains_key(n) => {
-                            unknown(cx, &Ident { text: n.into(), span: src.span }, items, Kind::Service, "service")
-                        }
-                        _ => cx.err(CheckError::TypeMismatch {
-                            span: src.span,
-                            expected: "a service name".into(),
-                            found: match names_in(src) {
-                                Some(n) => format!("`{n}`"),
-                                None => src.kind.describe().into(),
-                            },
-                            help: Some("data stores admit only the environment's services; nothing outside reaches them".into()),
-                        }),
-                    }
-                }
-            }
+            None => store_rule(
+                cx,
+                items,
+                rule,
+                &service_index,
+                store_index,
+                &mut out,
+                &mut reachable,
+            ),
         }
     }
     reachable.sort_unstable();
@@ -198,153 +190,611 @@ pub(crate) fn firewall(cx: &mut Cx, items: &Items<'_>, services: &[Service], sto
     out
 }
 
-fn rule_port_mismatch(v: &Value) -> CheckError {
-    CheckError::TypeMismatch {
-        span: v.span,
-        expected: "a host port".into(),
-        found: "a port mapping".into(),
-        help: Some("a rule opens a host port: write only the host side, e.g. `allow 80 from internet to web`".into()),
+/// `allow PORTS from CIDRS to SERVICE`.
+#[allow(clippy::too_many_arguments)]
+fn port_rule(
+    cx: &mut Cx,
+    items: &Items<'_>,
+    rule: &ast::FirewallRule,
+    target: &Ident,
+    services: &[Service],
+    infos: &[ServiceInfo<'_>],
+    service_index: &HashMap<&str, usize>,
+    out: &mut CheckedFirewall,
+) {
+    let svc = service_index.get(target.text.as_str()).copied();
+    if svc.is_none() {
+        wrong_name(cx, items, &target.text, target.span, Want::Service, |k| {
+            if k.exports().is_empty() {
+                format!(
+                    "a port rule opens a port of a service; `{}` is the {}",
+                    target.text,
+                    k.keyword()
+                )
+            } else {
+                format!(
+                    "a data store is opened to services without `to`: `allow {} from SERVICE`",
+                    target.text
+                )
+            }
+        });
+    }
+    let mut cidrs = Vec::new();
+    for src in &rule.sources {
+        match &src.kind {
+            ValueKind::Word(w) if w == "internet" => cidrs.push("0.0.0.0/0".to_string()),
+            ValueKind::Cidr(c) => match normalize_cidr(c) {
+                Ok(c) => cidrs.push(c),
+                Err(CidrError::Range(help)) => cx.err(CheckError::OutOfRange {
+                    span: src.span,
+                    what: "the CIDR block".into(),
+                    value: format!("`{c}`"),
+                    range: help,
+                    help: None,
+                }),
+                Err(CidrError::HostBits(net)) => cx.err(CheckError::TypeMismatch {
+                    span: src.span,
+                    expected: "a network address".into(),
+                    found: format!("`{c}`, which has bits set beyond the prefix"),
+                    help: Some(format!("did you mean `{net}`?")),
+                }),
+            },
+            ValueKind::Invalid => {}
+            other => cx.err(CheckError::TypeMismatch {
+                span: src.span,
+                expected: "`internet` or a CIDR block".into(),
+                found: match name_of(src) {
+                    Some(n) => format!("`{n}`"),
+                    None => other.describe().into(),
+                },
+                help: Some(match name_of(src) {
+                    Some(n) if service_index.contains_key(n) => {
+                        "services share the environment's instances: they reach each other through `links`".into()
+                    }
+                    _ => format!(
+                        "a port rule admits `internet` or a CIDR block: `allow {} from internet to {}`",
+                        terms_text(&rule.subjects),
+                        target.text
+                    ),
+                }),
+            }),
+        }
+    }
+    for subj in &rule.subjects {
+        let (port, udp) = match &subj.kind {
+            ValueKind::Int(p) => (*p, false),
+            ValueKind::Port {
+                host,
+                container,
+                protocol,
+            } => {
+                if host != container {
+                    cx.err(CheckError::TypeMismatch {
+                        span: subj.span,
+                        expected: "a host port".into(),
+                        found: "a port mapping".into(),
+                        help: Some(format!(
+                            "a rule opens a host port: write only the host side, `allow {host} from ... to {}`",
+                            target.text
+                        )),
+                    });
+                    continue;
+                }
+                match protocol.as_ref().map(|p| p.text.as_str()) {
+                    None | Some("tcp") => (*host, false),
+                    Some("udp") => (*host, true),
+                    Some(other) => {
+                        let p = protocol.as_ref().map_or(subj.span, |p| p.span);
+                        cx.err(CheckError::TypeMismatch {
+                            span: p,
+                            expected: "`tcp` or `udp`".into(),
+                            found: format!("`{other}`"),
+                            help: did_you_mean(other, ["tcp", "udp"])
+                                .map(|s| format!("did you mean `{s}`?")),
+                        });
+                        continue;
+                    }
+                }
+            }
+            ValueKind::Invalid => continue,
+            other => {
+                cx.err(CheckError::TypeMismatch {
+                    span: subj.span,
+                    expected: "a port".into(),
+                    found: match name_of(subj) {
+                        Some(n) => format!("`{n}`"),
+                        None => other.describe().into(),
+                    },
+                    help: name_of(subj).filter(|n| items.names.contains_key(n)).map(|n| {
+                        format!("a data store is opened to services without `to`: `allow {n} from SERVICE`")
+                    }),
+                });
+                continue;
+            }
+        };
+        if !(1..=65535).contains(&port) {
+            cx.err(CheckError::OutOfRange {
+                span: subj.span,
+                what: "port".into(),
+                value: port.to_string(),
+                range: "1 to 65535".into(),
+                help: None,
+            });
+            continue;
+        }
+        let Some(i) = svc else { continue };
+        let proto = if udp { Protocol::Udp } else { Protocol::Tcp };
+        let s = &services[i];
+        if !s
+            .ports
+            .iter()
+            .any(|p| u64::from(p.host) == port && p.protocol == proto)
+        {
+            // A service whose `ports` failed to read was reported already.
+            if infos[i].ports_ok {
+                let shown = if udp {
+                    format!("{port}/udp")
+                } else {
+                    port.to_string()
+                };
+                cx.err(CheckError::UnmappedPort {
+                    span: subj.span,
+                    service_span: infos[i].block.name.span,
+                    port: shown.clone(),
+                    service: s.name.clone(),
+                    help: Some(if s.ports.is_empty() {
+                        format!(
+                            "add `ports = [{port}:{port}{}]` to service `{}`",
+                            if udp { "/udp" } else { "" },
+                            s.name
+                        )
+                    } else {
+                        let mapped: Vec<String> = s
+                            .ports
+                            .iter()
+                            .map(|p| match p.protocol {
+                                Protocol::Tcp => p.host.to_string(),
+                                Protocol::Udp => format!("{}/udp", p.host),
+                            })
+                            .collect();
+                        format!(
+                            "`{}` maps host port {}: open that, or add `{port}:{port}{}` to its `ports`",
+                            s.name,
+                            mapped.join(", "),
+                            if udp { "/udp" } else { "" }
+                        )
+                    }),
+                });
+            }
+            continue;
+        }
+        for cidr in &cidrs {
+            out.model.ingress.push(Ingress {
+                port: port as u16,
+                protocol: proto,
+                cidr: cidr.clone(),
+                service: s.name.clone(),
+            });
+        }
     }
 }
 
-/// Reports an unknown name, with the closest name of the wanted kind.
-fn unknown(cx: &mut Cx, name: &Ident, items: &Items<'_>, kind: Kind, what: &'static str) {
-    let wanted = |k: &Kind| if kind == Kind::Service { *k == Kind::Service } else { !k.exports().is_empty() };
-    let candidates = items.names.iter().filter(|(_, (k, _))| wanted(k)).map(|(n, _)| *n);
-    let mut candidates: Vec<&str> = candidates.collect();
-    candidates.sort_unstable();
-    let help = match items.names.get(name.text.as_str()) {
-        Some((k, _)) => Some(format!("`{}` is a {}, not a {what}", name.text, k.keyword())),
-        None => did_you_mean(&name.text, candidates).map(|s| format!("did you mean `{s}`?")),
-    };
-    cx.err(CheckError::UnknownName {
-        span: name.span,
-        what,
-        name: name.text.clone(),
-        help,
-    });
+/// `allow STORES from SERVICES`.
+fn store_rule(
+    cx: &mut Cx,
+    items: &Items<'_>,
+    rule: &ast::FirewallRule,
+    service_index: &HashMap<&str, usize>,
+    store_index: &HashMap<&str, usize>,
+    out: &mut CheckedFirewall,
+    reachable: &mut Vec<usize>,
+) {
+    let mut targets = Vec::new();
+    let mut targets_bad = false;
+    for subj in &rule.subjects {
+        match name_of(subj) {
+            Some(n) if store_index.contains_key(n) => targets.push(store_index[n]),
+            Some(n) => {
+                targets_bad = true;
+                wrong_name(cx, items, n, subj.span, Want::Store, |k| {
+                    if k == Kind::Service {
+                        format!(
+                            "a rule for a service names its port: `allow 80 from internet to {n}`"
+                        )
+                    } else {
+                        format!(
+                            "`{n}` is the {}; a store rule names `postgres` or `redis` blocks",
+                            k.keyword()
+                        )
+                    }
+                });
+            }
+            None => {
+                targets_bad = true;
+                if !matches!(subj.kind, ValueKind::Invalid) {
+                    cx.err(CheckError::TypeMismatch {
+                        span: subj.span,
+                        expected: "a data store name".into(),
+                        found: subj.kind.describe().into(),
+                        help: Some(
+                            "a rule opens either ports of a service (`allow 80 from internet to web`) \
+                             or data stores (`allow db from web`), not both"
+                                .into(),
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    let mut sources = Vec::new();
+    let mut sources_bad = false;
+    for src in &rule.sources {
+        match name_of(src) {
+            Some(n) if service_index.contains_key(n) => sources.push(service_index[n]),
+            Some("internet") => {
+                sources_bad = true;
+                cx.err(CheckError::TypeMismatch {
+                    span: src.span,
+                    expected: "a service".into(),
+                    found: "`internet`".into(),
+                    help: Some("data stores admit only the environment's services; nothing outside reaches them".into()),
+                });
+            }
+            Some(n) => {
+                sources_bad = true;
+                wrong_name(cx, items, n, src.span, Want::Service, |k| {
+                    if k.exports().is_empty() {
+                        format!("`{n}` is the {}; data stores admit services", k.keyword())
+                    } else {
+                        "data stores admit services, not other data stores".into()
+                    }
+                });
+            }
+            None => {
+                sources_bad = true;
+                if !matches!(src.kind, ValueKind::Invalid) {
+                    cx.err(CheckError::TypeMismatch {
+                        span: src.span,
+                        expected: "a service".into(),
+                        found: src.kind.describe().into(),
+                        help: Some("data stores admit only the environment's services; nothing outside reaches them".into()),
+                    });
+                }
+            }
+        }
+    }
+    for &t in &targets {
+        for &s in &sources {
+            out.access.insert((t, s));
+        }
+    }
+    if !sources.is_empty() {
+        reachable.extend(&targets);
+    }
+    if targets_bad {
+        out.open_services.extend(&sources);
+    }
+    if sources_bad {
+        out.open_stores.extend(&targets);
+    }
+    if targets_bad && sources_bad && targets.is_empty() && sources.is_empty() {
+        out.all_open = true;
+    }
 }
 
-/// `10.0.0.0/16` → itself; `10.0.0.1` → `10.0.0.1/32`; host bits set or bad octets → Err(help).
-fn normalize_cidr(c: &str) -> Result<String, String> {
+enum CidrError {
+    /// A number out of range; the range, in words.
+    Range(String),
+    /// Host bits set: the network address the user probably meant.
+    HostBits(String),
+}
+
+/// `10.0.0.0/16` → itself; `10.0.0.1` → `10.0.0.1/32`.
+fn normalize_cidr(c: &str) -> Result<String, CidrError> {
     let (addr, prefix) = c.split_once('/').unwrap_or((c, "32"));
-    let octets: Vec<u32> = addr.split('.').filter_map(|o| o.parse().ok()).filter(|o| *o <= 255).collect();
-    let prefix: u32 = prefix.parse().map_err(|_| "the prefix length is 0 to 32".to_string())?;
+    let octets: Vec<u32> = addr
+        .split('.')
+        .filter_map(|o| o.parse().ok())
+        .filter(|o| *o <= 255)
+        .collect();
     if octets.len() != 4 {
-        return Err("each of the four numbers is 0 to 255".into());
+        return Err(CidrError::Range(
+            "four numbers 0 to 255, then a prefix length 0 to 32".into(),
+        ));
     }
-    if prefix > 32 {
-        return Err("the prefix length is 0 to 32".into());
-    }
+    let prefix: u32 = match prefix.parse() {
+        Ok(p) if p <= 32 => p,
+        _ => return Err(CidrError::Range("a prefix length 0 to 32".into())),
+    };
     let ip = octets.iter().fold(0u32, |acc, o| (acc << 8) | o);
-    let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) };
+    let mask = if prefix == 0 {
+        0
+    } else {
+        u32::MAX << (32 - prefix)
+    };
     if ip & !mask != 0 {
         let net = ip & mask;
-        return Err(format!(
-            "the address has bits set beyond the prefix: did you mean `{}.{}.{}.{}/{prefix}`?",
+        return Err(CidrError::HostBits(format!(
+            "{}.{}.{}.{}/{prefix}",
             net >> 24,
             (net >> 16) & 255,
             (net >> 8) & 255,
             net & 255
-        ));
+        )));
     }
     Ok(format!("{addr}/{prefix}"))
 }
 
-/// Links name services; links form no cycle (an iterative DFS, so a 10,000-long chain is fine).
-pub(crate) fn links(cx: &mut Cx, items: &Items<'_>, services: &[Service]) {
-    let index: HashMap<&str, usize> = services.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect();
+/// Links name services, and form no cycle.
+pub(crate) fn links(
+    cx: &mut Cx,
+    items: &Items<'_>,
+    services: &[Service],
+    infos: &[ServiceInfo<'_>],
+) {
+    let index: HashMap<&str, usize> = services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name.as_str(), i))
+        .collect();
     // edges[i] = (target, span of the link as written)
     let mut edges: Vec<Vec<(usize, Span)>> = vec![Vec::new(); services.len()];
-    for (i, block) in items.services.iter().enumerate() {
-        let Some(attr) = entries(block).0.into_iter().find(|a| a.key.text == "links") else { continue };
-        let ValueKind::List(list) = &attr.value.kind else { continue };
-        for v in list {
-            let Some(n) = names_in(v) else { continue };
-            match index.get(n) {
-                Some(&j) => edges[i].push((j, v.span)),
-                None => unknown(cx, &Ident { text: n.into(), span: v.span }, items, Kind::Service, "service"),
+    for (i, info) in infos.iter().enumerate() {
+        for link in &info.links {
+            match index.get(link.text.as_str()) {
+                Some(&j) => edges[i].push((j, link.span)),
+                None => wrong_name(cx, items, &link.text, link.span, Want::Service, |k| {
+                    if k.exports().is_empty() {
+                        format!(
+                            "`{}` is the {}; links name services",
+                            link.text,
+                            k.keyword()
+                        )
+                    } else {
+                        format!(
+                            "a service reads a data store through its env: `HOST = {}.host`",
+                            link.text
+                        )
+                    }
+                }),
             }
         }
     }
-    // 0 = unvisited, 1 = on the DFS stack, 2 = done.
-    let mut state = vec![0u8; services.len()];
-    for root in 0..services.len() {
-        if state[root] != 0 {
-            continue;
-        }
-        // Stack of (node, next edge index); `path_edges[k]` is the edge taken from path[k].
-        let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
-        let mut path_edges: Vec<Span> = Vec::new();
-        state[root] = 1;
-        while let Some(&mut (node, ref mut next)) = stack.last_mut() {
-            if let Some(&(to, span)) = edges[node].get(*next) {
-                *next += 1;
-                match state[to] {
-                    0 => {
-                        state[to] = 1;
-                        path_edges.push(span);
-                        stack.push((to, 0));
-                    }
-                    1 => {
-                        let start = stack.iter().position(|(n, _)| *n == to).unwrap_or(0);
-                        let nodes: Vec<usize> = stack[start..].iter().map(|(n, _)| *n).collect();
-                        let mut hop_spans: Vec<Span> = path_edges[start..].to_vec();
-                        hop_spans.push(span);
-                        report_cycle(cx, services, &nodes, &hop_spans);
-                    }
-                    _ => {}
-                }
-            } else {
-                state[node] = 2;
-                stack.pop();
-                path_edges.pop();
-            }
-        }
+    let targets: Vec<Vec<usize>> = edges
+        .iter()
+        .map(|es| es.iter().map(|(t, _)| *t).collect())
+        .collect();
+    for cycle in find_cycles(&targets) {
+        report_cycle(cx, services, &edges, &cycle);
     }
 }
 
-fn report_cycle(cx: &mut Cx, services: &[Service], nodes: &[usize], hops: &[Span]) {
-    let mut names: Vec<&str> = nodes.iter().map(|&n| services[n].name.as_str()).collect();
-    names.push(&services[nodes[0]].name);
-    let cycle = names.join(" → ");
-    // Long cycles get their first hops labelled only; the message names them all.
-    let labels = hops[..hops.len() - 1]
-        .iter()
-        .zip(nodes.iter().zip(nodes.iter().skip(1)))
-        .take(8)
-        .map(|(s, (a, b))| LabeledSpan::new_with_span(Some(format!("`{}` links to `{}`", services[*a].name, services[*b].name)), *s))
+/// How many names of a long cycle the message shows, and how many hops get a label.
+const CYCLE_SHOWN: usize = 12;
+
+/// `cycle` is a list of (node, index of the edge taken from it); the last edge closes it.
+fn report_cycle(
+    cx: &mut Cx,
+    services: &[Service],
+    edges: &[Vec<(usize, Span)>],
+    cycle: &[(usize, usize)],
+) {
+    let name = |n: usize| services[n].name.as_str();
+    let first = cycle[0].0;
+    let mut names: Vec<&str> = if cycle.len() <= CYCLE_SHOWN {
+        cycle.iter().map(|&(n, _)| name(n)).collect()
+    } else {
+        let mut v: Vec<&str> = cycle[..CYCLE_SHOWN - 2]
+            .iter()
+            .map(|&(n, _)| name(n))
+            .collect();
+        v.push("…");
+        v.push(name(cycle[cycle.len() - 1].0));
+        v
+    };
+    names.push(name(first));
+    let mut text = names.join(" → ");
+    if cycle.len() > CYCLE_SHOWN {
+        text.push_str(&format!(" ({} services)", cycle.len()));
+    }
+    let hop = |k: usize| {
+        let (from, e) = cycle[k];
+        let (to, span) = edges[from][e];
+        (from, to, span)
+    };
+    let (last_from, _, closing) = hop(cycle.len() - 1);
+    let label = if cycle.len() == 1 {
+        format!("`{}` links to itself", name(last_from))
+    } else {
+        format!(
+            "`{}` links back to `{}`, closing the cycle",
+            name(last_from),
+            name(first)
+        )
+    };
+    let hops = (0..cycle.len() - 1)
+        .take(CYCLE_SHOWN)
+        .map(|k| {
+            let (from, to, span) = hop(k);
+            LabeledSpan::new_with_span(
+                Some(format!("`{}` links to `{}`", name(from), name(to))),
+                span,
+            )
+        })
         .collect();
+    let help = if cycle.len() == 1 {
+        format!(
+            "a service reaches itself without a link: remove `{}` from its `links`",
+            name(last_from)
+        )
+    } else {
+        "ECS starts a linked container before the one that links to it, so a cycle cannot start: \
+         remove one of these links"
+            .to_string()
+    };
     cx.err(CheckError::LinkCycle {
-        span: hops[hops.len() - 1],
-        cycle,
-        hops: labels,
+        span: closing,
+        label,
+        cycle: text,
+        hops,
+        help: Some(help),
     });
 }
 
-pub(crate) fn essential(cx: &mut Cx, items: &Items<'_>, services: &[Service]) {
-    if !services.is_empty() && !services.iter().any(|s| s.essential) {
-        cx.err(CheckError::NoEssential {
-            span: items.services[0].name.span,
-        });
+/// One cycle per strongly connected component that has one: the shortest cycle through the
+/// component's first node, as (node, index of the edge taken from it) pairs. Iterative
+/// (Tarjan's algorithm, then a breadth-first search), linear in nodes and edges, so a chain of
+/// any length neither overflows the stack nor takes quadratic time.
+pub(crate) fn find_cycles(edges: &[Vec<usize>]) -> Vec<Vec<(usize, usize)>> {
+    let n = edges.len();
+    let comp = strongly_connected(edges);
+    // Members of each component, in node order.
+    let mut size = vec![0usize; n];
+    for &c in &comp {
+        size[c] += 1;
     }
+    let mut seen_comp = vec![false; n];
+    let mut visited = vec![false; n];
+    let mut parent: Vec<(usize, usize)> = vec![(usize::MAX, 0); n];
+    let mut cycles = Vec::new();
+    for start in 0..n {
+        let c = comp[start];
+        if seen_comp[c] {
+            continue;
+        }
+        seen_comp[c] = true;
+        let self_loop = edges[start].iter().position(|&t| t == start);
+        if let Some(e) = self_loop {
+            cycles.push(vec![(start, e)]);
+            continue;
+        }
+        if size[c] < 2 {
+            continue;
+        }
+        // Breadth-first from `start` inside its component until an edge leads back to it.
+        let mut queue = VecDeque::from([start]);
+        visited[start] = true;
+        'search: while let Some(u) = queue.pop_front() {
+            for (e, &v) in edges[u].iter().enumerate() {
+                if comp[v] != c {
+                    continue;
+                }
+                if v == start {
+                    let mut path = vec![(u, e)];
+                    let mut node = u;
+                    while node != start {
+                        let (p, pe) = parent[node];
+                        path.push((p, pe));
+                        node = p;
+                    }
+                    path.reverse();
+                    cycles.push(path);
+                    break 'search;
+                }
+                if !visited[v] {
+                    visited[v] = true;
+                    parent[v] = (u, e);
+                    queue.push_back(v);
+                }
+            }
+        }
+    }
+    cycles
 }
 
-/// ECS's reserved host ports (the agent, Docker's remote API, SSH).
+/// The strongly connected component of every node (Tarjan's algorithm, iterative).
+fn strongly_connected(edges: &[Vec<usize>]) -> Vec<usize> {
+    const UNSEEN: usize = usize::MAX;
+    let n = edges.len();
+    let mut index = vec![UNSEEN; n];
+    let mut low = vec![0usize; n];
+    let mut on_stack = vec![false; n];
+    let mut comp = vec![UNSEEN; n];
+    let mut stack: Vec<usize> = Vec::new();
+    let mut next_index = 0;
+    let mut next_comp = 0;
+    // The DFS call stack: (node, next edge to look at).
+    let mut calls: Vec<(usize, usize)> = Vec::new();
+    for root in 0..n {
+        if index[root] != UNSEEN {
+            continue;
+        }
+        calls.push((root, 0));
+        index[root] = next_index;
+        low[root] = next_index;
+        next_index += 1;
+        stack.push(root);
+        on_stack[root] = true;
+        while let Some(&mut (u, ref mut next)) = calls.last_mut() {
+            if let Some(&v) = edges[u].get(*next) {
+                *next += 1;
+                if index[v] == UNSEEN {
+                    index[v] = next_index;
+                    low[v] = next_index;
+                    next_index += 1;
+                    stack.push(v);
+                    on_stack[v] = true;
+                    calls.push((v, 0));
+                } else if on_stack[v] {
+                    low[u] = low[u].min(index[v]);
+                }
+                continue;
+            }
+            calls.pop();
+            if let Some(&(p, _)) = calls.last() {
+                low[p] = low[p].min(low[u]);
+            }
+            if low[u] == index[u] {
+                while let Some(w) = stack.pop() {
+                    on_stack[w] = false;
+                    comp[w] = next_comp;
+                    if w == u {
+                        break;
+                    }
+                }
+                next_comp += 1;
+            }
+        }
+    }
+    comp
+}
+
+pub(crate) fn essential(cx: &mut Cx, services: &[Service], infos: &[ServiceInfo<'_>]) {
+    // An `essential` that failed to read might have been meant as `true`.
+    if services.is_empty()
+        || services.iter().any(|s| s.essential)
+        || infos.iter().any(|i| !i.essential_ok)
+    {
+        return;
+    }
+    cx.err(CheckError::NoEssential {
+        span: infos[0].block.name.span,
+    });
+}
+
+/// ECS's reserved host ports (SSH, Docker's remote API, the ECS agent).
 const RESERVED_PORTS: &[u16] = &[22, 2375, 2376, 51678, 51679, 51680];
 
-pub(crate) fn ports(cx: &mut Cx, blocks: &[&Block], services: &[Service]) {
+pub(crate) fn ports(cx: &mut Cx, services: &[Service], infos: &[ServiceInfo<'_>]) {
     let mut first: HashMap<(u16, Protocol), Span> = HashMap::new();
-    for (block, svc) in blocks.iter().zip(services) {
-        let spans = port_spans(block);
-        for (p, span) in svc.ports.iter().zip(spans) {
+    for (svc, info) in services.iter().zip(infos) {
+        for (p, &span) in svc.ports.iter().zip(&info.port_spans) {
             if RESERVED_PORTS.contains(&p.host) {
+                let other = match p.host {
+                    22 => 2222,
+                    h if h < 50000 => h + 10000,
+                    h => h - 10000,
+                };
                 cx.err(CheckError::PortConflict {
                     span,
                     first: None,
                     message: format!("host port {} is reserved by ECS", p.host),
                     label: "reserved".into(),
-                    help: Some("ECS keeps 22, 2375, 2376 and 51678-51680 for itself: map another host port".into()),
+                    help: Some(format!(
+                        "ECS keeps 22, 2375, 2376 and 51678-51680 for itself: map another host port, \
+                         e.g. `{other}:{}`",
+                        p.container
+                    )),
                 });
                 continue;
             }
@@ -354,7 +804,9 @@ pub(crate) fn ports(cx: &mut Cx, blocks: &[&Block], services: &[Service]) {
                     first: Some(*f),
                     message: format!("host port {} is mapped twice", p.host),
                     label: "mapped again here".into(),
-                    help: Some("each host port can be bound by one container: pick another host port".into()),
+                    help: Some(
+                        "a host port is bound by one container only: pick another host port".into(),
+                    ),
                 }),
                 None => {
                     first.insert((p.host, p.protocol), span);
@@ -364,53 +816,62 @@ pub(crate) fn ports(cx: &mut Cx, blocks: &[&Block], services: &[Service]) {
     }
 }
 
-/// Spans of a service's valid port mappings, in the order [`Service::ports`] holds them.
-fn port_spans(block: &Block) -> Vec<Span> {
-    let Some(attr) = entries(block).0.into_iter().find(|a| a.key.text == "ports") else { return Vec::new() };
-    let ValueKind::List(list) = &attr.value.kind else { return Vec::new() };
-    list.iter()
-        .filter(|v| match &v.kind {
-            ValueKind::Int(n) => (1..=65535).contains(n),
-            ValueKind::Port { host, container, protocol } => {
-                (1..=65535).contains(host)
-                    && (1..=65535).contains(container)
-                    && protocol.as_ref().is_none_or(|p| p.text == "tcp" || p.text == "udp")
-            }
-            _ => false,
-        })
-        .map(|v| v.span)
-        .collect()
-}
-
-pub(crate) fn memory(cx: &mut Cx, items: &Items<'_>, env: &Environment, services: &[Service]) {
-    let Some(total) = instances::memory_mib(&env.instance_type) else { return };
-    let need: u64 = services
-        .iter()
-        .map(|s| u64::from(s.memory_reservation.or(s.memory).unwrap_or(0)))
-        .sum();
+/// The services' memory against the instance type's (for the types the compiler knows).
+pub(crate) fn memory(
+    cx: &mut Cx,
+    env_block: &Block,
+    env: &Environment,
+    services: &[Service],
+    infos: &[ServiceInfo<'_>],
+) {
+    if !cx.env_facts.instance_type_ok {
+        return;
+    }
+    let Some(total) = instances::memory_mib(&env.instance_type) else {
+        return;
+    };
+    let needs = |s: &Service| u64::from(s.memory_reservation.or(s.memory).unwrap_or(0));
+    let need: u64 = services.iter().map(needs).sum();
     if need <= total {
         return;
     }
-    let Some(env_block) = items.environment else { return };
     let span = entries(env_block)
         .0
         .into_iter()
         .find(|a| a.key.text == "instance_type")
         .map_or(env_block.name.span, |a| a.value.span);
-    let mut biggest: Vec<(usize, u64)> = services
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (i, u64::from(s.memory_reservation.or(s.memory).unwrap_or(0))))
-        .collect();
-    biggest.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    // The three biggest services, by a partial selection (no full sort of a large file).
+    let mut biggest: Vec<(u64, usize)> = Vec::with_capacity(4);
+    for (i, s) in services.iter().enumerate() {
+        biggest.push((needs(s), i));
+        biggest.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        biggest.truncate(3);
+    }
     let others = biggest
         .iter()
-        .take(3)
-        .map(|(i, mib)| LabeledSpan::new_with_span(Some(format!("`{}` needs {mib} MiB", services[*i].name)), items.services[*i].name.span))
+        .map(|&(mib, i)| {
+            LabeledSpan::new_with_span(
+                Some(format!("`{}` needs {mib} MiB", services[i].name)),
+                infos[i].block.name.span,
+            )
+        })
         .collect();
-    let bigger = ["t3.medium", "t3.large", "t3.xlarge", "t3.2xlarge", "m6i.4xlarge", "m6i.8xlarge", "m6i.16xlarge", "m6i.32xlarge"]
-        .into_iter()
-        .find(|t| instances::memory_mib(t).is_some_and(|m| m >= need));
+    let bigger = [
+        "t3.medium",
+        "t3.large",
+        "t3.xlarge",
+        "t3.2xlarge",
+        "m6i.4xlarge",
+        "m6i.8xlarge",
+        "m6i.16xlarge",
+        "m6i.32xlarge",
+    ]
+    .into_iter()
+    .find(|t| instances::memory_mib(t).is_some_and(|m| m >= need));
+    let written = entries(env_block)
+        .0
+        .iter()
+        .any(|a| a.key.text == "instance_type");
     cx.err(CheckError::Memory {
         span,
         others,
@@ -418,7 +879,14 @@ pub(crate) fn memory(cx: &mut Cx, items: &Items<'_>, env: &Environment, services
             "the services need {need} MiB but a {} instance has {total} MiB",
             env.instance_type
         ),
-        label: format!("{total} MiB"),
+        label: if written {
+            format!("{total} MiB")
+        } else {
+            format!(
+                "the default instance type, {}, has {total} MiB",
+                env.instance_type
+            )
+        },
         help: Some(match bigger {
             Some(t) => format!(
                 "choose a larger `instance_type` (`{t}` has {} MiB) or lower the services' memory",
@@ -429,64 +897,163 @@ pub(crate) fn memory(cx: &mut Cx, items: &Items<'_>, env: &Environment, services
     });
 }
 
+fn binding_text(b: &Binding, stores: &[Store]) -> String {
+    match b {
+        Binding::Store { store, export } => format!("{}.{}", stores[*store].name, export.as_str()),
+        Binding::Secret(var) => format!("secret(\"{var}\")"),
+    }
+}
+
+/// How many further reads of a managed password get a label of their own.
+const ROLE_LABELS: usize = 8;
+
 /// Store references: reachability through the firewall, the execution role for managed
 /// passwords, one value per environment key, and stores nobody reads.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn references(
     cx: &mut Cx,
     items: &Items<'_>,
-    env: &Environment,
+    env: Option<&Environment>,
     services: &[Service],
     stores: &[Store],
-    refs: &[Vec<EnvRef>],
+    infos: &[ServiceInfo<'_>],
     fw: &CheckedFirewall,
+    read_stores: &[bool],
 ) {
-    let mut read = vec![false; stores.len()];
-    let mut bound: HashMap<&str, (usize, Export, Span)> = HashMap::new();
-    for (svc, svc_refs) in services.iter().zip(refs) {
-        let mut reported: HashSet<(usize, &str)> = HashSet::new();
-        for r in svc_refs {
-            read[r.store] = true;
-            let store = &stores[r.store];
-            if !fw.access.contains(&(r.store, svc.name.clone())) && reported.insert((r.store, "unreachable")) {
-                cx.err(CheckError::Unreachable {
-                    span: r.span,
-                    service: svc.name.clone(),
-                    store: store.name.clone(),
-                    rule: format!("allow {} from {}", store.name, svc.name),
-                });
+    let mut bound: HashMap<&str, (&Binding, Span)> = HashMap::new();
+    let mut role_needed: Vec<(usize, usize, Span)> = Vec::new();
+    let no_firewall = items.firewalls.is_empty();
+    for (i, (svc, info)) in services.iter().zip(infos).enumerate() {
+        let mut reported: HashSet<usize> = HashSet::new();
+        for b in &info.bindings {
+            if let Binding::Store { store, export } = b.value {
+                let st = &stores[store];
+                if !fw.reaches(store, i) && reported.insert(store) {
+                    let rule = format!("allow {} from {}", st.name, svc.name);
+                    cx.err(CheckError::Unreachable {
+                        span: b.span,
+                        service: svc.name.clone(),
+                        store: st.name.clone(),
+                        help: Some(if no_firewall {
+                            format!("add a firewall block: `firewall {{ {rule} }}`")
+                        } else {
+                            format!("add this rule to the firewall block: `{rule}`")
+                        }),
+                    });
+                }
+                let managed =
+                    matches!(&st.kind, StoreKind::Postgres(p) if p.password == Password::Managed);
+                if export == Export::Password && managed {
+                    role_needed.push((i, store, b.span));
+                }
             }
-            let managed = matches!(&store.kind, StoreKind::Postgres(p) if p.password == Password::Managed);
-            if r.export == Export::Password && managed && env.execution_role.is_none() && reported.insert((r.store, "role")) {
-                cx.err(CheckError::MissingExecutionRole {
-                    span: r.span,
-                    environment_span: items.environment.map_or(Span::default(), |b| b.name.span),
-                    service: svc.name.clone(),
-                    store: store.name.clone(),
-                    environment: env.name.clone(),
-                });
-            }
-            match bound.get(r.key.text.as_str()) {
-                Some(&(s, e, first)) if (s, e) != (r.store, r.export) => cx.err(CheckError::EnvConflict {
-                    span: r.span,
-                    first,
-                    key: r.key.text.clone(),
-                    this: format!("{}.{}", store.name, r.export.as_str()),
-                    other: format!("{}.{}", stores[s].name, e.as_str()),
-                }),
+            match bound.get(b.key.text.as_str()) {
+                Some(&(first, first_span)) if *first != b.value => {
+                    cx.err(CheckError::EnvConflict {
+                        span: b.span,
+                        first: first_span,
+                        key: b.key.text.clone(),
+                        this: binding_text(&b.value, stores),
+                        other: binding_text(first, stores),
+                    })
+                }
                 Some(_) => {}
                 None => {
-                    bound.insert(&r.key.text, (r.store, r.export, r.span));
+                    bound.insert(&b.key.text, (&b.value, b.span));
                 }
             }
         }
     }
+    if let (Some(env), Some(env_block), Some(&(svc, store, span))) =
+        (env, items.environment, role_needed.first())
+    {
+        if !cx.env_facts.role_known {
+            let others = role_needed[1..]
+                .iter()
+                .take(ROLE_LABELS)
+                .map(|&(s, _, span)| {
+                    LabeledSpan::new_with_span(
+                        Some(format!("`{}` needs it too", services[s].name)),
+                        span,
+                    )
+                })
+                .collect();
+            cx.err(CheckError::MissingExecutionRole {
+                span,
+                environment_span: env_block.name.span,
+                others,
+                service: services[svc].name.clone(),
+                store: stores[store].name.clone(),
+                environment: env.name.clone(),
+            });
+        }
+    }
     for (i, (kind, block)) in items.stores.iter().enumerate() {
-        if !read.get(i).copied().unwrap_or(true) {
+        if !read_stores.get(i).copied().unwrap_or(true) {
             cx.err(CheckError::Unused {
                 span: block.name.span,
-                what: if *kind == Kind::Postgres { "postgres store" } else { "redis store" },
+                what: if *kind == Kind::Postgres {
+                    "postgres store"
+                } else {
+                    "redis store"
+                },
                 name: block.name.text.clone(),
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find_cycles;
+
+    #[test]
+    fn finds_one_cycle_per_component() {
+        // 0 → 1 → 2 → 0, 3 → 3, 4 → 0 (not in a cycle).
+        let edges = vec![vec![1], vec![2], vec![0], vec![3], vec![0]];
+        let cycles = find_cycles(&edges);
+        assert_eq!(cycles, vec![vec![(0, 0), (1, 0), (2, 0)], vec![(3, 0)]]);
+    }
+
+    #[test]
+    fn finds_the_shortest_cycle_through_the_first_node() {
+        // 0 → 1 → 2 → 3 → 0 and a shortcut 1 → 3.
+        let edges = vec![vec![1], vec![2, 3], vec![3], vec![0]];
+        assert_eq!(find_cycles(&edges), vec![vec![(0, 0), (1, 1), (3, 0)]]);
+    }
+
+    #[test]
+    fn acyclic_graphs_have_no_cycle() {
+        let edges = vec![vec![1, 2], vec![2], vec![], vec![0, 1]];
+        assert!(find_cycles(&edges).is_empty());
+    }
+
+    #[test]
+    fn a_long_chain_closed_into_a_cycle_is_one_cycle() {
+        // 0 → 1 → ... → 99_999 → 0: deep enough to overflow any recursive search.
+        let n = 100_000;
+        let edges: Vec<Vec<usize>> = (0..n).map(|i| vec![(i + 1) % n]).collect();
+        let cycles = find_cycles(&edges);
+        assert_eq!(cycles.len(), 1);
+        assert_eq!(cycles[0].len(), n);
+        assert_eq!(cycles[0][0], (0, 0));
+        assert_eq!(cycles[0][n - 1], (n - 1, 0));
+    }
+
+    #[test]
+    fn many_back_edges_stay_linear() {
+        // A chain where every node also links back to the first: one component, one cycle.
+        let n = 20_000;
+        let edges: Vec<Vec<usize>> = (0..n)
+            .map(|i| match i {
+                0 => vec![1],
+                i if i + 1 < n => vec![i + 1, 0],
+                _ => vec![0],
+            })
+            .collect();
+        let cycles = find_cycles(&edges);
+        assert_eq!(cycles.len(), 1);
+        // The shortest cycle through node 0 is 0 → 1 → 0.
+        assert_eq!(cycles[0], vec![(0, 0), (1, 1)]);
     }
 }

@@ -2,7 +2,10 @@
 
 /// The candidate most similar to `name`, if any scores at least 0.6 (Nickel's threshold).
 /// Only called on failure, so its cost never touches a clean check.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (c, strsim::normalized_damerau_levenshtein(name, c)))

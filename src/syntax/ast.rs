@@ -122,7 +122,10 @@ pub enum ValueKind {
     Int(u64),
     Bool(bool),
     /// `128 MiB`; the unit as written (the checker rejects decimal units).
-    Size { amount: u64, unit: String },
+    Size {
+        amount: u64,
+        unit: String,
+    },
     /// `80:80/tcp`, `8080/udp`: host port, container port, protocol as written.
     Port {
         host: u64,
@@ -134,10 +137,16 @@ pub enum ValueKind {
     /// A bare word: `managed`, `ecs`, `internet`, or a name in a list.
     Word(String),
     /// `store.attribute`.
-    Ref { target: Ident, attr: Ident },
+    Ref {
+        target: Ident,
+        attr: Ident,
+    },
     /// `secret("VAR")`.
     Secret(Ident),
     List(Vec<Value>),
+    /// A value the parser already reported (a number too large): the checker accepts it
+    /// silently, so that one mistake gives one diagnostic.
+    Invalid,
 }
 
 impl ValueKind {
@@ -154,6 +163,7 @@ impl ValueKind {
             ValueKind::Ref { .. } => "a reference",
             ValueKind::Secret(_) => "a secret(...)",
             ValueKind::List(_) => "a list",
+            ValueKind::Invalid => "an invalid value",
         }
     }
 }

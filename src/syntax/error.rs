@@ -19,6 +19,19 @@ pub enum SyntaxError {
         help: Option<String>,
     },
 
+    #[error("`{header}` is not closed")]
+    #[diagnostic(code(stack::syntax))]
+    UnclosedBlock {
+        #[label("{label}")]
+        span: Span,
+        #[label("this `{{` is never closed")]
+        open: Span,
+        header: String,
+        label: String,
+        #[help]
+        help: Option<String>,
+    },
+
     #[error("unterminated string")]
     #[diagnostic(
         code(stack::syntax),
@@ -41,7 +54,7 @@ pub enum SyntaxError {
     #[error("unknown escape `\\{escape}` in a string")]
     #[diagnostic(
         code(stack::syntax),
-        help("the escapes are `\\\"`, `\\\\`, `\\n` and `\\t`")
+        help("the escapes are `\\\"`, `\\\\`, `\\n` and `\\t`; write a backslash as `\\\\`")
     )]
     BadEscape {
         #[label("not an escape")]
@@ -50,16 +63,24 @@ pub enum SyntaxError {
     },
 
     #[error("`{unit}` is not a unit of stackc")]
-    #[diagnostic(
-        code(stack::syntax),
-        help("sizes are binary, as ECS counts them: write `{amount} {suggestion}`")
-    )]
-    DecimalUnit {
+    #[diagnostic(code(stack::syntax), help("{reason}: write `{amount} {suggestion}`"))]
+    BadUnit {
         #[label("use `{suggestion}`")]
         span: Span,
         unit: String,
         amount: u64,
         suggestion: &'static str,
+        reason: &'static str,
+    },
+
+    #[error("a firewall block has no name")]
+    #[diagnostic(
+        code(stack::syntax),
+        help("a file has one firewall block, written `firewall {{ ... }}`: remove the name")
+    )]
+    NamedFirewall {
+        #[label("remove this name")]
+        span: Span,
     },
 
     #[error("the number {text} is too large")]

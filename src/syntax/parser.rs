@@ -1,4 +1,5 @@
-//! Pest glue: one function per grammar rule, building the AST of [`super::ast`].
+//! Pest glue: one function per grammar rule, building the AST of [`super::ast`], and the
+//! translation of pest's failures into errors that say what to write.
 //!
 //! Pairs that the grammar rules out are `unreachable!`: the grammar is the proof.
 
@@ -147,36 +148,55 @@ impl Builder {
                 let amount = self.integer(it.next().expect("amount"));
                 let unit_pair = it.next().expect("unit");
                 let unit = unit_pair.as_str().to_string();
-                if let Some(suggestion) = binary_unit(&unit) {
-                    self.errors.push(SyntaxError::DecimalUnit {
-                        span: span(&unit_pair),
-                        unit: unit.clone(),
-                        amount,
-                        suggestion,
-                    });
+                match amount {
+                    None => ValueKind::Invalid,
+                    Some(amount) => {
+                        if let Some((suggestion, reason)) = binary_unit(&unit) {
+                            self.errors.push(SyntaxError::BadUnit {
+                                span: span(&unit_pair),
+                                unit: unit.clone(),
+                                amount,
+                                suggestion,
+                                reason,
+                            });
+                        }
+                        ValueKind::Size { amount, unit }
+                    }
                 }
-                ValueKind::Size { amount, unit }
             }
             Rule::port => {
                 let mut host = None;
                 let mut container = None;
                 let mut protocol = None;
+                let mut valid = true;
                 for q in p.into_inner() {
-                    match q.as_rule() {
-                        Rule::integer if host.is_none() => host = Some(self.integer(q)),
-                        Rule::integer => container = Some(self.integer(q)),
-                        Rule::proto => protocol = Some(ident(q)),
+                    let n = match q.as_rule() {
+                        Rule::integer => self.integer(q),
+                        Rule::proto => {
+                            protocol = Some(ident(q));
+                            continue;
+                        }
                         r => unreachable!("port: {r:?}"),
+                    };
+                    valid &= n.is_some();
+                    if host.is_none() {
+                        host = Some(n.unwrap_or_default());
+                    } else {
+                        container = n;
                     }
                 }
                 let host = host.expect("port has a host part");
-                ValueKind::Port {
-                    host,
-                    container: container.unwrap_or(host),
-                    protocol,
+                if valid {
+                    ValueKind::Port {
+                        host,
+                        container: container.unwrap_or(host),
+                        protocol,
+                    }
+                } else {
+                    ValueKind::Invalid
                 }
             }
-            Rule::integer => ValueKind::Int(self.integer(p)),
+            Rule::integer => self.integer(p).map_or(ValueKind::Invalid, ValueKind::Int),
             Rule::boolean => ValueKind::Bool(p.as_str() == "true"),
             Rule::reference => {
                 let mut it = p.into_inner();
@@ -188,7 +208,9 @@ impl Builder {
             Rule::word | Rule::ident => ValueKind::Word(p.as_str().to_string()),
             Rule::list => ValueKind::List(
                 p.into_inner()
-                    .filter(|q| !matches!(q.as_rule(), Rule::lbracket | Rule::rbracket | Rule::comma))
+                    .filter(|q| {
+                        !matches!(q.as_rule(), Rule::lbracket | Rule::rbracket | Rule::comma)
+                    })
                     .map(|q| self.value(q))
                     .collect(),
             ),
@@ -197,14 +219,16 @@ impl Builder {
         Value { kind, span: sp }
     }
 
-    fn integer(&mut self, p: Pair<'_, Rule>) -> u64 {
-        p.as_str().parse().unwrap_or_else(|_| {
+    /// The integer's value, or None (reported) when it does not fit in 64 bits.
+    fn integer(&mut self, p: Pair<'_, Rule>) -> Option<u64> {
+        let n = p.as_str().parse().ok();
+        if n.is_none() {
             self.errors.push(SyntaxError::NumberTooLarge {
                 span: span(&p),
                 text: p.as_str().to_string(),
             });
-            u64::MAX
-        })
+        }
+        n
     }
 
     fn string(&mut self, p: Pair<'_, Rule>) -> String {
@@ -218,6 +242,7 @@ impl Builder {
                 out.push(c);
                 continue;
             }
+            // The grammar guarantees a character after every backslash.
             let Some((j, e)) = chars.next() else { break };
             match e {
                 '"' => out.push('"'),
@@ -243,6 +268,9 @@ impl Builder {
         for q in p.into_inner() {
             match q.as_rule() {
                 Rule::kw_firewall => keyword = span(&q),
+                Rule::fw_name => self
+                    .errors
+                    .push(SyntaxError::NamedFirewall { span: span(&q) }),
                 Rule::rule => rules.push(self.rule(q)),
                 Rule::lbrace | Rule::rbrace => {}
                 r => unreachable!("firewall: {r:?}"),
@@ -285,19 +313,25 @@ impl Builder {
     }
 }
 
-
-/// `MB` → `MiB`: the binary unit a decimal or miscased unit most likely meant; None for a
-/// unit stackc accepts.
-fn binary_unit(unit: &str) -> Option<&'static str> {
-    match unit {
-        "KiB" | "MiB" | "GiB" | "TiB" => None,
-        u => Some(match u.chars().next() {
-            Some('K' | 'k') => "KiB",
-            Some('M' | 'm') => "MiB",
-            Some('G' | 'g') => "GiB",
-            _ => "TiB",
-        }),
+/// For a unit stackc does not accept, the binary unit it most likely meant and why it is
+/// refused; None for `KiB`, `MiB`, `GiB`, `TiB`.
+fn binary_unit(unit: &str) -> Option<(&'static str, &'static str)> {
+    let suggestion = match unit.chars().next() {
+        Some('K' | 'k') => "KiB",
+        Some('M' | 'm') => "MiB",
+        Some('G' | 'g') => "GiB",
+        _ => "TiB",
+    };
+    if unit == suggestion {
+        return None;
     }
+    let binary = unit.len() == 3 && unit[1..2].eq_ignore_ascii_case("i");
+    let reason = if binary {
+        "units are case-sensitive"
+    } else {
+        "sizes are binary (1 MiB = 1024 KiB)"
+    };
+    Some((suggestion, reason))
 }
 
 /// The value as it could be re-typed in a help line (short forms only).
@@ -308,22 +342,46 @@ fn value_text_hint(v: &Value) -> String {
         ValueKind::Size { amount, unit } => format!("{amount} {unit}"),
         ValueKind::Word(w) => w.clone(),
         ValueKind::Bool(b) => b.to_string(),
+        ValueKind::Ref { target, attr } => format!("{target}.{attr}"),
+        ValueKind::Cidr(c) => c.clone(),
+        ValueKind::Port {
+            host,
+            container,
+            protocol,
+        } => match protocol {
+            Some(p) => format!("{host}:{container}/{p}"),
+            None => format!("{host}:{container}"),
+        },
         _ => "...".to_string(),
     }
 }
+
+// ----- Errors: pest's failure, said in words -----------------------------------------------
+
+/// The kinds of block a file may hold, for messages (the checker owns the real table).
+const KINDS: &[&str] = &[
+    "stack",
+    "environment",
+    "service",
+    "postgres",
+    "redis",
+    "firewall",
+];
+
+const BLOCKS_HELP: &str =
+    "a file holds blocks: `stack`, `environment`, `service`, `postgres`, `redis` and `firewall`";
 
 fn convert_error(src: &str, e: &pest::error::Error<Rule>) -> SyntaxError {
     let pos = match e.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
-    let (tok_end, found) = found_at(src, pos);
     // A string that runs into the end of its line: pest fails at its opening quote.
     if src[pos..].starts_with('"') {
         let line_end = src[pos + 1..].find('\n').map_or(src.len(), |i| pos + 1 + i);
         if !src[pos + 1..line_end].contains('"') {
             return SyntaxError::UnterminatedString {
-                span: Span::new(pos, line_end),
+                span: Span::new(pos, line_end.max(pos + 1)),
             };
         }
     }
@@ -331,18 +389,33 @@ fn convert_error(src: &str, e: &pest::error::Error<Rule>) -> SyntaxError {
         ErrorVariant::ParsingError { positives, .. } => positives,
         ErrorVariant::CustomError { .. } => &[],
     };
-    let mut words: Vec<&'static str> = Vec::new();
-    for r in positives {
-        let w = rule_words(*r);
-        if !words.contains(&w) {
-            words.push(w);
+    if let Some(err) = non_ascii_name(src, pos) {
+        return err;
+    }
+    let cx = Context::scan(src, pos);
+    if let Some(err) = unclosed_block(src, pos, &cx) {
+        return err;
+    }
+    let (tok_end, found) = found_at(src, pos);
+    if cx.open.is_empty() {
+        if let Some(err) = top_level(src, pos, tok_end, &found, positives, &cx) {
+            return err;
         }
     }
-    if words.is_empty() {
-        words.push("something else");
+    if let Some(err) = key_without_value(src, pos, &found) {
+        return err;
     }
-    let expected = join_or(&words);
-    let help = help_for(src, pos, positives, &found);
+    let in_firewall = cx
+        .innermost_header(src)
+        .is_some_and(|h| h.starts_with("firewall"));
+    if in_firewall {
+        if let Some(err) = firewall_rule(src, pos, tok_end, &found, positives, &cx) {
+            return err;
+        }
+    }
+    let in_env = cx.open.len() >= 2;
+    let expected = expected_words(positives, in_firewall, in_env);
+    let help = help_for(src, pos, positives, &found, in_firewall, in_env);
     SyntaxError::Unexpected {
         span: Span::new(pos, tok_end),
         expected,
@@ -351,12 +424,282 @@ fn convert_error(src: &str, e: &pest::error::Error<Rule>) -> SyntaxError {
     }
 }
 
+/// A letter outside ASCII in or at the start of a name (`service wéb`).
+fn non_ascii_name(src: &str, pos: usize) -> Option<SyntaxError> {
+    let c = src[pos..].chars().next()?;
+    if matches!(c, '“' | '”' | '‘' | '’' | '«' | '»') {
+        return Some(SyntaxError::Unexpected {
+            span: Span::new(pos, pos + c.len_utf8()),
+            expected: "a value".into(),
+            found: format!("`{c}`"),
+            help: Some("strings are written with straight quotes: `\"...\"`".into()),
+        });
+    }
+    if c.is_ascii() || !c.is_alphanumeric() {
+        return None;
+    }
+    let name_char = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+    let start = src[..pos]
+        .rfind(|c: char| !name_char(c))
+        .map_or(0, |i| i + src[i..].chars().next().map_or(1, char::len_utf8));
+    let end = src[pos..]
+        .find(|c: char| !name_char(c))
+        .map_or(src.len(), |i| pos + i);
+    Some(SyntaxError::Unexpected {
+        span: Span::new(start, end),
+        expected: "an ASCII name".into(),
+        found: format!("`{}`", &src[start..end]),
+        help: Some(
+            "names and keys use ASCII letters, digits, `_` and `-`; other characters go in strings"
+                .into(),
+        ),
+    })
+}
+
+/// A block still open at the end of the file, or at the header of a next top-level block.
+fn unclosed_block(src: &str, pos: usize, cx: &Context) -> Option<SyntaxError> {
+    let outer = cx.open.last()?;
+    let at_end = src[pos..].trim().is_empty();
+    let header_of = |o: &Open| {
+        let h = o.header(src);
+        if h.is_empty() {
+            "block".to_string()
+        } else {
+            format!("{h} {{ ... }}")
+        }
+    };
+    // An inner block closed by a `}` whose indentation says it was meant for `outer`: the
+    // inner block is the one without its `}`.
+    if let Some(m) = &outer.misclosed {
+        let (inner, before) = (&m.0, m.1);
+        let looks_unclosed = at_end || next_block_header(src, pos, outer).is_some();
+        if looks_unclosed {
+            return Some(SyntaxError::UnclosedBlock {
+                span: Span::new(before, before),
+                open: Span::new(inner.brace, inner.brace + 1),
+                header: header_of(inner),
+                label: "expected `}` here".into(),
+                help: Some(format!(
+                    "add `}}` to close `{}`; judging by its indentation, the `}}` after it closes `{}`",
+                    inner.header(src),
+                    outer.header(src)
+                )),
+            });
+        }
+    }
+    let header = header_of(outer);
+    let open = outer;
+    let more = if cx.open.len() > 1 {
+        format!(" ({} blocks are open here)", cx.open.len())
+    } else {
+        String::new()
+    };
+    if at_end {
+        return Some(SyntaxError::UnclosedBlock {
+            span: Span::new(cx.last_token_end, cx.last_token_end),
+            open: Span::new(open.brace, open.brace + 1),
+            header,
+            label: "the file ends here".into(),
+            help: Some(format!("add `}}` at the end of the block{more}")),
+        });
+    }
+    let (start, word) = next_block_header(src, pos, open)?;
+    Some(SyntaxError::UnclosedBlock {
+        span: Span::new(start, start + word.len()),
+        open: Span::new(open.brace, open.brace + 1),
+        header,
+        label: "expected `}` before this block".into(),
+        help: Some(format!("add `}}` at the end of the block{more}")),
+    })
+}
+
+/// The header of a top-level block (`service api {`) on the line of `pos`, inside `open`:
+/// where its kind starts, and the kind.
+fn next_block_header<'s>(src: &'s str, pos: usize, open: &Open) -> Option<(usize, &'s str)> {
+    let line_start = src[..pos].rfind('\n').map_or(0, |i| i + 1);
+    let line = &src[line_start..];
+    let indent = line.len() - line.trim_start().len();
+    let (word, rest) = split_word(line.trim_start());
+    let after_name = if word == "firewall" {
+        rest
+    } else {
+        split_word(rest.trim_start()).1
+    };
+    let looks_like_header = KINDS.contains(&word)
+        && after_name.trim_start().starts_with('{')
+        && (word == "firewall" || !split_word(rest.trim_start()).0.is_empty());
+    let start = line_start + indent;
+    (looks_like_header && start > open.brace && start <= pos).then_some((start, word))
+}
+
+/// Mistakes between blocks: junk, a stray `}`, a block without a name or without `{`.
+fn top_level(
+    src: &str,
+    pos: usize,
+    tok_end: usize,
+    found: &str,
+    positives: &[Rule],
+    cx: &Context,
+) -> Option<SyntaxError> {
+    let expects_block = positives
+        .iter()
+        .any(|r| matches!(r, Rule::EOI | Rule::kw_firewall | Rule::file));
+    if expects_block {
+        let help = if found == "`}`" {
+            "this `}` closes no block: remove it".to_string()
+        } else if src[pos..].starts_with("//") || src[pos..].starts_with("/*") {
+            "comments start with `#`".to_string()
+        } else {
+            BLOCKS_HELP.to_string()
+        };
+        return Some(SyntaxError::Unexpected {
+            span: Span::new(pos, tok_end),
+            expected: "a block".into(),
+            found: found.to_string(),
+            help: Some(help),
+        });
+    }
+    let words = &cx.words;
+    if positives == [Rule::lbrace] && words.len() >= 2 {
+        let (ks, ke) = words[words.len() - 2];
+        let (ns, ne) = words[words.len() - 1];
+        let kind = &src[ks..ke];
+        if !KINDS.contains(&kind) {
+            // `hello world` between blocks: a block that is not one.
+            let close = KINDS
+                .iter()
+                .map(|k| (k, strsim::normalized_damerau_levenshtein(kind, k)))
+                .filter(|(_, score)| *score >= 0.6)
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(k, _)| k);
+            return Some(SyntaxError::Unexpected {
+                span: Span::new(ks, ke),
+                expected: "a block".into(),
+                found: format!("`{kind}`"),
+                help: Some(match close {
+                    Some(k) => {
+                        format!("did you mean `{k}`? blocks are written `{k} NAME {{ ... }}`")
+                    }
+                    None => BLOCKS_HELP.to_string(),
+                }),
+            });
+        }
+        let name = &src[ns..ne];
+        return Some(SyntaxError::Unexpected {
+            span: Span::new(pos, tok_end),
+            expected: format!("`{{` after `{kind} {name}`"),
+            found: found.to_string(),
+            help: Some(format!("a block is written `{kind} {name} {{ ... }}`")),
+        });
+    }
+    if positives == [Rule::ident] && !words.is_empty() {
+        let (ks, ke) = words[words.len() - 1];
+        let kind = &src[ks..ke];
+        return Some(SyntaxError::Unexpected {
+            span: Span::new(pos, tok_end),
+            expected: format!("a name after `{kind}`"),
+            found: found.to_string(),
+            help: Some(format!("blocks are named: `{kind} web {{ ... }}`")),
+        });
+    }
+    None
+}
+
+/// Mistakes inside a firewall rule that pest sees one word too late: a trailing `,` before
+/// `from` or `to`, or nothing to allow.
+fn firewall_rule(
+    src: &str,
+    pos: usize,
+    tok_end: usize,
+    found: &str,
+    positives: &[Rule],
+    cx: &Context,
+) -> Option<SyntaxError> {
+    let words = &cx.words;
+    let last = *words.last()?;
+    let last_word = &src[last.0..last.1];
+    let before_last = src[..last.0].trim_end();
+    if positives.contains(&Rule::kw_from) && last_word == "from" {
+        if before_last.ends_with(',') {
+            let comma = before_last.len() - 1;
+            return Some(SyntaxError::Unexpected {
+                span: Span::new(comma, comma + 1),
+                expected: "a port or a name after `,`".into(),
+                found: "`from`".into(),
+                help: Some("remove the trailing `,`".into()),
+            });
+        }
+        if before_last.ends_with("allow") {
+            return Some(SyntaxError::Unexpected {
+                span: Span::new(last.0, last.1),
+                expected: "a port or a data store after `allow`".into(),
+                found: "`from`".into(),
+                help: Some(
+                    "rules are `allow PORTS from SOURCES to SERVICE` or `allow STORES from SERVICES`".into(),
+                ),
+            });
+        }
+    }
+    if positives.contains(&Rule::kw_to) && last_word == "to" && before_last.ends_with(',') {
+        let comma = before_last.len() - 1;
+        return Some(SyntaxError::Unexpected {
+            span: Span::new(comma, comma + 1),
+            expected: "a source after `,`".into(),
+            found: "`to`".into(),
+            help: Some("remove the `,` before `to`".into()),
+        });
+    }
+    let _ = (pos, tok_end, found);
+    None
+}
+
+/// `essential` alone on a line, then `image = "x"`: the parser took `essential image` for an
+/// attribute without `=` and fails at the second `=`. The mistake is the key without a value.
+fn key_without_value(src: &str, pos: usize, found: &str) -> Option<SyntaxError> {
+    if found != "`=`" {
+        return None;
+    }
+    let line_start = src[..pos].rfind('\n')? + 1;
+    let (this_key, rest) = split_word(src[line_start..pos].trim_start());
+    if this_key.is_empty() || !rest.trim().is_empty() {
+        return None;
+    }
+    let prev = src[..line_start - 1].trim_end();
+    let prev_start = prev.rfind('\n').map_or(0, |i| i + 1);
+    let prev_line = &prev[prev_start..];
+    let (key, rest) = split_word(prev_line.trim_start());
+    if key.is_empty() || !rest.trim().is_empty() {
+        return None;
+    }
+    let start = prev_start + (prev_line.len() - prev_line.trim_start().len());
+    Some(SyntaxError::Unexpected {
+        span: Span::new(start, start + key.len()),
+        expected: format!("`=` and a value after `{key}`"),
+        found: "end of line".into(),
+        help: Some(format!(
+            "give `{key}` a value, e.g. `{key} = ...`, or remove it"
+        )),
+    })
+}
+
+/// The first word of `s` (letters, digits, `_`, `-`) and the rest.
+fn split_word(s: &str) -> (&str, &str) {
+    let end = s
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .unwrap_or(s.len());
+    s.split_at(end)
+}
+
 /// The token at `pos`, described for a message, and where it ends.
 fn found_at(src: &str, pos: usize) -> (usize, String) {
     let rest = &src[pos..];
     let Some(c) = rest.chars().next() else {
         return (pos, "end of file".to_string());
     };
+    if c == '"' {
+        let end = rest[1..].find(['"', '\n']).map_or(rest.len(), |i| i + 2);
+        return (pos + end.min(rest.len()), "a string".to_string());
+    }
     let len = if c.is_ascii_alphanumeric() || c == '_' {
         rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
             .unwrap_or(rest.len())
@@ -364,7 +707,7 @@ fn found_at(src: &str, pos: usize) -> (usize, String) {
         c.len_utf8()
     };
     let tok = &rest[..len];
-    let shown = if c == '\n' {
+    let shown = if c == '\n' || c == '\r' {
         "end of line".to_string()
     } else if c.is_control() {
         format!("{c:?}")
@@ -374,26 +717,85 @@ fn found_at(src: &str, pos: usize) -> (usize, String) {
     (pos + len, shown)
 }
 
-fn rule_words(r: Rule) -> &'static str {
-    match r {
-        Rule::kind | Rule::kw_firewall | Rule::block | Rule::firewall => "a block",
-        Rule::attr | Rule::attr_no_eq | Rule::nested => "an attribute",
-        Rule::rule | Rule::kw_allow => "a rule (`allow ...`)",
-        Rule::kw_from => "`from`",
-        Rule::kw_to => "`to`",
-        Rule::ident | Rule::word => "a name",
-        Rule::eq => "`=`",
-        Rule::comma => "`,`",
-        Rule::lbrace => "`{`",
-        Rule::rbrace => "`}`",
-        Rule::lbracket => "`[`",
-        Rule::rbracket => "`]`",
-        Rule::unit => "a unit (`MiB`, `GiB`)",
-        Rule::proto => "`tcp` or `udp`",
-        Rule::EOI => "end of file",
-        Rule::string | Rule::str_inner => "a string",
-        _ => "a value",
+/// What the parser wanted, in words. Recovery rules (a missing `=`, nesting) are left out
+/// when the main expectation is clear.
+fn expected_words(positives: &[Rule], in_firewall: bool, in_env: bool) -> String {
+    let has = |r: Rule| positives.contains(&r);
+    let value_start = positives.iter().any(|r| {
+        matches!(
+            r,
+            Rule::string
+                | Rule::cidr
+                | Rule::integer
+                | Rule::boolean
+                | Rule::kw_secret
+                | Rule::lbracket
+        )
+    });
+    let mut words: Vec<&'static str> = Vec::new();
+    let mut push = |w: &'static str| {
+        if !words.contains(&w) {
+            words.push(w);
+        }
+    };
+    if has(Rule::eq) {
+        push("`=`");
+    } else if positives == [Rule::string] {
+        push("a string");
+    } else if in_firewall && value_start {
+        push(if has(Rule::ident) {
+            "a port or a name"
+        } else {
+            "a port"
+        });
+    } else if value_start {
+        push("a value");
     }
+    for r in positives {
+        match r {
+            Rule::string
+            | Rule::cidr
+            | Rule::integer
+            | Rule::boolean
+            | Rule::kw_secret
+            | Rule::lbracket
+            | Rule::lbrace
+            | Rule::unit
+            | Rule::eq => {}
+            Rule::ident | Rule::word if value_start || has(Rule::eq) => {}
+            Rule::ident | Rule::word if has(Rule::rbrace) => {
+                push(if in_env {
+                    "`KEY = value`"
+                } else {
+                    "an attribute"
+                });
+            }
+            Rule::ident | Rule::word => push("a name"),
+            Rule::kind | Rule::kw_firewall | Rule::block | Rule::firewall => push("a block"),
+            Rule::attr | Rule::attr_no_eq | Rule::nested => push("an attribute"),
+            Rule::rule | Rule::kw_allow => push("a rule (`allow ...`)"),
+            Rule::kw_from => push("`from`"),
+            Rule::kw_to => push("`to`"),
+            Rule::comma => push("`,`"),
+            Rule::rbrace => push("`}`"),
+            Rule::rbracket => push("`]`"),
+            Rule::proto => push("`tcp` or `udp`"),
+            Rule::EOI => push("end of file"),
+            Rule::str_inner => push("a string"),
+            _ => push("a value"),
+        }
+    }
+    if words.is_empty() {
+        // Only recovery rules were expected (e.g. `{` after a name); say the first.
+        if has(Rule::lbrace) {
+            words.push("`{`");
+        } else if has(Rule::unit) {
+            words.push("a unit (`MiB`, `GiB`)");
+        } else {
+            words.push("something else");
+        }
+    }
+    join_or(&words)
 }
 
 fn join_or(words: &[&str]) -> String {
@@ -405,27 +807,475 @@ fn join_or(words: &[&str]) -> String {
 }
 
 /// Targeted hints for the mistakes people actually make.
-fn help_for(src: &str, pos: usize, positives: &[Rule], found: &str) -> Option<String> {
+fn help_for(
+    src: &str,
+    pos: usize,
+    positives: &[Rule],
+    found: &str,
+    in_firewall: bool,
+    in_env: bool,
+) -> Option<String> {
     let before = src[..pos].trim_end();
-    if positives.contains(&Rule::rbrace) && positives.contains(&Rule::attr) {
-        if found == "end of file" {
-            return Some("a block is not closed: add `}`".to_string());
+    let has = |r: Rule| positives.contains(&r);
+    let rest = &src[pos..];
+    if rest.starts_with("//") || rest.starts_with("/*") {
+        return Some("comments start with `#`".into());
+    }
+    if in_firewall {
+        if before.ends_with(',') {
+            return Some("remove the trailing `,`".into());
         }
-        if before.ends_with('=') {
+        if let Some(b) = before.strip_suffix("to") {
+            if b.trim_end().ends_with(',') {
+                return Some("remove the `,` before `to`".into());
+            }
+        }
+        if has(Rule::kw_from) || has(Rule::kw_allow) {
+            return Some(
+                "rules are `allow PORTS from SOURCES to SERVICE` or `allow STORES from SERVICES`"
+                    .into(),
+            );
+        }
+        return None;
+    }
+    if has(Rule::eq) {
+        return Some(match found {
+            "`:`" => "attributes are written `key = value`, not `key: value`".into(),
+            "`{`" if in_env => "`env` holds only `KEY = value` lines; blocks nest one level".into(),
+            _ => "attributes are written `key = value`".into(),
+        });
+    }
+    if before.ends_with("secret(") && has(Rule::string) {
+        let (w, _) = split_word(rest);
+        let var = if w.is_empty() { "VAR" } else { w };
+        return Some(format!(
+            "write the variable name in quotes: `secret(\"{var}\")`"
+        ));
+    }
+    if has(Rule::rbracket) && has(Rule::comma) && !found.starts_with("end") {
+        return Some("separate the elements of a list with `,`".into());
+    }
+    if has(Rule::string) || has(Rule::lbracket) {
+        // A value was expected.
+        if found == "`=`" && before.ends_with('=') {
+            return Some("write one `=`".into());
+        }
+        if found == "`-`" && rest[1..].starts_with(|c: char| c.is_ascii_digit()) {
+            return Some("numbers are whole and never negative".into());
+        }
+        if found == "`,`" && before.ends_with([',', '[']) {
+            return Some("remove the extra `,`".into());
+        }
+        if found == "`:`" && before.ends_with('"') {
+            return Some("write port mappings without quotes: `80:80`".into());
+        }
+        if let Some(b) = before.strip_suffix('=') {
+            if matches!(found, "`}`" | "end of line" | "end of file") || !found.starts_with('`') {
+                let key = b
+                    .trim_end()
+                    .rsplit(|c: char| c.is_whitespace() || c == '{')
+                    .next()
+                    .unwrap_or("");
+                if !key.is_empty() {
+                    return Some(format!("give `{key}` a value, e.g. `{key} = \"...\"`"));
+                }
+            }
+        }
+        return None;
+    }
+    if has(Rule::rbrace) {
+        // An attribute (or the end of the block) was expected.
+        if found == "a string" {
+            let word: String = rest[1..]
+                .chars()
+                .take_while(|c| *c != '"' && *c != '\n')
+                .collect();
+            return Some(format!(
+                "write {} without quotes: `{word} = ...`",
+                if in_env { "keys" } else { "attribute names" }
+            ));
+        }
+        if found == "`;`" || found == "`,`" {
+            return Some(format!(
+                "attributes are separated by spaces or newlines: remove the {found}"
+            ));
+        }
+        if let Some(help) = unquoted_value_help(src, pos, found) {
+            return Some(help);
+        }
+        if in_env && found.starts_with("`") && found[1..].starts_with(|c: char| c.is_ascii_digit())
+        {
+            return Some("environment variable names start with a letter or `_`".into());
+        }
+        if found == "`[`" || found == "`]`" || found == "`=`" {
             return None;
         }
     }
-    if found == "`:`" && before.ends_with('"') {
-        return Some("write port mappings without quotes: `80:80`".to_string());
+    None
+}
+
+/// `image = nginx:1.27`, `version = 7.1`, `memory = 0.5 GiB`: a value that had to be quoted
+/// (or written whole), of which the parser took only the first word.
+fn unquoted_value_help(src: &str, pos: usize, found: &str) -> Option<String> {
+    if !matches!(found, "`.`" | "`:`" | "`/`" | "`@`") {
+        return None;
     }
-    if positives.contains(&Rule::kind) && found != "end of file" {
-        return Some(
-            "a file holds blocks: `stack`, `environment`, `service`, `postgres`, `redis`, `firewall`"
-                .to_string(),
+    let line_start = src[..pos].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = src[pos..].find('\n').map_or(src.len(), |i| pos + i);
+    let (key, value_start) = {
+        let eq = src[line_start..pos].rfind('=')? + line_start;
+        let key = src[line_start..eq]
+            .trim()
+            .rsplit([' ', '{'])
+            .next()?
+            .to_string();
+        (key, eq + 1)
+    };
+    let rest = &src[value_start..line_end];
+    let value: String = rest
+        .trim_start()
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '}' && *c != '#')
+        .collect();
+    if key.is_empty() || value.is_empty() {
+        return None;
+    }
+    // `0.5 GiB`: a fractional size, better written in the next smaller unit.
+    let after = rest.trim_start()[value.len()..].trim_start();
+    let unit: String = after
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect();
+    let smaller = match unit.as_str() {
+        "TiB" => Some("GiB"),
+        "GiB" => Some("MiB"),
+        "MiB" => Some("KiB"),
+        _ => None,
+    };
+    if let (Some(smaller), Ok(x)) = (smaller, value.parse::<f64>()) {
+        let scaled = x * 1024.0;
+        if scaled.fract() == 0.0 && scaled < 1e15 {
+            return Some(format!(
+                "sizes are whole numbers: write `{key} = {} {smaller}`",
+                scaled as u64
+            ));
+        }
+        return Some("sizes are whole numbers of a unit".into());
+    }
+    Some(format!("write it in quotes: `{key} = \"{value}\"`"))
+}
+
+// ----- Context of an error ------------------------------------------------------------------
+
+/// What surrounds a position in the text: the blocks open there (innermost last), the words
+/// written since the last punctuation, and where the last token ends. Computed only for an
+/// error, by one linear scan that skips strings and comments.
+#[derive(Debug, Default)]
+struct Context {
+    open: Vec<Open>,
+    /// Byte spans of the words since the last `{`, `}`, `=` or other punctuation.
+    words: Vec<(usize, usize)>,
+    last_token_end: usize,
+}
+
+#[derive(Debug, Clone)]
+struct Open {
+    /// Offset of the `{`.
+    brace: usize,
+    /// The words written before the `{` (`service web`), at most two.
+    header: Vec<(usize, usize)>,
+    /// Indentation of the line of the `{`.
+    indent: usize,
+    /// A block inside this one that a `}` closed although, by its indentation, the `}` was
+    /// meant for this block: the block that really lacks its `}`. The offset is the end of
+    /// the last token before that `}`.
+    misclosed: Option<Box<(Open, usize)>>,
+}
+
+impl Open {
+    fn header(&self, src: &str) -> String {
+        let words: Vec<&str> = self.header.iter().map(|&(s, e)| &src[s..e]).collect();
+        words.join(" ")
+    }
+}
+
+impl Context {
+    fn scan(src: &str, limit: usize) -> Context {
+        let b = src.as_bytes();
+        let limit = limit.min(b.len());
+        let mut cx = Context::default();
+        let mut i = 0;
+        // Where the current line starts, and the indentation of its first token (if any yet).
+        let mut line_start = 0;
+        let mut line_indent: Option<usize> = None;
+        while i < limit {
+            let c = b[i];
+            if !matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b'#') && line_indent.is_none() {
+                line_indent = Some(i - line_start);
+                if c == b'}' {
+                    // A `}` first on its line, less indented than the line of the `{` it
+                    // closes, was probably meant for an outer block.
+                    if let Some(inner) = cx.open.last() {
+                        if i - line_start < inner.indent && cx.open.len() >= 2 {
+                            let inner = inner.clone();
+                            let n = cx.open.len();
+                            let outer = &mut cx.open[n - 2];
+                            if outer.misclosed.is_none() {
+                                outer.misclosed = Some(Box::new((inner, cx.last_token_end)));
+                            }
+                        }
+                    }
+                }
+            }
+            match c {
+                b'#' => {
+                    while i < limit && b[i] != b'\n' {
+                        i += 1;
+                    }
+                    continue;
+                }
+                b'\n' => {
+                    i += 1;
+                    line_start = i;
+                    line_indent = None;
+                    continue;
+                }
+                b' ' | b'\t' | b'\r' => {
+                    i += 1;
+                    continue;
+                }
+                b'"' => {
+                    let mut j = i + 1;
+                    while j < b.len() && b[j] != b'"' && b[j] != b'\n' {
+                        j += if b[j] == b'\\' { 2 } else { 1 };
+                    }
+                    let end = if j < b.len() && b[j] == b'"' {
+                        j + 1
+                    } else {
+                        j.min(b.len())
+                    };
+                    cx.words.clear();
+                    cx.last_token_end = end;
+                    i = end;
+                    continue;
+                }
+                b'{' => {
+                    // `service web {` at the top, `env {` inside a block.
+                    let n = cx.words.len();
+                    let take = if cx.open.is_empty() { 2 } else { 1 };
+                    let header = cx.words[n.saturating_sub(take)..].to_vec();
+                    cx.open.push(Open {
+                        brace: i,
+                        header,
+                        indent: line_indent.unwrap_or(0),
+                        misclosed: None,
+                    });
+                    cx.words.clear();
+                }
+                b'}' => {
+                    cx.open.pop();
+                    cx.words.clear();
+                }
+                c if c.is_ascii_alphanumeric() || c == b'_' => {
+                    let mut j = i;
+                    while j < b.len()
+                        && (b[j].is_ascii_alphanumeric() || b[j] == b'_' || b[j] == b'-')
+                    {
+                        j += 1;
+                    }
+                    cx.words.push((i, j));
+                    cx.last_token_end = j;
+                    i = j;
+                    continue;
+                }
+                _ => cx.words.clear(),
+            }
+            // Multi-byte characters end at a char boundary after their last byte.
+            i += 1;
+            while i < b.len() && !src.is_char_boundary(i) {
+                i += 1;
+            }
+            cx.last_token_end = i;
+        }
+        cx
+    }
+
+    fn innermost_header(&self, src: &str) -> Option<String> {
+        self.open.last().map(|o| o.header(src))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value_of(src: &str) -> (ValueKind, Vec<SyntaxError>) {
+        let parsed = parse(&format!("stack a {{ x = {src} }}"));
+        let file = parsed
+            .file
+            .unwrap_or_else(|| panic!("{src} parses: {:?}", parsed.errors));
+        let Item::Block(b) = &file.items[0] else {
+            panic!("a block")
+        };
+        let Entry::Attr(a) = &b.entries[0] else {
+            panic!("an attribute")
+        };
+        (a.value.kind.clone(), parsed.errors)
+    }
+
+    #[test]
+    fn strings_decode_their_escapes() {
+        let (v, errors) = value_of(r#""a\"b\\c\nd\te""#);
+        assert_eq!(v, ValueKind::Str("a\"b\\c\nd\te".into()));
+        assert!(errors.is_empty());
+        let (v, errors) = value_of(r#""C:\app""#);
+        assert_eq!(v, ValueKind::Str("C:app".into()));
+        assert!(matches!(
+            errors[..],
+            [SyntaxError::BadEscape { escape: 'a', .. }]
+        ));
+    }
+
+    #[test]
+    fn sizes_take_any_spelling_of_a_unit_and_refuse_all_but_binary_ones() {
+        assert_eq!(
+            value_of("128 MiB"),
+            (
+                ValueKind::Size {
+                    amount: 128,
+                    unit: "MiB".into()
+                },
+                vec![]
+            )
+        );
+        assert_eq!(value_of("20GiB").1, vec![]);
+        for (written, meant) in [
+            ("128m", "MiB"),
+            ("1 GB", "GiB"),
+            ("512 mib", "MiB"),
+            ("2 T", "TiB"),
+            ("64 kb", "KiB"),
+        ] {
+            let (_, errors) = value_of(written);
+            assert!(
+                matches!(&errors[..], [SyntaxError::BadUnit { suggestion, .. }] if *suggestion == meant),
+                "{written}: {errors:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_unit_is_not_the_next_key_on_the_line() {
+        let parsed = parse("service w { env { A = 1 M = 2 } }");
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let Some(File { items }) = parsed.file else {
+            panic!("parses")
+        };
+        let Item::Block(b) = &items[0] else {
+            panic!("a block")
+        };
+        let Entry::Nested(env) = &b.entries[0] else {
+            panic!("env")
+        };
+        assert_eq!(env.attrs.len(), 2);
+    }
+
+    #[test]
+    fn numbers_too_large_are_reported_once_and_poison_their_value() {
+        for src in [
+            "99999999999999999999",
+            "99999999999999999999 MiB",
+            "99999999999999999999:80",
+            "80:99999999999999999999",
+        ] {
+            let (v, errors) = value_of(src);
+            assert_eq!(v, ValueKind::Invalid, "{src}");
+            assert!(
+                matches!(errors[..], [SyntaxError::NumberTooLarge { .. }]),
+                "{src}: {errors:?}"
+            );
+        }
+        assert_eq!(value_of("18446744073709551615").0, ValueKind::Int(u64::MAX));
+    }
+
+    #[test]
+    fn lone_ports_map_to_themselves() {
+        assert_eq!(
+            value_of("8080").0,
+            ValueKind::Int(8080),
+            "a lone port is an integer until the checker reads it as a port"
+        );
+        let (v, _) = value_of("53/udp");
+        assert!(
+            matches!(
+                v,
+                ValueKind::Port {
+                    host: 53,
+                    container: 53,
+                    protocol: Some(_)
+                }
+            ),
+            "{v:?}"
         );
     }
-    if before.ends_with(',') && positives.iter().any(|r| matches!(r, Rule::ident | Rule::cidr)) {
-        return Some("remove the trailing `,`".to_string());
+
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let parsed = parse("\u{feff}stack a { }");
+        assert!(parsed.errors.is_empty());
+        assert_eq!(parsed.file.map(|f| f.items.len()), Some(1));
     }
-    None
+
+    #[test]
+    fn keywords_are_names_in_rules() {
+        let parsed = parse("firewall { allow from from to to to }");
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+    }
+
+    #[test]
+    fn the_error_context_skips_strings_and_comments() {
+        let src = "service web { # {\n  image = \"{ }\"\n  env {\n";
+        let cx = Context::scan(src, src.len());
+        let headers: Vec<String> = cx.open.iter().map(|o| o.header(src)).collect();
+        assert_eq!(headers, ["service web", "env"]);
+    }
+
+    #[test]
+    fn every_error_has_a_span_inside_the_text() {
+        for src in [
+            "",
+            "{",
+            "}",
+            "\"",
+            "stack",
+            "stack a",
+            "stack a {",
+            "stack a { x",
+            "stack a { x =",
+            "é",
+            "firewall { allow",
+        ] {
+            let parsed = parse(src);
+            assert!(
+                parsed.file.is_none() || !parsed.errors.is_empty() || src.is_empty(),
+                "{src:?}"
+            );
+            for e in &parsed.errors {
+                let span = match e {
+                    SyntaxError::Unexpected { span, .. }
+                    | SyntaxError::UnclosedBlock { span, .. }
+                    | SyntaxError::UnterminatedString { span }
+                    | SyntaxError::MissingEq { span, .. }
+                    | SyntaxError::BadEscape { span, .. }
+                    | SyntaxError::BadUnit { span, .. }
+                    | SyntaxError::NamedFirewall { span }
+                    | SyntaxError::NumberTooLarge { span, .. } => *span,
+                };
+                assert!(
+                    span.start <= span.end && span.end as usize <= src.len(),
+                    "{src:?}: {e:?}"
+                );
+            }
+        }
+    }
 }

@@ -190,11 +190,8 @@ pub fn diff(plan: &Plan, snap: &Snapshot, secret: &dyn Fn(&str) -> Option<String
                 Some(f) => compare(step, &resolved, f, &env_property_keys),
             }
         };
-        match (op, found) {
-            (Op::Keep | Op::Update | Op::Read, Some(f)) => {
-                outputs.insert(step.id.clone(), f.outputs.clone());
-            }
-            _ => {}
+        if let (Op::Keep | Op::Update | Op::Read, Some(f)) = (op, found) {
+            outputs.insert(step.id.clone(), f.outputs.clone());
         }
         changes.push(Change {
             step: step.id.clone(),
@@ -391,7 +388,8 @@ fn option_changes(raw: &Value, desired: &Value, current: &Value, remove_unlisted
             if ns.starts_with("aws:elasticbeanstalk:application:environment") && !wanted.contains(&(ns.to_string(), name.to_string())) {
                 out.push(FieldChange {
                     field: option_key(o),
-                    old: o["Value"].clone(),
+                    // The program no longer says whether it was a secret("VAR"): never show it.
+                    old: json!(SENSITIVE),
                     new: Value::Null,
                     forces_replacement: false,
                 });

@@ -1,5 +1,7 @@
 //! Unit tests of the diff on plans built from real programs and snapshots built by hand.
 
+#![allow(clippy::unwrap_used)]
+
 use std::collections::{BTreeSet, HashMap};
 
 use serde_json::{Map, Value, json};
