@@ -1,12 +1,14 @@
 //! `stackc`: a compiler for `.stack` files, which describe a multi-container web application
 //! on AWS Elastic Beanstalk. See ARCHITECTURE.md for the phases and their invariants.
 //!
-//! The core — [`syntax`], [`check`], [`lower`] — is pure: text in, values out, no IO. Only
-//! the CLI reads and writes files, and only `deploy` (feature `aws`) talks to AWS.
+//! The core — [`syntax`], [`check`], [`lower`], and [`import`] from compose files — is pure:
+//! text in, values out, no IO. Only the CLI reads and writes files, and only `deploy` (feature
+//! `aws`) talks to AWS.
 
 pub mod check;
 pub mod diagnostic;
 pub mod deploy;
+pub mod import;
 pub mod lower;
 pub mod syntax;
 

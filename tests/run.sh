@@ -10,6 +10,12 @@ step "python venv for the AWS emulator (tests/support/requirements.txt)"
 bash tests/support/setup-venv.sh
 export STACKC_TEST_PYTHON="$PWD/.venv/bin/python"
 
+step "Graphviz for the graph tests (tests/graph.rs renders every DOT output with dot -Tsvg)"
+if ! command -v dot >/dev/null; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update && apt-get install -y graphviz
+fi
+
 step "format and lints"
 cargo fmt --check
 cargo clippy --all-targets --all-features -- -D warnings

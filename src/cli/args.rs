@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
     name = "stackc",
     version,
     about = "Compile a .stack file into an Elastic Beanstalk multi-container app, and deploy it",
-    after_help = "Examples:\n  stackc check app.stack\n  stackc check --format json app.stack\n  stackc build app.stack --out out/"
+    after_help = "Examples:\n  stackc check app.stack\n  stackc check --format json app.stack\n  stackc build app.stack --out out/\n  stackc graph app.stack --format mermaid\n  stackc import docker-compose.yml > app.stack"
 )]
 pub struct Args {
     #[command(subcommand)]
@@ -24,6 +24,16 @@ pub enum Command {
     /// Check a file and write Dockerrun.aws.json and plan.json
     #[command(after_help = "Example:\n  stackc build examples/complex-docker.stack --out out/\n\nNothing is written when the file has errors.")]
     Build(BuildArgs),
+    /// Print the graph of services, links, data stores and firewall paths (or of the plan's steps)
+    #[command(
+        after_help = "Examples:\n  stackc graph app.stack | dot -Tsvg > app.svg\n  stackc graph app.stack --format mermaid\n  stackc graph app.stack --plan\n\nNothing is printed on stdout when the file has errors (exit 1)."
+    )]
+    Graph(GraphArgs),
+    /// Convert a docker-compose.yml or a Dockerrun.aws.json into a .stack file, printed on stdout
+    #[command(
+        after_help = "Example:\n  stackc import docker-compose.yml > app.stack\n\nWarnings (keys with no equivalent, placeholders to fill in) go to stderr with their line;\nthe output has `# TODO` comments where you must decide."
+    )]
+    Import(ImportArgs),
     /// Show what apply would create, update, replace and delete in AWS
     #[cfg(feature = "aws")]
     #[command(after_help = "Exit status: 0 on success (with --detailed-exitcode: 0 no changes, 2 changes), 1 on errors.")]
@@ -35,6 +45,47 @@ pub enum Command {
     /// Delete the stack's resources from AWS (data stores with deletion protection are kept)
     #[cfg(feature = "aws")]
     Destroy(DeployArgs),
+    /// Print a shell completion script
+    #[command(
+        after_help = "Examples:\n  stackc completions bash > ~/.local/share/bash-completion/completions/stackc\n  stackc completions zsh > ~/.zfunc/_stackc\n  stackc completions fish > ~/.config/fish/completions/stackc.fish"
+    )]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), generated from these definitions
+    #[command(after_help = "Example:\n  stackc man > /usr/local/share/man/man1/stackc.1")]
+    Man,
+}
+
+#[derive(clap::Args)]
+pub struct GraphArgs {
+    /// The .stack file
+    pub file: PathBuf,
+    /// The graph language: Graphviz DOT or a Mermaid flowchart
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    pub format: GraphFormat,
+    /// Draw the provisioning steps of plan.json and their dependencies instead
+    #[arg(long)]
+    pub plan: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum GraphFormat {
+    /// Graphviz DOT (`dot -Tsvg`)
+    Dot,
+    /// A Mermaid flowchart (renders in GitHub Markdown)
+    Mermaid,
+}
+
+#[derive(clap::Args)]
+pub struct ImportArgs {
+    /// A docker-compose.yml (or .yaml) or a Dockerrun.aws.json
+    pub file: PathBuf,
+}
+
+#[derive(clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[cfg(feature = "aws")]

@@ -1,13 +1,17 @@
 //! Command-line interface: argument parsing (clap), reading the input, rendering diagnostics,
-//! writing outputs. Exit codes: 0 clean, 1 problems in the input or an unreadable file,
-//! 2 usage errors (clap's own).
+//! writing outputs; `graph`, `import`, and the generated completions and man page. Exit codes:
+//! 0 clean, 1 problems in the input or an unreadable file, 2 usage errors (clap's own).
 
 mod args;
 #[cfg(feature = "aws")]
 mod deploy;
+mod generate;
+mod graph;
+mod import;
 mod output;
 mod render;
 
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -21,12 +25,30 @@ pub fn main() -> ExitCode {
     match args.command {
         Command::Check(c) => check(&c.file, c.format, c.deny_warnings),
         Command::Build(b) => build(&b.file, &b.out),
+        Command::Graph(g) => graph::main(&g),
+        Command::Import(i) => import::main(&i.file),
         #[cfg(feature = "aws")]
         Command::Plan(a) => deploy::main(deploy::Mode::Plan, &a),
         #[cfg(feature = "aws")]
         Command::Apply(a) => deploy::main(deploy::Mode::Apply, &a),
         #[cfg(feature = "aws")]
         Command::Destroy(a) => deploy::main(deploy::Mode::Destroy, &a),
+        Command::Completions(c) => generate::completions(c.shell),
+        Command::Man => generate::man(),
+    }
+}
+
+/// Writes a command's whole output to stdout. A reader that went away (`| head`) is not an
+/// error of ours; any other failure is reported and exits 1.
+pub(crate) fn write_stdout(bytes: &[u8]) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: cannot write to stdout: {}", io_reason(&e));
+            ExitCode::from(1)
+        }
     }
 }
 

@@ -1,7 +1,9 @@
 //! Lower: [`Model`] → `Dockerrun.aws.json` and `plan.json`. Pure, no IO, deterministic: the
-//! same model gives byte-identical files (no hash-map order reaches the output).
+//! same model gives byte-identical files (no hash-map order reaches the output). [`graph`]
+//! draws a model or a plan in DOT or Mermaid for `stackc graph`.
 
 mod dockerrun;
+pub mod graph;
 pub mod plan;
 
 use serde::Serialize;
