@@ -24,9 +24,123 @@ pub struct Parsed {
 
 /// Parses a whole file. Never panics; a text pest cannot parse gives one `stack::syntax` error.
 pub fn parse(src: &str) -> Parsed {
+    // One top-level item at a time: pest keeps a token per rule match, and holding the tokens
+    // of a whole 10,000-service file would take many times its size in memory. The items are
+    // found first by a cheap scan of braces; pest then checks each one's text exactly.
+    let mut ranges = Vec::new();
+    let mut pos = if src.starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 };
+    while let Some(start) = skip_trivia(src, pos) {
+        let Some(end) = item_end(src, start) else { return parse_whole(src) };
+        ranges.push((start, end));
+        pos = end;
+    }
+    // Big files are parsed on every core: items are independent until the checker.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let chunks = if src.len() < PARALLEL_ABOVE || threads < 2 { 1 } else { threads };
+    let per_chunk = ranges.len().div_ceil(chunks).max(1);
+    let results: Vec<Option<(Vec<Item>, Vec<SyntaxError>)>> = if chunks == 1 {
+        vec![parse_items(src, &ranges)]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = ranges
+                .chunks(per_chunk)
+                .map(|part| scope.spawn(move || parse_items(src, part)))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or(None)).collect()
+        })
+    };
+    let mut items = Vec::with_capacity(ranges.len());
+    let mut errors = Vec::new();
+    for r in results {
+        // An item pest refuses: the whole-file parse describes the error.
+        let Some((i, e)) = r else { return parse_whole(src) };
+        items.extend(i);
+        errors.extend(e);
+    }
+    Parsed {
+        file: Some(File { items }),
+        errors,
+    }
+}
+
+/// Files smaller than this are parsed on one thread: starting threads would cost more.
+const PARALLEL_ABOVE: usize = 256 * 1024;
+
+/// Parses the items at `ranges` (each the exact text of one item); None if one does not parse.
+fn parse_items(src: &str, ranges: &[(usize, usize)]) -> Option<(Vec<Item>, Vec<SyntaxError>)> {
+    let mut b = Builder { errors: Vec::new(), base: 0 };
+    let mut items = Vec::with_capacity(ranges.len());
+    for &(start, end) in ranges {
+        // pest indexes the lines of its whole input, so each call gets just one item's text.
+        let item = StackParser::parse(Rule::item_at, &src[start..end]).ok()?.next()?;
+        b.base = start;
+        for p in item.into_inner() {
+            match p.as_rule() {
+                Rule::block => items.push(Item::Block(b.block(p))),
+                Rule::firewall => items.push(Item::Firewall(b.firewall(p))),
+                Rule::EOI => {}
+                r => unreachable!("item: {r:?}"),
+            }
+        }
+    }
+    Some((items, b.errors))
+}
+
+/// The first byte at or after `pos` that is not whitespace or a comment; None at the end.
+fn skip_trivia(src: &str, mut pos: usize) -> Option<usize> {
+    let b = src.as_bytes();
+    while pos < b.len() {
+        match b[pos] {
+            b' ' | b'\t' | b'\r' | b'\n' => pos += 1,
+            b'#' => pos = src[pos..].find('\n').map_or(b.len(), |i| pos + i),
+            _ => return Some(pos),
+        }
+    }
+    None
+}
+
+/// Where the top-level item starting at `start` ends: after the `}` that closes its first
+/// `{`, skipping strings and comments. None when the braces do not balance (a syntax error,
+/// which `parse_whole` then describes).
+fn item_end(src: &str, start: usize) -> Option<usize> {
+    let b = src.as_bytes();
+    let mut depth = 0usize;
+    let mut i = start;
+    while i < b.len() {
+        match b[i] {
+            b'#' => {
+                i = src[i..].find('\n').map_or(b.len(), |n| i + n);
+                continue;
+            }
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    if b[i] == b'\n' {
+                        return None;
+                    }
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'{' => depth += 1,
+            b'}' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The whole file in one pest call: the error path, where pest's view of the whole text
+/// gives the best "expected ..." message.
+fn parse_whole(src: &str) -> Parsed {
     match StackParser::parse(Rule::file, src) {
         Ok(mut pairs) => {
-            let mut b = Builder { errors: Vec::new() };
+            let mut b = Builder { errors: Vec::new(), base: 0 };
             let file = b.file(pairs.next().expect("the file rule always yields one pair"));
             Parsed {
                 file: Some(file),
@@ -40,23 +154,26 @@ pub fn parse(src: &str) -> Parsed {
     }
 }
 
-fn span(p: &Pair<'_, Rule>) -> Span {
-    let s = p.as_span();
-    Span::new(s.start(), s.end())
-}
-
-fn ident(p: Pair<'_, Rule>) -> Ident {
-    Ident {
-        text: p.as_str().to_string(),
-        span: span(&p),
-    }
-}
-
 struct Builder {
     errors: Vec<SyntaxError>,
+    /// Byte offset of the item being built: pest's positions count from there.
+    base: usize,
 }
 
 impl Builder {
+    /// The span of a pair, in the whole file (pairs count from the start of their item).
+    fn span(&self, p: &Pair<'_, Rule>) -> Span {
+        let s = p.as_span();
+        Span::new(self.base + s.start(), self.base + s.end())
+    }
+
+    fn ident(&self, p: Pair<'_, Rule>) -> Ident {
+        Ident {
+            text: p.as_str().to_string(),
+            span: self.span(&p),
+        }
+    }
+
     fn file(&mut self, p: Pair<'_, Rule>) -> File {
         let mut items = Vec::new();
         for p in p.into_inner() {
@@ -71,10 +188,10 @@ impl Builder {
     }
 
     fn block(&mut self, p: Pair<'_, Rule>) -> Block {
-        let sp = span(&p);
+        let sp = self.span(&p);
         let mut it = p.into_inner();
-        let kind = ident(it.next().expect("kind").into_inner().next().expect("ident"));
-        let name = ident(it.next().expect("name"));
+        let kind = self.ident(it.next().expect("kind").into_inner().next().expect("ident"));
+        let name = self.ident(it.next().expect("name"));
         let mut entries = Vec::new();
         for p in it {
             match p.as_rule() {
@@ -93,9 +210,9 @@ impl Builder {
     }
 
     fn nested(&mut self, p: Pair<'_, Rule>) -> Nested {
-        let sp = span(&p);
+        let sp = self.span(&p);
         let mut it = p.into_inner();
-        let name = ident(it.next().expect("name"));
+        let name = self.ident(it.next().expect("name"));
         let attrs = it
             .filter(|p| matches!(p.as_rule(), Rule::attr | Rule::attr_no_eq))
             .map(|p| self.attr(p))
@@ -108,10 +225,10 @@ impl Builder {
     }
 
     fn attr(&mut self, p: Pair<'_, Rule>) -> Attr {
-        let sp = span(&p);
+        let sp = self.span(&p);
         let missing_eq = p.as_rule() == Rule::attr_no_eq;
         let mut it = p.into_inner().filter(|p| p.as_rule() != Rule::eq);
-        let key = ident(it.next().expect("key"));
+        let key = self.ident(it.next().expect("key"));
         let value = self.value(it.next().expect("value"));
         if missing_eq {
             self.errors.push(SyntaxError::MissingEq {
@@ -128,7 +245,7 @@ impl Builder {
     }
 
     fn value(&mut self, p: Pair<'_, Rule>) -> Value {
-        let sp = span(&p);
+        let sp = self.span(&p);
         let kind = match p.as_rule() {
             Rule::string => ValueKind::Str(self.string(p)),
             Rule::secret => {
@@ -136,7 +253,7 @@ impl Builder {
                     .into_inner()
                     .find(|p| p.as_rule() == Rule::string)
                     .expect("secret has a string");
-                let s_span = span(&s);
+                let s_span = self.span(&s);
                 ValueKind::Secret(Ident {
                     text: self.string(s),
                     span: s_span,
@@ -153,7 +270,7 @@ impl Builder {
                     Some(amount) => {
                         if let Some((suggestion, reason)) = binary_unit(&unit) {
                             self.errors.push(SyntaxError::BadUnit {
-                                span: span(&unit_pair),
+                                span: self.span(&unit_pair),
                                 unit: unit.clone(),
                                 amount,
                                 suggestion,
@@ -173,7 +290,7 @@ impl Builder {
                     let n = match q.as_rule() {
                         Rule::integer => self.integer(q),
                         Rule::proto => {
-                            protocol = Some(ident(q));
+                            protocol = Some(self.ident(q));
                             continue;
                         }
                         r => unreachable!("port: {r:?}"),
@@ -201,8 +318,8 @@ impl Builder {
             Rule::reference => {
                 let mut it = p.into_inner();
                 ValueKind::Ref {
-                    target: ident(it.next().expect("target")),
-                    attr: ident(it.next().expect("attr")),
+                    target: self.ident(it.next().expect("target")),
+                    attr: self.ident(it.next().expect("attr")),
                 }
             }
             Rule::word | Rule::ident => ValueKind::Word(p.as_str().to_string()),
@@ -224,7 +341,7 @@ impl Builder {
         let n = p.as_str().parse().ok();
         if n.is_none() {
             self.errors.push(SyntaxError::NumberTooLarge {
-                span: span(&p),
+                span: self.span(&p),
                 text: p.as_str().to_string(),
             });
         }
@@ -233,7 +350,7 @@ impl Builder {
 
     fn string(&mut self, p: Pair<'_, Rule>) -> String {
         let inner = p.into_inner().next().expect("str_inner");
-        let base = inner.as_span().start();
+        let base = self.base + inner.as_span().start();
         let raw = inner.as_str();
         let mut out = String::with_capacity(raw.len());
         let mut chars = raw.char_indices();
@@ -262,15 +379,15 @@ impl Builder {
     }
 
     fn firewall(&mut self, p: Pair<'_, Rule>) -> Firewall {
-        let sp = span(&p);
+        let sp = self.span(&p);
         let mut keyword = sp;
         let mut rules = Vec::new();
         for q in p.into_inner() {
             match q.as_rule() {
-                Rule::kw_firewall => keyword = span(&q),
+                Rule::kw_firewall => keyword = self.span(&q),
                 Rule::fw_name => self
                     .errors
-                    .push(SyntaxError::NamedFirewall { span: span(&q) }),
+                    .push(SyntaxError::NamedFirewall { span: self.span(&q) }),
                 Rule::rule => rules.push(self.rule(q)),
                 Rule::lbrace | Rule::rbrace => {}
                 r => unreachable!("firewall: {r:?}"),
@@ -284,7 +401,7 @@ impl Builder {
     }
 
     fn rule(&mut self, p: Pair<'_, Rule>) -> FirewallRule {
-        let sp = span(&p);
+        let sp = self.span(&p);
         let mut subjects = Vec::new();
         let mut sources = Vec::new();
         let mut target = None;
@@ -292,7 +409,7 @@ impl Builder {
             match q.as_rule() {
                 Rule::subjects => subjects = self.terms(q),
                 Rule::sources => sources = self.terms(q),
-                Rule::ident => target = Some(ident(q)),
+                Rule::ident => target = Some(self.ident(q)),
                 Rule::kw_allow | Rule::kw_from | Rule::kw_to => {}
                 r => unreachable!("rule: {r:?}"),
             }
