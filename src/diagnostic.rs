@@ -38,11 +38,17 @@ impl Diagnostic {
     }
 
     pub fn code(&self) -> String {
-        self.as_miette().code().map(|c| c.to_string()).unwrap_or_default()
+        self.as_miette()
+            .code()
+            .map(|c| c.to_string())
+            .unwrap_or_default()
     }
 
     pub fn is_error(&self) -> bool {
-        !matches!(self.as_miette().severity(), Some(Severity::Warning | Severity::Advice))
+        !matches!(
+            self.as_miette().severity(),
+            Some(Severity::Warning | Severity::Advice)
+        )
     }
 
     /// The primary span: the first label (every variant declares its primary label first).
@@ -170,4 +176,3 @@ fn summary(errors: usize, warnings: usize) -> String {
         (e, w) => format!("{}, {}", plural(e, "error"), plural(w, "warning")),
     }
 }
-

@@ -6,8 +6,8 @@
 //! `aws`) talks to AWS.
 
 pub mod check;
-pub mod diagnostic;
 pub mod deploy;
+pub mod diagnostic;
 pub mod import;
 pub mod lower;
 pub mod syntax;

@@ -11,16 +11,26 @@ use common::{boto, moto, proxy, proxy_post, proxy_stats, stackc};
 use serde_json::Value;
 
 fn example(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(name)
 }
 
 fn text(out: &std::process::Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 fn ok(out: &std::process::Output) -> String {
     let t = text(out);
-    assert!(out.status.success(), "stackc failed ({:?}):\n{t}", out.status.code());
+    assert!(
+        out.status.success(),
+        "stackc failed ({:?}):\n{t}",
+        out.status.code()
+    );
     t
 }
 
@@ -42,14 +52,42 @@ fn mutating(stats: &Value) -> u64 {
 
 /// The resources of stack `complex-docker`, counted by independent reads.
 fn inventory(endpoint: &str) -> Vec<(String, usize)> {
-    let sgs = boto(endpoint, "ec2", "c.describe_security_groups(Filters=[{'Name':'tag:stackc:stack','Values':['complex-docker']}])['SecurityGroups']");
+    let sgs = boto(
+        endpoint,
+        "ec2",
+        "c.describe_security_groups(Filters=[{'Name':'tag:stackc:stack','Values':['complex-docker']}])['SecurityGroups']",
+    );
     let dbs = boto(endpoint, "rds", "c.describe_db_instances()['DBInstances']");
-    let caches = boto(endpoint, "elasticache", "c.describe_cache_clusters()['CacheClusters']");
-    let apps = boto(endpoint, "elasticbeanstalk", "c.describe_applications()['Applications']");
-    let versions = boto(endpoint, "elasticbeanstalk", "c.describe_application_versions(ApplicationName='complex-docker')['ApplicationVersions']");
-    let envs = boto(endpoint, "elasticbeanstalk", "c.describe_environments(IncludeDeleted=False)['Environments']");
-    let roles = boto(endpoint, "iam", "[r for r in c.list_roles()['Roles'] if r['RoleName'].startswith('complex-docker-')]");
-    let profiles = boto(endpoint, "iam", "c.list_instance_profiles()['InstanceProfiles']");
+    let caches = boto(
+        endpoint,
+        "elasticache",
+        "c.describe_cache_clusters()['CacheClusters']",
+    );
+    let apps = boto(
+        endpoint,
+        "elasticbeanstalk",
+        "c.describe_applications()['Applications']",
+    );
+    let versions = boto(
+        endpoint,
+        "elasticbeanstalk",
+        "c.describe_application_versions(ApplicationName='complex-docker')['ApplicationVersions']",
+    );
+    let envs = boto(
+        endpoint,
+        "elasticbeanstalk",
+        "c.describe_environments(IncludeDeleted=False)['Environments']",
+    );
+    let roles = boto(
+        endpoint,
+        "iam",
+        "[r for r in c.list_roles()['Roles'] if r['RoleName'].startswith('complex-docker-')]",
+    );
+    let profiles = boto(
+        endpoint,
+        "iam",
+        "c.list_instance_profiles()['InstanceProfiles']",
+    );
     let n = |v: &Value| v.as_array().map_or(0, Vec::len);
     vec![
         ("security groups".into(), n(&sgs)),
@@ -87,20 +125,50 @@ fn apply_builds_the_reference_stack_and_a_second_apply_changes_nothing() {
     let f = file.to_str().unwrap();
 
     let plan = ok(&stackc(&px.url(), &["plan", f], &[]));
-    assert!(plan.contains("+ RDS instance complex-docker-postgres (create)"), "{plan}");
+    assert!(
+        plan.contains("+ RDS instance complex-docker-postgres (create)"),
+        "{plan}"
+    );
     ok(&stackc(&px.url(), &["apply", f, "--yes"], &[]));
     assert_eq!(inventory(&aws.url()), expected_inventory());
 
     // The environment runs the version built from this file, with the store endpoints.
-    let env = boto(&aws.url(), "elasticbeanstalk", "c.describe_configuration_settings(ApplicationName='complex-docker', EnvironmentName='complex-docker-env')['ConfigurationSettings'][0]['OptionSettings']");
+    let env = boto(
+        &aws.url(),
+        "elasticbeanstalk",
+        "c.describe_configuration_settings(ApplicationName='complex-docker', EnvironmentName='complex-docker-env')['ConfigurationSettings'][0]['OptionSettings']",
+    );
     let opt = |ns: &str, name: &str| -> Option<String> {
-        env.as_array()?.iter().find(|o| o["Namespace"] == ns && o["OptionName"] == name).and_then(|o| o["Value"].as_str().map(str::to_string))
+        env.as_array()?
+            .iter()
+            .find(|o| o["Namespace"] == ns && o["OptionName"] == name)
+            .and_then(|o| o["Value"].as_str().map(str::to_string))
     };
-    let db = boto(&aws.url(), "rds", "c.describe_db_instances(DBInstanceIdentifier='complex-docker-postgres')['DBInstances'][0]");
-    assert_eq!(opt("aws:elasticbeanstalk:application:environment", "PGHOST").as_deref(), db["Endpoint"]["Address"].as_str());
-    let secret = opt("aws:elasticbeanstalk:application:environmentsecrets", "PGPASSWORD").expect("PGPASSWORD secret");
-    assert_eq!(secret, format!("{}:password::", db["MasterUserSecret"]["SecretArn"].as_str().unwrap()));
-    assert_eq!(opt("aws:autoscaling:launchconfiguration", "InstanceType").as_deref(), Some("t3.small"));
+    let db = boto(
+        &aws.url(),
+        "rds",
+        "c.describe_db_instances(DBInstanceIdentifier='complex-docker-postgres')['DBInstances'][0]",
+    );
+    assert_eq!(
+        opt("aws:elasticbeanstalk:application:environment", "PGHOST").as_deref(),
+        db["Endpoint"]["Address"].as_str()
+    );
+    let secret = opt(
+        "aws:elasticbeanstalk:application:environmentsecrets",
+        "PGPASSWORD",
+    )
+    .expect("PGPASSWORD secret");
+    assert_eq!(
+        secret,
+        format!(
+            "{}:password::",
+            db["MasterUserSecret"]["SecretArn"].as_str().unwrap()
+        )
+    );
+    assert_eq!(
+        opt("aws:autoscaling:launchconfiguration", "InstanceType").as_deref(),
+        Some("t3.small")
+    );
 
     // Nothing to do the second time: zero mutating calls, at most 2 reads per resource.
     proxy_post(&px, "reset", "{}");
@@ -109,24 +177,66 @@ fn apply_builds_the_reference_stack_and_a_second_apply_changes_nothing() {
     let stats = proxy_stats(&px);
     assert_eq!(mutating(&stats), 0, "{stats}");
     let resources = 27;
-    assert!(stats["reads"].as_u64().unwrap() <= 2 * resources, "{} reads", stats["reads"]);
+    assert!(
+        stats["reads"].as_u64().unwrap() <= 2 * resources,
+        "{} reads",
+        stats["reads"]
+    );
 
     // `plan --detailed-exitcode` says "no changes" with 0, and a change with 2.
-    assert_eq!(stackc(&px.url(), &["plan", f, "--detailed-exitcode"], &[]).status.code(), Some(0));
+    assert_eq!(
+        stackc(&px.url(), &["plan", f, "--detailed-exitcode"], &[])
+            .status
+            .code(),
+        Some(0)
+    );
     let dir = tempfile::tempdir().unwrap();
-    let bigger = program(dir.path(), "complex-docker.stack", &[("instance_type  = \"t3.small\"", "instance_type  = \"t3.medium\"")]);
-    let out = stackc(&px.url(), &["plan", bigger.to_str().unwrap(), "--detailed-exitcode"], &[]);
+    let bigger = program(
+        dir.path(),
+        "complex-docker.stack",
+        &[(
+            "instance_type  = \"t3.small\"",
+            "instance_type  = \"t3.medium\"",
+        )],
+    );
+    let out = stackc(
+        &px.url(),
+        &["plan", bigger.to_str().unwrap(), "--detailed-exitcode"],
+        &[],
+    );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("aws:autoscaling:launchconfiguration/InstanceType: \"t3.small\" → \"t3.medium\""), "{}", text(&out));
+    assert!(
+        text(&out).contains(
+            "aws:autoscaling:launchconfiguration/InstanceType: \"t3.small\" → \"t3.medium\""
+        ),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]
 fn security_groups_admit_only_each_stores_port_from_the_environment() {
     let aws = moto();
     let f = example("complex-docker.stack");
-    ok(&stackc(&aws.url(), &["apply", f.to_str().unwrap(), "--yes"], &[]));
-    let groups = boto(&aws.url(), "ec2", "c.describe_security_groups(Filters=[{'Name':'tag:stackc:stack','Values':['complex-docker']}])['SecurityGroups']");
-    let by_name = |n: &str| groups.as_array().unwrap().iter().find(|g| g["GroupName"] == n).cloned().unwrap_or_else(|| panic!("no group {n}"));
+    ok(&stackc(
+        &aws.url(),
+        &["apply", f.to_str().unwrap(), "--yes"],
+        &[],
+    ));
+    let groups = boto(
+        &aws.url(),
+        "ec2",
+        "c.describe_security_groups(Filters=[{'Name':'tag:stackc:stack','Values':['complex-docker']}])['SecurityGroups']",
+    );
+    let by_name = |n: &str| {
+        groups
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["GroupName"] == n)
+            .cloned()
+            .unwrap_or_else(|| panic!("no group {n}"))
+    };
     let env = by_name("complex-docker-env");
     let env_id = env["GroupId"].as_str().unwrap();
     for (name, port) in [("complex-docker-db", 5432), ("complex-docker-cache", 6379)] {
@@ -135,7 +245,10 @@ fn security_groups_admit_only_each_stores_port_from_the_environment() {
         assert_eq!(perms.len(), 1, "{name}: {perms:?}");
         assert_eq!(perms[0]["FromPort"], port);
         assert_eq!(perms[0]["ToPort"], port);
-        assert!(perms[0]["IpRanges"].as_array().unwrap().is_empty(), "{name} open to a CIDR");
+        assert!(
+            perms[0]["IpRanges"].as_array().unwrap().is_empty(),
+            "{name} open to a CIDR"
+        );
         let pairs = perms[0]["UserIdGroupPairs"].as_array().unwrap();
         assert_eq!(pairs.len(), 1);
         assert_eq!(pairs[0]["GroupId"], env_id);
@@ -151,8 +264,15 @@ fn apply_converges_with_throttling() {
     let aws = moto();
     let px = proxy(&aws, &["--throttle-rate", "0.3", "--seed", "7"]);
     let f = example("complex-docker.stack");
-    ok(&stackc(&px.url(), &["apply", f.to_str().unwrap(), "--yes"], &[]));
-    assert!(proxy_stats(&px)["faults"].as_u64().unwrap() > 5, "faults were injected");
+    ok(&stackc(
+        &px.url(),
+        &["apply", f.to_str().unwrap(), "--yes"],
+        &[],
+    ));
+    assert!(
+        proxy_stats(&px)["faults"].as_u64().unwrap() > 5,
+        "faults were injected"
+    );
     assert_eq!(inventory(&aws.url()), expected_inventory());
 }
 
@@ -163,7 +283,13 @@ fn an_interrupted_apply_is_finished_by_running_it_again() {
     let px = proxy(&aws, &["--latency-ms", "150"]);
     let f = example("complex-docker.stack");
     let mut child = Command::new(env!("CARGO_BIN_EXE_stackc"))
-        .args(["apply", f.to_str().unwrap(), "--yes", "--endpoint-url", &px.url()])
+        .args([
+            "apply",
+            f.to_str().unwrap(),
+            "--yes",
+            "--endpoint-url",
+            &px.url(),
+        ])
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_REGION", "us-east-1")
@@ -182,8 +308,16 @@ fn an_interrupted_apply_is_finished_by_running_it_again() {
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    assert_ne!(inventory(&aws.url()), expected_inventory(), "the kill came too late to test anything");
-    ok(&stackc(&px.url(), &["apply", f.to_str().unwrap(), "--yes"], &[]));
+    assert_ne!(
+        inventory(&aws.url()),
+        expected_inventory(),
+        "the kill came too late to test anything"
+    );
+    ok(&stackc(
+        &px.url(),
+        &["apply", f.to_str().unwrap(), "--yes"],
+        &[],
+    ));
     assert_eq!(inventory(&aws.url()), expected_inventory());
 }
 
@@ -195,9 +329,19 @@ fn destroy_keeps_protected_stores_and_removes_the_rest() {
     ok(&stackc(&aws.url(), &["apply", f, "--yes"], &[]));
     let out = ok(&stackc(&aws.url(), &["destroy", f, "--yes"], &[]));
     assert!(out.contains("deletion protection"), "{out}");
-    let left: Vec<(String, usize)> = inventory(&aws.url()).into_iter().filter(|(_, n)| *n > 0).collect();
+    let left: Vec<(String, usize)> = inventory(&aws.url())
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .collect();
     // The protected database stays, with its security group; everything else is gone.
-    assert_eq!(left, vec![("security groups".to_string(), 1), ("RDS instances".to_string(), 1)], "{out}");
+    assert_eq!(
+        left,
+        vec![
+            ("security groups".to_string(), 1),
+            ("RDS instances".to_string(), 1)
+        ],
+        "{out}"
+    );
     // Destroying again changes nothing and succeeds.
     ok(&stackc(&aws.url(), &["destroy", f, "--yes"], &[]));
 }
@@ -206,13 +350,27 @@ fn destroy_keeps_protected_stores_and_removes_the_rest() {
 fn a_password_never_appears_in_any_output() {
     let aws = moto();
     let dir = tempfile::tempdir().unwrap();
-    let file = program(dir.path(), "complex-docker.stack", &[("password   = managed", "password   = secret(\"DB_PASSWORD\")")]);
+    let file = program(
+        dir.path(),
+        "complex-docker.stack",
+        &[(
+            "password   = managed",
+            "password   = secret(\"DB_PASSWORD\")",
+        )],
+    );
     let f = file.to_str().unwrap();
     let password = "Zebra-Quokka-4471-unmistakable";
     let env = [("DB_PASSWORD", password)];
     let out_dir = dir.path().join("out");
     let mut all = String::new();
-    all += &text(&Command::new(env!("CARGO_BIN_EXE_stackc")).args(["build", f, "--out"]).arg(&out_dir).env("DB_PASSWORD", password).output().unwrap());
+    all += &text(
+        &Command::new(env!("CARGO_BIN_EXE_stackc"))
+            .args(["build", f, "--out"])
+            .arg(&out_dir)
+            .env("DB_PASSWORD", password)
+            .output()
+            .unwrap(),
+    );
     all += &ok(&stackc(&aws.url(), &["plan", f, "--format", "json"], &env));
     all += &ok(&stackc(&aws.url(), &["plan", f], &env));
     all += &ok(&stackc(&aws.url(), &["apply", f, "--yes"], &env));
@@ -224,27 +382,54 @@ fn a_password_never_appears_in_any_output() {
         assert!(!String::from_utf8_lossy(&bytes).contains(password));
     }
     // It did reach AWS, where it belongs.
-    let db = boto(&aws.url(), "rds", "c.describe_db_instances()['DBInstances']");
+    let db = boto(
+        &aws.url(),
+        "rds",
+        "c.describe_db_instances()['DBInstances']",
+    );
     assert_eq!(db.as_array().unwrap().len(), 1);
     // A missing variable is an error before any change.
     let other = tempfile::tempdir().unwrap();
     let aws2 = moto();
-    let file2 = program(other.path(), "complex-docker.stack", &[("password   = managed", "password   = secret(\"DB_PASSWORD\")")]);
-    let out = stackc(&aws2.url(), &["apply", file2.to_str().unwrap(), "--yes"], &[]);
+    let file2 = program(
+        other.path(),
+        "complex-docker.stack",
+        &[(
+            "password   = managed",
+            "password   = secret(\"DB_PASSWORD\")",
+        )],
+    );
+    let out = stackc(
+        &aws2.url(),
+        &["apply", file2.to_str().unwrap(), "--yes"],
+        &[],
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out).contains("DB_PASSWORD"), "{}", text(&out));
-    let sgs = boto(&aws2.url(), "ec2", "c.describe_security_groups(Filters=[{'Name':'tag:stackc:stack','Values':['complex-docker']}])['SecurityGroups']");
+    let sgs = boto(
+        &aws2.url(),
+        "ec2",
+        "c.describe_security_groups(Filters=[{'Name':'tag:stackc:stack','Values':['complex-docker']}])['SecurityGroups']",
+    );
     assert_eq!(sgs.as_array().unwrap().len(), 0, "nothing was created");
 }
 
 #[test]
 fn a_name_taken_outside_the_stack_stops_apply_before_any_change() {
     let aws = moto();
-    boto(&aws.url(), "rds", "c.create_db_instance(DBInstanceIdentifier='complex-docker-postgres', Engine='postgres', DBInstanceClass='db.t3.micro', MasterUsername='x', MasterUserPassword='12345678', AllocatedStorage=20)");
+    boto(
+        &aws.url(),
+        "rds",
+        "c.create_db_instance(DBInstanceIdentifier='complex-docker-postgres', Engine='postgres', DBInstanceClass='db.t3.micro', MasterUsername='x', MasterUserPassword='12345678', AllocatedStorage=20)",
+    );
     let px = proxy(&aws, &[]);
     let f = example("complex-docker.stack");
     let out = stackc(&px.url(), &["apply", f.to_str().unwrap(), "--yes"], &[]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).contains("complex-docker-postgres"), "{}", text(&out));
+    assert!(
+        text(&out).contains("complex-docker-postgres"),
+        "{}",
+        text(&out)
+    );
     assert_eq!(mutating(&proxy_stats(&px)), 0);
 }

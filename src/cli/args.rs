@@ -19,10 +19,14 @@ pub struct Args {
 #[derive(Subcommand)]
 pub enum Command {
     /// Parse and check a file, reporting every problem
-    #[command(after_help = "Exit status: 0 when clean, 1 on errors (or warnings with --deny-warnings), 2 on usage errors.")]
+    #[command(
+        after_help = "Exit status: 0 when clean, 1 on errors (or warnings with --deny-warnings), 2 on usage errors."
+    )]
     Check(CheckArgs),
     /// Check a file and write Dockerrun.aws.json and plan.json
-    #[command(after_help = "Example:\n  stackc build examples/complex-docker.stack --out out/\n\nNothing is written when the file has errors.")]
+    #[command(
+        after_help = "Example:\n  stackc build examples/complex-docker.stack --out out/\n\nNothing is written when the file has errors."
+    )]
     Build(BuildArgs),
     /// Print the graph of services, links, data stores and firewall paths (or of the plan's steps)
     #[command(
@@ -36,11 +40,15 @@ pub enum Command {
     Import(ImportArgs),
     /// Show what apply would create, update, replace and delete in AWS
     #[cfg(feature = "aws")]
-    #[command(after_help = "Exit status: 0 on success (with --detailed-exitcode: 0 no changes, 2 changes), 1 on errors.")]
+    #[command(
+        after_help = "Exit status: 0 on success (with --detailed-exitcode: 0 no changes, 2 changes), 1 on errors."
+    )]
     Plan(DeployArgs),
     /// Create or update the stack's resources in AWS
     #[cfg(feature = "aws")]
-    #[command(after_help = "Example:\n  stackc apply examples/complex-docker.stack --yes\n\nAn interrupted apply is finished by running it again.")]
+    #[command(
+        after_help = "Example:\n  stackc apply examples/complex-docker.stack --yes\n\nAn interrupted apply is finished by running it again."
+    )]
     Apply(DeployArgs),
     /// Delete the stack's resources from AWS (data stores with deletion protection are kept)
     #[cfg(feature = "aws")]

@@ -44,7 +44,10 @@ pub fn main(mode: Mode, args: &DeployArgs) -> ExitCode {
         Ok(a) => a,
         Err(code) => return code,
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => return fail(format!("cannot start the async runtime: {e}")),
     };
@@ -79,7 +82,9 @@ async fn run(mode: Mode, args: &DeployArgs, artifacts: Artifacts) -> ExitCode {
         for c in &snap.conflicts {
             eprintln!("error: {}: {}", c.resource, c.why);
         }
-        return fail("names the program needs are held by resources outside this stack; nothing was changed");
+        return fail(
+            "names the program needs are held by resources outside this stack; nothing was changed",
+        );
     }
     if mode == Mode::Destroy {
         return destroy(ctx, plan, &snap, args.yes).await;
@@ -91,13 +96,20 @@ async fn run(mode: Mode, args: &DeployArgs, artifacts: Artifacts) -> ExitCode {
     };
     match args.format {
         Format::Json if mode == Mode::Plan => {
-            println!("{}", serde_json::to_string_pretty(&changes).expect("plain data serialises"));
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&changes).expect("plain data serialises")
+            );
         }
         _ => print!("{}", diff::render(&changes)),
     }
     let pending = has_changes(&changes);
     if mode == Mode::Plan {
-        return if pending && args.detailed_exitcode { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        return if pending && args.detailed_exitcode {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        };
     }
     if !pending {
         return ExitCode::SUCCESS;
@@ -115,12 +127,27 @@ async fn run(mode: Mode, args: &DeployArgs, artifacts: Artifacts) -> ExitCode {
 }
 
 async fn destroy(ctx: Arc<Ctx>, plan: &lower::Plan, snap: &Snapshot, yes: bool) -> ExitCode {
-    let n = snap.found.keys().filter(|k| plan.steps.iter().any(|s| &s.id == *k && !diff::is_read(&s.action))).count() + snap.orphans.len();
+    let n = snap
+        .found
+        .keys()
+        .filter(|k| {
+            plan.steps
+                .iter()
+                .any(|s| &s.id == *k && !diff::is_read(&s.action))
+        })
+        .count()
+        + snap.orphans.len();
     if n == 0 {
-        println!("Nothing to destroy: no resource of stack {} exists.", plan.stack);
+        println!(
+            "Nothing to destroy: no resource of stack {} exists.",
+            plan.stack
+        );
         return ExitCode::SUCCESS;
     }
-    println!("Destroy will delete the {n} resources of stack {} (protected data stores are kept).", plan.stack);
+    println!(
+        "Destroy will delete the {n} resources of stack {} (protected data stores are kept).",
+        plan.stack
+    );
     if !confirm("Destroy the stack?", yes) {
         return fail("not confirmed; nothing was deleted");
     }
@@ -129,7 +156,11 @@ async fn destroy(ctx: Arc<Ctx>, plan: &lower::Plan, snap: &Snapshot, yes: bool) 
             for k in &kept {
                 eprintln!("note: {k}");
             }
-            eprintln!("Destroy complete: {} deleted, {} kept.", done.len(), kept.len());
+            eprintln!(
+                "Destroy complete: {} deleted, {} kept.",
+                done.len(),
+                kept.len()
+            );
             ExitCode::SUCCESS
         }
         Err(f) => report_failure(&f),

@@ -67,10 +67,18 @@ fn read_source(path: &Path) -> Result<String, ExitCode> {
         return Err(fail("is a directory, not a .stack file".into()));
     }
     if meta.len() > MAX_INPUT {
-        return Err(fail(format!("is {} bytes; stackc reads files up to 512 MiB", meta.len())));
+        return Err(fail(format!(
+            "is {} bytes; stackc reads files up to 512 MiB",
+            meta.len()
+        )));
     }
     let bytes = std::fs::read(path).map_err(|e| fail(io_reason(&e)))?;
-    String::from_utf8(bytes).map_err(|e| fail(format!("is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to())))
+    String::from_utf8(bytes).map_err(|e| {
+        fail(format!(
+            "is not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })
 }
 
 /// An IO error in words, without Rust's "(os error 2)" suffix.
@@ -102,7 +110,10 @@ fn check(path: &Path, format: Format, deny_warnings: bool) -> ExitCode {
     match format {
         Format::Json => {
             let json: Vec<_> = diags.iter().map(|d| d.to_json(&src, &name)).collect();
-            println!("{}", serde_json::to_string_pretty(&json).expect("plain data serialises"));
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json).expect("plain data serialises")
+            );
         }
         Format::Human => {
             let out = render::Stream::Stdout;

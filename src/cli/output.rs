@@ -8,18 +8,28 @@ use super::io_reason;
 
 /// Writes every `(name, bytes)` into `dir`, creating `dir` if needed.
 pub fn write_all(dir: &Path, files: &[(&str, &[u8])]) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create directory: {}", dir.display(), io_reason(&e)))?;
+    std::fs::create_dir_all(dir).map_err(|e| {
+        format!(
+            "{}: cannot create directory: {}",
+            dir.display(),
+            io_reason(&e)
+        )
+    })?;
     // Write all temporaries first, then rename: an error in the middle leaves the old files.
     let mut staged = Vec::new();
     for (name, bytes) in files {
         let fail = |e: std::io::Error| format!("{}: {}", dir.join(name).display(), io_reason(&e));
-        let mut tmp = tempfile::Builder::new().prefix(&format!(".{name}.")).tempfile_in(dir).map_err(fail)?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .tempfile_in(dir)
+            .map_err(fail)?;
         tmp.write_all(bytes).map_err(fail)?;
         tmp.as_file().sync_all().map_err(fail)?;
         staged.push((tmp, dir.join(name)));
     }
     for (tmp, dest) in staged {
-        tmp.persist(&dest).map_err(|e| format!("{}: {}", dest.display(), io_reason(&e.error)))?;
+        tmp.persist(&dest)
+            .map_err(|e| format!("{}: {}", dest.display(), io_reason(&e.error)))?;
     }
     Ok(())
 }

@@ -100,7 +100,10 @@ pub fn dockerrun(model: &Model) -> String {
                     .env
                     .iter()
                     .filter_map(|e| match &e.value {
-                        EnvValue::Literal(v) => Some(KeyValue { name: &e.key, value: v }),
+                        EnvValue::Literal(v) => Some(KeyValue {
+                            name: &e.key,
+                            value: v,
+                        }),
                         _ => None,
                     })
                     .collect(),

@@ -60,12 +60,25 @@ impl Builder<'_> {
         ])
     }
 
-    fn step(&mut self, id: impl Into<String>, action: &str, resource: impl Into<String>, params: Value) {
+    fn step(
+        &mut self,
+        id: impl Into<String>,
+        action: &str,
+        resource: impl Into<String>,
+        params: Value,
+    ) {
         self.step_after(id, action, resource, params, &[]);
     }
 
     /// A step that must also wait for `after`, steps whose outputs it does not read.
-    fn step_after(&mut self, id: impl Into<String>, action: &str, resource: impl Into<String>, params: Value, after: &[String]) {
+    fn step_after(
+        &mut self,
+        id: impl Into<String>,
+        action: &str,
+        resource: impl Into<String>,
+        params: Value,
+        after: &[String],
+    ) {
         let mut deps: BTreeSet<String> = after.iter().cloned().collect();
         collect_refs(&params, &mut deps);
         self.steps.push(Step {
@@ -156,7 +169,10 @@ fn export_value(store: &Store, export: Export) -> Value {
 
 /// The whole plan. `bundle_hash` is the hex SHA-256 of `Dockerrun.aws.json`.
 pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
-    let mut b = Builder { model, steps: Vec::new() };
+    let mut b = Builder {
+        model,
+        steps: Vec::new(),
+    };
     let stack = &model.stack.name;
     let env = &model.environment;
 
@@ -178,19 +194,38 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
 
     // Security groups: one for the instances (and one for the load balancer), one per store.
     let env_sg = names::env_security_group(model);
-    b.security_group("sg.environment", &env_sg, &env.name, &format!("stackc {stack}: instances of {}", env.name));
+    b.security_group(
+        "sg.environment",
+        &env_sg,
+        &env.name,
+        &format!("stackc {stack}: instances of {}", env.name),
+    );
     let lb = env.tier == Tier::LoadBalanced;
     if lb {
         let lb_sg = names::lb_security_group(model);
-        b.security_group("sg.load_balancer", &lb_sg, &format!("{}/lb", env.name), &format!("stackc {stack}: load balancer of {}", env.name));
+        b.security_group(
+            "sg.load_balancer",
+            &lb_sg,
+            &format!("{}/lb", env.name),
+            &format!("stackc {stack}: load balancer of {}", env.name),
+        );
     }
     for s in &model.stores {
         let name = names::store_security_group(model, &s.name);
-        b.security_group(&format!("sg.{}", s.name), &name, &s.name, &format!("stackc {stack}: {} {}", kind_word(s), s.name));
+        b.security_group(
+            &format!("sg.{}", s.name),
+            &name,
+            &s.name,
+            &format!("stackc {stack}: {} {}", kind_word(s), s.name),
+        );
     }
 
     // Ingress: the firewall's port rules go where the traffic first lands.
-    let ingress_target = if lb { "sg.load_balancer" } else { "sg.environment" };
+    let ingress_target = if lb {
+        "sg.load_balancer"
+    } else {
+        "sg.environment"
+    };
     let mut public: Vec<Value> = Vec::new();
     let mut seen = HashSet::new();
     for i in &model.firewall.ingress {
@@ -208,12 +243,24 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
         b.step(
             format!("ingress.{}", ingress_target.trim_start_matches("sg.")),
             "ec2:AuthorizeSecurityGroupIngress",
-            format!("ingress rules of {}", if lb { names::lb_security_group(model) } else { env_sg.clone() }),
+            format!(
+                "ingress rules of {}",
+                if lb {
+                    names::lb_security_group(model)
+                } else {
+                    env_sg.clone()
+                }
+            ),
             json!({ "GroupId": r(ingress_target, "group_id"), "IpPermissions": public }),
         );
     }
     if lb {
-        let mut ports: Vec<(u16, &str)> = model.firewall.ingress.iter().map(|i| (i.port, i.protocol.as_str())).collect();
+        let mut ports: Vec<(u16, &str)> = model
+            .firewall
+            .ingress
+            .iter()
+            .map(|i| (i.port, i.protocol.as_str()))
+            .collect();
         ports.sort_unstable();
         ports.dedup();
         let perms: Vec<Value> = ports
@@ -261,7 +308,13 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
     let instance_profile = match &env.instance_profile {
         Some(p) => json!(p),
         None => {
-            iam_role(&mut b, "iam.instance_role", &names::instance_role(model), "ec2.amazonaws.com", &INSTANCE_POLICIES);
+            iam_role(
+                &mut b,
+                "iam.instance_role",
+                &names::instance_role(model),
+                "ec2.amazonaws.com",
+                &INSTANCE_POLICIES,
+            );
             let name = names::instance_role(model);
             let tags = b.tags(&name);
             b.step(
@@ -288,7 +341,13 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
     let service_role = match &env.service_role {
         Some(role) => json!(role),
         None => {
-            iam_role(&mut b, "iam.service_role", &names::service_role(model), "elasticbeanstalk.amazonaws.com", &SERVICE_POLICIES);
+            iam_role(
+                &mut b,
+                "iam.service_role",
+                &names::service_role(model),
+                "elasticbeanstalk.amazonaws.com",
+                &SERVICE_POLICIES,
+            );
             service_role_after = policy_steps("iam.service_role", &SERVICE_POLICIES);
             r("iam.service_role", "role_name")
         }
@@ -302,7 +361,12 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
         format!("application {stack}"),
         json!({ "ApplicationName": stack, "Description": "managed by stackc", "Tags": app_tags }),
     );
-    b.step("storage", "elasticbeanstalk:CreateStorageLocation", "Elastic Beanstalk's S3 bucket", json!({}));
+    b.step(
+        "storage",
+        "elasticbeanstalk:CreateStorageLocation",
+        "Elastic Beanstalk's S3 bucket",
+        json!({}),
+    );
     let label = version_label(bundle_hash);
     let key = format!("stackc/{stack}/{label}.zip");
     b.step(
@@ -339,32 +403,69 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
     );
 
     let mut options = vec![
-        opt("aws:autoscaling:launchconfiguration", "InstanceType", json!(env.instance_type)),
-        opt("aws:autoscaling:launchconfiguration", "IamInstanceProfile", instance_profile),
-        opt("aws:autoscaling:launchconfiguration", "SecurityGroups", r("sg.environment", "group_id")),
+        opt(
+            "aws:autoscaling:launchconfiguration",
+            "InstanceType",
+            json!(env.instance_type),
+        ),
+        opt(
+            "aws:autoscaling:launchconfiguration",
+            "IamInstanceProfile",
+            instance_profile,
+        ),
+        opt(
+            "aws:autoscaling:launchconfiguration",
+            "SecurityGroups",
+            r("sg.environment", "group_id"),
+        ),
         // Without this EB adds its own group, which admits port 80 from anywhere.
-        opt("aws:autoscaling:launchconfiguration", "DisableDefaultEC2SecurityGroup", json!("true")),
+        opt(
+            "aws:autoscaling:launchconfiguration",
+            "DisableDefaultEC2SecurityGroup",
+            json!("true"),
+        ),
         opt(
             "aws:elasticbeanstalk:environment",
             "EnvironmentType",
             json!(if lb { "LoadBalanced" } else { "SingleInstance" }),
         ),
-        opt("aws:elasticbeanstalk:environment", "ServiceRole", service_role),
-        opt("aws:elasticbeanstalk:healthreporting:system", "SystemType", json!("enhanced")),
+        opt(
+            "aws:elasticbeanstalk:environment",
+            "ServiceRole",
+            service_role,
+        ),
+        opt(
+            "aws:elasticbeanstalk:healthreporting:system",
+            "SystemType",
+            json!("enhanced"),
+        ),
     ];
     if lb {
-        options.push(opt("aws:elasticbeanstalk:environment", "LoadBalancerType", json!("application")));
-        options.push(opt("aws:elbv2:loadbalancer", "SecurityGroups", r("sg.load_balancer", "group_id")));
-        options.push(opt("aws:elbv2:loadbalancer", "ManagedSecurityGroup", r("sg.load_balancer", "group_id")));
+        options.push(opt(
+            "aws:elasticbeanstalk:environment",
+            "LoadBalancerType",
+            json!("application"),
+        ));
+        options.push(opt(
+            "aws:elbv2:loadbalancer",
+            "SecurityGroups",
+            r("sg.load_balancer", "group_id"),
+        ));
+        options.push(opt(
+            "aws:elbv2:loadbalancer",
+            "ManagedSecurityGroup",
+            r("sg.load_balancer", "group_id"),
+        ));
     }
     // Properties that need a store's endpoint go in a second step, so the environment (minutes
     // to create) and the stores (minutes too) are created at the same time, not one after the
     // other. The rest is known up front and goes in the creation call.
-    let (late, early): (Vec<Value>, Vec<Value>) = env_properties(model).into_iter().partition(|o| {
-        let mut refs = BTreeSet::new();
-        collect_refs(o, &mut refs);
-        !refs.is_empty()
-    });
+    let (late, early): (Vec<Value>, Vec<Value>) =
+        env_properties(model).into_iter().partition(|o| {
+            let mut refs = BTreeSet::new();
+            collect_refs(o, &mut refs);
+            !refs.is_empty()
+        });
     options.extend(early);
     let env_tags = b.tags(&env.name);
     b.step_after(
@@ -429,7 +530,10 @@ fn env_properties(model: &Model) -> Vec<Value> {
                 EnvValue::Store { store, export } => {
                     let s = &model.stores[*store];
                     let v = export_value(s, *export);
-                    let managed = v.get("ref").and_then(Value::as_str).is_some_and(|r| r.ends_with(".password_secret"));
+                    let managed = v
+                        .get("ref")
+                        .and_then(Value::as_str)
+                        .is_some_and(|r| r.ends_with(".password_secret"));
                     (v, managed)
                 }
             };
@@ -469,14 +573,19 @@ fn iam_role(b: &mut Builder<'_>, id: &str, name: &str, principal: &str, policies
         b.step(
             step,
             "iam:AttachRolePolicy",
-            format!("policy {} of role {name}", p.rsplit('/').next().unwrap_or(p)),
+            format!(
+                "policy {} of role {name}",
+                p.rsplit('/').next().unwrap_or(p)
+            ),
             json!({ "RoleName": r(id, "role_name"), "PolicyArn": p }),
         );
     }
 }
 
 fn policy_steps(role_step: &str, policies: &[&str]) -> Vec<String> {
-    (1..=policies.len()).map(|i| format!("{role_step}.policy.{i}")).collect()
+    (1..=policies.len())
+        .map(|i| format!("{role_step}.policy.{i}"))
+        .collect()
 }
 
 fn store_steps(b: &mut Builder<'_>, s: &Store) {
@@ -510,7 +619,9 @@ fn store_steps(b: &mut Builder<'_>, s: &Store) {
             let m = params.as_object_mut().expect("params is an object");
             match &p.password {
                 Password::Managed => m.insert("ManageMasterUserPassword".into(), json!(true)),
-                Password::Env(var) => m.insert("MasterUserPassword".into(), json!({ "secret": var })),
+                Password::Env(var) => {
+                    m.insert("MasterUserPassword".into(), json!({ "secret": var }))
+                }
             };
             m.insert("BackupRetentionPeriod".into(), json!(p.backup_days));
             m.insert("DeletionProtection".into(), json!(p.deletion_protection));
@@ -518,10 +629,18 @@ fn store_steps(b: &mut Builder<'_>, s: &Store) {
             m.insert("StorageEncrypted".into(), json!(p.encrypted));
             m.insert("PubliclyAccessible".into(), json!(p.public));
             m.insert("VpcSecurityGroupIds".into(), json!([sg]));
-            m.insert("DBSubnetGroupName".into(), r(&format!("{id}.subnets"), "name"));
+            m.insert(
+                "DBSubnetGroupName".into(),
+                r(&format!("{id}.subnets"), "name"),
+            );
             m.insert("CopyTagsToSnapshot".into(), json!(true));
             m.insert("Tags".into(), tags);
-            b.step(id, "rds:CreateDBInstance", format!("RDS instance {}", p.identifier), params);
+            b.step(
+                id,
+                "rds:CreateDBInstance",
+                format!("RDS instance {}", p.identifier),
+                params,
+            );
         }
         StoreKind::Redis(rd) => {
             b.step(

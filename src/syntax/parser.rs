@@ -28,15 +28,27 @@ pub fn parse(src: &str) -> Parsed {
     // of a whole 10,000-service file would take many times its size in memory. The items are
     // found first by a cheap scan of braces; pest then checks each one's text exactly.
     let mut ranges = Vec::new();
-    let mut pos = if src.starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 };
+    let mut pos = if src.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    };
     while let Some(start) = skip_trivia(src, pos) {
-        let Some(end) = item_end(src, start) else { return parse_whole(src) };
+        let Some(end) = item_end(src, start) else {
+            return parse_whole(src);
+        };
         ranges.push((start, end));
         pos = end;
     }
     // Big files are parsed on every core: items are independent until the checker.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
-    let chunks = if src.len() < PARALLEL_ABOVE || threads < 2 { 1 } else { threads };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    let chunks = if src.len() < PARALLEL_ABOVE || threads < 2 {
+        1
+    } else {
+        threads
+    };
     let per_chunk = ranges.len().div_ceil(chunks).max(1);
     let results: Vec<Option<(Vec<Item>, Vec<SyntaxError>)>> = if chunks == 1 {
         vec![parse_items(src, &ranges)]
@@ -46,14 +58,19 @@ pub fn parse(src: &str) -> Parsed {
                 .chunks(per_chunk)
                 .map(|part| scope.spawn(move || parse_items(src, part)))
                 .collect();
-            handles.into_iter().map(|h| h.join().unwrap_or(None)).collect()
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or(None))
+                .collect()
         })
     };
     let mut items = Vec::with_capacity(ranges.len());
     let mut errors = Vec::new();
     for r in results {
         // An item pest refuses: the whole-file parse describes the error.
-        let Some((i, e)) = r else { return parse_whole(src) };
+        let Some((i, e)) = r else {
+            return parse_whole(src);
+        };
         items.extend(i);
         errors.extend(e);
     }
@@ -68,11 +85,16 @@ const PARALLEL_ABOVE: usize = 256 * 1024;
 
 /// Parses the items at `ranges` (each the exact text of one item); None if one does not parse.
 fn parse_items(src: &str, ranges: &[(usize, usize)]) -> Option<(Vec<Item>, Vec<SyntaxError>)> {
-    let mut b = Builder { errors: Vec::new(), base: 0 };
+    let mut b = Builder {
+        errors: Vec::new(),
+        base: 0,
+    };
     let mut items = Vec::with_capacity(ranges.len());
     for &(start, end) in ranges {
         // pest indexes the lines of its whole input, so each call gets just one item's text.
-        let item = StackParser::parse(Rule::item_at, &src[start..end]).ok()?.next()?;
+        let item = StackParser::parse(Rule::item_at, &src[start..end])
+            .ok()?
+            .next()?;
         b.base = start;
         for p in item.into_inner() {
             match p.as_rule() {
@@ -140,7 +162,10 @@ fn item_end(src: &str, start: usize) -> Option<usize> {
 fn parse_whole(src: &str) -> Parsed {
     match StackParser::parse(Rule::file, src) {
         Ok(mut pairs) => {
-            let mut b = Builder { errors: Vec::new(), base: 0 };
+            let mut b = Builder {
+                errors: Vec::new(),
+                base: 0,
+            };
             let file = b.file(pairs.next().expect("the file rule always yields one pair"));
             Parsed {
                 file: Some(file),
@@ -385,9 +410,9 @@ impl Builder {
         for q in p.into_inner() {
             match q.as_rule() {
                 Rule::kw_firewall => keyword = self.span(&q),
-                Rule::fw_name => self
-                    .errors
-                    .push(SyntaxError::NamedFirewall { span: self.span(&q) }),
+                Rule::fw_name => self.errors.push(SyntaxError::NamedFirewall {
+                    span: self.span(&q),
+                }),
                 Rule::rule => rules.push(self.rule(q)),
                 Rule::lbrace | Rule::rbrace => {}
                 r => unreachable!("firewall: {r:?}"),

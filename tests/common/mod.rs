@@ -14,7 +14,11 @@ pub fn python() -> PathBuf {
         return PathBuf::from(p);
     }
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    assert!(p.exists(), "no test venv at {}: run `bash tests/support/setup-venv.sh` (or `bash tests/run.sh`)", p.display());
+    assert!(
+        p.exists(),
+        "no test venv at {}: run `bash tests/support/setup-venv.sh` (or `bash tests/run.sh`)",
+        p.display()
+    );
     p
 }
 
@@ -28,22 +32,37 @@ pub struct Server {
 
 impl Server {
     fn start(script: &str, args: &[&str], env: &[(&str, &str)]) -> Server {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support").join(script);
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/support")
+            .join(script);
         let mut cmd = Command::new(python());
-        cmd.arg(&path).args(["--port", "0"]).args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null());
+        cmd.arg(&path)
+            .args(["--port", "0"])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {script}: {e}"));
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {script}: {e}"));
         let stdin = child.stdin.take().expect("piped stdin");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("piped stdout")).read_line(&mut line).expect("READY line");
+        BufReader::new(child.stdout.take().expect("piped stdout"))
+            .read_line(&mut line)
+            .expect("READY line");
         let port = line
             .trim()
             .strip_prefix("READY ")
             .and_then(|p| p.parse().ok())
             .unwrap_or_else(|| panic!("{script} did not start: {line:?}"));
-        Server { child, _stdin: stdin, port }
+        Server {
+            child,
+            _stdin: stdin,
+            port,
+        }
     }
 
     pub fn url(&self) -> String {
@@ -125,7 +144,14 @@ pub fn boto(endpoint: &str, service: &str, expr: &str) -> serde_json::Value {
          if isinstance(r, dict): r.pop('ResponseMetadata', None)\n\
          sys.stdout.write(json.dumps(r, default=str))\n"
     );
-    let out = Command::new(python()).args(["-c", &script]).output().expect("python runs");
-    assert!(out.status.success(), "boto3 {service}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(python())
+        .args(["-c", &script])
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "boto3 {service}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("JSON from boto3")
 }

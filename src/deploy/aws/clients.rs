@@ -23,8 +23,12 @@ const MAX_ATTEMPTS: u32 = 10;
 impl Clients {
     /// Loads the configuration; `region` is the program's, `endpoint_url` the CLI's.
     /// Returns the clients and the region in use, or a message when no region is known.
-    pub async fn load(region: Option<&str>, endpoint_url: Option<&str>) -> Result<(Clients, String), String> {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS));
+    pub async fn load(
+        region: Option<&str>,
+        endpoint_url: Option<&str>,
+    ) -> Result<(Clients, String), String> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS));
         if let Some(r) = region {
             loader = loader.region(Region::new(r.to_string()));
         }
@@ -38,7 +42,9 @@ impl Clients {
             .ok_or("no AWS region: set `region` in the stack block, or AWS_REGION, or a region in your AWS profile")?;
         // An emulator serves buckets by path, not by virtual host.
         let path_style = endpoint_url.is_some() || std::env::var_os("AWS_ENDPOINT_URL").is_some();
-        let s3_conf = aws_sdk_s3::config::Builder::from(&conf).force_path_style(path_style).build();
+        let s3_conf = aws_sdk_s3::config::Builder::from(&conf)
+            .force_path_style(path_style)
+            .build();
         Ok((
             Clients {
                 ec2: aws_sdk_ec2::Client::new(&conf),

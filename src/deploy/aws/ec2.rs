@@ -3,7 +3,10 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use aws_sdk_ec2::types::{Filter, IpPermission, IpRange, ResourceType, SecurityGroup, Tag, TagSpecification, UserIdGroupPair};
+use aws_sdk_ec2::types::{
+    Filter, IpPermission, IpRange, ResourceType, SecurityGroup, Tag, TagSpecification,
+    UserIdGroupPair,
+};
 use serde_json::{Map, Value, json};
 
 use super::{Ctx, DeployError, aws_error, error_code, owned, params, tag_name};
@@ -20,7 +23,10 @@ fn filter(name: &str, values: impl IntoIterator<Item = impl Into<String>>) -> Fi
 }
 
 fn tags_of(sg: &SecurityGroup) -> Vec<(&str, &str)> {
-    sg.tags().iter().map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default())).collect()
+    sg.tags()
+        .iter()
+        .map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default()))
+        .collect()
 }
 
 /// The `stackc:name` a create step will tag its group with.
@@ -76,13 +82,24 @@ pub async fn refresh(ctx: &Ctx, plan: &Plan) -> Result<Snapshot, DeployError> {
         .send()
         .await
         .map_err(|e| aws_error("default VPC", "DescribeVpcs", &e))?;
-    let Some(vpc_id) = vpc.vpcs().first().and_then(|v| v.vpc_id()).map(str::to_string) else {
+    let Some(vpc_id) = vpc
+        .vpcs()
+        .first()
+        .and_then(|v| v.vpc_id())
+        .map(str::to_string)
+    else {
         return Err(DeployError::other(
             "default VPC",
-            format!("region {} has no default VPC; stackc deploys into the default VPC (create one with `aws ec2 create-default-vpc`)", ctx.region),
+            format!(
+                "region {} has no default VPC; stackc deploys into the default VPC (create one with `aws ec2 create-default-vpc`)",
+                ctx.region
+            ),
         ));
     };
-    snap.found.insert("vpc".into(), Found::new(json!({}), json!({ "vpc_id": vpc_id })));
+    snap.found.insert(
+        "vpc".into(),
+        Found::new(json!({}), json!({ "vpc_id": vpc_id })),
+    );
     let subnets = ctx
         .clients
         .ec2
@@ -92,23 +109,47 @@ pub async fn refresh(ctx: &Ctx, plan: &Plan) -> Result<Snapshot, DeployError> {
         .send()
         .await
         .map_err(|e| aws_error("default subnets", "DescribeSubnets", &e))?;
-    let mut subnet_ids: Vec<String> = subnets.subnets().iter().filter_map(|s| s.subnet_id().map(str::to_string)).collect();
+    let mut subnet_ids: Vec<String> = subnets
+        .subnets()
+        .iter()
+        .filter_map(|s| s.subnet_id().map(str::to_string))
+        .collect();
     subnet_ids.sort();
-    snap.found.insert("subnets".into(), Found::new(json!({}), json!({ "subnet_ids": subnet_ids })));
+    snap.found.insert(
+        "subnets".into(),
+        Found::new(json!({}), json!({ "subnet_ids": subnet_ids })),
+    );
 
-    let group_steps: Vec<&Step> = plan.steps.iter().filter(|s| s.action == "ec2:CreateSecurityGroup").collect();
+    let group_steps: Vec<&Step> = plan
+        .steps
+        .iter()
+        .filter(|s| s.action == "ec2:CreateSecurityGroup")
+        .collect();
     let ours = all_groups(ctx, vec![filter("tag:stackc:stack", [ctx.stack.clone()])]).await?;
-    let names: Vec<String> = group_steps.iter().map(|s| params::str(&s.params, "GroupName").to_string()).collect();
+    let names: Vec<String> = group_steps
+        .iter()
+        .map(|s| params::str(&s.params, "GroupName").to_string())
+        .collect();
     let by_name = if names.is_empty() {
         Vec::new()
     } else {
-        all_groups(ctx, vec![filter("group-name", names), filter("vpc-id", [vpc_id.clone()])]).await?
+        all_groups(
+            ctx,
+            vec![
+                filter("group-name", names),
+                filter("vpc-id", [vpc_id.clone()]),
+            ],
+        )
+        .await?
     };
     let mut matched = BTreeSet::new();
     for step in &group_steps {
         let name = params::str(&step.params, "GroupName");
         let tag = wanted_tag_name(step);
-        if let Some(sg) = ours.iter().find(|g| g.group_name() == Some(name) && tag_name(tags_of(g)) == Some(tag.as_str())) {
+        if let Some(sg) = ours
+            .iter()
+            .find(|g| g.group_name() == Some(name) && tag_name(tags_of(g)) == Some(tag.as_str()))
+        {
             let id = sg.group_id().unwrap_or_default();
             matched.insert(id.to_string());
             snap.found.insert(
@@ -119,15 +160,27 @@ pub async fn refresh(ctx: &Ctx, plan: &Plan) -> Result<Snapshot, DeployError> {
                 ),
             );
             // The rules of this group are the state of the step that authorizes them.
-            for ingress in plan.steps.iter().filter(|s| s.action == "ec2:AuthorizeSecurityGroupIngress") {
-                if ingress.params["GroupId"]["ref"].as_str() == Some(&format!("{}.group_id", step.id)) {
+            for ingress in plan
+                .steps
+                .iter()
+                .filter(|s| s.action == "ec2:AuthorizeSecurityGroupIngress")
+            {
+                if ingress.params["GroupId"]["ref"].as_str()
+                    == Some(&format!("{}.group_id", step.id))
+                {
                     snap.found.insert(
                         ingress.id.clone(),
-                        Found::new(json!({ "IpPermissions": permissions_json(sg) }), json!({ "id": id })),
+                        Found::new(
+                            json!({ "IpPermissions": permissions_json(sg) }),
+                            json!({ "id": id }),
+                        ),
                     );
                 }
             }
-        } else if let Some(g) = by_name.iter().find(|g| g.group_name() == Some(name) && !owned(tags_of(g), &ctx.stack)) {
+        } else if let Some(g) = by_name
+            .iter()
+            .find(|g| g.group_name() == Some(name) && !owned(tags_of(g), &ctx.stack))
+        {
             snap.conflicts.push(Conflict {
                 step: step.id.clone(),
                 resource: step.resource.clone(),
@@ -193,26 +246,51 @@ fn same_rule(a: &Rule, b: &Rule) -> bool {
 }
 
 fn permission(r: &Rule) -> IpPermission {
-    let mut p = IpPermission::builder().ip_protocol(&r.protocol).from_port(r.from).to_port(r.to);
+    let mut p = IpPermission::builder()
+        .ip_protocol(&r.protocol)
+        .from_port(r.from)
+        .to_port(r.to);
     if let Some(c) = &r.cidr {
-        p = p.ip_ranges(IpRange::builder().cidr_ip(c).set_description(r.description.clone()).build());
+        p = p.ip_ranges(
+            IpRange::builder()
+                .cidr_ip(c)
+                .set_description(r.description.clone())
+                .build(),
+        );
     }
     if let Some(g) = &r.group {
-        p = p.user_id_group_pairs(UserIdGroupPair::builder().group_id(g).set_description(r.description.clone()).build());
+        p = p.user_id_group_pairs(
+            UserIdGroupPair::builder()
+                .group_id(g)
+                .set_description(r.description.clone())
+                .build(),
+        );
     }
     p.build()
 }
 
-pub async fn run(ctx: &Ctx, step: &Step, op: Op, p: &Value, found: Option<&Found>) -> Result<Map<String, Value>, DeployError> {
+pub async fn run(
+    ctx: &Ctx,
+    step: &Step,
+    op: Op,
+    p: &Value,
+    found: Option<&Found>,
+) -> Result<Map<String, Value>, DeployError> {
     let ec2 = &ctx.clients.ec2;
     let out = match step.action.as_str() {
         "ec2:DescribeVpcs" | "ec2:DescribeSubnets" => {
             // Refresh always reads these; reaching here means refresh found them missing.
-            return Err(DeployError::other(&step.resource, "not found in the region"));
+            return Err(DeployError::other(
+                &step.resource,
+                "not found in the region",
+            ));
         }
         "ec2:CreateSecurityGroup" => {
             if op == Op::Replace {
-                if let Some(id) = found.and_then(|f| f.outputs.get("id")).and_then(Value::as_str) {
+                if let Some(id) = found
+                    .and_then(|f| f.outputs.get("id"))
+                    .and_then(Value::as_str)
+                {
                     delete_group(ctx, id, &step.resource).await?;
                 }
             }
@@ -220,14 +298,24 @@ pub async fn run(ctx: &Ctx, step: &Step, op: Op, p: &Value, found: Option<&Found
                 .as_array()
                 .into_iter()
                 .flatten()
-                .map(|t| Tag::builder().key(t["Key"].as_str().unwrap_or_default()).value(t["Value"].as_str().unwrap_or_default()).build())
+                .map(|t| {
+                    Tag::builder()
+                        .key(t["Key"].as_str().unwrap_or_default())
+                        .value(t["Value"].as_str().unwrap_or_default())
+                        .build()
+                })
                 .collect();
             let r = ec2
                 .create_security_group()
                 .group_name(params::str(p, "GroupName"))
                 .description(params::str(p, "Description"))
                 .vpc_id(params::str(p, "VpcId"))
-                .tag_specifications(TagSpecification::builder().resource_type(ResourceType::SecurityGroup).set_tags(Some(tags)).build())
+                .tag_specifications(
+                    TagSpecification::builder()
+                        .resource_type(ResourceType::SecurityGroup)
+                        .set_tags(Some(tags))
+                        .build(),
+                )
                 .send()
                 .await
                 .map_err(|e| aws_error(&step.resource, "CreateSecurityGroup", &e))?;
@@ -237,9 +325,19 @@ pub async fn run(ctx: &Ctx, step: &Step, op: Op, p: &Value, found: Option<&Found
         "ec2:AuthorizeSecurityGroupIngress" => {
             let group = params::str(p, "GroupId");
             let want = rules(&p["IpPermissions"]);
-            let have = found.map(|f| rules(&f.current["IpPermissions"])).unwrap_or_default();
-            let add: Vec<IpPermission> = want.iter().filter(|w| !have.iter().any(|h| same_rule(w, h))).map(permission).collect();
-            let remove: Vec<IpPermission> = have.iter().filter(|h| !want.iter().any(|w| same_rule(w, h))).map(permission).collect();
+            let have = found
+                .map(|f| rules(&f.current["IpPermissions"]))
+                .unwrap_or_default();
+            let add: Vec<IpPermission> = want
+                .iter()
+                .filter(|w| !have.iter().any(|h| same_rule(w, h)))
+                .map(permission)
+                .collect();
+            let remove: Vec<IpPermission> = have
+                .iter()
+                .filter(|h| !want.iter().any(|w| same_rule(w, h)))
+                .map(permission)
+                .collect();
             if !remove.is_empty() {
                 ec2.revoke_security_group_ingress()
                     .group_id(group)
@@ -258,7 +356,12 @@ pub async fn run(ctx: &Ctx, step: &Step, op: Op, p: &Value, found: Option<&Found
             }
             json!({ "id": group })
         }
-        other => return Err(DeployError::other(&step.resource, format!("no executor for {other}"))),
+        other => {
+            return Err(DeployError::other(
+                &step.resource,
+                format!("no executor for {other}"),
+            ));
+        }
     };
     Ok(match out {
         Value::Object(m) => m,
@@ -272,11 +375,24 @@ async fn delete_group(ctx: &Ctx, id: &str, resource: &str) -> Result<(), DeployE
     let start = Instant::now();
     let mut wait = ctx.timing.poll_first;
     loop {
-        match ctx.clients.ec2.delete_security_group().group_id(id).send().await {
+        match ctx
+            .clients
+            .ec2
+            .delete_security_group()
+            .group_id(id)
+            .send()
+            .await
+        {
             Ok(_) => return Ok(()),
             Err(e) if error_code(&e) == Some("InvalidGroup.NotFound") => return Ok(()),
-            Err(e) if error_code(&e) == Some("DependencyViolation") && start.elapsed() < Duration::from_secs(20 * 60) => {
-                ctx.progress.status(&format!("destroy:{id}:ec2:CreateSecurityGroup"), "waiting for network interfaces to detach");
+            Err(e)
+                if error_code(&e) == Some("DependencyViolation")
+                    && start.elapsed() < Duration::from_secs(20 * 60) =>
+            {
+                ctx.progress.status(
+                    &format!("destroy:{id}:ec2:CreateSecurityGroup"),
+                    "waiting for network interfaces to detach",
+                );
                 tokio::time::sleep(wait).await;
                 wait = (wait * 3 / 2).min(ctx.timing.poll_max);
             }
@@ -291,7 +407,9 @@ pub async fn delete(ctx: &Ctx, action: &str, id: &str, resource: &str) -> Result
         "ec2:AuthorizeSecurityGroupIngress" => {
             // Revoke every rule of the group, so groups it names can be deleted.
             let groups = all_groups(ctx, vec![filter("group-id", [id.to_string()])]).await?;
-            let Some(g) = groups.first() else { return Ok(()) };
+            let Some(g) = groups.first() else {
+                return Ok(());
+            };
             let perms = g.ip_permissions().to_vec();
             if perms.is_empty() {
                 return Ok(());

@@ -27,7 +27,7 @@ pub struct Failure {
 }
 
 /// Whether a status means "settled": nothing to wait for before using the resource.
-fn settled(status: Option<&str>) -> bool {
+pub fn settled(status: Option<&str>) -> bool {
     matches!(status, None | Some("available" | "Ready"))
 }
 
@@ -65,7 +65,13 @@ fn doing(op: Op) -> &'static str {
 
 /// Applies `changes` (from [`crate::deploy::diff::diff`] of `plan` against `snap`).
 /// Returns the list of what was done.
-pub async fn apply(ctx: Arc<Ctx>, plan: &Plan, changes: &[Change], snap: &Snapshot, secret: SecretFn) -> Result<Vec<String>, Failure> {
+pub async fn apply(
+    ctx: Arc<Ctx>,
+    plan: &Plan,
+    changes: &[Change],
+    snap: &Snapshot,
+    secret: SecretFn,
+) -> Result<Vec<String>, Failure> {
     let ops: HashMap<&str, Op> = changes.iter().map(|c| (c.step.as_str(), c.op)).collect();
     let mut outputs: HashMap<String, Map<String, Value>> = HashMap::new();
     let mut pending: Vec<usize> = Vec::new();
@@ -74,7 +80,10 @@ pub async fn apply(ctx: Arc<Ctx>, plan: &Plan, changes: &[Change], snap: &Snapsh
         let found = snap.found.get(&step.id);
         if op == Op::Keep && settled(found.and_then(|f| f.status.as_deref())) {
             // Nothing to do; what exists already answers the references to it.
-            outputs.insert(step.id.clone(), found.map(|f| f.outputs.clone()).unwrap_or_default());
+            outputs.insert(
+                step.id.clone(),
+                found.map(|f| f.outputs.clone()).unwrap_or_default(),
+            );
         } else {
             pending.push(i);
         }
@@ -107,7 +116,11 @@ pub async fn apply(ctx: Arc<Ctx>, plan: &Plan, changes: &[Change], snap: &Snapsh
                 let ctx = ctx.clone();
                 let step = step.clone();
                 let found = snap.found.get(&step.id).cloned();
-                ctx.progress.begin(&step.id, &format!("{} {}", sign(op), step.resource), doing(op));
+                ctx.progress.begin(
+                    &step.id,
+                    &format!("{} {}", sign(op), step.resource),
+                    doing(op),
+                );
                 in_flight += 1;
                 running.spawn(async move {
                     let r = super::run(&ctx, &step, op, &params, found.as_ref()).await;
@@ -115,12 +128,17 @@ pub async fn apply(ctx: Arc<Ctx>, plan: &Plan, changes: &[Change], snap: &Snapsh
                 });
             }
         }
-        let Some(joined) = running.join_next().await else { break };
+        let Some(joined) = running.join_next().await else {
+            break;
+        };
         in_flight -= 1;
         let (idx, result) = match joined {
             Ok(r) => r,
             Err(e) => {
-                failure.get_or_insert(DeployError::other("stackc", format!("a step stopped unexpectedly: {e}")));
+                failure.get_or_insert(DeployError::other(
+                    "stackc",
+                    format!("a step stopped unexpectedly: {e}"),
+                ));
                 continue;
             }
         };
@@ -158,7 +176,8 @@ pub async fn apply(ctx: Arc<Ctx>, plan: &Plan, changes: &[Change], snap: &Snapsh
     orphans.sort_by_key(|c| delete_rank(&c.action));
     for c in orphans {
         let id = c.step.trim_start_matches("orphan:");
-        ctx.progress.begin(&c.step, &format!("- {}", c.resource), "deleting");
+        ctx.progress
+            .begin(&c.step, &format!("- {}", c.resource), "deleting");
         match super::delete(&ctx, &c.action, id, &c.resource, None).await {
             Ok(()) => {
                 ctx.progress.finish(&c.step, "deleted");
@@ -180,7 +199,9 @@ pub fn delete_rank(action: &str) -> u8 {
         "elasticbeanstalk:UpdateEnvironment" | "elasticbeanstalk:CreateEnvironment" => 0,
         "elasticbeanstalk:CreateApplicationVersion" | "s3:PutObject" => 1,
         "elasticbeanstalk:CreateApplication" => 2,
-        "rds:CreateDBInstance" | "elasticache:CreateCacheCluster" | "elasticache:CreateReplicationGroup" => 3,
+        "rds:CreateDBInstance"
+        | "elasticache:CreateCacheCluster"
+        | "elasticache:CreateReplicationGroup" => 3,
         "rds:CreateDBSubnetGroup" | "elasticache:CreateCacheSubnetGroup" => 4,
         "ec2:AuthorizeSecurityGroupIngress" => 5,
         "ec2:CreateSecurityGroup" => 6,
@@ -193,34 +214,69 @@ pub fn delete_rank(action: &str) -> u8 {
 
 /// Destroys every resource of the stack that refresh found: users before what they use.
 /// Protected data stores are kept and named in the returned notes.
-pub async fn destroy(ctx: Arc<Ctx>, plan: &Plan, snap: &Snapshot) -> Result<(Vec<String>, Vec<String>), Failure> {
+pub async fn destroy(
+    ctx: Arc<Ctx>,
+    plan: &Plan,
+    snap: &Snapshot,
+) -> Result<(Vec<String>, Vec<String>), Failure> {
     // A protected store is kept with what it stands on: its security group and subnet group.
     // Its ingress rules go, so the environment's group (gone with the environment) is free.
     let mut kept = Vec::new();
     let mut keep: HashSet<String> = HashSet::new();
     for step in &plan.steps {
-        let Some(f) = snap.found.get(&step.id) else { continue };
+        let Some(f) = snap.found.get(&step.id) else {
+            continue;
+        };
         if f.current.get("DeletionProtection") == Some(&Value::Bool(true)) {
             let name = step.id.trim_start_matches("store.");
-            keep.extend([step.id.clone(), format!("sg.{name}"), format!("{}.subnets", step.id)]);
+            keep.extend([
+                step.id.clone(),
+                format!("sg.{name}"),
+                format!("{}.subnets", step.id),
+            ]);
             kept.push(format!(
                 "{} has deletion protection and was kept: set `deletion_protection = false` in the file, run `stackc apply`, then `stackc destroy` again",
                 step.resource
             ));
         }
     }
-    let mut targets: Vec<(u8, String, String, String, Option<crate::deploy::state::Found>)> = Vec::new();
+    let mut targets: Vec<(
+        u8,
+        String,
+        String,
+        String,
+        Option<crate::deploy::state::Found>,
+    )> = Vec::new();
     for step in &plan.steps {
-        let Some(f) = snap.found.get(&step.id) else { continue };
+        let Some(f) = snap.found.get(&step.id) else {
+            continue;
+        };
         if super::super::diff::is_read(&step.action) || keep.contains(&step.id) {
             continue;
         }
-        let id = f.outputs.get("id").and_then(Value::as_str).unwrap_or(&step.id).to_string();
+        let id = f
+            .outputs
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or(&step.id)
+            .to_string();
         let action = f.action.clone().unwrap_or_else(|| step.action.clone());
-        targets.push((delete_rank(&action), action, id, step.resource.clone(), Some(f.clone())));
+        targets.push((
+            delete_rank(&action),
+            action,
+            id,
+            step.resource.clone(),
+            Some(f.clone()),
+        ));
     }
     for o in &snap.orphans {
-        targets.push((delete_rank(&o.action), o.action.clone(), o.id.clone(), o.resource.clone(), None));
+        targets.push((
+            delete_rank(&o.action),
+            o.action.clone(),
+            o.id.clone(),
+            o.resource.clone(),
+            None,
+        ));
     }
     targets.sort_by_key(|t| t.0);
     let mut done = Vec::new();
@@ -234,10 +290,12 @@ pub async fn destroy(ctx: Arc<Ctx>, plan: &Plan, snap: &Snapshot) -> Result<(Vec
             i += 1;
             let ctx = ctx.clone();
             let key = format!("destroy:{id}:{action}");
-            ctx.progress.begin(&key, &format!("- {resource}"), "deleting");
+            ctx.progress
+                .begin(&key, &format!("- {resource}"), "deleting");
             set.spawn(async move {
                 let r = super::delete(&ctx, &action, &id, &resource, found.as_ref()).await;
-                ctx.progress.finish(&key, if r.is_ok() { "deleted" } else { "failed" });
+                ctx.progress
+                    .finish(&key, if r.is_ok() { "deleted" } else { "failed" });
                 (resource, r)
             });
         }
@@ -249,7 +307,10 @@ pub async fn destroy(ctx: Arc<Ctx>, plan: &Plan, snap: &Snapshot) -> Result<(Vec
                     error.get_or_insert(e);
                 }
                 Err(e) => {
-                    error.get_or_insert(DeployError::other("stackc", format!("a step stopped unexpectedly: {e}")));
+                    error.get_or_insert(DeployError::other(
+                        "stackc",
+                        format!("a step stopped unexpectedly: {e}"),
+                    ));
                 }
             }
         }

@@ -54,7 +54,10 @@ pub struct Timing {
 impl Timing {
     /// AWS-sized defaults; `STACKC_POLL_MS` shortens polling (the tests' emulator answers at once).
     pub fn from_env() -> Timing {
-        let first = std::env::var("STACKC_POLL_MS").ok().and_then(|v| v.parse().ok()).map_or(Duration::from_secs(5), Duration::from_millis);
+        let first = std::env::var("STACKC_POLL_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map_or(Duration::from_secs(5), Duration::from_millis);
         Timing {
             poll_first: first,
             poll_max: (first * 6).min(Duration::from_secs(30)).max(first),
@@ -78,7 +81,11 @@ impl fmt::Display for DeployError {
         if self.call.is_empty() {
             write!(f, "{}: {}", self.resource, self.message)
         } else {
-            write!(f, "{}: {} failed: {}: {}", self.resource, self.call, self.code, self.message)
+            write!(
+                f,
+                "{}: {} failed: {}: {}",
+                self.resource, self.call, self.code, self.message
+            )
         }
     }
 }
@@ -123,17 +130,23 @@ pub fn error_code<E: ProvideErrorMetadata>(e: &E) -> Option<&str> {
 
 /// The tags every created resource carries.
 pub fn tag_pairs(stack: &str, name: &str) -> [(&'static str, String); 2] {
-    [("stackc:stack", stack.to_string()), ("stackc:name", name.to_string())]
+    [
+        ("stackc:stack", stack.to_string()),
+        ("stackc:name", name.to_string()),
+    ]
 }
 
 /// Whether a tag list (as key/value pairs) marks a resource of `stack`.
 pub fn owned<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>, stack: &str) -> bool {
-    tags.into_iter().any(|(k, v)| k == "stackc:stack" && v == stack)
+    tags.into_iter()
+        .any(|(k, v)| k == "stackc:stack" && v == stack)
 }
 
 /// The value of tag `stackc:name`, if any.
 pub fn tag_name<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> Option<&'a str> {
-    tags.into_iter().find(|(k, _)| *k == "stackc:name").map(|(_, v)| v)
+    tags.into_iter()
+        .find(|(k, _)| *k == "stackc:name")
+        .map(|(_, v)| v)
 }
 
 /// The AWS service part of a plan action (`rds` of `rds:CreateDBInstance`).
@@ -162,19 +175,34 @@ pub async fn refresh(ctx: &Ctx, plan: &Plan) -> Result<Snapshot, DeployError> {
 
 /// Performs one step and returns its outputs. `params` are resolved (no refs, secrets as
 /// their values); `found` is what refresh saw.
-pub async fn run(ctx: &Ctx, step: &Step, op: Op, params: &Value, found: Option<&Found>) -> Result<Map<String, Value>, DeployError> {
+pub async fn run(
+    ctx: &Ctx,
+    step: &Step,
+    op: Op,
+    params: &Value,
+    found: Option<&Found>,
+) -> Result<Map<String, Value>, DeployError> {
     match service_of(&step.action) {
         "ec2" => ec2::run(ctx, step, op, params, found).await,
         "rds" => rds::run(ctx, step, op, params, found).await,
         "elasticache" => elasticache::run(ctx, step, op, params, found).await,
         "iam" => iam::run(ctx, step, op, params, found).await,
         "elasticbeanstalk" | "s3" => eb::run(ctx, step, op, params, found).await,
-        other => Err(DeployError::other(&step.resource, format!("no executor for AWS service {other}"))),
+        other => Err(DeployError::other(
+            &step.resource,
+            format!("no executor for AWS service {other}"),
+        )),
     }
 }
 
 /// Deletes a resource found for `action` with AWS identifier `id`, and waits until it is gone.
-pub async fn delete(ctx: &Ctx, action: &str, id: &str, resource: &str, found: Option<&Found>) -> Result<(), DeployError> {
+pub async fn delete(
+    ctx: &Ctx,
+    action: &str,
+    id: &str,
+    resource: &str,
+    found: Option<&Found>,
+) -> Result<(), DeployError> {
     match service_of(action) {
         "ec2" => ec2::delete(ctx, action, id, resource).await,
         "rds" => rds::delete(ctx, action, id, resource, found).await,
@@ -198,7 +226,9 @@ pub(crate) mod params {
     }
 
     pub fn int(p: &Value, key: &str) -> Option<i32> {
-        p.get(key).and_then(Value::as_i64).and_then(|n| i32::try_from(n).ok())
+        p.get(key)
+            .and_then(Value::as_i64)
+            .and_then(|n| i32::try_from(n).ok())
     }
 
     pub fn bool(p: &Value, key: &str) -> Option<bool> {
@@ -206,7 +236,12 @@ pub(crate) mod params {
     }
 
     pub fn strings(p: &Value, key: &str) -> Vec<String> {
-        p.get(key).and_then(Value::as_array).into_iter().flatten().filter_map(|v| v.as_str().map(str::to_string)).collect()
+        p.get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
     }
 
     /// `Tags: [{Key, Value}]` as pairs.
@@ -215,7 +250,12 @@ pub(crate) mod params {
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-            .map(|t| (t["Key"].as_str().unwrap_or_default().to_string(), t["Value"].as_str().unwrap_or_default().to_string()))
+            .map(|t| {
+                (
+                    t["Key"].as_str().unwrap_or_default().to_string(),
+                    t["Value"].as_str().unwrap_or_default().to_string(),
+                )
+            })
             .collect()
     }
 }

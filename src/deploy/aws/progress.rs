@@ -48,7 +48,10 @@ impl Progress {
     pub fn begin(&self, step: &str, label: &str, status: &str) {
         let bar = self.multi.as_ref().map(|m| {
             let b = m.add(ProgressBar::new_spinner());
-            b.set_style(ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("a valid template"));
+            b.set_style(
+                ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                    .expect("a valid template"),
+            );
             b.set_message(format!("{label}: {status}"));
             b.enable_steady_tick(Duration::from_millis(120));
             b
@@ -62,13 +65,18 @@ impl Progress {
             status: status.to_string(),
             since: Instant::now(),
         };
-        self.lines.lock().expect("progress lock").insert(step.to_string(), line);
+        self.lines
+            .lock()
+            .expect("progress lock")
+            .insert(step.to_string(), line);
     }
 
     /// AWS reports a new status for a step in flight.
     pub fn status(&self, step: &str, status: &str) {
         let mut lines = self.lines.lock().expect("progress lock");
-        let Some(line) = lines.get_mut(step) else { return };
+        let Some(line) = lines.get_mut(step) else {
+            return;
+        };
         if line.status == status {
             return;
         }
@@ -81,8 +89,14 @@ impl Progress {
 
     /// A step ends, well (`ok`) or not.
     pub fn finish(&self, step: &str, outcome: &str) {
-        let Some(line) = self.lines.lock().expect("progress lock").remove(step) else { return };
-        let msg = format!("{}: {outcome} after {:.1}s", line.label, line.since.elapsed().as_secs_f64());
+        let Some(line) = self.lines.lock().expect("progress lock").remove(step) else {
+            return;
+        };
+        let msg = format!(
+            "{}: {outcome} after {:.1}s",
+            line.label,
+            line.since.elapsed().as_secs_f64()
+        );
         match &line.bar {
             Some(b) => {
                 b.finish_and_clear();

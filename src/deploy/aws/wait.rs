@@ -18,7 +18,13 @@ pub enum Poll<T> {
 }
 
 /// Polls `check` until it is ready, showing each status on the step's progress line.
-pub async fn until<T, F, Fut>(ctx: &Ctx, step: &str, resource: &str, timeout: Duration, mut check: F) -> Result<T, DeployError>
+pub async fn until<T, F, Fut>(
+    ctx: &Ctx,
+    step: &str,
+    resource: &str,
+    timeout: Duration,
+    mut check: F,
+) -> Result<T, DeployError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Poll<T>, DeployError>>,
@@ -29,14 +35,20 @@ where
         match check().await? {
             Poll::Ready(t) => return Ok(t),
             Poll::Failed(status) => {
-                return Err(DeployError::other(resource, format!("ended in status `{status}`")));
+                return Err(DeployError::other(
+                    resource,
+                    format!("ended in status `{status}`"),
+                ));
             }
             Poll::Pending(status) => {
                 ctx.progress.status(step, &status);
                 if start.elapsed() + interval > timeout {
                     return Err(DeployError::other(
                         resource,
-                        format!("still `{status}` after {} minutes; run apply again to keep waiting", timeout.as_secs() / 60),
+                        format!(
+                            "still `{status}` after {} minutes; run apply again to keep waiting",
+                            timeout.as_secs() / 60
+                        ),
                     ));
                 }
             }

@@ -81,8 +81,13 @@ fn policy(action: &str, field: &str) -> Policy {
             "Engine" | "DBName" | "MasterUsername" | "StorageEncrypted" => Replace,
             "EngineVersion" => Version,
             "AllocatedStorage" => Grow,
-            "DBInstanceClass" | "BackupRetentionPeriod" | "DeletionProtection" | "MultiAZ"
-            | "PubliclyAccessible" | "CopyTagsToSnapshot" | "ManageMasterUserPassword" => Update,
+            "DBInstanceClass"
+            | "BackupRetentionPeriod"
+            | "DeletionProtection"
+            | "MultiAZ"
+            | "PubliclyAccessible"
+            | "CopyTagsToSnapshot"
+            | "ManageMasterUserPassword" => Update,
             // A password cannot be read back; it is set at creation and by rotation.
             _ => Ignore,
         },
@@ -95,7 +100,10 @@ fn policy(action: &str, field: &str) -> Policy {
         ("iam:CreateRole", "AssumeRolePolicyDocument") => JsonDoc,
         ("iam:AddRoleToInstanceProfile", "RoleName") => Update,
         ("elasticbeanstalk:CreateEnvironment", "VersionLabel") => Update,
-        ("elasticbeanstalk:CreateEnvironment" | "elasticbeanstalk:UpdateEnvironment", "OptionSettings") => Options,
+        (
+            "elasticbeanstalk:CreateEnvironment" | "elasticbeanstalk:UpdateEnvironment",
+            "OptionSettings",
+        ) => Options,
         _ => Ignore,
     }
 }
@@ -103,12 +111,19 @@ fn policy(action: &str, field: &str) -> Policy {
 /// Reads of the plan that own no resource.
 pub fn is_read(action: &str) -> bool {
     let op = action.split_once(':').map_or(action, |(_, op)| op);
-    op.starts_with("Describe") || op.starts_with("List") || op.starts_with("Get") || op == "CreateStorageLocation"
+    op.starts_with("Describe")
+        || op.starts_with("List")
+        || op.starts_with("Get")
+        || op == "CreateStorageLocation"
 }
 
 /// Resolves `{"ref"}` with known outputs (unknown ones become `{"unknown": REF}`) and
 /// `{"secret": VAR}` with `secret(VAR)`. Fails on a secret variable that is not set.
-pub fn resolve(v: &Value, outputs: &HashMap<String, Map<String, Value>>, secret: &dyn Fn(&str) -> Option<String>) -> Result<Value, String> {
+pub fn resolve(
+    v: &Value,
+    outputs: &HashMap<String, Map<String, Value>>,
+    secret: &dyn Fn(&str) -> Option<String>,
+) -> Result<Value, String> {
     Ok(match v {
         Value::Object(m) if m.len() == 1 && m.contains_key("ref") => {
             let r = m["ref"].as_str().unwrap_or_default();
@@ -122,7 +137,11 @@ pub fn resolve(v: &Value, outputs: &HashMap<String, Map<String, Value>>, secret:
             let var = m["secret"].as_str().unwrap_or_default();
             match secret(var) {
                 Some(s) => Value::String(s),
-                None => return Err(format!("the environment variable {var} is not set (the program reads it with secret(\"{var}\"))")),
+                None => {
+                    return Err(format!(
+                        "the environment variable {var} is not set (the program reads it with secret(\"{var}\"))"
+                    ));
+                }
             }
         }
         Value::Object(m) => {
@@ -132,14 +151,20 @@ pub fn resolve(v: &Value, outputs: &HashMap<String, Map<String, Value>>, secret:
             }
             Value::Object(out)
         }
-        Value::Array(a) => Value::Array(a.iter().map(|v| resolve(v, outputs, secret)).collect::<Result<_, _>>()?),
+        Value::Array(a) => Value::Array(
+            a.iter()
+                .map(|v| resolve(v, outputs, secret))
+                .collect::<Result<_, _>>()?,
+        ),
         other => other.clone(),
     })
 }
 
 fn has_unknown(v: &Value) -> bool {
     match v {
-        Value::Object(m) => m.contains_key("unknown") && m.len() == 1 || m.values().any(has_unknown),
+        Value::Object(m) => {
+            m.contains_key("unknown") && m.len() == 1 || m.values().any(has_unknown)
+        }
         Value::Array(a) => a.iter().any(has_unknown),
         _ => false,
     }
@@ -165,13 +190,16 @@ fn shown(desired: &Value, resolved: &Value) -> Value {
 }
 
 /// The diff of the whole plan. `secret` reads the deployer's environment variables.
-pub fn diff(plan: &Plan, snap: &Snapshot, secret: &dyn Fn(&str) -> Option<String>) -> Result<Vec<Change>, String> {
+pub fn diff(
+    plan: &Plan,
+    snap: &Snapshot,
+    secret: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<Change>, String> {
     let mut outputs: HashMap<String, Map<String, Value>> = HashMap::new();
     let mut changes = Vec::new();
-    let version_exists = plan
-        .steps
-        .iter()
-        .any(|s| s.action == "elasticbeanstalk:CreateApplicationVersion" && snap.found.contains_key(&s.id));
+    let version_exists = plan.steps.iter().any(|s| {
+        s.action == "elasticbeanstalk:CreateApplicationVersion" && snap.found.contains_key(&s.id)
+    });
     let env_property_keys = desired_env_properties(plan);
     for step in &plan.steps {
         let resolved = resolve(&step.params, &outputs, secret)?;
@@ -180,7 +208,11 @@ pub fn diff(plan: &Plan, snap: &Snapshot, secret: &dyn Fn(&str) -> Option<String
             // A lookup refresh already made needs no second call; the bucket is needed only
             // to upload a bundle that does not exist yet.
             let storage = step.action.ends_with("CreateStorageLocation");
-            let op = if (storage && version_exists) || (!storage && found.is_some()) { Op::Keep } else { Op::Read };
+            let op = if (storage && version_exists) || (!storage && found.is_some()) {
+                Op::Keep
+            } else {
+                Op::Read
+            };
             (op, Vec::new(), None)
         } else if step.action == "s3:PutObject" && version_exists {
             (Op::Keep, Vec::new(), None)
@@ -223,7 +255,10 @@ fn desired_env_properties(plan: &Plan) -> BTreeSet<(String, String)> {
             for o in opts {
                 let ns = o["Namespace"].as_str().unwrap_or_default();
                 if ns.starts_with("aws:elasticbeanstalk:application:environment") {
-                    keys.insert((ns.to_string(), o["OptionName"].as_str().unwrap_or_default().to_string()));
+                    keys.insert((
+                        ns.to_string(),
+                        o["OptionName"].as_str().unwrap_or_default().to_string(),
+                    ));
                 }
             }
         }
@@ -231,13 +266,22 @@ fn desired_env_properties(plan: &Plan) -> BTreeSet<(String, String)> {
     keys
 }
 
-fn compare(step: &Step, desired: &Value, found: &Found, env_keys: &BTreeSet<(String, String)>) -> (Op, Vec<FieldChange>, Option<String>) {
+fn compare(
+    step: &Step,
+    desired: &Value,
+    found: &Found,
+    env_keys: &BTreeSet<(String, String)>,
+) -> (Op, Vec<FieldChange>, Option<String>) {
     if let Some(existing) = &found.action {
         if existing != &step.action {
             return (
                 Op::Replace,
                 Vec::new(),
-                Some(format!("it exists as {} and must become {}", short(existing), short(&step.action))),
+                Some(format!(
+                    "it exists as {} and must become {}",
+                    short(existing),
+                    short(&step.action)
+                )),
             );
         }
     }
@@ -266,14 +310,23 @@ fn compare(step: &Step, desired: &Value, found: &Found, env_keys: &BTreeSet<(Str
                         forces_replacement: false,
                     });
                 } else if has_unknown(new) {
-                    fields.push(FieldChange { field: field.clone(), old: json!(b.iter().collect::<Vec<_>>()), new: json!(UNKNOWN), forces_replacement: false });
+                    fields.push(FieldChange {
+                        field: field.clone(),
+                        old: json!(b.iter().collect::<Vec<_>>()),
+                        new: json!(UNKNOWN),
+                        forces_replacement: false,
+                    });
                 }
             }
             _ => {
                 if let Some(replace) = field_differs(pol, new, &old) {
                     fields.push(FieldChange {
                         field: field.clone(),
-                        old: if has_secret(raw) { json!(SENSITIVE) } else { old },
+                        old: if has_secret(raw) {
+                            json!(SENSITIVE)
+                        } else {
+                            old
+                        },
                         new: shown(raw, new),
                         forces_replacement: replace,
                     });
@@ -289,14 +342,20 @@ fn compare(step: &Step, desired: &Value, found: &Found, env_keys: &BTreeSet<(Str
         Op::Update
     };
     let reason = (op == Op::Replace).then(|| {
-        let f: Vec<&str> = fields.iter().filter(|f| f.forces_replacement).map(|f| f.field.as_str()).collect();
+        let f: Vec<&str> = fields
+            .iter()
+            .filter(|f| f.forces_replacement)
+            .map(|f| f.field.as_str())
+            .collect();
         format!("{} cannot be changed in place", f.join(", "))
     });
     (op, fields, reason)
 }
 
 fn short(action: &str) -> &str {
-    action.split_once(':').map_or(action, |(_, op)| op.trim_start_matches("Create"))
+    action
+        .split_once(':')
+        .map_or(action, |(_, op)| op.trim_start_matches("Create"))
 }
 
 /// Whether a field differs; `Some(true)` when the difference forces a replacement.
@@ -306,11 +365,20 @@ fn field_differs(pol: Policy, new: &Value, old: &Value) -> Option<bool> {
     }
     match pol {
         Policy::Set => {
-            let set = |v: &Value| -> BTreeSet<String> { v.as_array().into_iter().flatten().map(|x| x.to_string()).collect() };
+            let set = |v: &Value| -> BTreeSet<String> {
+                v.as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|x| x.to_string())
+                    .collect()
+            };
             (set(new) != set(old)).then_some(false)
         }
         Policy::Version => {
-            let (n, o) = (new.as_str().unwrap_or_default(), old.as_str().unwrap_or_default());
+            let (n, o) = (
+                new.as_str().unwrap_or_default(),
+                old.as_str().unwrap_or_default(),
+            );
             if o == n || o.starts_with(&format!("{n}.")) {
                 return None;
             }
@@ -321,7 +389,10 @@ fn field_differs(pol: Policy, new: &Value, old: &Value) -> Option<bool> {
             (n != o).then_some(n < o)
         }
         Policy::JsonDoc => {
-            let parse = |v: &Value| v.as_str().and_then(|s| serde_json::from_str::<Value>(s).ok());
+            let parse = |v: &Value| {
+                v.as_str()
+                    .and_then(|s| serde_json::from_str::<Value>(s).ok())
+            };
             (parse(new) != parse(old)).then_some(false)
         }
         Policy::Replace => (!same(new, old)).then_some(true),
@@ -342,9 +413,17 @@ fn version_key(v: &str) -> Vec<u64> {
 fn rule_set(perms: &Value) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for p in perms.as_array().into_iter().flatten() {
-        let head = format!("{} {}-{}", p["IpProtocol"].as_str().unwrap_or("tcp"), p["FromPort"], p["ToPort"]);
+        let head = format!(
+            "{} {}-{}",
+            p["IpProtocol"].as_str().unwrap_or("tcp"),
+            p["FromPort"],
+            p["ToPort"]
+        );
         for r in p["IpRanges"].as_array().into_iter().flatten() {
-            out.insert(format!("{head} from {}", r["CidrIp"].as_str().unwrap_or_default()));
+            out.insert(format!(
+                "{head} from {}",
+                r["CidrIp"].as_str().unwrap_or_default()
+            ));
         }
         for g in p["UserIdGroupPairs"].as_array().into_iter().flatten() {
             let id = match &g["GroupId"] {
@@ -358,14 +437,33 @@ fn rule_set(perms: &Value) -> BTreeSet<String> {
 }
 
 fn option_key(o: &Value) -> String {
-    format!("{}/{}", o["Namespace"].as_str().unwrap_or_default(), o["OptionName"].as_str().unwrap_or_default())
+    format!(
+        "{}/{}",
+        o["Namespace"].as_str().unwrap_or_default(),
+        o["OptionName"].as_str().unwrap_or_default()
+    )
 }
 
 /// Changes of EB options: each desired option against its current value; with
 /// `remove_unlisted`, environment properties that exist but are no longer wanted.
-fn option_changes(raw: &Value, desired: &Value, current: &Value, remove_unlisted: Option<&BTreeSet<(String, String)>>) -> Vec<FieldChange> {
-    let cur: HashMap<String, &Value> = current.as_array().into_iter().flatten().map(|o| (option_key(o), &o["Value"])).collect();
-    let raws: HashMap<String, &Value> = raw.as_array().into_iter().flatten().map(|o| (option_key(o), &o["Value"])).collect();
+fn option_changes(
+    raw: &Value,
+    desired: &Value,
+    current: &Value,
+    remove_unlisted: Option<&BTreeSet<(String, String)>>,
+) -> Vec<FieldChange> {
+    let cur: HashMap<String, &Value> = current
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|o| (option_key(o), &o["Value"]))
+        .collect();
+    let raws: HashMap<String, &Value> = raw
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|o| (option_key(o), &o["Value"]))
+        .collect();
     let mut out = Vec::new();
     for o in desired.as_array().into_iter().flatten() {
         let key = option_key(o);
@@ -375,7 +473,11 @@ fn option_changes(raw: &Value, desired: &Value, current: &Value, remove_unlisted
         if has_unknown(new) || !same(new, &old) {
             out.push(FieldChange {
                 field: key,
-                old: if has_secret(raw_v) && !old.is_null() { json!(SENSITIVE) } else { old },
+                old: if has_secret(raw_v) && !old.is_null() {
+                    json!(SENSITIVE)
+                } else {
+                    old
+                },
                 new: shown(raw_v, new),
                 forces_replacement: false,
             });
@@ -385,7 +487,9 @@ fn option_changes(raw: &Value, desired: &Value, current: &Value, remove_unlisted
         for o in current.as_array().into_iter().flatten() {
             let ns = o["Namespace"].as_str().unwrap_or_default();
             let name = o["OptionName"].as_str().unwrap_or_default();
-            if ns.starts_with("aws:elasticbeanstalk:application:environment") && !wanted.contains(&(ns.to_string(), name.to_string())) {
+            if ns.starts_with("aws:elasticbeanstalk:application:environment")
+                && !wanted.contains(&(ns.to_string(), name.to_string()))
+            {
                 out.push(FieldChange {
                     field: option_key(o),
                     // The program no longer says whether it was a secret("VAR"): never show it.
@@ -401,7 +505,9 @@ fn option_changes(raw: &Value, desired: &Value, current: &Value, remove_unlisted
 
 /// Whether there is anything to do.
 pub fn has_changes(changes: &[Change]) -> bool {
-    changes.iter().any(|c| matches!(c.op, Op::Create | Op::Update | Op::Replace | Op::Delete))
+    changes
+        .iter()
+        .any(|c| matches!(c.op, Op::Create | Op::Update | Op::Replace | Op::Delete))
 }
 
 /// The human rendering of `stackc plan`, like `terraform plan`.
@@ -421,16 +527,34 @@ pub fn render(changes: &[Change]) -> String {
         }
         out.push('\n');
         for f in &c.fields {
-            let mark = if f.forces_replacement { "  # forces replacement" } else { "" };
-            let _ = writeln!(out, "        {}: {} → {}{mark}", f.field, show(&f.old), show(&f.new));
+            let mark = if f.forces_replacement {
+                "  # forces replacement"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "        {}: {} → {}{mark}",
+                f.field,
+                show(&f.old),
+                show(&f.new)
+            );
         }
     }
     let count = |op: Op| changes.iter().filter(|c| c.op == op).count();
-    let (add, change, replace, delete) = (count(Op::Create), count(Op::Update), count(Op::Replace), count(Op::Delete));
+    let (add, change, replace, delete) = (
+        count(Op::Create),
+        count(Op::Update),
+        count(Op::Replace),
+        count(Op::Delete),
+    );
     if add + change + replace + delete == 0 {
         out.push_str("No changes: the account matches the program.\n");
     } else {
-        let _ = writeln!(out, "\nPlan: {add} to create, {change} to update, {replace} to replace, {delete} to delete.");
+        let _ = writeln!(
+            out,
+            "\nPlan: {add} to create, {change} to update, {replace} to replace, {delete} to delete."
+        );
     }
     out
 }

@@ -50,7 +50,9 @@ fn fake_outputs(plan: &Plan) -> HashMap<String, Map<String, Value>> {
     let mut out: HashMap<String, Map<String, Value>> = HashMap::new();
     for r in all {
         let (step, attr) = r.rsplit_once('.').unwrap();
-        out.entry(step.into()).or_default().insert(attr.into(), json!(format!("{r}=value")));
+        out.entry(step.into())
+            .or_default()
+            .insert(attr.into(), json!(format!("{r}=value")));
     }
     out
 }
@@ -66,13 +68,17 @@ fn matching(plan: &Plan) -> Snapshot {
     for s in &plan.steps {
         let current = resolve(&s.params, &outputs, &secret).unwrap();
         let out = outputs.get(&s.id).cloned().unwrap_or_default();
-        snap.found.insert(s.id.clone(), Found::new(current, Value::Object(out)));
+        snap.found
+            .insert(s.id.clone(), Found::new(current, Value::Object(out)));
     }
     snap
 }
 
 fn change<'a>(changes: &'a [Change], step: &str) -> &'a Change {
-    changes.iter().find(|c| c.step == step).unwrap_or_else(|| panic!("no change for {step}"))
+    changes
+        .iter()
+        .find(|c| c.step == step)
+        .unwrap_or_else(|| panic!("no change for {step}"))
 }
 
 #[test]
@@ -81,7 +87,11 @@ fn empty_account_creates_everything() {
     let changes = diff(&plan, &Snapshot::default(), &secret).unwrap();
     assert!(has_changes(&changes));
     for c in &changes {
-        let expected = if is_read(&c.action) { Op::Read } else { Op::Create };
+        let expected = if is_read(&c.action) {
+            Op::Read
+        } else {
+            Op::Create
+        };
         assert_eq!(c.op, expected, "{}", c.step);
     }
     let text = render(&changes);
@@ -93,21 +103,34 @@ fn empty_account_creates_everything() {
 fn matching_account_has_no_changes() {
     let plan = plan_of(PROGRAM);
     let changes = diff(&plan, &matching(&plan), &secret).unwrap();
-    let busy: Vec<_> = changes.iter().filter(|c| c.op != Op::Keep).map(|c| (&c.step, c.op)).collect();
+    let busy: Vec<_> = changes
+        .iter()
+        .filter(|c| c.op != Op::Keep)
+        .map(|c| (&c.step, c.op))
+        .collect();
     assert!(busy.is_empty(), "{busy:?}");
     assert!(!has_changes(&changes));
     assert!(render(&changes).starts_with("No changes"));
 }
 
 fn with_current(mut snap: Snapshot, step: &str, field: &str, v: Value) -> Snapshot {
-    snap.found.get_mut(step).unwrap().current.insert(field.into(), v);
+    snap.found
+        .get_mut(step)
+        .unwrap()
+        .current
+        .insert(field.into(), v);
     snap
 }
 
 #[test]
 fn field_updates_show_old_and_new() {
     let plan = plan_of(PROGRAM);
-    let snap = with_current(matching(&plan), "store.db", "DBInstanceClass", json!("db.t3.small"));
+    let snap = with_current(
+        matching(&plan),
+        "store.db",
+        "DBInstanceClass",
+        json!("db.t3.small"),
+    );
     let changes = diff(&plan, &snap, &secret).unwrap();
     let c = change(&changes, "store.db");
     assert_eq!(c.op, Op::Update);
@@ -123,10 +146,21 @@ fn engine_versions_upgrade_in_place_and_downgrade_by_replacement() {
     let plan = plan_of(PROGRAM);
     // AWS reports the minor version it picked: `16` matches `16.4`.
     let same = with_current(matching(&plan), "store.db", "EngineVersion", json!("16.4"));
-    assert_eq!(change(&diff(&plan, &same, &secret).unwrap(), "store.db").op, Op::Keep);
+    assert_eq!(
+        change(&diff(&plan, &same, &secret).unwrap(), "store.db").op,
+        Op::Keep
+    );
     let older = with_current(matching(&plan), "store.db", "EngineVersion", json!("15.7"));
-    assert_eq!(change(&diff(&plan, &older, &secret).unwrap(), "store.db").op, Op::Update);
-    let newer = with_current(matching(&plan), "store.cache", "EngineVersion", json!("7.2"));
+    assert_eq!(
+        change(&diff(&plan, &older, &secret).unwrap(), "store.db").op,
+        Op::Update
+    );
+    let newer = with_current(
+        matching(&plan),
+        "store.cache",
+        "EngineVersion",
+        json!("7.2"),
+    );
     let changes = diff(&plan, &newer, &secret).unwrap();
     let c = change(&changes, "store.cache");
     assert_eq!(c.op, Op::Replace);
@@ -138,15 +172,26 @@ fn engine_versions_upgrade_in_place_and_downgrade_by_replacement() {
 fn storage_grows_in_place_but_never_shrinks() {
     let plan = plan_of(PROGRAM);
     let smaller = with_current(matching(&plan), "store.db", "AllocatedStorage", json!(10));
-    assert_eq!(change(&diff(&plan, &smaller, &secret).unwrap(), "store.db").op, Op::Update);
+    assert_eq!(
+        change(&diff(&plan, &smaller, &secret).unwrap(), "store.db").op,
+        Op::Update
+    );
     let bigger = with_current(matching(&plan), "store.db", "AllocatedStorage", json!(100));
-    assert_eq!(change(&diff(&plan, &bigger, &secret).unwrap(), "store.db").op, Op::Replace);
+    assert_eq!(
+        change(&diff(&plan, &bigger, &secret).unwrap(), "store.db").op,
+        Op::Replace
+    );
 }
 
 #[test]
 fn immutable_fields_force_replacement() {
     let plan = plan_of(PROGRAM);
-    let snap = with_current(matching(&plan), "store.db", "StorageEncrypted", json!(false));
+    let snap = with_current(
+        matching(&plan),
+        "store.db",
+        "StorageEncrypted",
+        json!(false),
+    );
     let changes = diff(&plan, &snap, &secret).unwrap();
     assert_eq!(change(&changes, "store.db").op, Op::Replace);
     assert!(render(&changes).contains("# forces replacement"));
@@ -156,7 +201,8 @@ fn immutable_fields_force_replacement() {
 fn a_cluster_that_must_become_a_replication_group_is_replaced() {
     let plan = plan_of(&PROGRAM.replace("redis cache { }", "redis cache { replicas = 1 }"));
     let mut snap = matching(&plan);
-    snap.found.get_mut("store.cache").unwrap().action = Some("elasticache:CreateCacheCluster".into());
+    snap.found.get_mut("store.cache").unwrap().action =
+        Some("elasticache:CreateCacheCluster".into());
     let changes = diff(&plan, &snap, &secret).unwrap();
     let c = change(&changes, "store.cache");
     assert_eq!(c.op, Op::Replace);
@@ -167,11 +213,27 @@ fn a_cluster_that_must_become_a_replication_group_is_replaced() {
 fn security_group_rules_compare_as_sets_without_descriptions() {
     let plan = plan_of(PROGRAM);
     let rules = json!([{ "IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "IpRanges": [{ "CidrIp": "0.0.0.0/0" }] }]);
-    let same = with_current(matching(&plan), "ingress.environment", "IpPermissions", rules);
-    assert_eq!(change(&diff(&plan, &same, &secret).unwrap(), "ingress.environment").op, Op::Keep);
+    let same = with_current(
+        matching(&plan),
+        "ingress.environment",
+        "IpPermissions",
+        rules,
+    );
+    assert_eq!(
+        change(&diff(&plan, &same, &secret).unwrap(), "ingress.environment").op,
+        Op::Keep
+    );
     let wider = json!([{ "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{ "CidrIp": "0.0.0.0/0" }] }]);
-    let snap = with_current(matching(&plan), "ingress.environment", "IpPermissions", wider);
-    assert_eq!(change(&diff(&plan, &snap, &secret).unwrap(), "ingress.environment").op, Op::Update);
+    let snap = with_current(
+        matching(&plan),
+        "ingress.environment",
+        "IpPermissions",
+        wider,
+    );
+    assert_eq!(
+        change(&diff(&plan, &snap, &secret).unwrap(), "ingress.environment").op,
+        Op::Update
+    );
 }
 
 #[test]
@@ -179,7 +241,12 @@ fn secrets_are_compared_but_never_shown() {
     let plan = plan_of(PROGRAM);
     let mut snap = matching(&plan);
     let env = snap.found.get_mut("environment").unwrap();
-    let opts = env.current.get_mut("OptionSettings").unwrap().as_array_mut().unwrap();
+    let opts = env
+        .current
+        .get_mut("OptionSettings")
+        .unwrap()
+        .as_array_mut()
+        .unwrap();
     for o in opts.iter_mut() {
         if o["OptionName"] == "API_KEY" {
             o["Value"] = json!("the-old-secret-value");
@@ -212,7 +279,11 @@ fn environment_properties_no_longer_wanted_are_removed() {
     let changes = diff(&plan, &snap, &secret).unwrap();
     let c = change(&changes, "environment");
     assert_eq!(c.op, Op::Update);
-    assert!(c.fields.iter().any(|f| f.field.ends_with("/OLD_KEY") && f.new.is_null()));
+    assert!(
+        c.fields
+            .iter()
+            .any(|f| f.field.ends_with("/OLD_KEY") && f.new.is_null())
+    );
 }
 
 #[test]

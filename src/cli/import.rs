@@ -1,0 +1,52 @@
+//! `stackc import FILE`: read a compose file or a Dockerrun.aws.json, print the `.stack`
+//! program on stdout and the warnings, with their lines, on stderr.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use stackc::import::{self, SourceKind};
+
+use super::{read_source, write_stdout};
+
+pub fn main(path: &Path) -> ExitCode {
+    let src = match read_source(path) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let name = path.display().to_string();
+    let file_name = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_else(|| name.clone());
+    let kind = SourceKind::detect(&file_name, &src);
+    match import::import(&src, kind, &file_name, &project_name(path)) {
+        Ok(out) => {
+            for w in &out.warnings {
+                match w.line {
+                    Some(l) => eprintln!("warning: {name}:{l}: {}", w.message),
+                    None => eprintln!("warning: {name}: {}", w.message),
+                }
+            }
+            write_stdout(out.stack.as_bytes())
+        }
+        Err(e) => {
+            match e.line {
+                Some(l) => eprintln!("error: {name}:{l}: {}", e.message),
+                None => eprintln!("error: {name}: {}", e.message),
+            }
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// The name compose would give the project: the directory holding the file (`.` resolved),
+/// else the file's stem.
+fn project_name(path: &Path) -> String {
+    let dir = std::fs::canonicalize(path).ok().and_then(|p| {
+        p.parent()
+            .and_then(|d| d.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+    });
+    dir.or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "app".into())
+}
