@@ -2,6 +2,8 @@
 //! and its cache subnet group), made by the real `stackc` binary against the moto emulator
 //! (tests/support) and checked with independent reads (boto3 in the test venv).
 
+#![allow(clippy::unwrap_used)] // helpers of a test crate: a panic is the failure report
+
 mod common;
 
 use std::path::{Path, PathBuf};

@@ -19,6 +19,9 @@ const MAX_IN_FLIGHT: usize = 8;
 /// Reads the deployer's environment variable for `secret("VAR")`.
 pub type SecretFn = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
+/// A finished step: its outputs, or why it failed.
+type StepResult = Result<Map<String, Value>, DeployError>;
+
 /// An apply that stopped on an error: the error and what had been done before it.
 #[derive(Debug)]
 pub struct Failure {
@@ -90,7 +93,7 @@ pub async fn apply(
     }
     let mut done_steps: HashSet<String> = outputs.keys().cloned().collect();
     let mut done: Vec<String> = Vec::new();
-    let mut running: JoinSet<(usize, Result<Map<String, Value>, DeployError>)> = JoinSet::new();
+    let mut running: JoinSet<(usize, StepResult)> = JoinSet::new();
     let mut in_flight = 0usize;
     let mut failure: Option<DeployError> = None;
 
