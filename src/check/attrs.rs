@@ -506,7 +506,7 @@ pub fn read(
             errors.push(CheckError::MissingAttribute {
                 span: block_name.span,
                 kind: kind.keyword(),
-                block: block_name.text.clone(),
+                block: block_name.text.to_string(),
                 attr: spec.name.to_string(),
                 help: Some(format!("add `{} = {}`", spec.name, example_of(spec))),
             });
@@ -610,7 +610,7 @@ fn convert(spec: &AttrSpec, v: &Value, errors: &mut Vec<CheckError>) -> Option<T
     let name = spec.name;
     let result = match (spec.ty, &v.kind) {
         (_, ValueKind::Invalid) => return None,
-        (Ty::Str, ValueKind::Str(s)) => Ok(Typed::Str(s.clone())),
+        (Ty::Str, ValueKind::Str(s)) => Ok(Typed::Str(s.to_string())),
         (Ty::Str, ValueKind::Word(w) | ValueKind::Cidr(w)) => {
             Err(Some(format!("write it in quotes: `{name} = \"{w}\"`")))
         }
@@ -740,7 +740,7 @@ fn convert(spec: &AttrSpec, v: &Value, errors: &mut Vec<CheckError>) -> Option<T
                                 span: item.span,
                                 first: *first,
                                 what: "link",
-                                name: w.clone(),
+                                name: w.to_string(),
                                 verb: "listed",
                                 help: Some(format!("remove the second `{w}` from `{name}`")),
                             });
@@ -777,7 +777,7 @@ fn convert(spec: &AttrSpec, v: &Value, errors: &mut Vec<CheckError>) -> Option<T
             let mut out = Vec::new();
             for item in items {
                 match &item.kind {
-                    ValueKind::Str(s) => out.push(s.clone()),
+                    ValueKind::Str(s) => out.push(s.to_string()),
                     ValueKind::Invalid => {}
                     other => errors.push(CheckError::TypeMismatch {
                         span: item.span,
@@ -831,7 +831,7 @@ fn convert(spec: &AttrSpec, v: &Value, errors: &mut Vec<CheckError>) -> Option<T
                 errors.push(super::names::invalid_env_var(var));
                 return None;
             }
-            Ok(Typed::Secret(var.text.clone()))
+            Ok(Typed::Secret(var.text.to_string()))
         }
         (Ty::Password, ValueKind::Str(s)) if s == "managed" => {
             Err(Some(format!("write it without quotes: `{name} = managed`")))

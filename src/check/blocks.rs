@@ -76,7 +76,7 @@ impl Cx {
             check_name(self, span, r, "AWS region", names::region(r), None);
         }
         Stack {
-            name: block.name.text.clone(),
+            name: block.name.text.to_string(),
             region,
         }
     }
@@ -139,7 +139,7 @@ impl Cx {
         // A role that was written but could not be read is not "missing".
         let role_known = execution_role.is_some() || !m.ok("execution_role");
         let env = Environment {
-            name: block.name.text.clone(),
+            name: block.name.text.to_string(),
             instance_type,
             tier: match m.word("tier") {
                 Some("load_balanced") => Tier::LoadBalanced,
@@ -297,7 +297,10 @@ impl Cx {
                 StoreKind::Redis(redis)
             }
         };
-        Store { name, kind }
+        Store {
+            name: name.to_string(),
+            kind,
+        }
     }
 
     fn version(&mut self, m: &AttrMap, default: &str) -> String {
@@ -334,7 +337,7 @@ impl Cx {
             self.err(CheckError::MissingAttribute {
                 span: block.name.span,
                 kind: "service",
-                block: block.name.text.clone(),
+                block: block.name.text.to_string(),
                 attr: "memory".into(),
                 help: Some(
                     "add `memory = 128 MiB` (the hard limit) or `memory_reservation = 128 MiB` (the soft limit)"
@@ -419,7 +422,7 @@ impl Cx {
                         span: key.span,
                         first: *first,
                         what: "env key",
-                        name: key.text.clone(),
+                        name: key.text.to_string(),
                         verb: "defined",
                         help: Some("remove one of them".into()),
                     });
@@ -444,21 +447,21 @@ impl Cx {
                         });
                     }
                     env.push(EnvVar {
-                        key: key.text.clone(),
+                        key: key.text.to_string(),
                         value,
                     });
                 }
             }
         }
         let svc = Service {
-            name: block.name.text.clone(),
+            name: block.name.text.to_string(),
             image: m.str("image").unwrap_or_default(),
             memory,
             memory_reservation,
             essential: m.bool("essential").unwrap_or(false),
             hostname,
             ports,
-            links: links.iter().map(|l| l.text.clone()).collect(),
+            links: links.iter().map(|l| l.text.to_string()).collect(),
             command: m.strings("command"),
             entrypoint: m.strings("entrypoint"),
             working_dir: m.str("working_dir"),
@@ -491,14 +494,14 @@ impl Cx {
         };
         let literal = match &v.kind {
             ValueKind::Str(s) => s.clone(),
-            ValueKind::Int(n) => n.to_string(),
-            ValueKind::Bool(b) => b.to_string(),
+            ValueKind::Int(n) => n.to_string().into(),
+            ValueKind::Bool(b) => b.to_string().into(),
             ValueKind::Secret(var) => {
                 if !names::is_env_key(&var.text) {
                     self.err(names::invalid_env_var(var));
                     return None;
                 }
-                return Some(EnvValue::Secret(var.text.clone()));
+                return Some(EnvValue::Secret(var.text.to_string()));
             }
             ValueKind::Ref { target, attr } => {
                 return self.env_ref(target, attr, items, store_index, read_stores);
@@ -506,7 +509,7 @@ impl Cx {
             ValueKind::Invalid => return None,
             other => {
                 let quoted = match other {
-                    ValueKind::Word(w) | ValueKind::Cidr(w) => Some(w.clone()),
+                    ValueKind::Word(w) | ValueKind::Cidr(w) => Some(w.to_string()),
                     ValueKind::Size { amount, unit } => Some(format!("{amount} {unit}")),
                     ValueKind::Port {
                         host,
@@ -557,7 +560,7 @@ impl Cx {
         if looks_secret && !literal.is_empty() {
             let k = &key.text;
             let var = names::fix_env_key(k)
-                .unwrap_or_else(|| k.clone())
+                .unwrap_or_else(|| k.to_string())
                 .to_ascii_uppercase();
             let postgres = items
                 .stores
@@ -580,7 +583,7 @@ impl Cx {
             });
             return None;
         }
-        Some(EnvValue::Literal(literal))
+        Some(EnvValue::Literal(literal.to_string()))
     }
 
     fn env_ref(
@@ -609,7 +612,7 @@ impl Cx {
                 self.err(CheckError::UnknownName {
                     span: target.span,
                     what: "data store",
-                    name: target.text.clone(),
+                    name: target.text.to_string(),
                     help,
                 });
             }

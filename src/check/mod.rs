@@ -167,7 +167,7 @@ impl Cx {
                 let fixed = names::fix_block_name(&block.name.text);
                 self.err(CheckError::InvalidName {
                     span: block.name.span,
-                    name: block.name.text.clone(),
+                    name: block.name.text.to_string(),
                     what: format!("{} name", kind.keyword()),
                     rule: rule.into(),
                     help: fixed.map(|f| format!("write `{f}`")),
@@ -178,7 +178,7 @@ impl Cx {
                     span: block.name.span,
                     first: *first,
                     what: "name",
-                    name: block.name.text.clone(),
+                    name: block.name.text.to_string(),
                     verb: "defined",
                     help: Some("all blocks share one namespace: rename one of them".into()),
                 });
@@ -281,7 +281,7 @@ impl Cx {
         };
         self.err(CheckError::UnknownBlock {
             span: block.kind.span,
-            kind: block.kind.text.clone(),
+            kind: block.kind.text.to_string(),
             help: Some(help),
         });
         meant

@@ -284,7 +284,7 @@ pub fn fix_env_key(s: &str) -> Option<String> {
 pub(crate) fn invalid_env_var(var: &crate::syntax::ast::Ident) -> super::CheckError {
     super::CheckError::InvalidName {
         span: var.span,
-        name: var.text.clone(),
+        name: var.text.to_string(),
         what: "environment variable name".into(),
         rule: "letters, digits and `_`, not starting with a digit".into(),
         help: fix_env_key(&var.text).map(|f| format!("try `{f}`")),

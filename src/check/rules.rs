@@ -121,7 +121,7 @@ fn term_text(v: &Value) -> String {
             ..
         } => format!("{host}/{}", p.text),
         ValueKind::Port { host, .. } => host.to_string(),
-        ValueKind::Word(w) | ValueKind::Cidr(w) => w.clone(),
+        ValueKind::Word(w) | ValueKind::Cidr(w) => w.to_string(),
         _ => "...".into(),
     }
 }
@@ -952,7 +952,7 @@ pub(crate) fn references(
                     cx.err(CheckError::EnvConflict {
                         span: b.span,
                         first: first_span,
-                        key: b.key.text.clone(),
+                        key: b.key.text.to_string(),
                         this: binding_text(&b.value, stores),
                         other: binding_text(first, stores),
                     })
@@ -997,7 +997,7 @@ pub(crate) fn references(
                 } else {
                     "redis store"
                 },
-                name: block.name.text.clone(),
+                name: block.name.text.to_string(),
             });
         }
     }

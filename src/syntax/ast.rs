@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+pub use compact_str::CompactString;
+
 /// A byte range in the source text. Small and `Copy` so every node can carry one.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Span {
@@ -47,7 +49,7 @@ impl From<Span> for miette::SourceSpan {
 /// A name as written, e.g. a block name, an attribute key or an env key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ident {
-    pub text: String,
+    pub text: CompactString,
     pub span: Span,
 }
 
@@ -118,7 +120,7 @@ pub struct Value {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ValueKind {
     /// A string literal, escapes already decoded.
-    Str(String),
+    Str(CompactString),
     Int(u64),
     Bool(bool),
     /// `128 MiB`; the unit as written (the checker rejects decimal units).
@@ -133,9 +135,9 @@ pub enum ValueKind {
         protocol: Option<Ident>,
     },
     /// `10.0.0.0/16`, as written; validated by the checker.
-    Cidr(String),
+    Cidr(CompactString),
     /// A bare word: `managed`, `ecs`, `internet`, or a name in a list.
-    Word(String),
+    Word(CompactString),
     /// `store.attribute`.
     Ref {
         target: Ident,

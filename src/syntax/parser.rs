@@ -194,7 +194,7 @@ impl Builder {
 
     fn ident(&self, p: Pair<'_, Rule>) -> Ident {
         Ident {
-            text: p.as_str().to_string(),
+            text: CompactString::from(p.as_str()),
             span: self.span(&p),
         }
     }
@@ -258,7 +258,7 @@ impl Builder {
         if missing_eq {
             self.errors.push(SyntaxError::MissingEq {
                 span: Span::new(key.span.end as usize, value.span.start as usize),
-                key: key.text.clone(),
+                key: key.text.to_string(),
                 value: value_text_hint(&value),
             });
         }
@@ -284,7 +284,7 @@ impl Builder {
                     span: s_span,
                 })
             }
-            Rule::cidr => ValueKind::Cidr(p.as_str().to_string()),
+            Rule::cidr => ValueKind::Cidr(CompactString::from(p.as_str())),
             Rule::size => {
                 let mut it = p.into_inner();
                 let amount = self.integer(it.next().expect("amount"));
@@ -347,7 +347,7 @@ impl Builder {
                     attr: self.ident(it.next().expect("attr")),
                 }
             }
-            Rule::word | Rule::ident => ValueKind::Word(p.as_str().to_string()),
+            Rule::word | Rule::ident => ValueKind::Word(CompactString::from(p.as_str())),
             Rule::list => ValueKind::List(
                 p.into_inner()
                     .filter(|q| {
@@ -373,10 +373,13 @@ impl Builder {
         n
     }
 
-    fn string(&mut self, p: Pair<'_, Rule>) -> String {
+    fn string(&mut self, p: Pair<'_, Rule>) -> CompactString {
         let inner = p.into_inner().next().expect("str_inner");
         let base = self.base + inner.as_span().start();
         let raw = inner.as_str();
+        if !raw.contains('\\') {
+            return raw.into();
+        }
         let mut out = String::with_capacity(raw.len());
         let mut chars = raw.char_indices();
         while let Some((i, c)) = chars.next() {
@@ -400,7 +403,7 @@ impl Builder {
                 }
             }
         }
-        out
+        out.into()
     }
 
     fn firewall(&mut self, p: Pair<'_, Rule>) -> Firewall {
@@ -482,10 +485,10 @@ fn value_text_hint(v: &Value) -> String {
         ValueKind::Str(s) if s.len() <= 40 => format!("{s:?}"),
         ValueKind::Int(n) => n.to_string(),
         ValueKind::Size { amount, unit } => format!("{amount} {unit}"),
-        ValueKind::Word(w) => w.clone(),
+        ValueKind::Word(w) => w.to_string(),
         ValueKind::Bool(b) => b.to_string(),
         ValueKind::Ref { target, attr } => format!("{target}.{attr}"),
-        ValueKind::Cidr(c) => c.clone(),
+        ValueKind::Cidr(c) => c.to_string(),
         ValueKind::Port {
             host,
             container,
