@@ -111,10 +111,16 @@ async fn run(mode: Mode, args: &DeployArgs, artifacts: Artifacts) -> ExitCode {
             ExitCode::SUCCESS
         };
     }
-    if !pending {
+    // Nothing to change, but what an interrupted apply started may still be settling (an
+    // environment launching): apply then waits for it.
+    let unsettled = snap
+        .found
+        .values()
+        .any(|f| !exec::settled(f.status.as_deref()));
+    if !pending && !unsettled {
         return ExitCode::SUCCESS;
     }
-    if !confirm("Apply these changes?", args.yes) {
+    if pending && !confirm("Apply these changes?", args.yes) {
         return fail("not confirmed; nothing was changed");
     }
     match exec::apply(ctx, plan, &changes, &snap, secret).await {
