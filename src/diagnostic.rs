@@ -4,6 +4,7 @@
 use miette::{GraphicalReportHandler, GraphicalTheme, NamedSource, Severity};
 use serde::Serialize;
 
+use crate::check::lints::LintError;
 use crate::check::{CheckError, primary_span};
 use crate::syntax::SyntaxError;
 use crate::syntax::ast::Span;
@@ -17,6 +18,9 @@ pub enum Diagnostic {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Check(CheckError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Lint(LintError),
 }
 
 impl From<SyntaxError> for Diagnostic {
@@ -28,6 +32,12 @@ impl From<SyntaxError> for Diagnostic {
 impl From<CheckError> for Diagnostic {
     fn from(e: CheckError) -> Self {
         Diagnostic::Check(e)
+    }
+}
+
+impl From<LintError> for Diagnostic {
+    fn from(e: LintError) -> Self {
+        Diagnostic::Lint(e)
     }
 }
 
@@ -56,6 +66,7 @@ impl Diagnostic {
         match self {
             Diagnostic::Syntax(e) => first_label(e),
             Diagnostic::Check(e) => primary_span(e),
+            Diagnostic::Lint(e) => first_label(e),
         }
     }
 
@@ -96,6 +107,7 @@ impl Diagnostic {
             end_column,
             labels,
             help: self.help(),
+            suppressed: false,
         }
     }
 }
@@ -133,6 +145,10 @@ pub struct JsonDiagnostic {
     pub end_column: usize,
     pub labels: Vec<JsonLabel>,
     pub help: Option<String>,
+    /// Present (and `true`) only on a diagnostic silenced by an `# allow(stack::CODE)`
+    /// comment: it does not count, and is not rendered for people.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub suppressed: bool,
 }
 
 #[derive(Debug, Serialize, PartialEq)]

@@ -14,19 +14,52 @@ pub mod syntax;
 
 pub use diagnostic::Diagnostic;
 
-/// Parses and checks a program: the model when it has no errors, and every diagnostic in
-/// source order.
+/// Parses, checks and lints a program with the default lint options: the model when it has
+/// no errors, and every diagnostic that counts, in source order (suppressed ones are dropped).
 pub fn compile(src: &str) -> (Option<check::Model>, Vec<Diagnostic>) {
+    let c = compile_with(src, &check::lints::Options::default());
+    (c.model, c.diagnostics)
+}
+
+/// The outcome of [`compile_with`].
+#[derive(Debug)]
+pub struct Compiled {
+    /// The model, when no diagnostic that counts is an error.
+    pub model: Option<check::Model>,
+    /// Every diagnostic that counts, in source order.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Diagnostics silenced by an `# allow(stack::CODE)` comment, in source order.
+    pub suppressed: Vec<Diagnostic>,
+}
+
+/// Parses, checks and — when the program type-checks — lints it.
+pub fn compile_with(src: &str, options: &check::lints::Options) -> Compiled {
     let parsed = syntax::parse(src);
     let mut diags: Vec<Diagnostic> = parsed.errors.into_iter().map(Diagnostic::from).collect();
     let mut model = None;
+    let mut suppressed = Vec::new();
     if let Some(file) = &parsed.file {
         let checked = check::check(file);
         diags.extend(checked.errors.into_iter().map(Diagnostic::from));
+        if let (Some(m), true) = (&checked.model, diags.iter().all(|d| !d.is_error())) {
+            let lints = check::lints::lint(file, m, options);
+            diags.extend(lints.into_iter().map(Diagnostic::from));
+        }
+        let allows = check::lints::suppress::Allows::new(src, file);
+        let (silenced, kept) = diags
+            .into_iter()
+            .partition(|d| allows.allows(&d.code(), d.span()));
+        diags = kept;
+        suppressed = silenced;
         if diags.iter().all(|d| !d.is_error()) {
             model = checked.model;
         }
     }
     diags.sort_by_key(|d| (d.span().start, d.span().end));
-    (model, diags)
+    suppressed.sort_by_key(|d: &Diagnostic| (d.span().start, d.span().end));
+    Compiled {
+        model,
+        diagnostics: diags,
+        suppressed,
+    }
 }

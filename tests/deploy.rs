@@ -260,9 +260,19 @@ fn security_groups_admit_only_each_stores_port_from_the_environment() {
 }
 
 #[test]
-fn apply_converges_with_throttling() {
+fn apply_converges_with_throttling_and_unavailable_errors() {
     let aws = moto();
-    let px = proxy(&aws, &["--throttle-rate", "0.3", "--seed", "7"]);
+    let px = proxy(
+        &aws,
+        &[
+            "--throttle-rate",
+            "0.3",
+            "--unavailable-rate",
+            "0.05",
+            "--seed",
+            "7",
+        ],
+    );
     let f = example("complex-docker.stack");
     ok(&stackc(
         &px.url(),

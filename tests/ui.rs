@@ -5,6 +5,10 @@
 //! - the rendered report (no colour, 100 columns) must match its snapshot in
 //!   `tests/ui/snapshots/`, which also holds the source, so a reviewer sees both.
 //!
+//! A line `# options: strict` checks as `stackc check --strict` does; a line
+//! `# suppressed: CODE[, CODE...]` names the diagnostics that `# allow(...)` comments silence
+//! (none when absent), which the snapshot lists after the report.
+//!
 //! Add a case by adding a file; `cargo insta review` (or `INSTA_UPDATE=always`) records it.
 
 use stackc::diagnostic::render_plain;
@@ -14,6 +18,10 @@ fn expected_codes(src: &str) -> Vec<String> {
         .lines()
         .find_map(|l| l.strip_prefix("# expect:"))
         .expect("every UI test starts with a `# expect:` line");
+    codes_of(header)
+}
+
+fn codes_of(header: &str) -> Vec<String> {
     header
         .split(',')
         .map(|c| c.trim().to_string())
@@ -25,9 +33,18 @@ fn expected_codes(src: &str) -> Vec<String> {
 fn ui() {
     insta::glob!("ui/*.stack", |path| {
         let src = std::fs::read_to_string(path).expect("readable test file");
-        let (model, diags) = stackc::compile(&src);
+        let strict = src.lines().any(|l| l.trim() == "# options: strict");
+        let compiled = stackc::compile_with(&src, &stackc::check::lints::Options { strict });
+        let (model, diags) = (compiled.model, compiled.diagnostics);
         let codes: Vec<String> = diags.iter().map(|d| d.code()).collect();
         assert_eq!(codes, expected_codes(&src), "codes of {}", path.display());
+        let suppressed: Vec<String> = compiled.suppressed.iter().map(|d| d.code()).collect();
+        let want = src
+            .lines()
+            .find_map(|l| l.strip_prefix("# suppressed:"))
+            .map(codes_of)
+            .unwrap_or_default();
+        assert_eq!(suppressed, want, "suppressed codes of {}", path.display());
         assert_eq!(
             model.is_some(),
             diags.iter().all(|d| !d.is_error()),
@@ -39,7 +56,11 @@ fn ui() {
             path.file_name().expect("a file name").to_string_lossy()
         );
         let rendered = render_plain(&name, &src, &diags);
-        let snapshot = format!("{src}\n----- stackc check -----\n{rendered}");
+        let mut snapshot = format!("{src}\n----- stackc check -----\n{rendered}");
+        if !compiled.suppressed.is_empty() {
+            let shown = render_plain(&name, &src, &compiled.suppressed);
+            snapshot.push_str(&format!("----- suppressed -----\n{shown}"));
+        }
         insta::with_settings!({
             omit_expression => true,
             prepend_module_to_snapshot => false,

@@ -342,7 +342,18 @@ pub static REDIS: &[AttrSpec] = &[
         Some("\"cache.t3.micro\""),
         "ElastiCache node type",
     ),
-    a("version", Ty::Str, Some("\"7.1\""), "Redis engine version"),
+    a(
+        "engine",
+        Ty::Word(&["redis", "valkey"]),
+        Some("redis"),
+        "the engine: Redis OSS or Valkey (an extension of the contract)",
+    ),
+    a(
+        "version",
+        Ty::Str,
+        Some("\"7.1\""),
+        "engine version (default `\"8.0\"` with `engine = valkey`)",
+    ),
     a(
         "replicas",
         Ty::Int(0, 5),

@@ -259,12 +259,23 @@ impl Cx {
                 })
             }
             _ => {
+                let engine = match m.word("engine") {
+                    Some("valkey") => RedisEngine::Valkey,
+                    _ => RedisEngine::Redis,
+                };
                 let redis = Redis {
                     identifier,
+                    engine,
                     node_type: m
                         .str("node_type")
                         .unwrap_or_else(|| "cache.t3.micro".into()),
-                    version: self.version(&m, "7.1"),
+                    version: self.version(
+                        &m,
+                        match engine {
+                            RedisEngine::Redis => "7.1",
+                            RedisEngine::Valkey => "8.0",
+                        },
+                    ),
                     replicas: m.int("replicas").unwrap_or(0) as u8,
                     encrypted: m.bool("encrypted").unwrap_or(false),
                 };

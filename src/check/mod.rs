@@ -8,12 +8,15 @@
 //!
 //! - [`attrs`]: attribute tables and typed reading of a block's attributes;
 //! - [`blocks`]: one block at a time (names, defaults, per-block rules);
-//! - [`rules`]: rules across blocks (links, ports, memory, firewall, references).
+//! - [`rules`]: rules across blocks (links, ports, memory, firewall, references);
+//! - [`lints`]: security and hygiene rules on a checked program, run by [`crate::compile_with`].
 
 pub mod attrs;
 mod blocks;
 mod error;
+pub mod explain;
 pub mod instances;
+pub mod lints;
 mod model;
 pub mod names;
 mod rules;

@@ -173,9 +173,27 @@ pub struct Postgres {
     pub public: bool,
 }
 
+/// The engine of a `redis` store: Redis OSS, or its fork Valkey (same protocol).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RedisEngine {
+    Redis,
+    Valkey,
+}
+
+impl RedisEngine {
+    /// ElastiCache's name of the engine (`Engine`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RedisEngine::Redis => "redis",
+            RedisEngine::Valkey => "valkey",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Redis {
     pub identifier: String,
+    pub engine: RedisEngine,
     pub node_type: String,
     pub version: String,
     pub replicas: u8,

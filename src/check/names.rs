@@ -207,9 +207,12 @@ pub fn instance_type(s: &str, prefix: &str) -> Verdict {
             && !sz.is_empty()
             && f.chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            // `metal-24xl` (m7i, c7i, r7i) has a hyphen inside.
+            && !sz.starts_with('-')
+            && !sz.ends_with('-')
             && sz
                 .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
     });
     (!ok).then_some("instance types look like `family.size`, e.g. `t3.small`")
 }
@@ -315,6 +318,11 @@ mod tests {
         assert!(instance_type("t3.small", "").is_none());
         assert!(instance_type("db.t3.micro", "db.").is_none());
         assert!(instance_type("t3.micro", "db.").is_some());
+        assert!(instance_type("m7i.metal-24xl", "").is_none());
+        assert!(instance_type("c7i.metal-48xl", "").is_none());
+        assert!(instance_type("db.m7i.metal-24xl", "db.").is_none());
+        assert!(instance_type("m7i.metal-", "").is_some());
+        assert!(instance_type("m7i.-metal", "").is_some());
         assert!(hostname("api").is_none() && hostname("-api").is_some());
     }
 

@@ -512,17 +512,20 @@ fn normalize_cidr(c: &str) -> Result<String, CidrError> {
     } else {
         u32::MAX << (32 - prefix)
     };
-    if ip & !mask != 0 {
-        let net = ip & mask;
-        return Err(CidrError::HostBits(format!(
+    let dotted = |a: u32| {
+        format!(
             "{}.{}.{}.{}/{prefix}",
-            net >> 24,
-            (net >> 16) & 255,
-            (net >> 8) & 255,
-            net & 255
-        )));
+            a >> 24,
+            (a >> 16) & 255,
+            (a >> 8) & 255,
+            a & 255
+        )
+    };
+    if ip & !mask != 0 {
+        return Err(CidrError::HostBits(dotted(ip & mask)));
     }
-    Ok(format!("{addr}/{prefix}"))
+    // Canonical form: `010.000.0.0/08` is `10.0.0.0/8` (EC2 reads leading zeros its own way).
+    Ok(dotted(ip))
 }
 
 /// Links name services, and form no cycle.
@@ -904,6 +907,115 @@ fn binding_text(b: &Binding, stores: &[Store]) -> String {
     }
 }
 
+/// IAM role names are at most 64 characters.
+const IAM_ROLE_MAX: usize = 64;
+/// Security group and subnet group names are at most 255 characters.
+const GROUP_MAX: usize = 255;
+
+/// The names `apply` derives from the stack, environment and store names (IAM roles, security
+/// groups, subnet groups), against AWS's rules. Reported on the name they derive from, once
+/// per name; names already reported for their own rules are skipped.
+fn derived_names(cx: &mut Cx, items: &Items<'_>, env: Option<&Environment>, stores: &[Store]) {
+    let valid = |n: &str| names::block_name(n).is_none();
+    let stack = items
+        .stack
+        .filter(|b| valid(&b.name.text) && names::eb_application(&b.name.text).is_none());
+    if let (Some(block), Some(env)) = (stack, env) {
+        let name = block.name.text.as_str();
+        // (suffix, the attribute that avoids creating the role)
+        let roles = [
+            ("-eb-service", env.service_role.is_none(), "service_role"),
+            (
+                "-eb-ec2",
+                env.instance_profile.is_none(),
+                "instance_profile",
+            ),
+        ];
+        if let Some(&(suffix, _, attr)) = roles
+            .iter()
+            .find(|(suffix, created, _)| *created && name.len() + suffix.len() > IAM_ROLE_MAX)
+        {
+            cx.err(CheckError::InvalidName {
+                span: block.name.span,
+                name: name.to_string(),
+                what: "stack name".into(),
+                rule: format!(
+                    "the IAM role `{name}{suffix}` would be {} characters; IAM role names have at most {IAM_ROLE_MAX}",
+                    name.len() + suffix.len()
+                ),
+                help: Some(format!(
+                    "shorten the stack name to at most {} characters, or give the environment an existing `{attr}`",
+                    IAM_ROLE_MAX - suffix.len()
+                )),
+            });
+        } else if !stores.is_empty() && (name == "sg" || name.starts_with("sg-")) {
+            let store = &stores[0].name;
+            cx.err(CheckError::InvalidName {
+                span: block.name.span,
+                name: name.to_string(),
+                what: "stack name".into(),
+                rule: format!(
+                    "the security group `{name}-{store}` would start with `sg-`, which EC2 keeps for group ids"
+                ),
+                help: Some("rename the stack so that it does not start with `sg-`".into()),
+            });
+        }
+    }
+    if let (Some(block), Some(env)) = (items.environment, env) {
+        let name = block.name.text.as_str();
+        if names::eb_environment(name).is_none() && name.starts_with("sg-") {
+            cx.err(CheckError::InvalidName {
+                span: block.name.span,
+                name: name.to_string(),
+                what: "environment name".into(),
+                rule: format!(
+                    "the instances' security group `{}` would start with `sg-`, which EC2 keeps for group ids",
+                    env.name
+                ),
+                help: Some("rename the environment so that it does not start with `sg-`".into()),
+            });
+        }
+    }
+    // `<stack>-<store>` names the store's security group and subnet group. Without a written
+    // `identifier` it is also the store's identifier, whose stricter rules were checked.
+    let Some(stack) = stack else { return };
+    let stack = stack.name.text.as_str();
+    for (kind, block) in &items.stores {
+        let store = block.name.text.as_str();
+        let written = entries(block).0.iter().any(|a| a.key.text == "identifier");
+        if !written || !valid(store) {
+            continue;
+        }
+        let derived = format!("{stack}-{store}");
+        let rule = if derived.len() > GROUP_MAX {
+            format!(
+                "its security group and subnet group `{stack}-…` would be {} characters; they have at most {GROUP_MAX}",
+                derived.len()
+            )
+        } else if *kind == Kind::Redis && derived.contains('_') {
+            format!(
+                "its cache subnet group `{derived}` would hold `_`; ElastiCache subnet group names hold only letters, digits and `-`"
+            )
+        } else {
+            continue;
+        };
+        let fixed = store.replace('_', "-");
+        cx.err(CheckError::InvalidName {
+            span: block.name.span,
+            name: store.to_string(),
+            what: format!("{} name", kind.keyword()),
+            rule,
+            help: Some(if derived.len() > GROUP_MAX {
+                "shorten the store's name".into()
+            } else if store.contains('_') {
+                format!("write `{fixed}`")
+            } else {
+                "the stack's name holds `_`: write it with `-` instead".into()
+            }),
+        });
+    }
+}
+
 /// How many further reads of a managed password get a label of their own.
 const ROLE_LABELS: usize = 8;
 
@@ -920,6 +1032,7 @@ pub(crate) fn references(
     fw: &CheckedFirewall,
     read_stores: &[bool],
 ) {
+    derived_names(cx, items, env, stores);
     let mut bound: HashMap<&str, (&Binding, Span)> = HashMap::new();
     let mut role_needed: Vec<(usize, usize, Span)> = Vec::new();
     let no_firewall = items.firewalls.is_empty();
@@ -1005,7 +1118,24 @@ pub(crate) fn references(
 
 #[cfg(test)]
 mod tests {
-    use super::find_cycles;
+    use super::{CidrError, find_cycles, normalize_cidr};
+
+    #[test]
+    fn cidr_blocks_come_out_in_canonical_form() {
+        let ok = |c: &str| normalize_cidr(c).ok();
+        assert_eq!(ok("10.0.0.0/16").as_deref(), Some("10.0.0.0/16"));
+        assert_eq!(ok("010.000.0.0/08").as_deref(), Some("10.0.0.0/8"));
+        assert_eq!(ok("192.168.001.007").as_deref(), Some("192.168.1.7/32"));
+        assert_eq!(ok("000.0.0.0/00").as_deref(), Some("0.0.0.0/0"));
+        assert!(matches!(
+            normalize_cidr("010.0.0.1/08"),
+            Err(CidrError::HostBits(n)) if n == "10.0.0.0/8"
+        ));
+        assert!(matches!(
+            normalize_cidr("256.0.0.0/8"),
+            Err(CidrError::Range(_))
+        ));
+    }
 
     #[test]
     fn finds_one_cycle_per_component() {

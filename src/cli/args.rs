@@ -53,6 +53,11 @@ pub enum Command {
     /// Delete the stack's resources from AWS (data stores with deletion protection are kept)
     #[cfg(feature = "aws")]
     Destroy(DeployArgs),
+    /// Print the page of a diagnostic code: what it checks, why, an example and the fix
+    #[command(
+        after_help = "Examples:\n  stackc explain stack::open_to_world\n  stackc explain unused_port\n  stackc explain --list"
+    )]
+    Explain(ExplainArgs),
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  stackc completions bash > ~/.local/share/bash-completion/completions/stackc\n  stackc completions zsh > ~/.zfunc/_stackc\n  stackc completions fish > ~/.config/fish/completions/stackc.fish"
@@ -125,6 +130,19 @@ pub struct CheckArgs {
     /// Fail (exit 1) on warnings too
     #[arg(long)]
     pub deny_warnings: bool,
+    /// Also run the strict lints: single_az, latest_tag, and unencrypted redis
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(clap::Args)]
+pub struct ExplainArgs {
+    /// The code, with or without `stack::` (e.g. `stack::public_database`)
+    #[arg(required_unless_present = "list")]
+    pub code: Option<String>,
+    /// List every code with its severity and a one-line summary
+    #[arg(long, conflicts_with = "code")]
+    pub list: bool,
 }
 
 #[derive(clap::Args)]

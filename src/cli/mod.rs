@@ -5,6 +5,7 @@
 mod args;
 #[cfg(feature = "aws")]
 mod deploy;
+mod explain;
 mod generate;
 mod graph;
 mod import;
@@ -17,13 +18,15 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use args::{Args, Command, Format};
-use stackc::{Diagnostic, compile, lower};
+use args::{Args, CheckArgs, Command, Format};
+use stackc::check::lints::Options;
+use stackc::{Diagnostic, compile, compile_with, lower};
 
 pub fn main() -> ExitCode {
     let args = Args::parse();
     match args.command {
-        Command::Check(c) => check(&c.file, c.format, c.deny_warnings),
+        Command::Check(c) => check(&c),
+        Command::Explain(e) => explain::main(&e),
         Command::Build(b) => build(&b.file, &b.out),
         Command::Graph(g) => graph::main(&g),
         Command::Import(i) => import::main(&i.file),
@@ -100,16 +103,30 @@ fn has_errors(diags: &[Diagnostic], deny_warnings: bool) -> bool {
     diags.iter().any(|d| d.is_error() || deny_warnings)
 }
 
-fn check(path: &Path, format: Format, deny_warnings: bool) -> ExitCode {
+fn check(args: &CheckArgs) -> ExitCode {
+    let CheckArgs {
+        file: path,
+        format,
+        deny_warnings,
+        strict,
+    } = args;
     let src = match read_source(path) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let (_, diags) = compile(&src);
+    let compiled = compile_with(&src, &Options { strict: *strict });
+    let diags = compiled.diagnostics;
     let name = path.display().to_string();
     match format {
         Format::Json => {
-            let json: Vec<_> = diags.iter().map(|d| d.to_json(&src, &name)).collect();
+            // Suppressed diagnostics are reported too, marked `"suppressed": true`.
+            let mut json: Vec<_> = diags.iter().map(|d| d.to_json(&src, &name)).collect();
+            json.extend(compiled.suppressed.iter().map(|d| {
+                let mut j = d.to_json(&src, &name);
+                j.suppressed = true;
+                j
+            }));
+            json.sort_by_key(|j| (j.line, j.column, j.end_line, j.end_column));
             println!(
                 "{}",
                 serde_json::to_string_pretty(&json).expect("plain data serialises")
@@ -120,7 +137,7 @@ fn check(path: &Path, format: Format, deny_warnings: bool) -> ExitCode {
             render::report(out, &name, &src, &diags);
         }
     }
-    if has_errors(&diags, deny_warnings) {
+    if has_errors(&diags, *deny_warnings) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -146,10 +163,11 @@ fn build(path: &Path, out_dir: &Path) -> ExitCode {
     ];
     match output::write_all(out_dir, &files) {
         Ok(()) => {
+            let n = model.services.len();
             eprintln!(
-                "built {name} → {} ({} containers, {} plan steps)",
+                "built {name} → {} ({n} container{}, {} plan steps)",
                 out_dir.display(),
-                model.services.len(),
+                if n == 1 { "" } else { "s" },
                 artifacts.plan.steps.len()
             );
             ExitCode::SUCCESS

@@ -13,7 +13,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use crate::check::{EnvValue, Export, Model, StoreKind, Tier};
+use crate::check::{EnvValue, Export, Model, RedisEngine, StoreKind, Tier};
 use crate::lower::Plan;
 
 /// The language of the output.
@@ -188,7 +188,17 @@ pub fn model_graph(model: &Model) -> Graph {
     for s in &model.stores {
         let (engine, identifier) = match &s.kind {
             StoreKind::Postgres(p) => (format!("PostgreSQL {} on RDS", p.version), &p.identifier),
-            StoreKind::Redis(r) => (format!("Redis {} on ElastiCache", r.version), &r.identifier),
+            StoreKind::Redis(r) => (
+                format!(
+                    "{} {} on ElastiCache",
+                    match r.engine {
+                        RedisEngine::Redis => "Redis",
+                        RedisEngine::Valkey => "Valkey",
+                    },
+                    r.version
+                ),
+                &r.identifier,
+            ),
         };
         let lines = vec![
             s.name.clone(),

@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, HashSet};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::check::{EnvValue, Export, Model, Password, Store, StoreKind, Tier};
+use crate::check::{EnvValue, Export, Model, Password, Protocol, Store, StoreKind, Tier};
 
 /// The platform branch `platform = ecs` resolves to, newest recommended version at apply time.
 pub const ECS_PLATFORM_BRANCH: &str = "ECS running on 64bit Amazon Linux 2023";
@@ -456,6 +456,7 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
             "ManagedSecurityGroup",
             r("sg.load_balancer", "group_id"),
         ));
+        options.extend(listeners(model));
     }
     // Properties that need a store's endpoint go in a second step, so the environment (minutes
     // to create) and the stores (minutes too) are created at the same time, not one after the
@@ -504,6 +505,34 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
 /// `v-` and the first 12 hex digits of the bundle's hash: same bundle, same label.
 pub fn version_label(bundle_hash: &str) -> String {
     format!("v-{}", &bundle_hash[..bundle_hash.len().min(12)])
+}
+
+/// The load balancer's listeners besides Elastic Beanstalk's default one (HTTP on port 80,
+/// forwarded to port 80 of the instances): for every other TCP port a rule opens, an HTTP
+/// listener on that port and a process that forwards it to the same port of the instances.
+/// (The checker refuses UDP rules on a load-balanced environment.)
+fn listeners(model: &Model) -> Vec<Value> {
+    let mut ports: Vec<u16> = model
+        .firewall
+        .ingress
+        .iter()
+        .filter(|i| i.protocol == Protocol::Tcp && i.port != 80)
+        .map(|i| i.port)
+        .collect();
+    ports.sort_unstable();
+    ports.dedup();
+    let mut options = Vec::with_capacity(ports.len() * 5);
+    for p in ports {
+        let process = format!("port{p}");
+        let process_ns = format!("aws:elasticbeanstalk:environment:process:{process}");
+        options.push(opt(&process_ns, "Port", json!(p.to_string())));
+        options.push(opt(&process_ns, "Protocol", json!("HTTP")));
+        let listener_ns = format!("aws:elbv2:listener:{p}");
+        options.push(opt(&listener_ns, "ListenerEnabled", json!("true")));
+        options.push(opt(&listener_ns, "Protocol", json!("HTTP")));
+        options.push(opt(&listener_ns, "DefaultProcess", json!(process)));
+    }
+    options
 }
 
 fn kind_word(s: &Store) -> &'static str {
@@ -663,7 +692,7 @@ fn store_steps(b: &mut Builder<'_>, s: &Store) {
                     json!({
                         "ReplicationGroupId": rd.identifier,
                         "ReplicationGroupDescription": format!("stackc {}: {}", model.stack.name, s.name),
-                        "Engine": "redis",
+                        "Engine": rd.engine.as_str(),
                         "EngineVersion": rd.version,
                         "CacheNodeType": rd.node_type,
                         "NumCacheClusters": u32::from(rd.replicas) + 1,
@@ -682,7 +711,7 @@ fn store_steps(b: &mut Builder<'_>, s: &Store) {
                     format!("ElastiCache cluster {}", rd.identifier),
                     json!({
                         "CacheClusterId": rd.identifier,
-                        "Engine": "redis",
+                        "Engine": rd.engine.as_str(),
                         "EngineVersion": rd.version,
                         "CacheNodeType": rd.node_type,
                         "NumCacheNodes": 1,
@@ -693,5 +722,176 @@ fn store_steps(b: &mut Builder<'_>, s: &Store) {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    fn options_of(src: &str) -> Vec<(String, String, Value)> {
+        let parsed = crate::syntax::parse(src);
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let checked = crate::check::check(&parsed.file.expect("parses"));
+        let model = checked
+            .model
+            .unwrap_or_else(|| panic!("{:?}", checked.errors));
+        let plan = super::plan(&model, "0123456789abcdef");
+        let env = plan
+            .steps
+            .iter()
+            .find(|s| s.id == "environment")
+            .expect("an environment step");
+        env.params["OptionSettings"]
+            .as_array()
+            .expect("option settings")
+            .iter()
+            .map(|o| {
+                (
+                    o["Namespace"].as_str().unwrap_or_default().to_string(),
+                    o["OptionName"].as_str().unwrap_or_default().to_string(),
+                    o["Value"].clone(),
+                )
+            })
+            .collect()
+    }
+
+    fn program(tier: &str, ports: &str, rules: &str) -> String {
+        format!(
+            "stack app {{ }}\n\
+             environment app-env {{ tier = {tier} }}\n\
+             service web {{ image = \"nginx\" memory = 128 MiB essential = true ports = [{ports}] }}\n\
+             firewall {{ {rules} }}\n"
+        )
+    }
+
+    #[test]
+    fn a_load_balancer_listens_on_every_tcp_port_a_rule_opens() {
+        let src = program(
+            "load_balanced",
+            "80, 8080:3000, 443:8443",
+            "allow 80, 8080 from internet to web allow 443 from 10.0.0.0/8 to web allow 8080 from 10.0.0.0/8 to web",
+        );
+        let opts = options_of(&src);
+        let ours: Vec<(String, String, String)> = opts
+            .iter()
+            .filter(|(ns, _, _)| ns.contains(":listener:") || ns.contains(":process:"))
+            .map(|(ns, n, v)| {
+                (
+                    ns.clone(),
+                    n.clone(),
+                    v.as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        let want = |ns: &str, n: &str, v: &str| (ns.to_string(), n.to_string(), v.to_string());
+        assert_eq!(
+            ours,
+            [
+                want(
+                    "aws:elasticbeanstalk:environment:process:port443",
+                    "Port",
+                    "443"
+                ),
+                want(
+                    "aws:elasticbeanstalk:environment:process:port443",
+                    "Protocol",
+                    "HTTP"
+                ),
+                want("aws:elbv2:listener:443", "ListenerEnabled", "true"),
+                want("aws:elbv2:listener:443", "Protocol", "HTTP"),
+                want("aws:elbv2:listener:443", "DefaultProcess", "port443"),
+                want(
+                    "aws:elasticbeanstalk:environment:process:port8080",
+                    "Port",
+                    "8080"
+                ),
+                want(
+                    "aws:elasticbeanstalk:environment:process:port8080",
+                    "Protocol",
+                    "HTTP"
+                ),
+                want("aws:elbv2:listener:8080", "ListenerEnabled", "true"),
+                want("aws:elbv2:listener:8080", "Protocol", "HTTP"),
+                want("aws:elbv2:listener:8080", "DefaultProcess", "port8080"),
+            ]
+        );
+    }
+
+    #[test]
+    fn port_80_and_single_instances_add_no_listener() {
+        for src in [
+            program("load_balanced", "80:8080", "allow 80 from internet to web"),
+            program(
+                "single",
+                "80, 8080, 53/udp",
+                "allow 80, 8080, 53/udp from internet to web",
+            ),
+        ] {
+            let opts = options_of(&src);
+            assert!(
+                !opts
+                    .iter()
+                    .any(|(ns, _, _)| ns.contains(":listener:") || ns.contains(":process:")),
+                "{opts:?}"
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod engine_tests {
+    use serde_json::Value;
+
+    fn store_params(src: &str, id: &str) -> Value {
+        let parsed = crate::syntax::parse(src);
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let checked = crate::check::check(&parsed.file.expect("parses"));
+        let model = checked
+            .model
+            .unwrap_or_else(|| panic!("{:?}", checked.errors));
+        let plan = super::plan(&model, "0123456789abcdef");
+        plan.steps
+            .into_iter()
+            .find(|s| s.id == id)
+            .unwrap_or_else(|| panic!("no step {id}"))
+            .params
+    }
+
+    const SRC: &str = r#"
+        stack app { }
+        environment app-env { }
+        service web { image = "a" memory = 128 MiB essential = true env { A = a.host B = b.host C = c.host } }
+        redis a { }
+        redis b { engine = valkey }
+        redis c { engine = valkey version = "7.2" replicas = 1 }
+        firewall { allow a, b, c from web }
+    "#;
+
+    #[test]
+    fn redis_stores_lower_their_engine() {
+        let a = store_params(SRC, "store.a");
+        assert_eq!(
+            (a["Engine"].as_str(), a["EngineVersion"].as_str()),
+            (Some("redis"), Some("7.1"))
+        );
+        let b = store_params(SRC, "store.b");
+        assert_eq!(
+            (b["Engine"].as_str(), b["EngineVersion"].as_str()),
+            (Some("valkey"), Some("8.0"))
+        );
+        assert!(
+            b.get("CacheClusterId").is_some(),
+            "a single node is a cache cluster"
+        );
+        let c = store_params(SRC, "store.c");
+        assert_eq!(
+            (c["Engine"].as_str(), c["EngineVersion"].as_str()),
+            (Some("valkey"), Some("7.2"))
+        );
+        assert!(
+            c.get("ReplicationGroupId").is_some(),
+            "replicas make a replication group"
+        );
     }
 }

@@ -301,8 +301,12 @@ impl Builder {
                                 suggestion,
                                 reason,
                             });
+                            // Reported: the checker must not report it again (as a type
+                            // mismatch, or memory counted in the wrong unit).
+                            ValueKind::Invalid
+                        } else {
+                            ValueKind::Size { amount, unit }
                         }
-                        ValueKind::Size { amount, unit }
                     }
                 }
             }

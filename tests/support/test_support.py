@@ -242,9 +242,9 @@ def test_eb_application_versions(moto: Process) -> None:
         Process=True,
         SourceBundle={"S3Bucket": bucket, "S3Key": f"{app}/v2.zip"},
     )
-    assert created["ApplicationVersion"]["Status"] == "PROCESSING"
+    assert created["ApplicationVersion"]["Status"] == "Processing"
     versions = eb.describe_application_versions(ApplicationName=app)["ApplicationVersions"]
-    assert [(v["VersionLabel"], v["Status"]) for v in versions] == [("v2", "PROCESSED"), ("v1", "UNPROCESSED")]
+    assert [(v["VersionLabel"], v["Status"]) for v in versions] == [("v2", "Processed"), ("v1", "Unprocessed")]
     only = eb.describe_application_versions(ApplicationName=app, VersionLabels=["v1"])["ApplicationVersions"]
     assert only[0]["SourceBundle"] == {"S3Bucket": bucket, "S3Key": f"{app}/v1.zip"}
     assert eb.describe_applications(ApplicationNames=[app])["Applications"][0]["Versions"] == ["v1", "v2"]

@@ -74,15 +74,46 @@ async fn all_groups(ctx: &Ctx, filters: Vec<Filter>) -> Result<Vec<SecurityGroup
 
 pub async fn refresh(ctx: &Ctx, plan: &Plan) -> Result<Snapshot, DeployError> {
     let mut snap = Snapshot::default();
-    let vpc = ctx
-        .clients
-        .ec2
-        .describe_vpcs()
-        .filters(filter("isDefault", ["true"]))
-        .send()
-        .await
-        .map_err(|e| aws_error("default VPC", "DescribeVpcs", &e))?;
-    let Some(vpc_id) = vpc
+    let group_steps: Vec<&Step> = plan
+        .steps
+        .iter()
+        .filter(|s| s.action == "ec2:CreateSecurityGroup")
+        .collect();
+    let names: Vec<String> = group_steps
+        .iter()
+        .map(|s| params::str(&s.params, "GroupName").to_string())
+        .collect();
+    // One round trip: none of these reads needs another's answer (results are narrowed to
+    // the default VPC afterwards).
+    let vpcs = async {
+        ctx.clients
+            .ec2
+            .describe_vpcs()
+            .filters(filter("isDefault", ["true"]))
+            .send()
+            .await
+            .map_err(|e| aws_error("default VPC", "DescribeVpcs", &e))
+    };
+    let subnets = async {
+        ctx.clients
+            .ec2
+            .describe_subnets()
+            .filters(filter("default-for-az", ["true"]))
+            .send()
+            .await
+            .map_err(|e| aws_error("default subnets", "DescribeSubnets", &e))
+    };
+    let ours = all_groups(ctx, vec![filter("tag:stackc:stack", [ctx.stack.clone()])]);
+    let by_name = async {
+        if names.is_empty() {
+            Ok(Vec::new())
+        } else {
+            all_groups(ctx, vec![filter("group-name", names.clone())]).await
+        }
+    };
+    let (vpcs, subnets, ours, by_name) = tokio::join!(vpcs, subnets, ours, by_name);
+    let (vpcs, subnets, ours, by_name) = (vpcs?, subnets?, ours?, by_name?);
+    let Some(vpc_id) = vpcs
         .vpcs()
         .first()
         .and_then(|v| v.vpc_id())
@@ -100,18 +131,10 @@ pub async fn refresh(ctx: &Ctx, plan: &Plan) -> Result<Snapshot, DeployError> {
         "vpc".into(),
         Found::new(json!({}), json!({ "vpc_id": vpc_id })),
     );
-    let subnets = ctx
-        .clients
-        .ec2
-        .describe_subnets()
-        .filters(filter("vpc-id", [vpc_id.clone()]))
-        .filters(filter("default-for-az", ["true"]))
-        .send()
-        .await
-        .map_err(|e| aws_error("default subnets", "DescribeSubnets", &e))?;
     let mut subnet_ids: Vec<String> = subnets
         .subnets()
         .iter()
+        .filter(|s| s.vpc_id() == Some(vpc_id.as_str()))
         .filter_map(|s| s.subnet_id().map(str::to_string))
         .collect();
     subnet_ids.sort();
@@ -119,29 +142,10 @@ pub async fn refresh(ctx: &Ctx, plan: &Plan) -> Result<Snapshot, DeployError> {
         "subnets".into(),
         Found::new(json!({}), json!({ "subnet_ids": subnet_ids })),
     );
-
-    let group_steps: Vec<&Step> = plan
-        .steps
-        .iter()
-        .filter(|s| s.action == "ec2:CreateSecurityGroup")
+    let by_name: Vec<SecurityGroup> = by_name
+        .into_iter()
+        .filter(|g| g.vpc_id() == Some(vpc_id.as_str()))
         .collect();
-    let ours = all_groups(ctx, vec![filter("tag:stackc:stack", [ctx.stack.clone()])]).await?;
-    let names: Vec<String> = group_steps
-        .iter()
-        .map(|s| params::str(&s.params, "GroupName").to_string())
-        .collect();
-    let by_name = if names.is_empty() {
-        Vec::new()
-    } else {
-        all_groups(
-            ctx,
-            vec![
-                filter("group-name", names),
-                filter("vpc-id", [vpc_id.clone()]),
-            ],
-        )
-        .await?
-    };
     let mut matched = BTreeSet::new();
     for step in &group_steps {
         let name = params::str(&step.params, "GroupName");

@@ -13,8 +13,9 @@ use crate::deploy::diff::{Change, Op, resolve};
 use crate::deploy::state::Snapshot;
 use crate::lower::Plan;
 
-/// How many steps may be in flight at once.
-const MAX_IN_FLIGHT: usize = 8;
+/// How many steps may be in flight at once: enough for every independent start of the
+/// reference program, few enough to stay clear of AWS's request rate limits.
+const MAX_IN_FLIGHT: usize = 16;
 
 /// Reads the deployer's environment variable for `secret("VAR")`.
 pub type SecretFn = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
@@ -91,6 +92,10 @@ pub async fn apply(
             pending.push(i);
         }
     }
+    // Longest chain first: a step that many others wait for starts before one that ends a
+    // chain, so the bound on steps in flight never delays the critical path.
+    let tail = chain_lengths(plan);
+    pending.sort_by_key(|&i| (std::cmp::Reverse(tail[i]), i));
     let mut done_steps: HashSet<String> = outputs.keys().cloned().collect();
     let mut done: Vec<String> = Vec::new();
     let mut running: JoinSet<(usize, StepResult)> = JoinSet::new();
@@ -193,6 +198,26 @@ pub async fn apply(
         }
     }
     Ok(done)
+}
+
+/// For each step, the number of steps in the longest chain that starts with it.
+fn chain_lengths(plan: &Plan) -> Vec<usize> {
+    let index: HashMap<&str, usize> = plan
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.id.as_str(), i))
+        .collect();
+    let mut tail = vec![1usize; plan.steps.len()];
+    // Dependencies come earlier in the plan, so one backward pass sees every dependent first.
+    for (i, step) in plan.steps.iter().enumerate().rev() {
+        for d in &step.depends_on {
+            if let Some(&j) = index.get(d.as_str()) {
+                tail[j] = tail[j].max(tail[i] + 1);
+            }
+        }
+    }
+    tail
 }
 
 /// Deletion order: what uses others goes first (environments before the stores they read,

@@ -109,11 +109,30 @@ pub fn aws_error<E>(resource: &str, call: &str, e: &E) -> DeployError
 where
     E: ProvideErrorMetadata + std::error::Error,
 {
-    let code = e.code().unwrap_or("Error").to_string();
+    let code = e.code().unwrap_or("NoAwsError").to_string();
     let message = match e.message() {
         Some(m) => m.to_string(),
-        // No AWS error response: a connection failure or timeout; say what the SDK says.
-        None => aws_smithy_types::error::display::DisplayErrorContext(e).to_string(),
+        // No AWS error in the answer (a refused connection, a timeout, a proxy's HTML page):
+        // the innermost cause in one line, never the SDK's dump of the raw response.
+        None => {
+            let mut cause: &dyn std::error::Error = e;
+            while let Some(inner) = cause.source() {
+                cause = inner;
+            }
+            let text = cause.to_string();
+            let line: String = text
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .take(200)
+                .collect();
+            if line.is_empty() {
+                "no AWS error in the response".to_string()
+            } else {
+                format!("no AWS error in the response: {line}")
+            }
+        }
     };
     DeployError {
         resource: resource.to_string(),

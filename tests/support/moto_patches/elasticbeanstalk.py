@@ -212,8 +212,8 @@ class ApplicationVersion(BaseModel):
         self.application_version_arn = make_arn(
             app.region, app.account_id, "applicationversion", f"{app.application_name}/{version_label}"
         )
-        self.status = "PROCESSING" if process else "UNPROCESSED"
-        self._transition = Transition("PROCESSED") if process else None
+        self.status = "Processing" if process else "Unprocessed"
+        self._transition = Transition("Processed") if process else None
 
     def refresh(self) -> None:
         if self._transition and self._transition.settles_now():

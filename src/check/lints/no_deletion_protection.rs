@@ -1,0 +1,17 @@
+//! `stack::no_deletion_protection` [warning]: `deletion_protection = false` on a postgres store
+//! (CKV_AWS_293).
+
+use super::{Cx, LintError};
+
+pub(super) fn check(cx: &mut Cx<'_>) {
+    let found: Vec<_> = cx
+        .postgres()
+        .filter(|(_, p)| !p.deletion_protection)
+        .collect();
+    for (name, _) in found {
+        cx.push(LintError::NoDeletionProtection {
+            span: cx.attr_or_name(name, "deletion_protection"),
+            store: name.to_string(),
+        });
+    }
+}

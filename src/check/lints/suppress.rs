@@ -1,0 +1,116 @@
+//! `# allow(stack::CODE)` comments. A comment on the line(s) just above an item, an attribute
+//! or a firewall rule suppresses the diagnostics of that code whose primary span starts on the
+//! next line, or lies inside the item. Several codes may be listed:
+//! `# allow(stack::no_backups, stack::no_deletion_protection)`.
+//!
+//! Only lints and the `stack::unused` warning can be suppressed: an error of the language
+//! would only come back at deploy time.
+
+use super::CODES;
+use crate::syntax::ast::{File, Span};
+
+/// The codes a comment can suppress.
+pub fn suppressible(code: &str) -> bool {
+    code == "stack::unused" || CODES.contains(&code)
+}
+
+/// The allow comments of a source, by line.
+pub struct Allows<'a> {
+    /// Byte offset at which each line starts.
+    line_starts: Vec<usize>,
+    /// For each line, the codes allowed by the comment lines directly above it.
+    above: Vec<Vec<&'a str>>,
+    /// Item spans with the codes allowed above them.
+    items: Vec<(Span, Vec<&'a str>)>,
+}
+
+/// The codes of one comment line: every `allow(...)` in it.
+fn codes_of(line: &str) -> Vec<&str> {
+    let Some(comment) = line.trim_start().strip_prefix('#') else {
+        return Vec::new();
+    };
+    let mut codes = Vec::new();
+    let mut rest = comment;
+    while let Some(i) = rest.find("allow(") {
+        rest = &rest[i + "allow(".len()..];
+        let Some(end) = rest.find(')') else { break };
+        codes.extend(
+            rest[..end]
+                .split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty()),
+        );
+        rest = &rest[end..];
+    }
+    codes
+}
+
+impl<'a> Allows<'a> {
+    pub fn new(src: &'a str, file: &File) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
+        let lines: Vec<&str> = src.split('\n').collect();
+        let mut above = Vec::with_capacity(lines.len());
+        let mut pending: Vec<&str> = Vec::new();
+        for line in &lines {
+            above.push(pending.clone());
+            if line.trim_start().starts_with('#') {
+                pending.extend(codes_of(line));
+            } else {
+                pending.clear();
+            }
+        }
+        let mut allows = Allows {
+            line_starts,
+            above,
+            items: Vec::new(),
+        };
+        for item in &file.items {
+            let span = item.span();
+            let codes = allows.on_line(allows.line_of(span.start as usize)).to_vec();
+            if !codes.is_empty() {
+                allows.items.push((span, codes));
+            }
+        }
+        allows
+    }
+
+    fn line_of(&self, offset: usize) -> usize {
+        self.line_starts.partition_point(|&s| s <= offset) - 1
+    }
+
+    fn on_line(&self, line: usize) -> &[&'a str] {
+        self.above.get(line).map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether a diagnostic of `code` at `span` is allowed by a comment.
+    pub fn allows(&self, code: &str, span: Span) -> bool {
+        if !suppressible(code) {
+            return false;
+        }
+        let name = code.strip_prefix("stack::").unwrap_or(code);
+        let matches = |c: &&str| *c == code || *c == name;
+        self.on_line(self.line_of(span.start as usize))
+            .iter()
+            .any(matches)
+            || self.items.iter().any(|(item, codes)| {
+                item.start <= span.start && span.end <= item.end && codes.iter().any(matches)
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::codes_of;
+
+    #[test]
+    fn comments() {
+        assert_eq!(
+            codes_of("  # allow(stack::a, stack::b)"),
+            ["stack::a", "stack::b"]
+        );
+        assert_eq!(codes_of("# allow(stack::a) allow(b)"), ["stack::a", "b"]);
+        assert!(codes_of("x = 1 # allow(stack::a)").is_empty());
+        assert!(codes_of("# allow(stack::a").is_empty());
+    }
+}
