@@ -9,6 +9,9 @@ calls that must happen one after the other, x 100 ms:
     calls it cannot avoid: 1 for a create/update call, +1 for a resource whose readiness must be
     polled at least once (RDS, ElastiCache, an EB environment, an application version being
     processed); lookups already done by refresh weigh 0.
+When the stores are ready before the environment is created (always on the emulator), apply
+folds the `environment.stores` update into the creation call, so the executed chain is two
+calls shorter than this bound; the note on issue 3 reports both.
 Also reports the total and mutating call counts, and checks that a second apply makes no
 mutating call and at most 2 reads per resource.
 Usage: python3 bench/deploy.py [FILE]   (needs `bash tests/support/setup-venv.sh` and a built

@@ -101,6 +101,8 @@ pub async fn apply(
     let mut running: JoinSet<(usize, StepResult)> = JoinSet::new();
     let mut in_flight = 0usize;
     let mut failure: Option<DeployError> = None;
+    // Steps whose work went into an earlier call (see `fold_into_creation`).
+    let mut folded: HashSet<String> = HashSet::new();
 
     loop {
         // Start every step whose dependencies are done, within the bound.
@@ -114,13 +116,24 @@ pub async fn apply(
                 }
                 let idx = pending.remove(i);
                 let op = ops.get(step.id.as_str()).copied().unwrap_or(Op::Keep);
-                let params = match resolve(&step.params, &outputs, &*secret) {
+                if folded.contains(&step.id) {
+                    outputs.insert(step.id.clone(), Map::new());
+                    done_steps.insert(step.id.clone());
+                    done.push(format!("{} {} (in the creation call)", verb(op), step.resource));
+                    // What waited for it may start now: scan again from the top.
+                    i = 0;
+                    continue;
+                }
+                let mut params = match resolve(&step.params, &outputs, &*secret) {
                     Ok(p) => p,
                     Err(msg) => {
                         failure = Some(DeployError::other(&step.resource, msg));
                         break;
                     }
                 };
+                if op == Op::Create {
+                    folded.extend(fold_into_creation(plan, step, &mut params, &ops, &done_steps, &outputs, &*secret));
+                }
                 let ctx = ctx.clone();
                 let step = step.clone();
                 let found = snap.found.get(&step.id).cloned();
@@ -198,6 +211,42 @@ pub async fn apply(
         }
     }
     Ok(done)
+}
+
+/// An environment created now can take, in its creation call, the options of an
+/// `UpdateEnvironment` step that only waited for it and for steps already done (the store
+/// endpoints when the stores were ready first): one call and one wait less on the critical
+/// path. Returns the steps so folded.
+fn fold_into_creation(
+    plan: &Plan,
+    step: &crate::lower::Step,
+    params: &mut Value,
+    ops: &HashMap<&str, Op>,
+    done_steps: &HashSet<String>,
+    outputs: &HashMap<String, Map<String, Value>>,
+    secret: &(dyn Fn(&str) -> Option<String> + Send + Sync),
+) -> Vec<String> {
+    if step.action != "elasticbeanstalk:CreateEnvironment" {
+        return Vec::new();
+    }
+    let mut folded = Vec::new();
+    for f in &plan.steps {
+        let foldable = f.action == "elasticbeanstalk:UpdateEnvironment"
+            && f.depends_on.contains(&step.id)
+            && f.depends_on.iter().all(|d| d == &step.id || done_steps.contains(d))
+            && matches!(ops.get(f.id.as_str()), Some(Op::Create | Op::Update));
+        if !foldable {
+            continue;
+        }
+        let Ok(extra) = resolve(&f.params, outputs, secret) else { continue };
+        if let (Some(Value::Array(into)), Some(Value::Array(more))) =
+            (params.get_mut("OptionSettings"), extra.get("OptionSettings"))
+        {
+            into.extend(more.iter().cloned());
+            folded.push(f.id.clone());
+        }
+    }
+    folded
 }
 
 /// For each step, the number of steps in the longest chain that starts with it.
