@@ -168,7 +168,7 @@ pub fn render_plain(name: &str, src: &str, diags: &[Diagnostic]) -> String {
 /// Renders diagnostics as miette reports followed by a one-line summary.
 pub fn render(theme: GraphicalTheme, name: &str, src: &str, diags: &[Diagnostic]) -> String {
     let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
-    let source = NamedSource::new(name, src.to_string());
+    let source = NamedSource::new(name, WindowedSource(std::sync::Arc::from(src)));
     let mut out = String::new();
     for d in diags {
         let report = miette::Report::new(d.clone()).with_source_code(source.clone());
@@ -184,11 +184,100 @@ pub fn render(theme: GraphicalTheme, name: &str, src: &str, diags: &[Diagnostic]
     out
 }
 
+/// The source text for miette, read from a few lines before each span: miette's own reader
+/// scans from the start of the text, which for a warning near the end of a big file costs
+/// more than checking it. The result is exactly what miette's reader gives on the whole text.
+#[derive(Clone, Debug)]
+struct WindowedSource(std::sync::Arc<str>);
+
+impl miette::SourceCode for WindowedSource {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let bytes = self.0.as_bytes();
+        let offset = span.offset();
+        // Start at a line start with more line breaks before the span than the context needs;
+        // text with `\r` keeps miette's own reading (its line breaks are counted differently).
+        let mut start = offset.min(bytes.len());
+        let mut breaks = 0;
+        while breaks < context_lines_before + 2 {
+            match bytes[..start].iter().rposition(|&b| b == b'\n') {
+                Some(i) => {
+                    start = i;
+                    breaks += 1;
+                }
+                None => {
+                    start = 0;
+                    break;
+                }
+            }
+        }
+        if start > 0 {
+            start += 1;
+        }
+        if bytes[..offset.min(bytes.len())].contains(&b'\r') {
+            start = 0;
+        }
+        if start == 0 {
+            return bytes.read_span(span, context_lines_before, context_lines_after);
+        }
+        let lines_before = bytes[..start].iter().filter(|&&b| b == b'\n').count();
+        let inner = miette::SourceSpan::new((offset - start).into(), span.len());
+        let c = bytes[start..].read_span(&inner, context_lines_before, context_lines_after)?;
+        let s = c.span();
+        Ok(Box::new(miette::MietteSpanContents::new(
+            c.data(),
+            miette::SourceSpan::new((s.offset() + start).into(), s.len()),
+            c.line() + lines_before,
+            c.column(),
+            c.line_count() + lines_before,
+        )))
+    }
+}
+
 fn summary(errors: usize, warnings: usize) -> String {
     let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
     match (errors, warnings) {
         (0, w) => plural(w, "warning"),
         (e, 0) => plural(e, "error"),
         (e, w) => format!("{}, {}", plural(e, "error"), plural(w, "warning")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::WindowedSource;
+    use miette::{SourceCode, SourceSpan};
+
+    #[test]
+    fn the_windowed_source_reads_what_miette_reads() {
+        let src: String = (0..40)
+            .map(|i| format!("line {i} {}\n", "x".repeat(i % 7)))
+            .collect::<String>()
+            + "\n\nlast";
+        let windowed = WindowedSource(std::sync::Arc::from(src.as_str()));
+        for offset in (0..=src.len()).step_by(3) {
+            for len in [0, 1, 5, 40] {
+                let len = len.min(src.len() - offset);
+                let span = SourceSpan::new(offset.into(), len);
+                for (before, after) in [(0, 0), (1, 1), (2, 3)] {
+                    let want = src.read_span(&span, before, after);
+                    let got = windowed.read_span(&span, before, after);
+                    match (want, got) {
+                        (Ok(w), Ok(g)) => {
+                            assert_eq!(w.data(), g.data(), "{offset} {len} {before}");
+                            assert_eq!(w.span(), g.span(), "{offset} {len} {before}");
+                            assert_eq!(w.line(), g.line(), "{offset} {len} {before}");
+                            assert_eq!(w.column(), g.column(), "{offset} {len} {before}");
+                            assert_eq!(w.line_count(), g.line_count(), "{offset} {len}");
+                        }
+                        (w, g) => assert_eq!(w.is_ok(), g.is_ok(), "{offset} {len} {before}"),
+                    }
+                }
+            }
+        }
     }
 }

@@ -208,7 +208,7 @@ service web {
   image     = "ex\"ample/\\N<b>&amp;|`x`#1 end"
   memory    = 128 MiB
   essential = true
-  ports     = [80:8080, 8125/udp]
+  ports     = [80:8080, 8125]
   links     = [api]
   env { DB = db.host }
 }
@@ -216,7 +216,7 @@ service api { image = "subgraph \"end\"" memory = 64 MiB }
 postgres db { database = "app" identifier = "tricky-db" }
 redis idle { }
 firewall {
-  allow 80, 8125/udp from internet to web
+  allow 80, 8125 from internet to web
   allow 80 from 10.0.0.0/16 to web
   allow db from web
   allow idle from web

@@ -464,6 +464,9 @@ impl Cx {
                 }
             }
         }
+        // Kept for the whole check: no spare capacity (10,000 services add up).
+        env.shrink_to_fit();
+        bindings.shrink_to_fit();
         let svc = Service {
             name: block.name.text.to_string(),
             image: m.str("image").unwrap_or_default(),

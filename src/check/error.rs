@@ -247,6 +247,19 @@ pub enum CheckError {
         other: String,
     },
 
+    #[error("an Application Load Balancer cannot forward {port}")]
+    #[diagnostic(code(stack::load_balancer_port))]
+    LoadBalancerPort {
+        #[label("not forwarded by the load balancer")]
+        span: Span,
+        #[label("the environment is load-balanced here")]
+        tier: Span,
+        /// The port as written in the rule: `53/udp`.
+        port: String,
+        #[help]
+        help: Option<String>,
+    },
+
     #[error("a port rule needs a target: `to SERVICE`")]
     #[diagnostic(code(stack::syntax))]
     MissingTarget {

@@ -56,6 +56,7 @@ pub static PAGES: &[Page] = pages![
     "secret_literal",
     "missing_execution_role",
     "env_conflict",
+    "load_balancer_port",
     "unused",
     "public_database",
     "open_to_world",

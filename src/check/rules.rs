@@ -219,6 +219,18 @@ fn port_rule(
             }
         });
     }
+    // With `tier = load_balanced` the rule opens the load balancer, which speaks HTTP only.
+    let load_balanced = items.environment.and_then(|env| {
+        entries(env)
+            .0
+            .into_iter()
+            .find_map(|a| match &a.value.kind {
+                ValueKind::Word(w) if a.key.text == "tier" && w == "load_balanced" => {
+                    Some(a.value.span)
+                }
+                _ => None,
+            })
+    });
     let mut cidrs = Vec::new();
     for src in &rule.sources {
         match &src.kind {
@@ -319,6 +331,19 @@ fn port_rule(
                 value: port.to_string(),
                 range: "1 to 65535".into(),
                 help: None,
+            });
+            continue;
+        }
+        if let (true, Some(tier)) = (udp, load_balanced) {
+            cx.err(CheckError::LoadBalancerPort {
+                span: subj.span,
+                tier,
+                port: format!("{port}/udp"),
+                help: Some(
+                    "an Application Load Balancer forwards HTTP over TCP only: use `tier = single` \
+                     (the instance receives the traffic itself), or serve this port over TCP"
+                        .into(),
+                ),
             });
             continue;
         }
@@ -1016,6 +1041,65 @@ fn derived_names(cx: &mut Cx, items: &Items<'_>, env: Option<&Environment>, stor
     }
 }
 
+/// A key bound to a literal in one service and to a store export or a secret in another: the
+/// environment property reaches every container, the literal's container included.
+fn literal_conflicts(
+    cx: &mut Cx,
+    services: &[Service],
+    stores: &[Store],
+    infos: &[ServiceInfo<'_>],
+    bound: &HashMap<&str, (&Binding, Span)>,
+) {
+    if bound.is_empty() {
+        return;
+    }
+    for (svc, info) in services.iter().zip(infos) {
+        let mut seen: HashSet<&str> = HashSet::new();
+        let attrs = entries(info.block)
+            .1
+            .into_iter()
+            .filter(|n| n.name.text == "env")
+            .flat_map(|n| &n.attrs);
+        for a in attrs {
+            let key = a.key.text.as_str();
+            // A repeated key was reported; the model holds its first value.
+            if !seen.insert(key) {
+                continue;
+            }
+            let Some(&(binding, binding_span)) = bound.get(key) else {
+                continue;
+            };
+            // Only literals the model accepted: a value already reported is not reported again.
+            let literal = svc
+                .env
+                .iter()
+                .any(|e| e.key == key && matches!(e.value, EnvValue::Literal(_)));
+            if !literal {
+                continue;
+            }
+            let written = match &a.value.kind {
+                ValueKind::Str(s) => format!("{s:?}"),
+                ValueKind::Int(n) => n.to_string(),
+                ValueKind::Bool(b) => b.to_string(),
+                _ => "a literal".into(),
+            };
+            let bound_text = binding_text(binding, stores);
+            let (span, first, this, other) = if a.value.span.start > binding_span.start {
+                (a.value.span, binding_span, written, bound_text)
+            } else {
+                (binding_span, a.value.span, bound_text, written)
+            };
+            cx.err(CheckError::EnvConflict {
+                span,
+                first,
+                key: key.to_string(),
+                this,
+                other,
+            });
+        }
+    }
+}
+
 /// How many further reads of a managed password get a label of their own.
 const ROLE_LABELS: usize = 8;
 
@@ -1077,6 +1161,7 @@ pub(crate) fn references(
             }
         }
     }
+    literal_conflicts(cx, services, stores, infos, &bound);
     if let (Some(env), Some(env_block), Some(&(svc, store, span))) =
         (env, items.environment, role_needed.first())
     {
@@ -1119,6 +1204,31 @@ pub(crate) fn references(
 #[cfg(test)]
 mod tests {
     use super::{CidrError, find_cycles, normalize_cidr};
+
+    fn codes(src: &str) -> Vec<String> {
+        let parsed = crate::syntax::parse(src);
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let checked = crate::check::check(&parsed.file.expect("parses"));
+        checked
+            .errors
+            .iter()
+            .map(|e| miette::Diagnostic::code(e).expect("a code").to_string())
+            .collect()
+    }
+
+    #[test]
+    fn a_key_bound_to_a_secret_and_to_a_literal_conflicts() {
+        let src = r#"
+            stack app { }
+            environment app-env { }
+            service web { image = "a" memory = 128 MiB essential = true env { API_KEY = "dev" } }
+            service job { image = "b" memory = 128 MiB env { API_KEY = secret("API_KEY") } }
+        "#;
+        assert_eq!(codes(src), ["stack::env_conflict"]);
+        // The same key holding two literals is fine: each container has its own.
+        let src = src.replace(r#"secret("API_KEY")"#, r#""prod""#);
+        assert_eq!(codes(&src), Vec::<String>::new());
+    }
 
     #[test]
     fn cidr_blocks_come_out_in_canonical_form() {

@@ -465,6 +465,22 @@ pub fn convert(app: &RawApp, o: &Options<'_>, w: &mut Warnings) -> Result<Progra
             }
         }
     }
+    // A literal for a key that another service binds to a store or a secret: the property
+    // reaches this container too (`stack::env_conflict`), so it takes that value.
+    for svc in &mut svcs {
+        for e in &mut svc.env {
+            if matches!(e.value, Out::Ref(..) | Out::Secret(_)) {
+                continue;
+            }
+            if let Some((first, owner)) = bound.get(&e.key) {
+                w.add(e.line, format!("env `{}` of service `{}` takes the value it has in `{owner}`: Elastic Beanstalk gives one value per key to every container (rename the key in one of them to keep both)", e.key, svc.name));
+                e.value = first.clone();
+                e.comment = Some(format!(
+                    "as in `{owner}`: one value per key on Elastic Beanstalk"
+                ));
+            }
+        }
+    }
 
     // ----- Links ---------------------------------------------------------------------------
     let mut edges: Vec<Vec<usize>> = vec![Vec::new(); svcs.len()];

@@ -455,10 +455,13 @@ impl Builder {
     }
 
     fn terms(&mut self, p: Pair<'_, Rule>) -> Vec<Value> {
-        p.into_inner()
+        let mut terms: Vec<Value> = p
+            .into_inner()
             .filter(|q| q.as_rule() != Rule::comma)
             .map(|q| self.value(q))
-            .collect()
+            .collect();
+        terms.shrink_to_fit();
+        terms
     }
 }
 

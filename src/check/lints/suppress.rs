@@ -16,10 +16,10 @@ pub fn suppressible(code: &str) -> bool {
 
 /// The allow comments of a source, by line.
 pub struct Allows<'a> {
-    /// Byte offset at which each line starts.
-    line_starts: Vec<usize>,
-    /// For each line, the codes allowed by the comment lines directly above it.
-    above: Vec<Vec<&'a str>>,
+    /// The lines with comment lines directly above them that allow codes, in order: the byte
+    /// range of the line (its end is where the next line starts) and those codes. Most lines
+    /// have none, so only these are kept.
+    above: Vec<(usize, usize, Vec<&'a str>)>,
     /// Item spans with the codes allowed above them.
     items: Vec<(Span, Vec<&'a str>)>,
 }
@@ -47,27 +47,32 @@ fn codes_of(line: &str) -> Vec<&str> {
 
 impl<'a> Allows<'a> {
     pub fn new(src: &'a str, file: &File) -> Self {
-        let mut line_starts = vec![0];
-        line_starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
-        let lines: Vec<&str> = src.split('\n').collect();
-        let mut above = Vec::with_capacity(lines.len());
+        let mut above = Vec::new();
         let mut pending: Vec<&str> = Vec::new();
-        for line in &lines {
-            above.push(pending.clone());
+        let mut start = 0;
+        for line in src.split('\n') {
+            let next = start + line.len() + 1;
+            if !pending.is_empty() {
+                above.push((start, next, pending.clone()));
+            }
             if line.trim_start().starts_with('#') {
                 pending.extend(codes_of(line));
             } else {
                 pending.clear();
             }
+            start = next;
+        }
+        // The last line runs to the end of any offset.
+        if let Some(last) = above.last_mut().filter(|l| l.1 == start) {
+            last.1 = usize::MAX;
         }
         let mut allows = Allows {
-            line_starts,
             above,
             items: Vec::new(),
         };
         for item in &file.items {
             let span = item.span();
-            let codes = allows.on_line(allows.line_of(span.start as usize)).to_vec();
+            let codes = allows.at(span.start as usize).to_vec();
             if !codes.is_empty() {
                 allows.items.push((span, codes));
             }
@@ -75,12 +80,13 @@ impl<'a> Allows<'a> {
         allows
     }
 
-    fn line_of(&self, offset: usize) -> usize {
-        self.line_starts.partition_point(|&s| s <= offset) - 1
-    }
-
-    fn on_line(&self, line: usize) -> &[&'a str] {
-        self.above.get(line).map_or(&[], Vec::as_slice)
+    /// The codes allowed on the line holding byte `offset`.
+    fn at(&self, offset: usize) -> &[&'a str] {
+        let i = self.above.partition_point(|a| a.0 <= offset);
+        match i.checked_sub(1).map(|i| &self.above[i]) {
+            Some((_, end, codes)) if offset < *end => codes,
+            _ => &[],
+        }
     }
 
     /// Whether a diagnostic of `code` at `span` is allowed by a comment.
@@ -90,9 +96,7 @@ impl<'a> Allows<'a> {
         }
         let name = code.strip_prefix("stack::").unwrap_or(code);
         let matches = |c: &&str| *c == code || *c == name;
-        self.on_line(self.line_of(span.start as usize))
-            .iter()
-            .any(matches)
+        self.at(span.start as usize).iter().any(matches)
             || self.items.iter().any(|(item, codes)| {
                 item.start <= span.start && span.end <= item.end && codes.iter().any(matches)
             })

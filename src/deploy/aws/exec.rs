@@ -119,7 +119,11 @@ pub async fn apply(
                 if folded.contains(&step.id) {
                     outputs.insert(step.id.clone(), Map::new());
                     done_steps.insert(step.id.clone());
-                    done.push(format!("{} {} (in the creation call)", verb(op), step.resource));
+                    done.push(format!(
+                        "{} {} (in the creation call)",
+                        verb(op),
+                        step.resource
+                    ));
                     // What waited for it may start now: scan again from the top.
                     i = 0;
                     continue;
@@ -132,7 +136,15 @@ pub async fn apply(
                     }
                 };
                 if op == Op::Create {
-                    folded.extend(fold_into_creation(plan, step, &mut params, &ops, &done_steps, &outputs, &*secret));
+                    folded.extend(fold_into_creation(
+                        plan,
+                        step,
+                        &mut params,
+                        &ops,
+                        &done_steps,
+                        &outputs,
+                        &*secret,
+                    ));
                 }
                 let ctx = ctx.clone();
                 let step = step.clone();
@@ -233,15 +245,20 @@ fn fold_into_creation(
     for f in &plan.steps {
         let foldable = f.action == "elasticbeanstalk:UpdateEnvironment"
             && f.depends_on.contains(&step.id)
-            && f.depends_on.iter().all(|d| d == &step.id || done_steps.contains(d))
+            && f.depends_on
+                .iter()
+                .all(|d| d == &step.id || done_steps.contains(d))
             && matches!(ops.get(f.id.as_str()), Some(Op::Create | Op::Update));
         if !foldable {
             continue;
         }
-        let Ok(extra) = resolve(&f.params, outputs, secret) else { continue };
-        if let (Some(Value::Array(into)), Some(Value::Array(more))) =
-            (params.get_mut("OptionSettings"), extra.get("OptionSettings"))
-        {
+        let Ok(extra) = resolve(&f.params, outputs, secret) else {
+            continue;
+        };
+        if let (Some(Value::Array(into)), Some(Value::Array(more))) = (
+            params.get_mut("OptionSettings"),
+            extra.get("OptionSettings"),
+        ) {
             into.extend(more.iter().cloned());
             folded.push(f.id.clone());
         }
