@@ -8,36 +8,17 @@
 //!   (exit 1, nothing written, nothing touched) a file with errors;
 //! - its plan keeps the invariants that `deploy` relies on (see [`plan_invariants`]).
 
+mod common;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
 use stackc::lower::Artifacts;
 
 const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
-
-/// Every example, sorted, with its source. Fails when there is none (no vacuous pass).
-fn examples() -> Vec<(PathBuf, String)> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(EXAMPLES)
-        .expect("examples/ is readable")
-        .map(|e| e.expect("a directory entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "stack"))
-        .collect();
-    paths.sort();
-    assert!(
-        paths.len() >= 4,
-        "expected at least 4 examples in {EXAMPLES}, found {paths:?}"
-    );
-    paths
-        .into_iter()
-        .map(|p| {
-            let src =
-                std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-            (p, src)
-        })
-        .collect()
-}
+use common::examples;
 
 /// Compiles and lowers a program that must be clean: no diagnostic at all, not even a warning.
 fn build(path: &Path, src: &str) -> (stackc::check::Model, Artifacts) {

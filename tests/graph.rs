@@ -10,34 +10,16 @@
 //! Names and labels are escaped for both languages: a program whose strings hold quotes,
 //! backslashes and markup still renders.
 
+mod common;
+
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use stackc::lower::graph::{self, Format};
 
 const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
-
-fn examples() -> Vec<(PathBuf, String)> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(EXAMPLES)
-        .expect("examples/ is readable")
-        .map(|e| e.expect("a directory entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "stack"))
-        .collect();
-    paths.sort();
-    assert!(
-        paths.len() >= 4,
-        "expected at least 4 examples, found {paths:?}"
-    );
-    paths
-        .into_iter()
-        .map(|p| {
-            let src =
-                std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-            (p, src)
-        })
-        .collect()
-}
+use common::examples;
 
 /// The four outputs of a program: (name, text).
 fn outputs(src: &str) -> Vec<(&'static str, String)> {

@@ -155,3 +155,28 @@ pub fn boto(endpoint: &str, service: &str, expr: &str) -> serde_json::Value {
     );
     serde_json::from_slice(&out.stdout).expect("JSON from boto3")
 }
+
+/// Every `examples/*.stack`, sorted, with its source. Fails when there are fewer than four, so
+/// a test over the examples cannot pass vacuously.
+pub fn examples() -> Vec<(PathBuf, String)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("examples/ is readable")
+        .map(|e| e.expect("a directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "stack"))
+        .collect();
+    paths.sort();
+    assert!(
+        paths.len() >= 4,
+        "expected at least 4 examples in {}, found {paths:?}",
+        dir.display()
+    );
+    paths
+        .into_iter()
+        .map(|p| {
+            let src =
+                std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            (p, src)
+        })
+        .collect()
+}
