@@ -190,7 +190,7 @@ impl Cx {
                         id_span,
                         &identifier,
                         "RDS DB instance identifier",
-                        names::aws_identifier(&identifier, 63, "rds"),
+                        names::aws_identifier(&identifier, 63),
                         help,
                     );
                 }
@@ -291,7 +291,7 @@ impl Cx {
                         id_span,
                         &redis.identifier,
                         what,
-                        names::aws_identifier(&redis.identifier, max, "elasticache"),
+                        names::aws_identifier(&redis.identifier, max),
                         help,
                     );
                 }

@@ -41,8 +41,7 @@ pub fn eb_application(s: &str) -> Verdict {
 
 /// RDS DB instance identifiers and ElastiCache ids share one shape: a letter first, then
 /// letters, digits and single hyphens, not ending with a hyphen, at most `max` characters.
-pub fn aws_identifier(s: &str, max: usize, service: &'static str) -> Verdict {
-    let _ = service;
+pub fn aws_identifier(s: &str, max: usize) -> Verdict {
     if s.is_empty() || s.len() > max {
         return Some(match max {
             63 => "RDS identifiers are 1 to 63 characters long",
@@ -246,7 +245,7 @@ pub fn fix_identifier(s: &str, max: usize) -> Option<String> {
     let mut fixed = squeeze(start, |c| c.is_ascii_alphanumeric(), '-');
     fixed.truncate(max);
     let fixed = fixed.trim_end_matches('-').to_string();
-    (!fixed.is_empty() && fixed != s && aws_identifier(&fixed, max, "").is_none()).then_some(fixed)
+    (!fixed.is_empty() && fixed != s && aws_identifier(&fixed, max).is_none()).then_some(fixed)
 }
 
 /// An Elastic Beanstalk environment name close to `s`, when one exists.
@@ -303,10 +302,10 @@ mod tests {
         assert!(eb_environment("complex-docker-env").is_none());
         assert!(eb_environment("env").is_some());
         assert!(eb_environment("my_env").is_some());
-        assert!(aws_identifier("complex-docker-postgres", 63, "rds").is_none());
-        assert!(aws_identifier("a--b", 63, "rds").is_some());
-        assert!(aws_identifier("1abc", 63, "rds").is_some());
-        assert!(aws_identifier(&"a".repeat(41), 40, "cache").is_some());
+        assert!(aws_identifier("complex-docker-postgres", 63).is_none());
+        assert!(aws_identifier("a--b", 63).is_some());
+        assert!(aws_identifier("1abc", 63).is_some());
+        assert!(aws_identifier(&"a".repeat(41), 40).is_some());
         assert!(pg_name("fibvalues", "database").is_none());
         assert!(pg_name("select", "database").is_some());
         assert!(pg_name("fib-values", "database").is_some());

@@ -1059,7 +1059,7 @@ fn store_block(st: &Store, app: &RawApp, stack: &str, w: &mut Warnings) -> Block
         StoreKind::Redis => 50,
     };
     let default_id = format!("{stack}-{}", st.name);
-    if names::aws_identifier(&default_id, max, "").is_some() {
+    if names::aws_identifier(&default_id, max).is_some() {
         let fixed =
             names::fix_identifier(&default_id, max).unwrap_or_else(|| format!("{stack}-store"));
         b.lines.push(Line::attr("identifier", string(&fixed)));

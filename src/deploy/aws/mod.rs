@@ -147,14 +147,6 @@ pub fn error_code<E: ProvideErrorMetadata>(e: &E) -> Option<&str> {
     e.code()
 }
 
-/// The tags every created resource carries.
-pub fn tag_pairs(stack: &str, name: &str) -> [(&'static str, String); 2] {
-    [
-        ("stackc:stack", stack.to_string()),
-        ("stackc:name", name.to_string()),
-    ]
-}
-
 /// Whether a tag list (as key/value pairs) marks a resource of `stack`.
 pub fn owned<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>, stack: &str) -> bool {
     tags.into_iter()
