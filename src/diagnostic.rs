@@ -204,7 +204,7 @@ impl miette::SourceCode for WindowedSource {
         let mut start = offset.min(bytes.len());
         let mut breaks = 0;
         while breaks < context_lines_before + 2 {
-            match bytes[..start].iter().rposition(|&b| b == b'\n') {
+            match memchr::memrchr(b'\n', &bytes[..start]) {
                 Some(i) => {
                     start = i;
                     breaks += 1;
@@ -218,13 +218,13 @@ impl miette::SourceCode for WindowedSource {
         if start > 0 {
             start += 1;
         }
-        if bytes[..offset.min(bytes.len())].contains(&b'\r') {
+        if memchr::memchr(b'\r', &bytes[..offset.min(bytes.len())]).is_some() {
             start = 0;
         }
         if start == 0 {
             return bytes.read_span(span, context_lines_before, context_lines_after);
         }
-        let lines_before = bytes[..start].iter().filter(|&&b| b == b'\n').count();
+        let lines_before = memchr::memchr_iter(b'\n', &bytes[..start]).count();
         let inner = miette::SourceSpan::new((offset - start).into(), span.len());
         let c = bytes[start..].read_span(&inner, context_lines_before, context_lines_after)?;
         let s = c.span();

@@ -5,9 +5,13 @@
 //! text in, values out, no IO. Only the CLI reads and writes files, and only `deploy` (feature
 //! `aws`) talks to AWS.
 
+// pest's derive without `std` (see Cargo.toml) names `alloc`.
+extern crate alloc;
+
 pub mod check;
 pub mod deploy;
 pub mod diagnostic;
+pub mod fmt;
 pub mod import;
 pub mod lower;
 pub mod syntax;

@@ -16,6 +16,19 @@ if ! command -v dot >/dev/null; then
   apt-get update && apt-get install -y graphviz
 fi
 
+step "Neovim for the LSP smoke test (tests/lsp.rs drives stackc lsp from nvim --headless)"
+if ! command -v nvim >/dev/null; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update && apt-get install -y neovim
+fi
+
+step "vscode-textmate for the VS Code grammar test (tests/lsp/textmate, pinned by its package-lock.json)"
+if ! command -v npm >/dev/null; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update && apt-get install -y nodejs npm
+fi
+npm ci --prefix tests/lsp/textmate --no-audit --no-fund
+
 step "format and lints"
 cargo fmt --check
 cargo clippy --all-targets --all-features -- -D warnings

@@ -3,7 +3,7 @@
 //!
 //! The tables are data so that the checker, the docs and editor tooling share one truth.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::CheckError;
 use super::suggest::did_you_mean;
@@ -467,7 +467,7 @@ pub fn read(
 ) -> AttrMap {
     let specs = kind.attrs();
     let mut map = AttrMap::default();
-    let mut seen: HashMap<&str, Span> = HashMap::new();
+    let mut seen: HashMap<&str, Span> = HashMap::default();
     for attr in attrs {
         let key = attr.key.text.as_str();
         let Some(spec) = specs.iter().find(|s| s.name == key) else {
@@ -628,8 +628,9 @@ fn convert(spec: &AttrSpec, v: &Value, errors: &mut Vec<CheckError>) -> Option<T
         (Ty::Str, ValueKind::Int(n)) => {
             Err(Some(format!("write it in quotes: `{name} = \"{n}\"`")))
         }
-        (Ty::Str, ValueKind::Ref { target, attr }) => Err(Some(format!(
-            "write it in quotes: `{name} = \"{target}.{attr}\"`"
+        (Ty::Str, ValueKind::Ref(r)) => Err(Some(format!(
+            "write it in quotes: `{name} = \"{}.{}\"`",
+            r.target, r.attr
         ))),
         (Ty::Bool, ValueKind::Bool(b)) => Ok(Typed::Bool(*b)),
         (Ty::Bool, ValueKind::Str(s)) if s == "true" || s == "false" => {
@@ -742,7 +743,7 @@ fn convert(spec: &AttrSpec, v: &Value, errors: &mut Vec<CheckError>) -> Option<T
         ))),
         (Ty::Names, ValueKind::List(items)) => {
             let mut out: Vec<Ident> = Vec::new();
-            let mut seen: HashMap<&str, Span> = HashMap::new();
+            let mut seen: HashMap<&str, Span> = HashMap::default();
             for item in items {
                 match &item.kind {
                     ValueKind::Word(w) => {
@@ -770,8 +771,8 @@ fn convert(spec: &AttrSpec, v: &Value, errors: &mut Vec<CheckError>) -> Option<T
                         found: other.describe().into(),
                         help: match other {
                             ValueKind::Str(s) => Some(format!("write names without quotes: `{s}`")),
-                            ValueKind::Ref { target, .. } => {
-                                Some(format!("name the service only: `{target}`"))
+                            ValueKind::Ref(r) => {
+                                Some(format!("name the service only: `{}`", r.target))
                             }
                             _ => None,
                         },

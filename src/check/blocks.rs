@@ -408,7 +408,7 @@ impl Cx {
         };
         let mut env = Vec::new();
         let mut bindings = Vec::new();
-        let mut seen: HashMap<&str, Span> = HashMap::new();
+        let mut seen: HashMap<&str, Span> = HashMap::default();
         let mut first_env: Option<Span> = None;
         for n in nested {
             match first_env {
@@ -517,8 +517,8 @@ impl Cx {
                 }
                 return Some(EnvValue::Secret(var.text.to_string()));
             }
-            ValueKind::Ref { target, attr } => {
-                return self.env_ref(target, attr, items, store_index, read_stores);
+            ValueKind::Ref(r) => {
+                return self.env_ref(&r.target, &r.attr, items, store_index, read_stores);
             }
             ValueKind::Invalid => return None,
             other => {

@@ -22,7 +22,7 @@ pub mod names;
 mod rules;
 mod suggest;
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::syntax::ast::{self, Block, Entry, Ident, Item, Span};
 pub use attrs::Kind;
@@ -134,7 +134,7 @@ impl Cx {
     fn collect<'a>(&mut self, file: &'a ast::File) -> Items<'a> {
         let mut items = Items::default();
         // Kinds that a misspelled block probably meant: their absence is not reported again.
-        let mut meant: HashSet<&'static str> = HashSet::new();
+        let mut meant: HashSet<&'static str> = HashSet::default();
         for item in &file.items {
             let block = match item {
                 Item::Firewall(fw) => {
@@ -318,8 +318,8 @@ impl Cx {
         for b in &items.unknown_blocks {
             for n in entries(b).1 {
                 for a in &n.attrs {
-                    if let ast::ValueKind::Ref { target, .. } = &a.value.kind {
-                        if let Some(&i) = store_index.get(target.text.as_str()) {
+                    if let ast::ValueKind::Ref(r) = &a.value.kind {
+                        if let Some(&i) = store_index.get(r.target.text.as_str()) {
                             read_stores[i] = true;
                         }
                     }

@@ -4,7 +4,9 @@
 //! Every rule here is linear in the size of the program (hash maps, an iterative strongly
 //! connected components pass), so a 10,000-service file checks as fast per byte as a small one.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use miette::LabeledSpan;
 
@@ -804,7 +806,7 @@ pub(crate) fn essential(cx: &mut Cx, services: &[Service], infos: &[ServiceInfo<
 const RESERVED_PORTS: &[u16] = &[22, 2375, 2376, 51678, 51679, 51680];
 
 pub(crate) fn ports(cx: &mut Cx, services: &[Service], infos: &[ServiceInfo<'_>]) {
-    let mut first: HashMap<(u16, Protocol), Span> = HashMap::new();
+    let mut first: HashMap<(u16, Protocol), Span> = HashMap::default();
     for (svc, info) in services.iter().zip(infos) {
         for (p, &span) in svc.ports.iter().zip(&info.port_spans) {
             if RESERVED_PORTS.contains(&p.host) {
@@ -1054,7 +1056,7 @@ fn literal_conflicts(
         return;
     }
     for (svc, info) in services.iter().zip(infos) {
-        let mut seen: HashSet<&str> = HashSet::new();
+        let mut seen: HashSet<&str> = HashSet::default();
         let attrs = entries(info.block)
             .1
             .into_iter()
@@ -1117,11 +1119,11 @@ pub(crate) fn references(
     read_stores: &[bool],
 ) {
     derived_names(cx, items, env, stores);
-    let mut bound: HashMap<&str, (&Binding, Span)> = HashMap::new();
+    let mut bound: HashMap<&str, (&Binding, Span)> = HashMap::default();
     let mut role_needed: Vec<(usize, usize, Span)> = Vec::new();
     let no_firewall = items.firewalls.is_empty();
     for (i, (svc, info)) in services.iter().zip(infos).enumerate() {
-        let mut reported: HashSet<usize> = HashSet::new();
+        let mut reported: HashSet<usize> = HashSet::default();
         for b in &info.bindings {
             if let Binding::Store { store, export } = b.value {
                 let st = &stores[store];

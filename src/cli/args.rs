@@ -28,6 +28,11 @@ pub enum Command {
         after_help = "Example:\n  stackc build examples/complex-docker.stack --out out/\n\nNothing is written when the file has errors."
     )]
     Build(BuildArgs),
+    /// Format .stack files in place (or standard input to standard output)
+    #[command(
+        after_help = "Examples:\n  stackc fmt app.stack\n  stackc fmt --check examples/*.stack\n  stackc fmt < app.stack\n\nA file with syntax errors is left unchanged (exit 1). With --check, nothing is written:\nthe files that would change are listed and the exit status is 1 if there is any."
+    )]
+    Fmt(FmtArgs),
     /// Print the graph of services, links, data stores and firewall paths (or of the plan's steps)
     #[command(
         after_help = "Examples:\n  stackc graph app.stack | dot -Tsvg > app.svg\n  stackc graph app.stack --format mermaid\n  stackc graph app.stack --plan\n\nNothing is printed on stdout when the file has errors (exit 1)."
@@ -38,6 +43,11 @@ pub enum Command {
         after_help = "Example:\n  stackc import docker-compose.yml > app.stack\n\nWarnings (keys with no equivalent, placeholders to fill in) go to stderr with their line;\nthe output has `# TODO` comments where you must decide."
     )]
     Import(ImportArgs),
+    /// Run the language server (LSP over stdin/stdout), for editors
+    #[command(
+        after_help = "Example (Neovim):\n  vim.lsp.start({ name = 'stackc', cmd = { 'stackc', 'lsp' } })\n\nAn editor starts it; see docs/editors.md for Neovim, Helix and VS Code."
+    )]
+    Lsp(LspArgs),
     /// Show what apply would create, update, replace and delete in AWS
     #[cfg(feature = "aws")]
     #[command(
@@ -86,6 +96,22 @@ pub enum GraphFormat {
     Dot,
     /// A Mermaid flowchart (renders in GitHub Markdown)
     Mermaid,
+}
+
+#[derive(clap::Args)]
+pub struct FmtArgs {
+    /// The .stack files; none or `-` reads standard input and prints the result
+    pub files: Vec<PathBuf>,
+    /// Write nothing; list the files that are not formatted and exit 1 if there is any
+    #[arg(long)]
+    pub check: bool,
+}
+
+#[derive(clap::Args)]
+pub struct LspArgs {
+    /// Speak over stdin/stdout (the only transport; accepted because some clients pass it)
+    #[arg(long)]
+    pub stdio: bool,
 }
 
 #[derive(clap::Args)]

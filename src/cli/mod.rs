@@ -6,6 +6,7 @@ mod args;
 #[cfg(feature = "aws")]
 mod deploy;
 mod explain;
+mod fmt;
 mod generate;
 mod graph;
 mod import;
@@ -28,8 +29,10 @@ pub fn main() -> ExitCode {
         Command::Check(c) => check(&c),
         Command::Explain(e) => explain::main(&e),
         Command::Build(b) => build(&b.file, &b.out),
+        Command::Fmt(f) => fmt::main(&f),
         Command::Graph(g) => graph::main(&g),
         Command::Import(i) => import::main(&i.file),
+        Command::Lsp(_) => crate::lsp::main(),
         #[cfg(feature = "aws")]
         Command::Plan(a) => deploy::main(deploy::Mode::Plan, &a),
         #[cfg(feature = "aws")]

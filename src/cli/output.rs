@@ -33,3 +33,25 @@ pub fn write_all(dir: &Path, files: &[(&str, &[u8])]) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// Replaces the file at `path` with `bytes` atomically, keeping its permissions; a symlink
+/// is followed, so the file it points to is the one replaced.
+pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let fail = |e: std::io::Error| format!("{}: {}", path.display(), io_reason(&e));
+    let target = std::fs::canonicalize(path).map_err(fail)?;
+    let perms = std::fs::metadata(&target).map_err(fail)?.permissions();
+    let dir = target.parent().unwrap_or(Path::new("."));
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .tempfile_in(dir)
+        .map_err(fail)?;
+    tmp.write_all(bytes).map_err(fail)?;
+    tmp.as_file().set_permissions(perms).map_err(fail)?;
+    tmp.as_file().sync_all().map_err(fail)?;
+    tmp.persist(&target).map_err(|e| fail(e.error))?;
+    Ok(())
+}

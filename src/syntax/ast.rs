@@ -128,21 +128,19 @@ pub enum ValueKind {
         amount: u64,
         unit: String,
     },
-    /// `80:80/tcp`, `8080/udp`: host port, container port, protocol as written.
+    /// `80:80/tcp`, `8080/udp`: host port, container port, protocol as written (boxed, as
+    /// the rarer part: it would make every value of a big file 16 bytes larger).
     Port {
         host: u64,
         container: u64,
-        protocol: Option<Ident>,
+        protocol: Option<Box<Ident>>,
     },
     /// `10.0.0.0/16`, as written; validated by the checker.
     Cidr(CompactString),
     /// A bare word: `managed`, `ecs`, `internet`, or a name in a list.
     Word(CompactString),
-    /// `store.attribute`.
-    Ref {
-        target: Ident,
-        attr: Ident,
-    },
+    /// `store.attribute`, boxed: two names inline would make every value twice as large.
+    Ref(Box<Reference>),
     /// `secret("VAR")`.
     Secret(Ident),
     List(Vec<Value>),
@@ -162,12 +160,19 @@ impl ValueKind {
             ValueKind::Port { .. } => "a port mapping",
             ValueKind::Cidr(_) => "a CIDR block",
             ValueKind::Word(_) => "a word",
-            ValueKind::Ref { .. } => "a reference",
+            ValueKind::Ref(_) => "a reference",
             ValueKind::Secret(_) => "a secret(...)",
             ValueKind::List(_) => "a list",
             ValueKind::Invalid => "an invalid value",
         }
     }
+}
+
+/// `store.attribute` (`db.host`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reference {
+    pub target: Ident,
+    pub attr: Ident,
 }
 
 /// `firewall { rules }`.

@@ -98,8 +98,8 @@ fn parse_items(src: &str, ranges: &[(usize, usize)]) -> Option<(Vec<Item>, Vec<S
         b.base = start;
         for p in item.into_inner() {
             match p.as_rule() {
-                Rule::block => items.push(Item::Block(b.block(p))),
-                Rule::firewall => items.push(Item::Firewall(b.firewall(p))),
+                Rule::block_q => items.push(Item::Block(b.block(p))),
+                Rule::firewall_q => items.push(Item::Firewall(b.firewall(p))),
                 Rule::EOI => {}
                 r => unreachable!("item: {r:?}"),
             }
@@ -179,6 +179,14 @@ fn parse_whole(src: &str) -> Parsed {
     }
 }
 
+/// A vector without spare capacity: the tree of a big file holds hundreds of thousands of
+/// short vectors, and growth leaves up to half of each unused (a one-element list gets room
+/// for four).
+fn exact<T>(mut v: Vec<T>) -> Vec<T> {
+    v.shrink_to_fit();
+    v
+}
+
 struct Builder {
     errors: Vec<SyntaxError>,
     /// Byte offset of the item being built: pest's positions count from there.
@@ -220,8 +228,10 @@ impl Builder {
         let mut entries = Vec::new();
         for p in it {
             match p.as_rule() {
-                Rule::attr | Rule::attr_no_eq => entries.push(Entry::Attr(self.attr(p))),
-                Rule::nested => entries.push(Entry::Nested(self.nested(p))),
+                Rule::attr | Rule::attr_no_eq | Rule::attr_q | Rule::attr_no_eq_q => {
+                    entries.push(Entry::Attr(self.attr(p)))
+                }
+                Rule::nested | Rule::nested_q => entries.push(Entry::Nested(self.nested(p))),
                 Rule::lbrace | Rule::rbrace => {}
                 r => unreachable!("block: {r:?}"),
             }
@@ -229,7 +239,7 @@ impl Builder {
         Block {
             kind,
             name,
-            entries,
+            entries: exact(entries),
             span: sp,
         }
     }
@@ -238,10 +248,16 @@ impl Builder {
         let sp = self.span(&p);
         let mut it = p.into_inner();
         let name = self.ident(it.next().expect("name"));
-        let attrs = it
-            .filter(|p| matches!(p.as_rule(), Rule::attr | Rule::attr_no_eq))
+        let attrs = exact(
+            it.filter(|p| {
+                matches!(
+                    p.as_rule(),
+                    Rule::attr | Rule::attr_no_eq | Rule::attr_q | Rule::attr_no_eq_q
+                )
+            })
             .map(|p| self.attr(p))
-            .collect();
+            .collect(),
+        );
         Nested {
             name,
             attrs,
@@ -251,7 +267,7 @@ impl Builder {
 
     fn attr(&mut self, p: Pair<'_, Rule>) -> Attr {
         let sp = self.span(&p);
-        let missing_eq = p.as_rule() == Rule::attr_no_eq;
+        let missing_eq = matches!(p.as_rule(), Rule::attr_no_eq | Rule::attr_no_eq_q);
         let mut it = p.into_inner().filter(|p| p.as_rule() != Rule::eq);
         let key = self.ident(it.next().expect("key"));
         let value = self.value(it.next().expect("value"));
@@ -319,7 +335,7 @@ impl Builder {
                     let n = match q.as_rule() {
                         Rule::integer => self.integer(q),
                         Rule::proto => {
-                            protocol = Some(self.ident(q));
+                            protocol = Some(Box::new(self.ident(q)));
                             continue;
                         }
                         r => unreachable!("port: {r:?}"),
@@ -346,20 +362,20 @@ impl Builder {
             Rule::boolean => ValueKind::Bool(p.as_str() == "true"),
             Rule::reference => {
                 let mut it = p.into_inner();
-                ValueKind::Ref {
+                ValueKind::Ref(Box::new(Reference {
                     target: self.ident(it.next().expect("target")),
                     attr: self.ident(it.next().expect("attr")),
-                }
+                }))
             }
             Rule::word | Rule::ident => ValueKind::Word(CompactString::from(p.as_str())),
-            Rule::list => ValueKind::List(
+            Rule::list | Rule::list_q => ValueKind::List(exact(
                 p.into_inner()
                     .filter(|q| {
                         !matches!(q.as_rule(), Rule::lbracket | Rule::rbracket | Rule::comma)
                     })
                     .map(|q| self.value(q))
                     .collect(),
-            ),
+            )),
             r => unreachable!("value: {r:?}"),
         };
         Value { kind, span: sp }
@@ -420,7 +436,7 @@ impl Builder {
                 Rule::fw_name => self.errors.push(SyntaxError::NamedFirewall {
                     span: self.span(&q),
                 }),
-                Rule::rule => rules.push(self.rule(q)),
+                Rule::rule | Rule::rule_q => rules.push(self.rule(q)),
                 Rule::lbrace | Rule::rbrace => {}
                 r => unreachable!("firewall: {r:?}"),
             }
@@ -439,8 +455,8 @@ impl Builder {
         let mut target = None;
         for q in p.into_inner() {
             match q.as_rule() {
-                Rule::subjects => subjects = self.terms(q),
-                Rule::sources => sources = self.terms(q),
+                Rule::subjects | Rule::subjects_q => subjects = self.terms(q),
+                Rule::sources | Rule::sources_q => sources = self.terms(q),
                 Rule::ident => target = Some(self.ident(q)),
                 Rule::kw_allow | Rule::kw_from | Rule::kw_to => {}
                 r => unreachable!("rule: {r:?}"),
@@ -494,7 +510,7 @@ fn value_text_hint(v: &Value) -> String {
         ValueKind::Size { amount, unit } => format!("{amount} {unit}"),
         ValueKind::Word(w) => w.to_string(),
         ValueKind::Bool(b) => b.to_string(),
-        ValueKind::Ref { target, attr } => format!("{target}.{attr}"),
+        ValueKind::Ref(r) => format!("{}.{}", r.target, r.attr),
         ValueKind::Cidr(c) => c.to_string(),
         ValueKind::Port {
             host,
@@ -1260,6 +1276,56 @@ impl Context {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The item path (`item_at` and the quiet twins) and the whole-file path (`file`) must
+    /// build the same tree and errors: every example and UI test, and each one's every line
+    /// dropped in turn (which breaks some items in every way the corpus knows).
+    #[test]
+    fn both_grammar_paths_build_the_same_tree() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut compared = 0;
+        for dir in ["examples", "tests/ui", "tests/fmt"] {
+            for entry in std::fs::read_dir(root.join(dir)).expect("a directory") {
+                let path = entry.expect("an entry").path();
+                if path.extension().is_none_or(|e| e != "stack") {
+                    continue;
+                }
+                let src = std::fs::read_to_string(&path).expect("readable");
+                let lines: Vec<&str> = src.lines().collect();
+                let variants =
+                    std::iter::once(src.clone()).chain((0..lines.len().min(40)).map(|i| {
+                        let mut l = lines.clone();
+                        l.remove(i);
+                        l.join("\n")
+                    }));
+                for text in variants {
+                    let whole = parse_whole(&text);
+                    // The item path alone, without its fall-back to the whole file.
+                    let mut ranges = Vec::new();
+                    let mut pos = 0;
+                    while let Some(start) = skip_trivia(&text, pos) {
+                        let Some(end) = item_end(&text, start) else {
+                            break;
+                        };
+                        ranges.push((start, end));
+                        pos = end;
+                    }
+                    if skip_trivia(&text, pos).is_some() {
+                        continue; // unbalanced braces: only the whole-file path runs
+                    }
+                    let items = parse_items(&text, &ranges);
+                    let name = path.display();
+                    assert_eq!(items.is_some(), whole.file.is_some(), "{name}:\n{text}");
+                    if let (Some((items, errors)), Some(file)) = (items, whole.file) {
+                        assert_eq!(items, file.items, "{name}:\n{text}");
+                        assert_eq!(errors, whole.errors, "{name}:\n{text}");
+                        compared += 1;
+                    }
+                }
+            }
+        }
+        assert!(compared > 1000, "compared {compared} texts");
+    }
 
     fn value_of(src: &str) -> (ValueKind, Vec<SyntaxError>) {
         let parsed = parse(&format!("stack a {{ x = {src} }}"));

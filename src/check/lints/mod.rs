@@ -19,7 +19,7 @@ mod unencrypted;
 mod unused_port;
 mod wide_cidr;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 pub use error::LintError;
 
@@ -49,7 +49,7 @@ pub struct Options {
 
 /// Runs every lint on a checked program; diagnostics in no particular order.
 pub fn lint(file: &ast::File, model: &Model, options: &Options) -> Vec<LintError> {
-    let mut blocks = HashMap::new();
+    let mut blocks = HashMap::default();
     let mut firewalls = Vec::new();
     for item in &file.items {
         match item {

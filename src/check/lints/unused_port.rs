@@ -1,7 +1,7 @@
 //! `stack::unused_port` [warning]: a host port that a service maps but that no firewall rule
 //! opens and no other service links to: dead configuration, or a forgotten rule.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use super::{Cx, LintError, port_text};
 use crate::syntax::ast::ValueKind;

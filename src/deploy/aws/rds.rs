@@ -400,6 +400,13 @@ fn modifications(want: &Value, current: &Map<String, Value>) -> Vec<&'static str
     {
         out.push("ManageMasterUserPassword");
     }
+    // The program now gives the password of a database whose password AWS manages.
+    if want.get("MasterUserPassword").is_some()
+        && want.get("ManageMasterUserPassword") != Some(&Value::Bool(true))
+        && cur("ManageMasterUserPassword") == &Value::Bool(true)
+    {
+        out.push("MasterUserPassword");
+    }
     if want.get("VpcSecurityGroupIds").is_some()
         && string_set(want.get("VpcSecurityGroupIds"))
             != string_set(current.get("VpcSecurityGroupIds"))
@@ -653,6 +660,9 @@ async fn modify_instance(
             "PubliclyAccessible" => m.set_publicly_accessible(params::bool(p, f)),
             "CopyTagsToSnapshot" => m.set_copy_tags_to_snapshot(params::bool(p, f)),
             "ManageMasterUserPassword" => m.manage_master_user_password(true),
+            "MasterUserPassword" => m
+                .manage_master_user_password(false)
+                .set_master_user_password(params::opt_str(p, f)),
             "VpcSecurityGroupIds" => m.set_vpc_security_group_ids(Some(params::strings(p, f))),
             _ => m,
         };
@@ -1080,6 +1090,25 @@ mod tests {
                 "VpcSecurityGroupIds"
             ]
         );
+        // A managed password given by the program from now on: managing stops, the password
+        // is set; the reverse switch turns managing on.
+        // (The fixture's password is managed.)
+        let managed = current();
+        let mut given = current();
+        given.insert("ManageMasterUserPassword".into(), json!(false));
+        let mut want = Value::Object(current());
+        want.as_object_mut()
+            .unwrap()
+            .remove("ManageMasterUserPassword");
+        want["MasterUserPassword"] = json!("s3cret-value");
+        assert_eq!(modifications(&want, &managed), vec!["MasterUserPassword"]);
+        assert!(modifications(&want, &given).is_empty());
+        want = Value::Object(current());
+        assert_eq!(
+            modifications(&want, &given),
+            vec!["ManageMasterUserPassword"]
+        );
+        assert!(modifications(&want, &managed).is_empty());
         // Shrinks and downgrades are replacements, not modifications.
         want = Value::Object(current());
         want["AllocatedStorage"] = json!(10);

@@ -334,6 +334,9 @@ fn compare(
             }
         }
     }
+    if let Some(f) = password_switch(&step.action, want, &found.current) {
+        fields.push(f);
+    }
     let op = if fields.iter().any(|f| f.forces_replacement) {
         Op::Replace
     } else if fields.is_empty() {
@@ -350,6 +353,27 @@ fn compare(
         format!("{} cannot be changed in place", f.join(", "))
     });
     (op, fields, reason)
+}
+
+/// A database whose password Secrets Manager manages, when the program now gives the password
+/// (`secret("VAR")`): managing is turned off and the password set, in place. The opposite
+/// switch is an ordinary field (`ManageMasterUserPassword`).
+fn password_switch(
+    action: &str,
+    want: &Map<String, Value>,
+    current: &Map<String, Value>,
+) -> Option<FieldChange> {
+    let managed = |m: &Map<String, Value>| m.get("ManageMasterUserPassword") == Some(&json!(true));
+    (action == "rds:CreateDBInstance"
+        && want.contains_key("MasterUserPassword")
+        && !managed(want)
+        && managed(current))
+    .then(|| FieldChange {
+        field: "ManageMasterUserPassword".into(),
+        old: json!(true),
+        new: json!(false),
+        forces_replacement: false,
+    })
 }
 
 fn short(action: &str) -> &str {

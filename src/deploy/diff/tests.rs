@@ -313,3 +313,34 @@ fn orphans_are_deleted() {
     assert_eq!(c.op, Op::Delete);
     assert!(render(&changes).contains("- RDS instance shop-old (delete)"));
 }
+
+#[test]
+fn a_managed_password_given_by_the_program_is_an_update() {
+    // The database was created with `password = managed`; the program now reads the
+    // password from the deployer's environment.
+    let src = PROGRAM.replace(
+        r#"postgres db { database = "shop" }"#,
+        "postgres db {\n  database = \"shop\"\n  # allow(stack::plain_secret_env)\n  password = secret(\"API_KEY\")\n}",
+    );
+    let plan = plan_of(&src);
+    let snap = with_current(
+        matching(&plan),
+        "store.db",
+        "ManageMasterUserPassword",
+        json!(true),
+    );
+    let changes = diff(&plan, &snap, &secret).unwrap();
+    let c = change(&changes, "store.db");
+    assert_eq!(c.op, Op::Update, "{c:?}");
+    assert_eq!(c.fields.len(), 1);
+    assert_eq!(c.fields[0].field, "ManageMasterUserPassword");
+    assert_eq!(
+        (&c.fields[0].old, &c.fields[0].new),
+        (&json!(true), &json!(false))
+    );
+    let text = render(&changes) + &serde_json::to_string(&changes).unwrap();
+    assert!(!text.contains("hunter2"), "{text}");
+    // Without the switch there is nothing to do.
+    let changes = diff(&plan, &matching(&plan), &secret).unwrap();
+    assert_eq!(change(&changes, "store.db").op, Op::Keep);
+}
