@@ -14,7 +14,9 @@ folds the `environment.stores` update into the creation call, so the executed ch
 calls shorter than this bound; the note on issue 3 reports both.
 Also reports the total and mutating call counts, and checks that a second apply makes no
 mutating call and at most 2 reads per resource.
-Usage: python3 bench/deploy.py [FILE]   (needs `bash tests/support/setup-venv.sh` and a built
+With --timeline, also prints every call of the fresh apply: start and end (ms from the first
+call's start), service and operation; the gaps between dependent calls are stackc's own time.
+Usage: python3 bench/deploy.py [--timeline] [FILE]   (needs `bash tests/support/setup-venv.sh` and a built
 `target/debug/stackc`: `cargo build`)"""
 import json
 import os
@@ -60,7 +62,9 @@ def stats(port):
 
 
 def main():
-    file = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "examples", "complex-docker.stack")
+    args = [a for a in sys.argv[1:] if a != "--timeline"]
+    timeline = "--timeline" in sys.argv[1:]
+    file = args[0] if args else os.path.join(ROOT, "examples", "complex-docker.stack")
     binary = os.environ.get("STACKC_BIN") or os.path.join(ROOT, "target", "debug", "stackc")
     with tempfile.TemporaryDirectory() as out:
         subprocess.run([binary, "build", file, "--out", out], check=True, capture_output=True)
@@ -90,6 +94,10 @@ def main():
         for p in (proxy, moto):
             p.stdin.close()
             p.wait(timeout=10)
+    if timeline:
+        t0 = first["calls"][0]["start_ms"]
+        for c in first["calls"]:
+            print(f"{c['start_ms'] - t0:7.0f} {c['end_ms'] - t0:7.0f}  {c['service']}:{c['operation']}")
     bound = bound_calls * LATENCY_MS / 1000
     resources = sum(1 for s in plan["steps"])
     print(f"program: {os.path.relpath(file, ROOT)} ({resources} plan steps)")

@@ -311,6 +311,9 @@ class ProxyHandler(BaseHTTPRequestHandler):
 
 class ProxyServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver listens with a backlog of 5: a client opening a dozen connections at once
+    # (stackc's refresh) would see some wait for a retransmission, which AWS never imposes.
+    request_queue_size = 128
 
     def __init__(self, port: int, state: ProxyState):
         super().__init__(("127.0.0.1", port), ProxyHandler)

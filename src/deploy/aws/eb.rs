@@ -322,11 +322,19 @@ async fn read_environments(
     resource: &str,
 ) -> Result<EnvState, DeployError> {
     let mut state = EnvState::default();
-    let live: Vec<EnvironmentDescription> = describe_envs(ctx, resource, Some(app), None, false)
-        .await?
-        .into_iter()
-        .filter(|e| !is_gone(e.status()))
-        .collect();
+    // The application's environments, and who holds the name (environment names are unique
+    // in a region, across applications): both at once, as a fresh apply needs both.
+    let (live, holders) = tokio::join!(
+        describe_envs(ctx, resource, Some(app), None, false),
+        async {
+            match name {
+                Some(n) => describe_envs(ctx, resource, None, Some(Target::Name(n)), false).await,
+                None => Ok(Vec::new()),
+            }
+        }
+    );
+    let live: Vec<EnvironmentDescription> =
+        live?.into_iter().filter(|e| !is_gone(e.status())).collect();
     for env in live {
         if name.is_some() && env.environment_name() == name && state.ours.is_none() {
             state.ours = Some((env, Vec::new()));
@@ -338,10 +346,9 @@ async fn read_environments(
         (Some((_, settings)), Some(n)) => {
             *settings = option_settings(ctx, resource, app, n).await?
         }
-        (None, Some(n)) => {
+        (None, Some(_)) => {
             // Not ours: is the name held elsewhere? (A terminating holder frees it soon.)
-            let holders = describe_envs(ctx, resource, None, Some(Target::Name(n)), false).await?;
-            state.foreign = holders
+            state.foreign = holders?
                 .into_iter()
                 .find(|e| e.application_name() != Some(app) && !is_gone(e.status()));
         }
