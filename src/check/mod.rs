@@ -68,6 +68,10 @@ pub(crate) struct EnvFacts {
 /// How many name comparisons one check run spends on suggestions at most.
 const SUGGEST_BUDGET: usize = 200_000;
 
+/// From this many services on, they are checked on several threads, in this many slices.
+const PARALLEL_SERVICES: usize = 2_000;
+const SERVICE_SLICES: usize = 4;
+
 /// The blocks of a file, sorted by kind, after the namespace was checked.
 #[derive(Default)]
 pub(crate) struct Items<'a> {
@@ -296,6 +300,78 @@ impl Cx {
         attrs::read(kind, &block.name, &attrs, &mut self.errors);
     }
 
+    /// Checks every service block: one at a time, or, in a big file, in a fixed number of
+    /// slices on as many threads (services are independent until the cross-block rules).
+    /// The slices' errors are appended in source order, and each slice gets an equal share of
+    /// the suggestion budget, so the outcome does not depend on the machine's cores.
+    fn services<'a>(
+        &mut self,
+        items: &Items<'a>,
+        store_index: &HashMap<&str, usize>,
+        read_stores: &mut [bool],
+    ) -> (Vec<Service>, Vec<ServiceInfo<'a>>) {
+        if items.services.len() < PARALLEL_SERVICES {
+            items
+                .services
+                .iter()
+                .map(|b| self.service(b, items, store_index, read_stores))
+                .unzip()
+        } else {
+            self.services_in_slices(items, store_index, read_stores)
+        }
+    }
+
+    fn services_in_slices<'a>(
+        &mut self,
+        items: &Items<'a>,
+        store_index: &HashMap<&str, usize>,
+        read_stores: &mut [bool],
+    ) -> (Vec<Service>, Vec<ServiceInfo<'a>>) {
+        let n = items.services.len();
+        let total = *self.suggest_budget.get_or_insert(SUGGEST_BUDGET);
+        let share = total / SERVICE_SLICES;
+        let stores = read_stores.len();
+        let slices: Vec<_> = std::thread::scope(|scope| {
+            let handles: Vec<_> = items
+                .services
+                .chunks(n.div_ceil(SERVICE_SLICES))
+                .map(|slice| {
+                    scope.spawn(move || {
+                        let mut cx = Cx {
+                            suggest_budget: Some(share),
+                            ..Cx::default()
+                        };
+                        let mut read = vec![false; stores];
+                        let checked: Vec<_> = slice
+                            .iter()
+                            .map(|b| cx.service(b, items, store_index, &mut read))
+                            .collect();
+                        (checked, cx, read)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        });
+        let mut used = 0;
+        let (mut services, mut infos) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for (checked, cx, read) in slices {
+            for (svc, info) in checked {
+                services.push(svc);
+                infos.push(info);
+            }
+            self.errors.extend(cx.errors);
+            used += share - cx.suggest_budget.unwrap_or(share);
+            for (mine, theirs) in read_stores.iter_mut().zip(read) {
+                *mine |= theirs;
+            }
+        }
+        self.suggest_budget = Some(total - used);
+        (services, infos)
+    }
+
     /// Builds the model from the sorted items; fields that failed get placeholders, which is
     /// harmless because a model with errors is never returned. Every block is checked even
     /// when the file lacks its `stack` or `environment`.
@@ -326,13 +402,7 @@ impl Cx {
                 }
             }
         }
-        let mut services = Vec::with_capacity(items.services.len());
-        let mut infos = Vec::with_capacity(items.services.len());
-        for b in &items.services {
-            let (svc, info) = self.service(b, items, &store_index, &mut read_stores);
-            services.push(svc);
-            infos.push(info);
-        }
+        let (services, infos) = self.services(items, &store_index, &mut read_stores);
         let firewall = rules::firewall(self, items, &services, &infos, &store_index);
         rules::links(self, items, &services, &infos);
         rules::essential(self, &services, &infos);
@@ -438,6 +508,53 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use super::*;
+
+    /// A big file's services checked in slices on threads give what one at a time gives:
+    /// the same services, the same errors in the same order, the same stores read.
+    #[test]
+    fn services_in_slices_match_one_at_a_time() {
+        let mut src = big_program(PARALLEL_SERVICES + 37, |i| format!("s{}", i + 1));
+        // Mistakes scattered over the slices: unknown attributes, a misspelled store, a
+        // reservation above the limit, a second store read by one service only.
+        for (i, mistake) in [
+            (3, "memroy = 1 MiB"),
+            (1500, "env { X = dbb.host }"),
+            (2010, "memory_reservation = 9 MiB"),
+            (700, "env { R = cache.host }"),
+        ] {
+            src = src.replace(
+                &format!("service s{i} {{ "),
+                &format!("service s{i} {{ {mistake} "),
+            );
+        }
+        src.push_str("redis cache { }\n");
+        let parsed = crate::syntax::parse(&src);
+        let file = parsed.file.expect("parses");
+        let run = |sliced: bool| {
+            let mut cx = Cx::default();
+            let items = cx.collect(&file);
+            let index: HashMap<&str, usize> = [("db", 0), ("cache", 1)].into_iter().collect();
+            let mut read = vec![false; 2];
+            let (services, _) = if sliced {
+                cx.services_in_slices(&items, &index, &mut read)
+            } else {
+                items
+                    .services
+                    .iter()
+                    .map(|b| cx.service(b, &items, &index, &mut read))
+                    .unzip::<_, _, Vec<_>, Vec<_>>()
+            };
+            (services, format!("{:?}", cx.errors), read)
+        };
+        let (one, sliced) = (run(false), run(true));
+        assert!(
+            one.1.contains("memroy") && one.1.contains("dbb"),
+            "{}",
+            one.1
+        );
+        assert_eq!(one.2, vec![true, true]);
+        assert_eq!(one, sliced);
+    }
 
     /// A program of `n` services, each linking to the next and reading one store.
     fn big_program(n: usize, link: impl Fn(usize) -> String) -> String {
