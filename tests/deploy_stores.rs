@@ -617,6 +617,9 @@ fn a_replacement_respects_deletion_protection() {
         "{}",
         text(&out)
     );
+    // Refused before any change, not at the step.
+    assert!(text(&out).contains("nothing was changed"), "{}", text(&out));
+    assert!(!text(&out).contains("done before the failure"), "{}", text(&out));
     let db = boto(
         &url,
         "rds",

@@ -104,7 +104,14 @@ async fn run(mode: Mode, args: &DeployArgs, artifacts: Artifacts) -> ExitCode {
         _ => print!("{}", diff::render(&changes)),
     }
     let pending = has_changes(&changes);
+    let refused = diff::refused(plan, &snap, &changes);
+    for (resource, why) in &refused {
+        eprintln!("error: {resource}: {why}");
+    }
     if mode == Mode::Plan {
+        if !refused.is_empty() {
+            eprintln!("apply would refuse this plan as it stands");
+        }
         return if pending && args.detailed_exitcode {
             ExitCode::from(2)
         } else {
@@ -119,6 +126,9 @@ async fn run(mode: Mode, args: &DeployArgs, artifacts: Artifacts) -> ExitCode {
         .any(|f| !exec::settled(f.status.as_deref()));
     if !pending && !unsettled {
         return ExitCode::SUCCESS;
+    }
+    if !refused.is_empty() {
+        return fail("nothing was changed");
     }
     if pending && !confirm("Apply these changes?", args.yes) {
         return fail("not confirmed; nothing was changed");

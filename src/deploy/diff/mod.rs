@@ -527,6 +527,38 @@ fn option_changes(
     out
 }
 
+/// Replacements apply would have to refuse: a database with deletion protection on that the
+/// program does not turn off. Found before any change, so that apply stops before starting
+/// (the step itself refuses too, as a last guard). Each is (resource, why).
+pub fn refused(plan: &Plan, snap: &Snapshot, changes: &[Change]) -> Vec<(String, String)> {
+    changes
+        .iter()
+        .filter(|c| c.op == Op::Replace && c.action == "rds:CreateDBInstance")
+        .filter(|c| {
+            let protected = snap
+                .found
+                .get(&c.step)
+                .is_some_and(|f| f.current.get("DeletionProtection") == Some(&Value::Bool(true)));
+            let turned_off = plan.steps.iter().any(|s| {
+                s.id == c.step && s.params.get("DeletionProtection") == Some(&Value::Bool(false))
+            });
+            protected && !turned_off
+        })
+        .map(|c| {
+            (
+                c.resource.clone(),
+                format!(
+                    "must be replaced ({}) but has deletion protection on: set \
+                     `deletion_protection = false` for it in the file and run `stackc apply` first",
+                    c.reason
+                        .as_deref()
+                        .unwrap_or("it cannot be changed in place")
+                ),
+            )
+        })
+        .collect()
+}
+
 /// Whether there is anything to do.
 pub fn has_changes(changes: &[Change]) -> bool {
     changes

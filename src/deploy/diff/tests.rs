@@ -344,3 +344,45 @@ fn a_managed_password_given_by_the_program_is_an_update() {
     let changes = diff(&plan, &matching(&plan), &secret).unwrap();
     assert_eq!(change(&changes, "store.db").op, Op::Keep);
 }
+
+#[test]
+fn a_protected_database_to_replace_is_refused_before_anything() {
+    let program = |protection: bool| {
+        PROGRAM.replace(
+            r#"postgres db { database = "shop" }"#,
+            &format!(
+                "postgres db {{\n  database = \"shop\"\n  # allow(stack::no_deletion_protection)\n  deletion_protection = {protection}\n}}"
+            ),
+        )
+    };
+    let refused_for = |protection: bool| {
+        let plan = plan_of(&program(protection));
+        // It exists protected and unencrypted: encryption forces a replacement.
+        let snap = with_current(
+            matching(&plan),
+            "store.db",
+            "StorageEncrypted",
+            json!(false),
+        );
+        let snap = with_current(snap, "store.db", "DeletionProtection", json!(true));
+        let changes = diff(&plan, &snap, &secret).unwrap();
+        assert_eq!(change(&changes, "store.db").op, Op::Replace);
+        refused(&plan, &snap, &changes)
+    };
+    let r = refused_for(true);
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert!(r[0].1.contains("deletion_protection = false"), "{r:?}");
+    assert!(r[0].1.contains("StorageEncrypted"), "{r:?}");
+    // The file turns protection off: apply may replace it.
+    assert!(refused_for(false).is_empty());
+    // Nothing to replace: nothing refused.
+    let plan = plan_of(&program(true));
+    let snap = with_current(
+        matching(&plan),
+        "store.db",
+        "DeletionProtection",
+        json!(true),
+    );
+    let changes = diff(&plan, &snap, &secret).unwrap();
+    assert!(refused(&plan, &snap, &changes).is_empty());
+}
