@@ -619,7 +619,11 @@ fn a_replacement_respects_deletion_protection() {
     );
     // Refused before any change, not at the step.
     assert!(text(&out).contains("nothing was changed"), "{}", text(&out));
-    assert!(!text(&out).contains("done before the failure"), "{}", text(&out));
+    assert!(
+        !text(&out).contains("done before the failure"),
+        "{}",
+        text(&out)
+    );
     let db = boto(
         &url,
         "rds",
