@@ -34,6 +34,8 @@ pub struct Compiled {
     pub diagnostics: Vec<Diagnostic>,
     /// Diagnostics silenced by an `# allow(stack::CODE)` comment, in source order.
     pub suppressed: Vec<Diagnostic>,
+    /// The syntax tree, when the text parsed.
+    pub file: Option<syntax::ast::File>,
 }
 
 /// Parses, checks and — when the program type-checks — lints it.
@@ -65,5 +67,6 @@ pub fn compile_with(src: &str, options: &check::lints::Options) -> Compiled {
         model,
         diagnostics: diags,
         suppressed,
+        file: parsed.file,
     }
 }

@@ -47,6 +47,13 @@ fn codes_of(line: &str) -> Vec<&str> {
 
 impl<'a> Allows<'a> {
     pub fn new(src: &'a str, file: &File) -> Self {
+        // Most files allow nothing: no need to read them line by line.
+        if memchr::memmem::find(src.as_bytes(), b"allow(").is_none() {
+            return Allows {
+                above: Vec::new(),
+                items: Vec::new(),
+            };
+        }
         let mut above = Vec::new();
         let mut pending: Vec<&str> = Vec::new();
         let mut start = 0;
