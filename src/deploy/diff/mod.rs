@@ -460,6 +460,8 @@ fn rule_set(perms: &Value) -> BTreeSet<String> {
     out
 }
 
+const LOAD_BALANCER_TYPE: &str = "aws:elasticbeanstalk:environment/LoadBalancerType";
+
 fn option_key(o: &Value) -> String {
     format!(
         "{}/{}",
@@ -495,6 +497,9 @@ fn option_changes(
         let raw_v = raws.get(&key).copied().unwrap_or(&Value::Null);
         let old = cur.get(&key).copied().cloned().unwrap_or(Value::Null);
         if has_unknown(new) || !same(new, &old) {
+            // Elastic Beanstalk sets an environment's load balancer type once, at creation
+            // (a single-instance environment gets one when it becomes load balanced).
+            let forces_replacement = key == LOAD_BALANCER_TYPE && !old.is_null();
             out.push(FieldChange {
                 field: key,
                 old: if has_secret(raw_v) && !old.is_null() {
@@ -503,7 +508,7 @@ fn option_changes(
                     old
                 },
                 new: shown(raw_v, new),
-                forces_replacement: false,
+                forces_replacement,
             });
         }
     }
@@ -528,9 +533,28 @@ fn option_changes(
 }
 
 /// Replacements apply would have to refuse: a database with deletion protection on that the
-/// program does not turn off. Found before any change, so that apply stops before starting
-/// (the step itself refuses too, as a last guard). Each is (resource, why).
+/// program does not turn off, and an environment (apply does not terminate a running
+/// application to create it again). Found before any change, so that apply stops before
+/// starting (the database step refuses too, as a last guard). Each is (resource, why).
 pub fn refused(plan: &Plan, snap: &Snapshot, changes: &[Change]) -> Vec<(String, String)> {
+    let reason = |c: &Change| {
+        c.reason
+            .clone()
+            .unwrap_or_else(|| "it cannot be changed in place".into())
+    };
+    let environments = changes
+        .iter()
+        .filter(|c| c.op == Op::Replace && c.action == "elasticbeanstalk:CreateEnvironment")
+        .map(|c| {
+            (
+                c.resource.clone(),
+                format!(
+                    "must be replaced ({}), which stops the application: keep the setting, or \
+                     run `stackc destroy` and then `stackc apply`",
+                    reason(c)
+                ),
+            )
+        });
     changes
         .iter()
         .filter(|c| c.op == Op::Replace && c.action == "rds:CreateDBInstance")
@@ -550,12 +574,11 @@ pub fn refused(plan: &Plan, snap: &Snapshot, changes: &[Change]) -> Vec<(String,
                 format!(
                     "must be replaced ({}) but has deletion protection on: set \
                      `deletion_protection = false` for it in the file and run `stackc apply` first",
-                    c.reason
-                        .as_deref()
-                        .unwrap_or("it cannot be changed in place")
+                    reason(c)
                 ),
             )
         })
+        .chain(environments)
         .collect()
 }
 

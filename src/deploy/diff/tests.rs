@@ -386,3 +386,52 @@ fn a_protected_database_to_replace_is_refused_before_anything() {
     let changes = diff(&plan, &snap, &secret).unwrap();
     assert!(refused(&plan, &snap, &changes).is_empty());
 }
+
+#[test]
+fn a_new_load_balancer_type_replaces_the_environment_and_apply_refuses_it() {
+    let program = PROGRAM.replace(
+        r#"environment shop-env { execution_role"#,
+        r#"environment shop-env { tier = load_balanced execution_role"#,
+    );
+    let plan = plan_of(&program);
+    let with_option = |value: Option<&str>| {
+        let mut snap = matching(&plan);
+        let env = snap.found.get_mut("environment").unwrap();
+        let opts = env
+            .current
+            .get_mut("OptionSettings")
+            .unwrap()
+            .as_array_mut()
+            .unwrap();
+        opts.retain(|o| o["OptionName"] != "LoadBalancerType");
+        if let Some(v) = value {
+            opts.push(json!({
+                "Namespace": "aws:elasticbeanstalk:environment",
+                "OptionName": "LoadBalancerType",
+                "Value": v,
+            }));
+        }
+        snap
+    };
+    // Created with a classic load balancer: only a new environment can have another type.
+    let snap = with_option(Some("classic"));
+    let changes = diff(&plan, &snap, &secret).unwrap();
+    let c = change(&changes, "environment");
+    assert_eq!(c.op, Op::Replace, "{c:?}");
+    assert!(
+        c.reason.as_deref().unwrap().contains("LoadBalancerType"),
+        "{c:?}"
+    );
+    let r = refused(&plan, &snap, &changes);
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert!(r[0].1.contains("stackc destroy"), "{r:?}");
+    // A single-instance environment becoming load balanced gets its type then: an update.
+    let snap = with_option(None);
+    let changes = diff(&plan, &snap, &secret).unwrap();
+    assert_eq!(change(&changes, "environment").op, Op::Update);
+    assert!(refused(&plan, &snap, &changes).is_empty());
+    // The same type: nothing to do.
+    let snap = with_option(Some("application"));
+    let changes = diff(&plan, &snap, &secret).unwrap();
+    assert_eq!(change(&changes, "environment").op, Op::Keep);
+}
