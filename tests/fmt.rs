@@ -251,3 +251,35 @@ fn cli_unreadable_file_is_one_line() {
         "error: /nonexistent/app.stack: no such file\n"
     );
 }
+
+#[test]
+fn cli_formats_the_stack_files_below_a_directory() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let nested = dir.path().join("apps/shop");
+    let hidden = dir.path().join(".git");
+    std::fs::create_dir_all(&nested).expect("mkdir");
+    std::fs::create_dir_all(&hidden).expect("mkdir");
+    let (a, b) = (dir.path().join("a.stack"), nested.join("b.stack"));
+    let (other, skipped) = (nested.join("notes.txt"), hidden.join("c.stack"));
+    for f in [&a, &b, &other, &skipped] {
+        std::fs::write(f, MESSY).expect("written");
+    }
+    let root = dir.path().to_str().expect("utf-8");
+    let out = stackc(&["fmt", "--check", root], None);
+    assert_eq!(out.status.code(), Some(1));
+    let listed = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(
+        listed.lines().collect::<Vec<_>>(),
+        vec![a.to_str().unwrap(), b.to_str().unwrap()]
+    );
+    let out = stackc(&["fmt", root], None);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    for (f, want) in [(&a, TIDY), (&b, TIDY), (&other, MESSY), (&skipped, MESSY)] {
+        assert_eq!(
+            std::fs::read_to_string(f).expect("read"),
+            want,
+            "{}",
+            f.display()
+        );
+    }
+}

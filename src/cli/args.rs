@@ -30,7 +30,7 @@ pub enum Command {
     Build(BuildArgs),
     /// Format .stack files in place (or standard input to standard output)
     #[command(
-        after_help = "Examples:\n  stackc fmt app.stack\n  stackc fmt --check examples/*.stack\n  stackc fmt < app.stack\n\nA file with syntax errors is left unchanged (exit 1). With --check, nothing is written:\nthe files that would change are listed and the exit status is 1 if there is any."
+        after_help = "Examples:\n  stackc fmt app.stack\n  stackc fmt .\n  stackc fmt --check examples/\n  stackc fmt < app.stack\n\nA file with syntax errors is left unchanged (exit 1). With --check, nothing is written:\nthe files that would change are listed and the exit status is 1 if there is any."
     )]
     Fmt(FmtArgs),
     /// Print the graph of services, links, data stores and firewall paths (or of the plan's steps)
@@ -100,7 +100,8 @@ pub enum GraphFormat {
 
 #[derive(clap::Args)]
 pub struct FmtArgs {
-    /// The .stack files; none or `-` reads standard input and prints the result
+    /// The .stack files, or directories to format every .stack file below; none or `-` reads
+    /// standard input and prints the result
     pub files: Vec<PathBuf>,
     /// Write nothing; list the files that are not formatted and exit 1 if there is any
     #[arg(long)]

@@ -1,7 +1,7 @@
 //! `stackc fmt`: formats files in place, or checks that they are formatted.
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use super::args::FmtArgs;
@@ -18,13 +18,47 @@ pub fn main(args: &FmtArgs) -> ExitCode {
     }
     let mut failed = false;
     for path in &args.files {
-        failed |= !format_file(path, args.check);
+        if path.is_dir() {
+            let mut files = Vec::new();
+            if let Err(msg) = stack_files(path, &mut files) {
+                eprintln!("error: {msg}");
+                failed = true;
+            }
+            for file in files {
+                failed |= !format_file(&file, args.check);
+            }
+        } else {
+            failed |= !format_file(path, args.check);
+        }
     }
     if failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// The `.stack` files below a directory, in name order; hidden directories (`.git`) and
+/// `target` are not entered.
+fn stack_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("{}: {}", dir.display(), io_reason(&e)))?;
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if path.is_dir() {
+            if !name.starts_with('.') && name != "target" {
+                stack_files(&path, out)?;
+            }
+        } else if path.extension().is_some_and(|e| e == "stack") {
+            out.push(path);
+        }
+    }
+    Ok(())
 }
 
 /// Formats one file; false when it has syntax errors, cannot be read or written, or (with
