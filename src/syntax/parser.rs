@@ -40,30 +40,46 @@ pub fn parse(src: &str) -> Parsed {
         ranges.push((start, end));
         pos = end;
     }
-    // Big files are parsed on every core: items are independent until the checker.
+    // Big files are parsed on every core: items are independent until the checker. Cores
+    // take small chunks in turn, so one slowed by other work does not hold up the rest.
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
-    let chunks = if src.len() < PARALLEL_ABOVE || threads < 2 {
-        1
-    } else {
-        threads
-    };
-    let per_chunk = ranges.len().div_ceil(chunks).max(1);
-    let results: Vec<Option<(Vec<Item>, Vec<SyntaxError>)>> = if chunks == 1 {
-        vec![parse_items(src, &ranges)]
-    } else {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = ranges
-                .chunks(per_chunk)
-                .map(|part| scope.spawn(move || parse_items(src, part)))
+    let results: Vec<Option<(Vec<Item>, Vec<SyntaxError>)>> =
+        if src.len() < PARALLEL_ABOVE || threads < 2 {
+            vec![parse_items(src, &ranges)]
+        } else {
+            let chunks: Vec<&[(usize, usize)]> = ranges
+                .chunks(ranges.len().div_ceil(threads * CHUNKS_PER_THREAD).max(1))
                 .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or(None))
-                .collect()
-        })
-    };
+            let next = std::sync::atomic::AtomicUsize::new(0);
+            let mut done: Vec<(usize, Option<(Vec<Item>, Vec<SyntaxError>)>)> =
+                std::thread::scope(|scope| {
+                    let handles: Vec<_> = (0..threads)
+                        .map(|_| {
+                            scope.spawn(|| {
+                                let mut mine = Vec::new();
+                                loop {
+                                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                    let Some(chunk) = chunks.get(i) else { break };
+                                    mine.push((i, parse_items(src, chunk)));
+                                }
+                                mine
+                            })
+                        })
+                        .collect();
+                    handles
+                        .into_iter()
+                        .flat_map(|h| h.join().unwrap_or_default())
+                        .collect()
+                });
+            if done.len() < chunks.len() {
+                // A thread failed (it cannot, short of a bug): the whole-file path decides.
+                return parse_whole(src);
+            }
+            done.sort_unstable_by_key(|(i, _)| *i);
+            done.into_iter().map(|(_, r)| r).collect()
+        };
     let mut items = Vec::with_capacity(ranges.len());
     let mut errors = Vec::new();
     for r in results {
@@ -82,6 +98,9 @@ pub fn parse(src: &str) -> Parsed {
 
 /// Files smaller than this are parsed on one thread: starting threads would cost more.
 const PARALLEL_ABOVE: usize = 256 * 1024;
+
+/// How many chunks of items each parsing thread takes on average.
+const CHUNKS_PER_THREAD: usize = 8;
 
 /// Parses the items at `ranges` (each the exact text of one item); None if one does not parse.
 fn parse_items(src: &str, ranges: &[(usize, usize)]) -> Option<(Vec<Item>, Vec<SyntaxError>)> {
@@ -1276,6 +1295,29 @@ impl Context {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A file big enough to be parsed on threads, in chunks taken in turn, gives the tree and
+    /// errors of the one-pass parse, items in source order.
+    #[test]
+    fn a_big_file_parsed_in_chunks_is_parsed_in_order() {
+        let mut src = String::new();
+        let mut i = 0;
+        while src.len() <= PARALLEL_ABOVE + 4096 {
+            // A recoverable mistake now and then (`memory 16 MiB`) so errors merge too.
+            let eq = if i % 97 == 0 { "" } else { "= " };
+            src.push_str(&format!(
+                "service s{i} {{\n  image = \"r/s{i}:1\"\n  memory {eq}16 MiB\n  ports = [{}:80]\n  env {{ A = db.host }}\n}}\n",
+                10000 + i
+            ));
+            i += 1;
+        }
+        let (chunked, whole) = (parse(&src), parse_whole(&src));
+        let file = chunked.file.expect("parses");
+        assert_eq!(file.items.len(), i);
+        assert_eq!(Some(file), whole.file);
+        assert!(!chunked.errors.is_empty());
+        assert_eq!(chunked.errors, whole.errors);
+    }
 
     /// The item path (`item_at` and the quiet twins) and the whole-file path (`file`) must
     /// build the same tree and errors: every example and UI test, and each one's every line
