@@ -45,41 +45,39 @@ pub fn parse(src: &str) -> Parsed {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
-    let results: Vec<Option<(Vec<Item>, Vec<SyntaxError>)>> =
-        if src.len() < PARALLEL_ABOVE || threads < 2 {
-            vec![parse_items(src, &ranges)]
-        } else {
-            let chunks: Vec<&[(usize, usize)]> = ranges
-                .chunks(ranges.len().div_ceil(threads * CHUNKS_PER_THREAD).max(1))
+    let results: Vec<ItemsParsed> = if src.len() < PARALLEL_ABOVE || threads < 2 {
+        vec![parse_items(src, &ranges)]
+    } else {
+        let chunks: Vec<&[(usize, usize)]> = ranges
+            .chunks(ranges.len().div_ceil(threads * CHUNKS_PER_THREAD).max(1))
+            .collect();
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let mut done: Vec<(usize, ItemsParsed)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut mine = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(chunk) = chunks.get(i) else { break };
+                            mine.push((i, parse_items(src, chunk)));
+                        }
+                        mine
+                    })
+                })
                 .collect();
-            let next = std::sync::atomic::AtomicUsize::new(0);
-            let mut done: Vec<(usize, Option<(Vec<Item>, Vec<SyntaxError>)>)> =
-                std::thread::scope(|scope| {
-                    let handles: Vec<_> = (0..threads)
-                        .map(|_| {
-                            scope.spawn(|| {
-                                let mut mine = Vec::new();
-                                loop {
-                                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                                    let Some(chunk) = chunks.get(i) else { break };
-                                    mine.push((i, parse_items(src, chunk)));
-                                }
-                                mine
-                            })
-                        })
-                        .collect();
-                    handles
-                        .into_iter()
-                        .flat_map(|h| h.join().unwrap_or_default())
-                        .collect()
-                });
-            if done.len() < chunks.len() {
-                // A thread failed (it cannot, short of a bug): the whole-file path decides.
-                return parse_whole(src);
-            }
-            done.sort_unstable_by_key(|(i, _)| *i);
-            done.into_iter().map(|(_, r)| r).collect()
-        };
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        if done.len() < chunks.len() {
+            // A thread failed (it cannot, short of a bug): the whole-file path decides.
+            return parse_whole(src);
+        }
+        done.sort_unstable_by_key(|(i, _)| *i);
+        done.into_iter().map(|(_, r)| r).collect()
+    };
     let mut items = Vec::with_capacity(ranges.len());
     let mut errors = Vec::new();
     for r in results {
@@ -99,11 +97,14 @@ pub fn parse(src: &str) -> Parsed {
 /// Files smaller than this are parsed on one thread: starting threads would cost more.
 const PARALLEL_ABOVE: usize = 256 * 1024;
 
+/// The items of some ranges and their recoverable errors; None if one does not parse.
+type ItemsParsed = Option<(Vec<Item>, Vec<SyntaxError>)>;
+
 /// How many chunks of items each parsing thread takes on average.
 const CHUNKS_PER_THREAD: usize = 8;
 
 /// Parses the items at `ranges` (each the exact text of one item); None if one does not parse.
-fn parse_items(src: &str, ranges: &[(usize, usize)]) -> Option<(Vec<Item>, Vec<SyntaxError>)> {
+fn parse_items(src: &str, ranges: &[(usize, usize)]) -> ItemsParsed {
     let mut b = Builder {
         errors: Vec::new(),
         base: 0,
