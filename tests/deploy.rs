@@ -169,6 +169,22 @@ fn apply_builds_the_reference_stack_and_a_second_apply_changes_nothing() {
         opt("aws:autoscaling:launchconfiguration", "InstanceType").as_deref(),
         Some("t3.small")
     );
+    // The instances may read that secret, and only it: Elastic Beanstalk fetches
+    // `environmentsecrets` with the instance profile's role.
+    let policy = boto(
+        &aws.url(),
+        "iam",
+        "c.get_role_policy(RoleName='complex-docker-eb-ec2', PolicyName='read-managed-passwords')['PolicyDocument']",
+    );
+    assert_eq!(
+        policy["Statement"],
+        serde_json::json!([{
+            "Effect": "Allow",
+            "Action": "secretsmanager:GetSecretValue",
+            "Resource": [db["MasterUserSecret"]["SecretArn"]],
+        }]),
+        "{policy}"
+    );
 
     // Nothing to do the second time: zero mutating calls, at most 2 reads per resource.
     proxy_post(&px, "reset", "{}");
@@ -176,7 +192,7 @@ fn apply_builds_the_reference_stack_and_a_second_apply_changes_nothing() {
     assert!(again.contains("No changes"), "{again}");
     let stats = proxy_stats(&px);
     assert_eq!(mutating(&stats), 0, "{stats}");
-    let resources = 27;
+    let resources = 28;
     assert!(
         stats["reads"].as_u64().unwrap() <= 2 * resources,
         "{} reads",

@@ -484,7 +484,37 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
         &service_role_after,
     );
     if !late.is_empty() {
-        b.step(
+        // The instances fetch `environmentsecrets` with the instance profile's role: the role
+        // stackc makes may read exactly the secrets the environment names, before it names
+        // them. (A profile the program names is the program's to grant.)
+        let secrets: BTreeSet<&str> = late
+            .iter()
+            .filter_map(|o| o["Value"]["ref"].as_str()?.strip_suffix(".password_secret"))
+            .collect();
+        let secrets: Vec<Value> = secrets.iter().map(|s| r(s, "secret_arn")).collect();
+        let mut after = Vec::new();
+        if env.instance_profile.is_none() && !secrets.is_empty() {
+            let role = names::instance_role(model);
+            b.step(
+                "iam.instance_role.secrets",
+                "iam:PutRolePolicy",
+                format!("secrets policy of role {role}"),
+                json!({
+                    "RoleName": r("iam.instance_role", "role_name"),
+                    "PolicyName": SECRETS_POLICY,
+                    "PolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [{
+                            "Effect": "Allow",
+                            "Action": "secretsmanager:GetSecretValue",
+                            "Resource": secrets,
+                        }],
+                    },
+                }),
+            );
+            after.push("iam.instance_role.secrets".to_string());
+        }
+        b.step_after(
             "environment.stores",
             "elasticbeanstalk:UpdateEnvironment",
             format!("store endpoints of environment {}", env.name),
@@ -492,6 +522,7 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
                 "EnvironmentName": r("environment", "environment_name"),
                 "OptionSettings": late,
             }),
+            &after,
         );
     }
 
@@ -584,6 +615,9 @@ fn env_properties(model: &Model) -> Vec<Value> {
         })
         .collect()
 }
+
+/// The inline policy of the instance role that lets instances read the managed passwords.
+pub const SECRETS_POLICY: &str = "read-managed-passwords";
 
 fn iam_role(b: &mut Builder<'_>, id: &str, name: &str, principal: &str, policies: &[&str]) {
     let tags = b.tags(name);

@@ -21,6 +21,8 @@ const CREATE_ROLE: &str = "iam:CreateRole";
 const ATTACH: &str = "iam:AttachRolePolicy";
 const CREATE_PROFILE: &str = "iam:CreateInstanceProfile";
 const ADD_ROLE: &str = "iam:AddRoleToInstanceProfile";
+/// An inline policy of a role (the instance role's right to read managed passwords).
+const PUT_POLICY: &str = "iam:PutRolePolicy";
 
 /// The names `lower::plan::names` gives the stack's roles and instance profile (the instance
 /// profile is named after its role). Refresh looks them up when the plan does not create them
@@ -83,6 +85,8 @@ enum RoleState {
         arn: String,
         document: String,
         attached: Vec<String>,
+        /// The inline policies asked for that exist: (name, document as JSON text).
+        inline: Vec<(String, String)>,
     },
 }
 
@@ -91,6 +95,7 @@ async fn read_role(
     stack: String,
     name: String,
     policies: bool,
+    inline_names: Vec<String>,
 ) -> Result<RoleState, DeployError> {
     let resource = format!("role {name}");
     let role = match iam.get_role().role_name(&name).send().await {
@@ -104,10 +109,38 @@ async fn read_role(
     if !owned(tags_of(role.tags()), &stack) {
         return Ok(RoleState::Foreign);
     }
-    let attached = if policies {
+    let (attached, inline) = tokio::join!(
+        attached_policies(&iam, &name, &resource, policies),
+        inline_policies(&iam, &name, &resource, inline_names),
+    );
+    let (Some(attached), Some(inline)) = (attached?, inline?) else {
+        return Ok(RoleState::Missing);
+    };
+    Ok(RoleState::Ours {
+        arn: role.arn().to_string(),
+        document: role
+            .assume_role_policy_document()
+            .map(policy_document)
+            .unwrap_or_default(),
+        attached,
+        inline,
+    })
+}
+
+/// The managed policies attached to a role (none asked: none read); None if the role went.
+async fn attached_policies(
+    iam: &aws_sdk_iam::Client,
+    name: &str,
+    resource: &str,
+    policies: bool,
+) -> Result<Option<Vec<String>>, DeployError> {
+    if !policies {
+        return Ok(Some(Vec::new()));
+    }
+    Ok(Some(
         match iam
             .list_attached_role_policies()
-            .role_name(&name)
+            .role_name(name)
             .into_paginator()
             .items()
             .send()
@@ -118,20 +151,37 @@ async fn read_role(
                 .iter()
                 .filter_map(|p| p.policy_arn().map(str::to_string))
                 .collect(),
-            Err(e) if not_found(&e) => return Ok(RoleState::Missing),
-            Err(e) => return Err(aws_error(&resource, "ListAttachedRolePolicies", &e)),
+            Err(e) if not_found(&e) => return Ok(None),
+            Err(e) => return Err(aws_error(resource, "ListAttachedRolePolicies", &e)),
+        },
+    ))
+}
+
+/// The role's inline policies of these names that exist, with their documents; None if the
+/// role went.
+async fn inline_policies(
+    iam: &aws_sdk_iam::Client,
+    role: &str,
+    resource: &str,
+    names: Vec<String>,
+) -> Result<Option<Vec<(String, String)>>, DeployError> {
+    let mut found = Vec::new();
+    for name in names {
+        match iam
+            .get_role_policy()
+            .role_name(role)
+            .policy_name(&name)
+            .send()
+            .await
+        {
+            Ok(r) => found.push((name, policy_document(r.policy_document()))),
+            // A missing policy and a missing role both answer NoSuchEntity: the role was
+            // just read, so it is the policy.
+            Err(e) if not_found(&e) => {}
+            Err(e) => return Err(aws_error(resource, "GetRolePolicy", &e)),
         }
-    } else {
-        Vec::new()
-    };
-    Ok(RoleState::Ours {
-        arn: role.arn().to_string(),
-        document: role
-            .assume_role_policy_document()
-            .map(policy_document)
-            .unwrap_or_default(),
-        attached,
-    })
+    }
+    Ok(Some(found))
 }
 
 enum ProfileState {
@@ -174,6 +224,21 @@ async fn read_profile(
             &e,
         )),
     }
+}
+
+/// The inline policies the plan puts on the role named `role`.
+fn inline_names(plan: &Plan, role_steps: &[&Step], role: &str) -> Vec<String> {
+    let Some(role_step) = role_steps
+        .iter()
+        .find(|s| params::str(&s.params, "RoleName") == role)
+    else {
+        return Vec::new();
+    };
+    plan.steps
+        .iter()
+        .filter(|s| s.action == PUT_POLICY && refers(s, "RoleName", &role_step.id, "role_name"))
+        .map(|s| params::str(&s.params, "PolicyName").to_string())
+        .collect()
 }
 
 /// Whether `step` reads `attr` of step `of` through its parameter `param`.
@@ -233,12 +298,13 @@ pub async fn refresh(ctx: &Ctx, plan: &Plan) -> Result<Snapshot, DeployError> {
     for (i, (is_role, name)) in names.iter().enumerate() {
         let (iam, stack, name) = (ctx.clients.iam.clone(), ctx.stack.clone(), name.clone());
         if *is_role {
-            // Attachments matter only for roles the plan describes.
+            // Attachments and inline policies matter only for roles the plan describes.
             let policies = i < first_stale;
+            let inline = inline_names(plan, &role_steps, &name);
             reads.spawn(async move {
                 (
                     i,
-                    read_role(iam, stack, name, policies)
+                    read_role(iam, stack, name, policies, inline)
                         .await
                         .map(Lookup::Role),
                 )
@@ -284,7 +350,19 @@ pub async fn refresh(ctx: &Ctx, plan: &Plan) -> Result<Snapshot, DeployError> {
                         resource: step.resource.clone(),
                         why: format!("a role with this name already exists and is not tagged `stackc:stack = {}`", ctx.stack),
                     }),
-                    RoleState::Ours { arn, document, attached } => {
+                    RoleState::Ours { arn, document, attached, inline } => {
+                        for put in plan.steps.iter().filter(|s| s.action == PUT_POLICY && refers(s, "RoleName", &step.id, "role_name")) {
+                            let policy = params::str(&put.params, "PolicyName");
+                            if let Some((_, doc)) = inline.iter().find(|(n, _)| n == policy) {
+                                snap.found.insert(
+                                    put.id.clone(),
+                                    Found::new(
+                                        json!({ "RoleName": name, "PolicyName": policy, "PolicyDocument": doc }),
+                                        json!({ "id": attachment_id(name, policy) }),
+                                    ),
+                                );
+                            }
+                        }
                         snap.found.insert(
                             step.id.clone(),
                             Found::new(
@@ -432,6 +510,19 @@ pub async fn run(
                     json!({ "role_name": name, "arn": arn, "id": name })
                 }
             }
+        }
+        PUT_POLICY => {
+            let role = params::str(p, "RoleName");
+            let policy = params::str(p, "PolicyName");
+            // Putting a policy replaces one of the same name: create and update alike.
+            iam.put_role_policy()
+                .role_name(role)
+                .policy_name(policy)
+                .policy_document(p["PolicyDocument"].to_string())
+                .send()
+                .await
+                .map_err(|e| aws_error(resource, "PutRolePolicy", &e))?;
+            json!({ "id": attachment_id(role, policy) })
         }
         ATTACH => {
             let role = params::str(p, "RoleName");

@@ -98,7 +98,7 @@ fn password_secret(secret_arn: &str) -> String {
 }
 
 /// What later steps read: `host`, `port` (a string, as environment properties hold it),
-/// `password_secret` when RDS manages the password, and `id`.
+/// `password_secret` and `secret_arn` when RDS manages the password, and `id`.
 fn instance_outputs(db: &DbInstance) -> Map<String, Value> {
     let mut out = Map::new();
     if let Some(e) = db.endpoint() {
@@ -111,6 +111,7 @@ fn instance_outputs(db: &DbInstance) -> Map<String, Value> {
     }
     if let Some(arn) = db.master_user_secret().and_then(|s| s.secret_arn()) {
         out.insert("password_secret".into(), json!(password_secret(arn)));
+        out.insert("secret_arn".into(), json!(arn));
     }
     out.insert(
         "id".into(),

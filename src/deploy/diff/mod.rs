@@ -62,7 +62,7 @@ enum Policy {
     Version,
     /// Grows in place, shrinks by replacement (RDS storage).
     Grow,
-    /// A JSON document held as a string (IAM policies), compared as JSON.
+    /// A JSON document (IAM policies, as text or as JSON), compared as JSON.
     JsonDoc,
     /// Security group rules, compared rule by rule.
     Rules,
@@ -98,6 +98,7 @@ fn policy(action: &str, field: &str) -> Policy {
             _ => Ignore,
         },
         ("iam:CreateRole", "AssumeRolePolicyDocument") => JsonDoc,
+        ("iam:PutRolePolicy", "PolicyDocument") => JsonDoc,
         ("iam:AddRoleToInstanceProfile", "RoleName") => Update,
         ("elasticbeanstalk:CreateEnvironment", "VersionLabel") => Update,
         (
@@ -413,9 +414,10 @@ fn field_differs(pol: Policy, new: &Value, old: &Value) -> Option<bool> {
             (n != o).then_some(n < o)
         }
         Policy::JsonDoc => {
-            let parse = |v: &Value| {
-                v.as_str()
-                    .and_then(|s| serde_json::from_str::<Value>(s).ok())
+            // As JSON text (IAM's answers, trust policies) or as JSON (the plan's policies).
+            let parse = |v: &Value| match v {
+                Value::String(s) => serde_json::from_str::<Value>(s).ok(),
+                other => Some(other.clone()),
             };
             (parse(new) != parse(old)).then_some(false)
         }
