@@ -214,19 +214,28 @@ impl Printer<'_> {
             .any(|c| c.start >= span.start as usize)
     }
 
+    /// Prints `head {` and ends the line; or `head {}` for a block with nothing inside (no
+    /// entries, no comment), and then returns false: there is no body to print.
+    fn open_body(&mut self, head: &str, span: Span, open: usize, empty: bool) -> bool {
+        self.out.push_str(head);
+        if empty && !self.has_comment_in(span) {
+            self.out.push_str(" {}");
+            self.line_end(span.end as usize);
+            return false;
+        }
+        self.out.push_str(" {");
+        self.line_end(open + 1);
+        true
+    }
+
     fn block(&mut self, b: &Block) {
         let open = self.open_brace(b.name.span.end as usize);
         self.line_start(b.span.start as usize, open, 0, true);
-        let header = format!("{} {} {{", b.kind.text, b.name.text);
         let close = b.span.end as usize - 1;
-        if b.entries.is_empty() && !self.has_comment_in(b.span) {
-            self.out.push_str(&header);
-            self.out.push('}');
-            self.line_end(b.span.end as usize);
+        let head = format!("{} {}", b.kind.text, b.name.text);
+        if !self.open_body(&head, b.span, open, b.entries.is_empty()) {
             return;
         }
-        self.out.push_str(&header);
-        self.line_end(open + 1);
         let width = key_width(b.entries.iter().filter_map(|e| match e {
             Entry::Attr(a) => Some(a),
             Entry::Nested(_) => None,
@@ -237,15 +246,10 @@ impl Printer<'_> {
                 Entry::Nested(n) => {
                     let open = self.open_brace(n.name.span.end as usize);
                     self.line_start(n.span.start as usize, open, 1, i > 0);
-                    self.out.push_str(&n.name.text);
                     let close = n.span.end as usize - 1;
-                    if n.attrs.is_empty() && !self.has_comment_in(n.span) {
-                        self.out.push_str(" {}");
-                        self.line_end(n.span.end as usize);
+                    if !self.open_body(&n.name.text, n.span, open, n.attrs.is_empty()) {
                         continue;
                     }
-                    self.out.push_str(" {");
-                    self.line_end(open + 1);
                     let width = key_width(n.attrs.iter());
                     for (j, a) in n.attrs.iter().enumerate() {
                         self.attr(a, 2, width, j > 0);
@@ -296,16 +300,18 @@ impl Printer<'_> {
         self.line_end(a.span.end as usize);
     }
 
+    /// Values as a list's elements or a rule's terms: `a, b, c`.
+    fn joined(&self, values: &[Value]) -> String {
+        values
+            .iter()
+            .map(|v| self.scalar(v))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// A list: on one line when it fits and holds no comment, else one element per line.
     fn list(&mut self, span: Span, items: &[Value], depth: usize, column: usize) {
-        let one_line = format!(
-            "[{}]",
-            items
-                .iter()
-                .map(|v| self.scalar(v))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        let one_line = format!("[{}]", self.joined(items));
         if !self.has_comment_in(span) && column + one_line.len() <= WIDTH {
             self.out.push_str(&one_line);
             return;
@@ -347,14 +353,7 @@ impl Printer<'_> {
             ValueKind::Int(n) => n.to_string(),
             ValueKind::Bool(b) => b.to_string(),
             ValueKind::Secret(s) => format!("secret({})", self.text(s.span)),
-            ValueKind::List(items) => format!(
-                "[{}]",
-                items
-                    .iter()
-                    .map(|v| self.scalar(v))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            ValueKind::List(items) => format!("[{}]", self.joined(items)),
             ValueKind::Str(_)
             | ValueKind::Port { .. }
             | ValueKind::Cidr(_)
@@ -368,13 +367,9 @@ impl Printer<'_> {
         let open = self.open_brace(f.keyword.end as usize);
         self.line_start(f.span.start as usize, open, 0, true);
         let close = f.span.end as usize - 1;
-        if f.rules.is_empty() && !self.has_comment_in(f.span) {
-            self.out.push_str("firewall {}");
-            self.line_end(f.span.end as usize);
+        if !self.open_body("firewall", f.span, open, f.rules.is_empty()) {
             return;
         }
-        self.out.push_str("firewall {");
-        self.line_end(open + 1);
         for (i, r) in f.rules.iter().enumerate() {
             // A rule's span may run over the trivia after it (pest skips whitespace before
             // trying the optional `to TARGET`): its last term is where it ends.
@@ -389,13 +384,11 @@ impl Printer<'_> {
             .unwrap_or(r.span.end as usize);
             // A rule is printed on one line: comments inside it move above.
             self.line_start(r.span.start as usize, end, 1, i > 0);
-            let terms = |vs: &[Value]| {
-                vs.iter()
-                    .map(|v| self.scalar(v))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            let mut line = format!("allow {} from {}", terms(&r.subjects), terms(&r.sources));
+            let mut line = format!(
+                "allow {} from {}",
+                self.joined(&r.subjects),
+                self.joined(&r.sources)
+            );
             if let Some(t) = &r.target {
                 line.push_str(" to ");
                 line.push_str(&t.text);

@@ -113,6 +113,18 @@ fn matching_account_has_no_changes() {
     assert!(render(&changes).starts_with("No changes"));
 }
 
+/// The option settings the environment has in a snapshot.
+fn env_options(snap: &mut Snapshot) -> &mut Vec<Value> {
+    snap.found
+        .get_mut("environment")
+        .unwrap()
+        .current
+        .get_mut("OptionSettings")
+        .unwrap()
+        .as_array_mut()
+        .unwrap()
+}
+
 fn with_current(mut snap: Snapshot, step: &str, field: &str, v: Value) -> Snapshot {
     snap.found
         .get_mut(step)
@@ -240,13 +252,7 @@ fn security_group_rules_compare_as_sets_without_descriptions() {
 fn secrets_are_compared_but_never_shown() {
     let plan = plan_of(PROGRAM);
     let mut snap = matching(&plan);
-    let env = snap.found.get_mut("environment").unwrap();
-    let opts = env
-        .current
-        .get_mut("OptionSettings")
-        .unwrap()
-        .as_array_mut()
-        .unwrap();
+    let opts = env_options(&mut snap);
     for o in opts.iter_mut() {
         if o["OptionName"] == "API_KEY" {
             o["Value"] = json!("the-old-secret-value");
@@ -272,8 +278,7 @@ fn a_missing_secret_variable_is_an_error_before_anything() {
 fn environment_properties_no_longer_wanted_are_removed() {
     let plan = plan_of(PROGRAM);
     let mut snap = matching(&plan);
-    let env = snap.found.get_mut("environment").unwrap();
-    env.current["OptionSettings"].as_array_mut().unwrap().push(json!({
+    env_options(&mut snap).push(json!({
         "Namespace": "aws:elasticbeanstalk:application:environment", "OptionName": "OLD_KEY", "Value": "x"
     }));
     let changes = diff(&plan, &snap, &secret).unwrap();
@@ -396,13 +401,7 @@ fn a_new_load_balancer_type_replaces_the_environment_and_apply_refuses_it() {
     let plan = plan_of(&program);
     let with_option = |value: Option<&str>| {
         let mut snap = matching(&plan);
-        let env = snap.found.get_mut("environment").unwrap();
-        let opts = env
-            .current
-            .get_mut("OptionSettings")
-            .unwrap()
-            .as_array_mut()
-            .unwrap();
+        let opts = env_options(&mut snap);
         opts.retain(|o| o["OptionName"] != "LoadBalancerType");
         if let Some(v) = value {
             opts.push(json!({
