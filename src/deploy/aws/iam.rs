@@ -234,11 +234,20 @@ fn inline_names(plan: &Plan, role_steps: &[&Step], role: &str) -> Vec<String> {
     else {
         return Vec::new();
     };
-    plan.steps
-        .iter()
-        .filter(|s| s.action == PUT_POLICY && refers(s, "RoleName", &role_step.id, "role_name"))
+    steps_on_role(plan, PUT_POLICY, &role_step.id)
         .map(|s| params::str(&s.params, "PolicyName").to_string())
         .collect()
+}
+
+/// The plan's steps of `action` on the role that step `role_step` creates.
+fn steps_on_role<'p>(
+    plan: &'p Plan,
+    action: &'p str,
+    role_step: &'p str,
+) -> impl Iterator<Item = &'p Step> {
+    plan.steps
+        .iter()
+        .filter(move |s| s.action == action && refers(s, "RoleName", role_step, "role_name"))
 }
 
 /// Whether `step` reads `attr` of step `of` through its parameter `param`.
@@ -351,7 +360,7 @@ pub async fn refresh(ctx: &Ctx, plan: &Plan) -> Result<Snapshot, DeployError> {
                         why: format!("a role with this name already exists and is not tagged `stackc:stack = {}`", ctx.stack),
                     }),
                     RoleState::Ours { arn, document, attached, inline } => {
-                        for put in plan.steps.iter().filter(|s| s.action == PUT_POLICY && refers(s, "RoleName", &step.id, "role_name")) {
+                        for put in steps_on_role(plan, PUT_POLICY, &step.id) {
                             let policy = params::str(&put.params, "PolicyName");
                             if let Some((_, doc)) = inline.iter().find(|(n, _)| n == policy) {
                                 snap.found.insert(
@@ -370,7 +379,7 @@ pub async fn refresh(ctx: &Ctx, plan: &Plan) -> Result<Snapshot, DeployError> {
                                 json!({ "role_name": name, "arn": arn, "id": name }),
                             ),
                         );
-                        for a in plan.steps.iter().filter(|s| s.action == ATTACH && refers(s, "RoleName", &step.id, "role_name")) {
+                        for a in steps_on_role(plan, ATTACH, &step.id) {
                             let policy = params::str(&a.params, "PolicyArn");
                             if attached.iter().any(|p| p == policy) {
                                 snap.found.insert(
