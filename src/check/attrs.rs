@@ -7,7 +7,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use super::CheckError;
 use super::suggest::did_you_mean;
-use crate::syntax::ast::{Attr, Ident, Span, Value, ValueKind};
+use crate::syntax::ast::{Attr, CompactString, Ident, Span, Value, ValueKind};
 
 /// The kinds of block a file may hold (`firewall` has its own syntax).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -380,14 +380,14 @@ pub struct PortMapping {
 /// A value converted to its attribute's type.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Typed {
-    Str(String),
+    Str(CompactString),
     Bool(bool),
     Int(u64),
     /// In the attribute's size unit (MiB or GiB).
     Size(u64),
     Ports(Vec<PortMapping>),
     Names(Vec<Ident>),
-    Strings(Vec<String>),
+    Strings(Vec<CompactString>),
     Word(&'static str),
     /// `secret("VAR")`: the variable name; `managed` is `Word("managed")`.
     Secret(String),
@@ -428,6 +428,11 @@ impl AttrMap {
     }
 
     pub fn str(&self, name: &str) -> Option<String> {
+        self.compact_str(name).map(String::from)
+    }
+
+    /// [`Self::str`] for the model's many short strings (no allocation up to 24 bytes).
+    pub fn compact_str(&self, name: &str) -> Option<CompactString> {
         match self.get(name) {
             Some(Typed::Str(s)) => Some(s.clone()),
             _ => None,
@@ -455,7 +460,7 @@ impl AttrMap {
         }
     }
 
-    pub fn strings(&self, name: &str) -> Option<Vec<String>> {
+    pub fn strings(&self, name: &str) -> Option<Vec<CompactString>> {
         match self.get(name) {
             Some(Typed::Strings(v)) => Some(v.clone()),
             _ => None,
@@ -623,7 +628,7 @@ fn convert(spec: &AttrSpec, v: &Value, errors: &mut Vec<CheckError>) -> Option<T
     let name = spec.name;
     let result = match (spec.ty, &v.kind) {
         (_, ValueKind::Invalid) => return None,
-        (Ty::Str, ValueKind::Str(s)) => Ok(Typed::Str(s.to_string())),
+        (Ty::Str, ValueKind::Str(s)) => Ok(Typed::Str(s.clone())),
         (Ty::Str, ValueKind::Word(w) | ValueKind::Cidr(w)) => {
             Err(Some(format!("write it in quotes: `{name} = \"{w}\"`")))
         }
@@ -668,12 +673,7 @@ fn convert(spec: &AttrSpec, v: &Value, errors: &mut Vec<CheckError>) -> Option<T
             Err(Some(format!("write it without quotes: `{name} = {s}`")))
         }
         (Ty::Size { unit_mib, min, max }, ValueKind::Size { amount, unit }) => {
-            let per_unit_kib: u64 = match unit.chars().next() {
-                Some('K' | 'k') => 1,
-                Some('M' | 'm') => 1024,
-                Some('G' | 'g') => 1024 * 1024,
-                _ => 1024 * 1024 * 1024,
-            };
+            let per_unit_kib = unit.kib();
             let unit_name = if unit_mib == GIB { " GiB" } else { " MiB" };
             let target_kib = unit_mib * 1024;
             let kib = amount.saturating_mul(per_unit_kib);
@@ -791,7 +791,7 @@ fn convert(spec: &AttrSpec, v: &Value, errors: &mut Vec<CheckError>) -> Option<T
             let mut out = Vec::new();
             for item in items {
                 match &item.kind {
-                    ValueKind::Str(s) => out.push(s.to_string()),
+                    ValueKind::Str(s) => out.push(s.clone()),
                     ValueKind::Invalid => {}
                     other => errors.push(CheckError::TypeMismatch {
                         span: item.span,

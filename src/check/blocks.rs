@@ -4,6 +4,7 @@
 use super::attrs::{self, AttrMap, Kind, Typed};
 use super::*;
 use crate::syntax::ast::{Nested, ValueKind};
+use compact_str::ToCompactString;
 
 /// Reports an `invalid_name` when `verdict` holds a broken rule.
 fn check_name(
@@ -381,11 +382,11 @@ impl Cx {
                 });
             }
         }
-        let hostname = m.str("hostname");
+        let hostname = m.compact_str("hostname");
         if let (Some(h), Some(span)) = (&hostname, m.span("hostname")) {
             check_name(self, span, h, "hostname", names::hostname(h), None);
         }
-        let (ports, port_spans): (Vec<PortMapping>, Vec<Span>) = match m.get("ports") {
+        let (ports, port_spans): (Vec<PortMapping>, SmallVec<_>) = match m.get("ports") {
             Some(Typed::Ports(ps)) => ps
                 .iter()
                 .map(|p| {
@@ -400,14 +401,14 @@ impl Cx {
                     )
                 })
                 .unzip(),
-            _ => (Vec::new(), Vec::new()),
+            _ => (Vec::new(), SmallVec::new()),
         };
-        let links: Vec<Ident> = match m.get("links") {
-            Some(Typed::Names(ns)) => ns.clone(),
-            _ => Vec::new(),
+        let links: &[Ident] = match m.get("links") {
+            Some(Typed::Names(ns)) => ns,
+            _ => &[],
         };
         let mut env = Vec::new();
-        let mut bindings = Vec::new();
+        let mut bindings = SmallVec::new();
         let mut seen: HashMap<&str, Span> = HashMap::default();
         let mut first_env: Option<Span> = None;
         for n in nested {
@@ -452,13 +453,13 @@ impl Cx {
                     };
                     if let Some(value) = binding {
                         bindings.push(EnvBinding {
-                            key: key.clone(),
+                            key,
                             value,
                             span: a.value.span,
                         });
                     }
                     env.push(EnvVar {
-                        key: key.text.to_string(),
+                        key: key.text.clone(),
                         value,
                     });
                 }
@@ -468,24 +469,24 @@ impl Cx {
         env.shrink_to_fit();
         bindings.shrink_to_fit();
         let svc = Service {
-            name: block.name.text.to_string(),
-            image: m.str("image").unwrap_or_default(),
+            name: block.name.text.clone(),
+            image: m.compact_str("image").unwrap_or_default(),
             memory,
             memory_reservation,
             essential: m.bool("essential").unwrap_or(false),
             hostname,
             ports,
-            links: links.iter().map(|l| l.text.to_string()).collect(),
+            links: links.iter().map(|l| l.text.clone()).collect(),
             command: m.strings("command"),
             entrypoint: m.strings("entrypoint"),
-            working_dir: m.str("working_dir"),
+            working_dir: m.compact_str("working_dir"),
             env,
         };
         let info = ServiceInfo {
             block,
             port_spans,
             ports_ok: m.ok("ports"),
-            links,
+            link_spans: links.iter().map(|l| l.span).collect(),
             essential_ok: m.ok("essential"),
             bindings,
         };
@@ -508,14 +509,14 @@ impl Cx {
         };
         let literal = match &v.kind {
             ValueKind::Str(s) => s.clone(),
-            ValueKind::Int(n) => n.to_string().into(),
-            ValueKind::Bool(b) => b.to_string().into(),
+            ValueKind::Int(n) => n.to_compact_string(),
+            ValueKind::Bool(b) => b.to_compact_string(),
             ValueKind::Secret(var) => {
                 if !names::is_env_key(&var.text) {
                     self.err(names::invalid_env_var(var));
                     return None;
                 }
-                return Some(EnvValue::Secret(var.text.to_string()));
+                return Some(EnvValue::Secret(var.text.clone()));
             }
             ValueKind::Ref(r) => {
                 return self.env_ref(&r.target, &r.attr, items, store_index, read_stores);
@@ -536,8 +537,8 @@ impl Cx {
                     ValueKind::Word(w) => items
                         .names
                         .get(w.as_str())
-                        .filter(|(k, _)| !k.exports().is_empty())
-                        .map(|(k, _)| (w, *k)),
+                        .filter(|(k, ..)| !k.exports().is_empty())
+                        .map(|(k, ..)| (w, *k)),
                     _ => None,
                 };
                 // A store named without what to read still counts as read.
@@ -597,7 +598,7 @@ impl Cx {
             });
             return None;
         }
-        Some(EnvValue::Literal(literal.to_string()))
+        Some(EnvValue::Literal(literal))
     }
 
     fn env_ref(
@@ -608,7 +609,7 @@ impl Cx {
         store_index: &HashMap<&str, usize>,
         read_stores: &mut [bool],
     ) -> Option<EnvValue> {
-        let Some((kind, _)) = items.names.get(target.text.as_str()) else {
+        let Some((kind, ..)) = items.names.get(target.text.as_str()) else {
             if !items.unknown.contains(target.text.as_str()) {
                 let candidates = items.stores.iter().map(|(_, b)| b.name.text.as_str());
                 let close = self.closest(&target.text, candidates);

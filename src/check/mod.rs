@@ -23,8 +23,9 @@ mod rules;
 mod suggest;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use smallvec::SmallVec;
 
-use crate::syntax::ast::{self, Block, Entry, Ident, Item, Span};
+use crate::syntax::ast::{self, Block, CompactString, Entry, Ident, Item, Span};
 pub use attrs::Kind;
 pub use error::CheckError;
 pub use model::*;
@@ -82,13 +83,24 @@ pub(crate) struct Items<'a> {
     pub stores: Vec<(Kind, &'a Block)>,
     /// Every firewall block (a second one is reported, but its rules still count).
     pub firewalls: Vec<&'a ast::Firewall>,
-    /// Every item name → its kind and where it is defined.
-    pub names: HashMap<&'a str, (Kind, Span)>,
+    /// Every item name → its kind, where it is defined, and its index among the blocks of its
+    /// kind (`services`, `stores`), which is also its index in the model.
+    pub names: HashMap<&'a str, (Kind, Span, usize)>,
     /// Names of blocks whose kind is unknown (already reported): references to them are not
     /// reported again.
     pub unknown: HashSet<&'a str>,
     /// The blocks of unknown kind, whose store references still count as reads.
     pub unknown_blocks: Vec<&'a Block>,
+}
+
+impl Items<'_> {
+    /// The index of the service called `name` in `services` and in the model's services.
+    pub fn service(&self, name: &str) -> Option<usize> {
+        match self.names.get(name) {
+            Some(&(Kind::Service, _, i)) => Some(i),
+            _ => None,
+        }
+    }
 }
 
 impl Cx {
@@ -180,7 +192,7 @@ impl Cx {
                     help: fixed.map(|f| format!("write `{f}`")),
                 });
             }
-            if let Some((_, first)) = items.names.get(block.name.text.as_str()) {
+            if let Some((_, first, _)) = items.names.get(block.name.text.as_str()) {
                 self.err(CheckError::DuplicateName {
                     span: block.name.span,
                     first: *first,
@@ -193,9 +205,14 @@ impl Cx {
                 self.read_only(kind, block);
                 continue;
             }
+            let index = match kind {
+                Kind::Service => items.services.len(),
+                Kind::Postgres | Kind::Redis => items.stores.len(),
+                Kind::Stack | Kind::Environment => 0,
+            };
             items
                 .names
-                .insert(&block.name.text, (kind, block.name.span));
+                .insert(&block.name.text, (kind, block.name.span, index));
             match kind {
                 Kind::Stack | Kind::Environment => {
                     let slot = if kind == Kind::Stack {
@@ -328,25 +345,34 @@ impl Cx {
         read_stores: &mut [bool],
     ) -> (Vec<Service>, Vec<ServiceInfo<'a>>) {
         let n = items.services.len();
+        let chunk = n.div_ceil(SERVICE_SLICES);
         let total = *self.suggest_budget.get_or_insert(SUGGEST_BUDGET);
         let share = total / SERVICE_SLICES;
         let stores = read_stores.len();
+        // Each thread fills its own part of the final vectors: collecting per slice and then
+        // concatenating held every service twice at the peak (3 MB of a 3 MB input).
+        let mut services: Vec<Option<Service>> = std::iter::repeat_with(|| None).take(n).collect();
+        let mut infos: Vec<Option<ServiceInfo<'a>>> =
+            std::iter::repeat_with(|| None).take(n).collect();
         let slices: Vec<_> = std::thread::scope(|scope| {
             let handles: Vec<_> = items
                 .services
-                .chunks(n.div_ceil(SERVICE_SLICES))
-                .map(|slice| {
+                .chunks(chunk)
+                .zip(services.chunks_mut(chunk).zip(infos.chunks_mut(chunk)))
+                .map(|(blocks, (service_slots, info_slots))| {
                     scope.spawn(move || {
                         let mut cx = Cx {
                             suggest_budget: Some(share),
                             ..Cx::default()
                         };
                         let mut read = vec![false; stores];
-                        let checked: Vec<_> = slice
-                            .iter()
-                            .map(|b| cx.service(b, items, store_index, &mut read))
-                            .collect();
-                        (checked, cx, read)
+                        let slots = service_slots.iter_mut().zip(info_slots);
+                        for (b, (service, info)) in blocks.iter().zip(slots) {
+                            let (s, i) = cx.service(b, items, store_index, &mut read);
+                            *service = Some(s);
+                            *info = Some(i);
+                        }
+                        (cx, read)
                     })
                 })
                 .collect();
@@ -356,12 +382,7 @@ impl Cx {
                 .collect()
         });
         let mut used = 0;
-        let (mut services, mut infos) = (Vec::with_capacity(n), Vec::with_capacity(n));
-        for (checked, cx, read) in slices {
-            for (svc, info) in checked {
-                services.push(svc);
-                infos.push(info);
-            }
+        for (cx, read) in slices {
             self.errors.extend(cx.errors);
             used += share - cx.suggest_budget.unwrap_or(share);
             for (mine, theirs) in read_stores.iter_mut().zip(read) {
@@ -369,8 +390,18 @@ impl Cx {
             }
         }
         self.suggest_budget = Some(total - used);
-        (services, infos)
+        // Every slot was filled. `Option<T>` has `T`'s size here (asserted below), so these
+        // collect in place; `flatten` would not (it copies into a new vector).
+        (
+            services.into_iter().map_while(|s| s).collect(),
+            infos.into_iter().map_while(|i| i).collect(),
+        )
     }
+
+    const _SLOTS_COLLECT_IN_PLACE: () = assert!(
+        size_of::<Option<Service>>() == size_of::<Service>()
+            && size_of::<Option<ServiceInfo<'static>>>() == size_of::<ServiceInfo<'static>>()
+    );
 
     /// Builds the model from the sorted items; fields that failed get placeholders, which is
     /// harmless because a model with errors is never returned. Every block is checked even
@@ -468,25 +499,26 @@ pub fn primary_span(e: &CheckError) -> Span {
 
 /// What a checked service hands to the cross-block rules besides its model: where things
 /// were written, and which attributes were valid, so that no rule reports the consequence of
-/// an error already reported.
+/// an error already reported. Its lists are inline up to two entries (the common case): a big
+/// file has one of these per service.
 pub(crate) struct ServiceInfo<'a> {
     pub block: &'a Block,
     /// The span of each of the model's port mappings, in the same order.
-    pub port_spans: Vec<Span>,
+    pub port_spans: SmallVec<[Span; 2]>,
     /// `ports` is absent or every mapping in it is valid.
     pub ports_ok: bool,
-    /// The names in `links`, as written.
-    pub links: Vec<Ident>,
+    /// The span of each of the model's links, in the same order.
+    pub link_spans: SmallVec<[Span; 2]>,
     /// `essential` is absent or valid.
     pub essential_ok: bool,
     /// Env values that become Elastic Beanstalk environment properties.
-    pub bindings: Vec<EnvBinding>,
+    pub bindings: SmallVec<[EnvBinding<'a>; 2]>,
 }
 
 /// An env value shared by all containers: a store reference or a `secret("VAR")`.
 #[derive(Clone, Debug)]
-pub(crate) struct EnvBinding {
-    pub key: Ident,
+pub(crate) struct EnvBinding<'a> {
+    pub key: &'a Ident,
     pub value: Binding,
     /// The whole value as written.
     pub span: Span,
@@ -499,7 +531,7 @@ pub(crate) enum Binding {
         store: usize,
         export: Export,
     },
-    Secret(String),
+    Secret(CompactString),
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! The checked model: what a program means, with every name resolved and every default
 //! filled in. Lowering and deploy read only this.
 
+use compact_str::CompactString;
+
 /// A whole checked program.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Model {
@@ -59,39 +61,39 @@ pub struct PortMapping {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Service {
-    pub name: String,
-    pub image: String,
+    pub name: CompactString,
+    pub image: CompactString,
     /// MiB.
     pub memory: Option<u32>,
     /// MiB.
     pub memory_reservation: Option<u32>,
     pub essential: bool,
-    pub hostname: Option<String>,
+    pub hostname: Option<CompactString>,
     pub ports: Vec<PortMapping>,
-    pub links: Vec<String>,
-    pub command: Option<Vec<String>>,
-    pub entrypoint: Option<Vec<String>>,
-    pub working_dir: Option<String>,
+    pub links: Vec<CompactString>,
+    pub command: Option<Vec<CompactString>>,
+    pub entrypoint: Option<Vec<CompactString>>,
+    pub working_dir: Option<CompactString>,
     /// In source order.
     pub env: Vec<EnvVar>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct EnvVar {
-    pub key: String,
+    pub key: CompactString,
     pub value: EnvValue,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum EnvValue {
-    Literal(String),
+    Literal(CompactString),
     /// `store.export`; `store` indexes [`Model::stores`].
     Store {
         store: usize,
         export: Export,
     },
     /// `secret("VAR")`: read from the deployer's environment variable at apply time.
-    Secret(String),
+    Secret(CompactString),
 }
 
 /// What a data store exports.

@@ -286,7 +286,7 @@ impl Printer<'_> {
 
     fn attr(&mut self, a: &Attr, depth: usize, width: usize, keep_blank: bool) {
         let inner_end = a.value.span.start as usize;
-        self.line_start(a.span.start as usize, inner_end, depth, keep_blank);
+        self.line_start(a.span().start as usize, inner_end, depth, keep_blank);
         let lead = format!("{:width$} = ", a.key.text);
         let column = INDENT.len() * depth + lead.len();
         self.out.push_str(&lead);
@@ -297,7 +297,7 @@ impl Printer<'_> {
                 self.out.push_str(&v);
             }
         }
-        self.line_end(a.span.end as usize);
+        self.line_end(a.span().end as usize);
     }
 
     /// Values as a list's elements or a rule's terms: `a, b, c`.

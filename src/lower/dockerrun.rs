@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::check::{EnvValue, Model};
+use crate::syntax::ast::CompactString;
 
 #[derive(Serialize)]
 struct Dockerrun<'a> {
@@ -31,9 +32,9 @@ struct Container<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     links: Vec<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    command: Option<&'a [String]>,
+    command: Option<&'a [CompactString]>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    entry_point: Option<&'a [String]>,
+    entry_point: Option<&'a [CompactString]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     working_directory: Option<&'a str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -91,7 +92,7 @@ pub fn dockerrun(model: &Model) -> String {
                         protocol: p.protocol.as_str(),
                     })
                     .collect(),
-                links: s.links.iter().map(String::as_str).collect(),
+                links: s.links.iter().map(CompactString::as_str).collect(),
                 command: s.command.as_deref(),
                 entry_point: s.entrypoint.as_deref(),
                 working_directory: s.working_dir.as_deref(),

@@ -140,7 +140,7 @@ pub fn model_graph(model: &Model) -> Graph {
     // Services, in the environment's frame.
     let first_service = g.nodes.len();
     for s in &model.services {
-        let mut lines = vec![s.name.clone(), s.image.clone()];
+        let mut lines = vec![s.name.to_string(), s.image.to_string()];
         if !s.ports.is_empty() {
             let ports: Vec<String> = s
                 .ports

@@ -61,7 +61,7 @@ pub fn node_at(file: &File, offset: usize) -> Option<Node<'_>> {
             }
             for entry in &b.entries {
                 match entry {
-                    Entry::Attr(a) if within(a.span, offset) => {
+                    Entry::Attr(a) if within(a.span(), offset) => {
                         if within(a.key.span, offset) {
                             return Some(Node::AttrKey(b, a));
                         }
@@ -71,7 +71,7 @@ pub fn node_at(file: &File, offset: usize) -> Option<Node<'_>> {
                         if within(n.name.span, offset) {
                             return Some(Node::NestedName(b, n));
                         }
-                        let a = n.attrs.iter().find(|a| within(a.span, offset))?;
+                        let a = n.attrs.iter().find(|a| within(a.span(), offset))?;
                         if within(a.key.span, offset) {
                             return Some(Node::NestedKey(b, a));
                         }

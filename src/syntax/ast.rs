@@ -59,6 +59,16 @@ impl fmt::Display for Ident {
     }
 }
 
+// A big file has hundreds of thousands of these: a field that grows them shows in the memory
+// benchmark (`bench/run.py`), so their sizes are pinned here.
+#[cfg(target_pointer_width = "64")]
+const _NODE_SIZES: () = assert!(
+    size_of::<Ident>() == 32
+        && size_of::<Value>() == 40
+        && size_of::<Attr>() == 72
+        && size_of::<Entry>() == 72
+);
+
 /// A whole `.stack` file.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct File {
@@ -108,7 +118,13 @@ pub struct Nested {
 pub struct Attr {
     pub key: Ident,
     pub value: Value,
-    pub span: Span,
+}
+
+impl Attr {
+    /// From the key to the end of the value (not stored: a big file has many attributes).
+    pub fn span(&self) -> Span {
+        self.key.span.to(self.value.span)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -123,10 +139,10 @@ pub enum ValueKind {
     Str(CompactString),
     Int(u64),
     Bool(bool),
-    /// `128 MiB`; the unit as written (the checker rejects decimal units).
+    /// `128 MiB` (the parser reports every other spelling of a unit).
     Size {
         amount: u64,
-        unit: String,
+        unit: SizeUnit,
     },
     /// `80:80/tcp`, `8080/udp`: host port, container port, protocol as written (boxed, as
     /// the rarer part: it would make every value of a big file 16 bytes larger).
@@ -141,8 +157,8 @@ pub enum ValueKind {
     Word(CompactString),
     /// `store.attribute`, boxed: two names inline would make every value twice as large.
     Ref(Box<Reference>),
-    /// `secret("VAR")`.
-    Secret(Ident),
+    /// `secret("VAR")`: the variable's name and where it is written (boxed, as it is rare).
+    Secret(Box<Ident>),
     List(Vec<Value>),
     /// A value the parser already reported (a number too large): the checker accepts it
     /// silently, so that one mistake gives one diagnostic.
@@ -165,6 +181,57 @@ impl ValueKind {
             ValueKind::List(_) => "a list",
             ValueKind::Invalid => "an invalid value",
         }
+    }
+}
+
+/// The units a size is written in: binary ones, spelled exactly so.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SizeUnit {
+    KiB,
+    MiB,
+    GiB,
+    TiB,
+}
+
+impl SizeUnit {
+    /// The unit's exact spelling, or else the unit that was probably meant.
+    pub fn parse(written: &str) -> Result<SizeUnit, SizeUnit> {
+        let meant = match written.chars().next() {
+            Some('K' | 'k') => SizeUnit::KiB,
+            Some('M' | 'm') => SizeUnit::MiB,
+            Some('G' | 'g') => SizeUnit::GiB,
+            _ => SizeUnit::TiB,
+        };
+        if written == meant.as_str() {
+            Ok(meant)
+        } else {
+            Err(meant)
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SizeUnit::KiB => "KiB",
+            SizeUnit::MiB => "MiB",
+            SizeUnit::GiB => "GiB",
+            SizeUnit::TiB => "TiB",
+        }
+    }
+
+    /// How many KiB one of this unit is.
+    pub fn kib(self) -> u64 {
+        match self {
+            SizeUnit::KiB => 1,
+            SizeUnit::MiB => 1 << 10,
+            SizeUnit::GiB => 1 << 20,
+            SizeUnit::TiB => 1 << 30,
+        }
+    }
+}
+
+impl fmt::Display for SizeUnit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -286,7 +286,6 @@ impl Builder {
     }
 
     fn attr(&mut self, p: Pair<'_, Rule>) -> Attr {
-        let sp = self.span(&p);
         let missing_eq = matches!(p.as_rule(), Rule::attr_no_eq | Rule::attr_no_eq_q);
         let mut it = p.into_inner().filter(|p| p.as_rule() != Rule::eq);
         let key = self.ident(it.next().expect("key"));
@@ -298,11 +297,7 @@ impl Builder {
                 value: value_text_hint(&value),
             });
         }
-        Attr {
-            key,
-            value,
-            span: sp,
-        }
+        Attr { key, value }
     }
 
     fn value(&mut self, p: Pair<'_, Rule>) -> Value {
@@ -315,34 +310,36 @@ impl Builder {
                     .find(|p| p.as_rule() == Rule::string)
                     .expect("secret has a string");
                 let s_span = self.span(&s);
-                ValueKind::Secret(Ident {
+                ValueKind::Secret(Box::new(Ident {
                     text: self.string(s),
                     span: s_span,
-                })
+                }))
             }
             Rule::cidr => ValueKind::Cidr(CompactString::from(p.as_str())),
             Rule::size => {
                 let mut it = p.into_inner();
                 let amount = self.integer(it.next().expect("amount"));
                 let unit_pair = it.next().expect("unit");
-                let unit = unit_pair.as_str().to_string();
-                match amount {
-                    None => ValueKind::Invalid,
-                    Some(amount) => {
-                        if let Some((suggestion, reason)) = binary_unit(&unit) {
-                            self.errors.push(SyntaxError::BadUnit {
-                                span: self.span(&unit_pair),
-                                unit: unit.clone(),
-                                amount,
-                                suggestion,
-                                reason,
-                            });
-                            // Reported: the checker must not report it again (as a type
-                            // mismatch, or memory counted in the wrong unit).
-                            ValueKind::Invalid
-                        } else {
-                            ValueKind::Size { amount, unit }
-                        }
+                let unit = unit_pair.as_str();
+                match (amount, SizeUnit::parse(unit)) {
+                    (None, _) => ValueKind::Invalid,
+                    (Some(amount), Ok(unit)) => ValueKind::Size { amount, unit },
+                    (Some(amount), Err(meant)) => {
+                        let binary = unit.len() == 3 && unit[1..2].eq_ignore_ascii_case("i");
+                        self.errors.push(SyntaxError::BadUnit {
+                            span: self.span(&unit_pair),
+                            unit: unit.to_string(),
+                            amount,
+                            suggestion: meant.as_str(),
+                            reason: if binary {
+                                "units are case-sensitive"
+                            } else {
+                                "sizes are binary (1 MiB = 1024 KiB)"
+                            },
+                        });
+                        // Reported: the checker must not report it again (as a type
+                        // mismatch, or memory counted in the wrong unit).
+                        ValueKind::Invalid
                     }
                 }
             }
@@ -499,27 +496,6 @@ impl Builder {
         terms.shrink_to_fit();
         terms
     }
-}
-
-/// For a unit stackc does not accept, the binary unit it most likely meant and why it is
-/// refused; None for `KiB`, `MiB`, `GiB`, `TiB`.
-fn binary_unit(unit: &str) -> Option<(&'static str, &'static str)> {
-    let suggestion = match unit.chars().next() {
-        Some('K' | 'k') => "KiB",
-        Some('M' | 'm') => "MiB",
-        Some('G' | 'g') => "GiB",
-        _ => "TiB",
-    };
-    if unit == suggestion {
-        return None;
-    }
-    let binary = unit.len() == 3 && unit[1..2].eq_ignore_ascii_case("i");
-    let reason = if binary {
-        "units are case-sensitive"
-    } else {
-        "sizes are binary (1 MiB = 1024 KiB)"
-    };
-    Some((suggestion, reason))
 }
 
 /// The value as it could be re-typed in a help line (short forms only).
@@ -1404,7 +1380,7 @@ mod tests {
             (
                 ValueKind::Size {
                     amount: 128,
-                    unit: "MiB".into()
+                    unit: SizeUnit::MiB
                 },
                 vec![]
             )

@@ -40,8 +40,8 @@ pub(super) fn check(cx: &mut Cx<'_>) {
             help: format!(
                 "pin a version or a digest: `image = \"{base}:1.2.3\"` or `image = \"{base}@sha256:...\"`"
             ),
-            service,
-            image,
+            service: service.to_string(),
+            image: image.to_string(),
         });
     }
 }

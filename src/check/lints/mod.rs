@@ -110,7 +110,7 @@ impl<'a> Cx<'a> {
     /// Where attribute `key` of block `name` is written, else the block's name.
     pub fn attr_or_name(&self, name: &str, key: &str) -> Span {
         self.attr(name, key)
-            .map(|a| a.span)
+            .map(|a| a.span())
             .or_else(|| self.block(name).map(|b| b.name.span))
             .unwrap_or_default()
     }

@@ -4,7 +4,7 @@
 use rustc_hash::FxHashSet as HashSet;
 
 use super::{Cx, LintError, port_text};
-use crate::syntax::ast::ValueKind;
+use crate::syntax::ast::{CompactString, ValueKind};
 
 pub(super) fn check(cx: &mut Cx<'_>) {
     let model = cx.model;
@@ -13,7 +13,7 @@ pub(super) fn check(cx: &mut Cx<'_>) {
     let linked: HashSet<&str> = model
         .services
         .iter()
-        .flat_map(|s| s.links.iter().map(String::as_str))
+        .flat_map(|s| s.links.iter().map(CompactString::as_str))
         .collect();
     let opened: HashSet<(&str, u16, &str)> = model
         .firewall
@@ -42,7 +42,7 @@ pub(super) fn check(cx: &mut Cx<'_>) {
                  from `ports`",
                 s.name
             );
-            found.push((span, port, s.name.clone(), help));
+            found.push((span, port, s.name.to_string(), help));
         }
     }
     for (span, port, service, help) in found {
