@@ -178,7 +178,6 @@ pub(crate) fn firewall(
 }
 
 /// `allow PORTS from CIDRS to SERVICE`.
-#[allow(clippy::too_many_arguments)]
 fn port_rule(
     cx: &mut Cx,
     items: &Items<'_>,
