@@ -339,7 +339,6 @@ impl Cx {
         &mut self,
         block: &'a Block,
         items: &Items<'_>,
-        store_index: &HashMap<&str, usize>,
         read_stores: &mut [bool],
     ) -> (Service, ServiceInfo<'a>) {
         let (m, nested) = read(self, Kind::Service, block);
@@ -441,8 +440,7 @@ impl Cx {
                     continue;
                 }
                 seen.insert(&key.text, key.span);
-                if let Some(value) = self.env_value(key, &a.value, items, store_index, read_stores)
-                {
+                if let Some(value) = self.env_value(key, &a.value, items, read_stores) {
                     let binding = match &value {
                         EnvValue::Store { store, export } => Some(Binding::Store {
                             store: *store,
@@ -498,7 +496,6 @@ impl Cx {
         key: &Ident,
         v: &ast::Value,
         items: &Items<'_>,
-        store_index: &HashMap<&str, usize>,
         read_stores: &mut [bool],
     ) -> Option<EnvValue> {
         let looks_secret = {
@@ -519,7 +516,7 @@ impl Cx {
                 return Some(EnvValue::Secret(var.text.clone()));
             }
             ValueKind::Ref(r) => {
-                return self.env_ref(&r.target, &r.attr, items, store_index, read_stores);
+                return self.env_ref(&r.target, &r.attr, items, read_stores);
             }
             ValueKind::Invalid => return None,
             other => {
@@ -542,7 +539,7 @@ impl Cx {
                     _ => None,
                 };
                 // A store named without what to read still counts as read.
-                if let Some(&i) = store.and_then(|(w, _)| store_index.get(w.as_str())) {
+                if let Some(i) = store.and_then(|(w, _)| items.store(w)) {
                     read_stores[i] = true;
                 }
                 let help = match (store, other) {
@@ -606,7 +603,6 @@ impl Cx {
         target: &Ident,
         attr: &Ident,
         items: &Items<'_>,
-        store_index: &HashMap<&str, usize>,
         read_stores: &mut [bool],
     ) -> Option<EnvValue> {
         let Some((kind, ..)) = items.names.get(target.text.as_str()) else {
@@ -614,7 +610,7 @@ impl Cx {
                 let candidates = items.stores.iter().map(|(_, b)| b.name.text.as_str());
                 let close = self.closest(&target.text, candidates);
                 // The store it meant is read, as far as the `unused` warning is concerned.
-                if let Some(&i) = close.and_then(|c| store_index.get(c)) {
+                if let Some(i) = close.and_then(|c| items.store(c)) {
                     read_stores[i] = true;
                 }
                 let few: Vec<&str> = items
@@ -647,7 +643,7 @@ impl Cx {
             return None;
         }
         // A duplicate store name resolves to the first block, as every other reference does.
-        let store = *store_index.get(target.text.as_str())?;
+        let store = items.store(&target.text)?;
         read_stores[store] = true;
         let Some(export) =
             Export::parse(&attr.text).filter(|e| kind.exports().contains(&e.as_str()))

@@ -101,6 +101,14 @@ impl Items<'_> {
             _ => None,
         }
     }
+
+    /// The index of the data store called `name` in `stores` and in the model's stores.
+    pub fn store(&self, name: &str) -> Option<usize> {
+        match self.names.get(name) {
+            Some(&(Kind::Postgres | Kind::Redis, _, i)) => Some(i),
+            _ => None,
+        }
+    }
 }
 
 impl Cx {
@@ -324,24 +332,22 @@ impl Cx {
     fn services<'a>(
         &mut self,
         items: &Items<'a>,
-        store_index: &HashMap<&str, usize>,
         read_stores: &mut [bool],
     ) -> (Vec<Service>, Vec<ServiceInfo<'a>>) {
         if items.services.len() < PARALLEL_SERVICES {
             items
                 .services
                 .iter()
-                .map(|b| self.service(b, items, store_index, read_stores))
+                .map(|b| self.service(b, items, read_stores))
                 .unzip()
         } else {
-            self.services_in_slices(items, store_index, read_stores)
+            self.services_in_slices(items, read_stores)
         }
     }
 
     fn services_in_slices<'a>(
         &mut self,
         items: &Items<'a>,
-        store_index: &HashMap<&str, usize>,
         read_stores: &mut [bool],
     ) -> (Vec<Service>, Vec<ServiceInfo<'a>>) {
         let n = items.services.len();
@@ -368,7 +374,7 @@ impl Cx {
                         let mut read = vec![false; stores];
                         let slots = service_slots.iter_mut().zip(info_slots);
                         for (b, (service, info)) in blocks.iter().zip(slots) {
-                            let (s, i) = cx.service(b, items, store_index, &mut read);
+                            let (s, i) = cx.service(b, items, &mut read);
                             *service = Some(s);
                             *info = Some(i);
                         }
@@ -415,26 +421,21 @@ impl Cx {
             .iter()
             .map(|(kind, b)| self.store(*kind, b, stack_name))
             .collect();
-        let store_index: HashMap<&str, usize> = stores
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.name.as_str(), i))
-            .collect();
         let mut read_stores = vec![false; stores.len()];
         // A misspelled `servce` still reads the stores it names: they are not "unused".
         for b in &items.unknown_blocks {
             for n in entries(b).1 {
                 for a in &n.attrs {
                     if let ast::ValueKind::Ref(r) = &a.value.kind {
-                        if let Some(&i) = store_index.get(r.target.text.as_str()) {
+                        if let Some(i) = items.store(&r.target.text) {
                             read_stores[i] = true;
                         }
                     }
                 }
             }
         }
-        let (services, infos) = self.services(items, &store_index, &mut read_stores);
-        let firewall = rules::firewall(self, items, &services, &infos, &store_index);
+        let (services, infos) = self.services(items, &mut read_stores);
+        let firewall = rules::firewall(self, items, &services, &infos);
         rules::links(self, items, &services, &infos);
         rules::essential(self, &services, &infos);
         rules::ports(self, &services, &infos);
@@ -565,15 +566,14 @@ mod tests {
         let run = |sliced: bool| {
             let mut cx = Cx::default();
             let items = cx.collect(&file);
-            let index: HashMap<&str, usize> = [("db", 0), ("cache", 1)].into_iter().collect();
             let mut read = vec![false; 2];
             let (services, _) = if sliced {
-                cx.services_in_slices(&items, &index, &mut read)
+                cx.services_in_slices(&items, &mut read)
             } else {
                 items
                     .services
                     .iter()
-                    .map(|b| cx.service(b, &items, &index, &mut read))
+                    .map(|b| cx.service(b, &items, &mut read))
                     .unzip::<_, _, Vec<_>, Vec<_>>()
             };
             (services, format!("{:?}", cx.errors), read)

@@ -141,7 +141,6 @@ pub(crate) fn firewall(
     items: &Items<'_>,
     services: &[Service],
     infos: &[ServiceInfo<'_>],
-    store_index: &HashMap<&str, usize>,
 ) -> CheckedFirewall {
     let mut out = CheckedFirewall::default();
     let mut reachable = Vec::new();
@@ -165,7 +164,7 @@ pub(crate) fn firewall(
                     )),
                 });
             }
-            None => store_rule(cx, items, rule, store_index, &mut out, &mut reachable),
+            None => store_rule(cx, items, rule, &mut out, &mut reachable),
         }
     }
     reachable.sort_unstable();
@@ -394,15 +393,18 @@ fn store_rule(
     cx: &mut Cx,
     items: &Items<'_>,
     rule: &ast::FirewallRule,
-    store_index: &HashMap<&str, usize>,
     out: &mut CheckedFirewall,
     reachable: &mut Vec<usize>,
 ) {
     let mut targets = Vec::new();
     let mut targets_bad = false;
     for subj in &rule.subjects {
-        match name_of(subj) {
-            Some(n) if store_index.contains_key(n) => targets.push(store_index[n]),
+        let name = name_of(subj);
+        if let Some(i) = name.and_then(|n| items.store(n)) {
+            targets.push(i);
+            continue;
+        }
+        match name {
             Some(n) => {
                 targets_bad = true;
                 wrong_name(cx, items, n, subj.span, Want::Store, |k| {
