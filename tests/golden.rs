@@ -146,6 +146,24 @@ fn binary_build_writes_the_in_process_bytes() {
             "{}: exactly the two outputs, no temporaries left",
             path.display()
         );
+        #[cfg(unix)]
+        {
+            // As readable as any new file the user makes there (the umask decides), not
+            // private like a temporary file.
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+            let plain = out.join("plain");
+            std::fs::write(&plain, b"").expect("a plain file");
+            for name in ["Dockerrun.aws.json", "plan.json"] {
+                assert_eq!(
+                    mode(&out.join(name)),
+                    mode(&plain),
+                    "{}: {name} has another mode than a new file",
+                    path.display()
+                );
+            }
+            std::fs::remove_file(&plain).expect("removable");
+        }
         assert!(
             files["Dockerrun.aws.json"] == artifacts.dockerrun.as_bytes(),
             "{}: the binary's Dockerrun.aws.json differs from stackc::lower",

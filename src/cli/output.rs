@@ -19,10 +19,8 @@ pub fn write_all(dir: &Path, files: &[(&str, &[u8])]) -> Result<(), String> {
     let mut staged = Vec::new();
     for (name, bytes) in files {
         let fail = |e: std::io::Error| format!("{}: {}", dir.join(name).display(), io_reason(&e));
-        let mut tmp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .tempfile_in(dir)
-            .map_err(fail)?;
+        let prefix = format!(".{name}.");
+        let mut tmp = new_file_builder(&prefix).tempfile_in(dir).map_err(fail)?;
         tmp.write_all(bytes).map_err(fail)?;
         tmp.as_file().sync_all().map_err(fail)?;
         staged.push((tmp, dir.join(name)));
@@ -32,6 +30,20 @@ pub fn write_all(dir: &Path, files: &[(&str, &[u8])]) -> Result<(), String> {
             .map_err(|e| format!("{}: {}", dest.display(), io_reason(&e.error)))?;
     }
     Ok(())
+}
+
+/// A temporary file that becomes a new output: created with the mode any new file gets
+/// (0666 less the umask), not tempfile's private 0600, so that the outputs are as readable as
+/// the user's other files once renamed.
+fn new_file_builder(prefix: &str) -> tempfile::Builder<'_, 'static> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(prefix);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    builder
 }
 
 /// Replaces the file at `path` with `bytes` atomically, keeping its permissions; a symlink
