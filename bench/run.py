@@ -4,7 +4,8 @@ on generated programs of 1,000 and 10,000 services, release build.
 
 Targets: 10k services (about 3 MB) at 20 MB/s or better; 10k/1k time ratio at most 12;
 peak memory under 10x the input size. Prints a table and exits 1 if a target is missed.
-Usage: python3 bench/run.py [--runs N]   (builds the release binary first)"""
+Usage: python3 bench/run.py [--runs N]   (builds the release binary first; peak memory is read
+with GNU time, Debian's `time` package)"""
 import os
 import shutil
 import statistics
