@@ -10,10 +10,11 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::panic::{self, AssertUnwindSafe};
-use std::path::PathBuf;
 use std::sync::Once;
 
 use stackc::diagnostic::render_plain;
+
+mod common;
 
 /// Bytes that each position is replaced with: the language's punctuation, a digit, blanks, a
 /// comment start, an escape, and the two bytes of a non-ASCII character (`é`).
@@ -39,24 +40,13 @@ const INSERTIONS: &[&[u8]] = &[b"{", b"\"", b"a", b"9", b",", "→".as_bytes()];
 /// is built for all.
 const RENDER_EVERY: usize = 13;
 
+/// The examples by file name (the shared helper, which also refuses an empty set).
 fn examples() -> Vec<(String, String)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("examples/ is readable")
-        .map(|e| e.expect("a directory entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "stack"))
-        .collect();
-    paths.sort();
-    assert!(!paths.is_empty(), "no examples in {}", dir.display());
-    paths
+    common::examples()
         .into_iter()
-        .map(|p| {
-            let name = p
-                .file_name()
-                .expect("a file name")
-                .to_string_lossy()
-                .into_owned();
-            (name, std::fs::read_to_string(&p).expect("readable example"))
+        .map(|(p, src)| {
+            let name = p.file_name().expect("a file name").to_string_lossy();
+            (name.into_owned(), src)
         })
         .collect()
 }
