@@ -149,7 +149,7 @@ async fn destroy(ctx: Arc<Ctx>, plan: &lower::Plan, snap: &Snapshot, yes: bool) 
         .filter(|k| {
             plan.steps
                 .iter()
-                .any(|s| &s.id == *k && !diff::is_read(&s.action))
+                .any(|s| &s.id == *k && !s.kind().is_lookup())
         })
         .count()
         + snap.orphans.len();

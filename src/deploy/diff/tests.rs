@@ -7,6 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use serde_json::{Map, Value, json};
 
 use super::*;
+use crate::deploy::resources::Kind;
 use crate::deploy::state::{Found, Orphan, Snapshot};
 use crate::lower::Plan;
 
@@ -45,7 +46,7 @@ fn refs(v: &Value, out: &mut BTreeSet<String>) {
 fn fake_outputs(plan: &Plan) -> HashMap<String, Map<String, Value>> {
     let mut all = BTreeSet::new();
     for s in &plan.steps {
-        refs(&s.params, &mut all);
+        refs(&s.params(), &mut all);
     }
     let mut out: HashMap<String, Map<String, Value>> = HashMap::new();
     for r in all {
@@ -66,10 +67,10 @@ fn matching(plan: &Plan) -> Snapshot {
     let outputs = fake_outputs(plan);
     let mut snap = Snapshot::default();
     for s in &plan.steps {
-        let current = resolve(&s.params, &outputs, &secret).unwrap();
+        let current = resolve(&s.params(), &outputs, &secret).unwrap();
         let out = outputs.get(&s.id).cloned().unwrap_or_default();
         snap.found
-            .insert(s.id.clone(), Found::new(current, Value::Object(out)));
+            .insert(s.id.clone(), Found::new(s.kind(), &current, out));
     }
     snap
 }
@@ -87,7 +88,7 @@ fn empty_account_creates_everything() {
     let changes = diff(&plan, &Snapshot::default(), &secret).unwrap();
     assert!(has_changes(&changes));
     for c in &changes {
-        let expected = if is_read(&c.action) {
+        let expected = if c.kind.is_lookup() {
             Op::Read
         } else {
             Op::Create
@@ -213,8 +214,7 @@ fn immutable_fields_force_replacement() {
 fn a_cluster_that_must_become_a_replication_group_is_replaced() {
     let plan = plan_of(&PROGRAM.replace("redis cache { }", "redis cache { replicas = 1 }"));
     let mut snap = matching(&plan);
-    snap.found.get_mut("store.cache").unwrap().action =
-        Some("elasticache:CreateCacheCluster".into());
+    snap.found.get_mut("store.cache").unwrap().kind = Kind::CacheCluster;
     let changes = diff(&plan, &snap, &secret).unwrap();
     let c = change(&changes, "store.cache");
     assert_eq!(c.op, Op::Replace);
@@ -309,7 +309,7 @@ fn orphans_are_deleted() {
     let plan = plan_of(PROGRAM);
     let mut snap = matching(&plan);
     snap.orphans.push(Orphan {
-        action: "rds:CreateDBInstance".into(),
+        kind: Kind::DbInstance,
         id: "shop-old".into(),
         resource: "RDS instance shop-old".into(),
     });
