@@ -120,10 +120,7 @@ async fn run(mode: Mode, args: &DeployArgs, artifacts: Artifacts) -> ExitCode {
     }
     // Nothing to change, but what an interrupted apply started may still be settling (an
     // environment launching): apply then waits for it.
-    let unsettled = snap
-        .found
-        .values()
-        .any(|f| !exec::settled(f.status.as_deref()));
+    let unsettled = snap.found.values().any(|f| !f.settled);
     if !pending && !unsettled {
         return ExitCode::SUCCESS;
     }

@@ -189,6 +189,22 @@ pub enum Change {
     Ignore(&'static str),
 }
 
+impl Change {
+    /// Whether a new value is made in place (by the type's update).
+    pub fn in_place(self) -> bool {
+        match self {
+            Change::Update
+            | Change::Set
+            | Change::Document
+            | Change::Rules
+            | Change::Options(_)
+            | Change::Version
+            | Change::Grow => true,
+            Change::Identity | Change::Replace | Change::Ignore(_) => false,
+        }
+    }
+}
+
 /// How a list of Elastic Beanstalk option settings is compared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OptionRules {

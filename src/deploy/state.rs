@@ -34,6 +34,9 @@ pub struct Found {
     pub outputs: Outputs,
     /// AWS's status word when the resource has one (`available`, `Ready`, `creating`, ...).
     pub status: Option<String>,
+    /// Whether it can be used as it is, as its type reads its status: an unchanged resource
+    /// that is not (an interrupted apply left it launching) is waited for.
+    pub settled: bool,
 }
 
 /// A resource of this stack that the program no longer describes.
@@ -63,6 +66,7 @@ impl Found {
             current: into_map(serde_json::to_value(current).unwrap_or(Value::Null)),
             outputs,
             status: None,
+            settled: true,
         }
     }
 
@@ -73,11 +77,14 @@ impl Found {
             current: Map::new(),
             outputs,
             status: None,
+            settled: true,
         }
     }
 
-    pub fn with_status(mut self, status: impl Into<String>) -> Found {
+    /// With AWS's status word, and whether it means the resource is settled.
+    pub fn with_status(mut self, status: impl Into<String>, settled: bool) -> Found {
         self.status = Some(status.into());
+        self.settled = settled;
         self
     }
 

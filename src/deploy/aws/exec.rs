@@ -33,11 +33,6 @@ pub struct Failure {
     pub done: Vec<String>,
 }
 
-/// Whether a status means "settled": nothing to wait for before using the resource.
-pub fn settled(status: Option<&str>) -> bool {
-    matches!(status, None | Some("available" | "Ready"))
-}
-
 fn verb(op: Op) -> &'static str {
     match op {
         Op::Create => "created",
@@ -89,7 +84,7 @@ pub async fn apply(
     let mut pending: Vec<usize> = Vec::new();
     for (i, step) in plan.steps.iter().enumerate() {
         let found = snap.found.get(&step.id);
-        if op_of(&step.id) == Op::Keep && settled(found.and_then(|f| f.status.as_deref())) {
+        if op_of(&step.id) == Op::Keep && found.is_none_or(|f| f.settled) {
             // Nothing to do; what exists already answers the references to it.
             outputs.insert(
                 step.id.clone(),

@@ -103,6 +103,10 @@ pub struct Job<'a> {
 /// asked for (a database available, an environment Ready) and returns the outputs later steps
 /// read.
 pub trait Apply: Member {
+    /// The fields [`Apply::update`] changes: exactly those the type declares as changing in
+    /// place (a test holds the two lists together).
+    const UPDATES: &'static [&'static str] = &[];
+
     /// Reads what exists for the plan's steps of this type, at once, and the resources of this
     /// type tagged with the stack that no step describes (orphans). Reads another type also
     /// needs go through `reads`, which makes each once per refresh.

@@ -329,12 +329,13 @@ fn field_changes(
         }
         _ if has_unknown(new) => Some(field.change == How::Replace),
         How::Set => {
+            // A single value (not a list) is a set of one.
             let set = |v: &Value| -> BTreeSet<String> {
-                v.as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|x| x.to_string())
-                    .collect()
+                match v {
+                    Value::Array(a) => a.iter().map(|x| x.to_string()).collect(),
+                    Value::Null => BTreeSet::new(),
+                    other => BTreeSet::from([other.to_string()]),
+                }
             };
             (set(new) != set(&old)).then_some(false)
         }

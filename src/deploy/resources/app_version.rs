@@ -38,7 +38,7 @@ impl Resource for AppVersion {
 }
 
 #[cfg(feature = "aws")]
-pub(crate) use aws::planned_version;
+pub(crate) use aws::{bundle_buckets, planned_version};
 
 #[cfg(feature = "aws")]
 mod aws {
@@ -122,6 +122,31 @@ mod aws {
         Ok(if ours? { (*version?).clone() } else { None })
     }
 
+    /// The buckets holding the application's bundles under `prefix`, wherever its versions
+    /// say they are (Elastic Beanstalk's bucket is found without creating anything).
+    pub(crate) async fn bundle_buckets(
+        ctx: &Ctx,
+        app: &str,
+        prefix: &str,
+        resource: &str,
+    ) -> Result<std::collections::BTreeSet<String>, DeployError> {
+        let versions = ctx
+            .clients
+            .eb
+            .describe_application_versions()
+            .application_name(app)
+            .send()
+            .await
+            .map_err(|e| aws_error(resource, "DescribeApplicationVersions", &e))?;
+        Ok(versions
+            .application_versions()
+            .iter()
+            .filter_map(|v| v.source_bundle())
+            .filter(|b| b.s3_key().is_some_and(|k| k.starts_with(prefix)))
+            .filter_map(|b| b.s3_bucket().map(str::to_string))
+            .collect())
+    }
+
     fn outputs(label: &str) -> Outputs {
         let mut out = Outputs::new();
         LABEL.set(&mut out, label.to_string());
@@ -187,10 +212,9 @@ mod aws {
             };
             let mut found = Found::new(Kind::AppVersion, &current, outputs(label));
             // Only an unfinished or failed version needs the executor's attention.
-            found.status = match state(v.status()) {
-                State::Done => None,
-                State::Pending(s) | State::Failed(s) => Some(s),
-            };
+            if let State::Pending(s) | State::Failed(s) = state(v.status()) {
+                found = found.with_status(s, false);
+            }
             snap.found.insert(step.id.clone(), found);
             Ok(snap)
         }

@@ -30,13 +30,14 @@ pub(crate) use aws::{app_is_ours, eb_tags};
 mod aws {
     use std::sync::Arc;
 
-    use aws_sdk_elasticbeanstalk::types::{S3Location, Tag};
+    use aws_sdk_elasticbeanstalk::types::Tag;
 
     use super::*;
     use crate::deploy::aws::reads::Reads;
     use crate::deploy::aws::{Apply, Ctx, DeployError, Gone, StepRef, aws_error, message_has};
     use crate::deploy::diff::FieldChange;
     use crate::deploy::resource::{Outputs, owned};
+    use crate::deploy::resources::app_version::bundle_buckets;
     use crate::deploy::resources::bundle::delete_prefix;
     use crate::deploy::state::{Conflict, Found, Snapshot};
     use crate::lower::{Plan, Step};
@@ -185,21 +186,9 @@ mod aws {
         /// bucket is found without creating anything.
         async fn delete(ctx: &Ctx, gone: &Gone<'_>) -> Result<(), DeployError> {
             let eb = &ctx.clients.eb;
-            let versions = eb
-                .describe_application_versions()
-                .application_name(gone.id)
-                .send()
-                .await
-                .map_err(|e| aws_error(gone.resource, "DescribeApplicationVersions", &e))?;
             let prefix = crate::naming::bundle_prefix(&ctx.stack);
-            let buckets: std::collections::BTreeSet<&str> = versions
-                .application_versions()
-                .iter()
-                .filter_map(|v| v.source_bundle())
-                .filter(|b| b.s3_key().is_some_and(|k| k.starts_with(&prefix)))
-                .filter_map(S3Location::s3_bucket)
-                .collect();
-            for bucket in buckets {
+            let buckets = bundle_buckets(ctx, gone.id, &prefix, gone.resource).await?;
+            for bucket in &buckets {
                 delete_prefix(ctx, bucket, &prefix, gone.resource).await?;
             }
             match eb

@@ -50,6 +50,8 @@ mod aws {
     use crate::lower::{Plan, Step};
 
     impl Apply for EnvironmentProperties {
+        const UPDATES: &'static [&'static str] = &["OptionSettings"];
+
         /// The environment's settings, as its own step reads them.
         async fn refresh(
             ctx: &Ctx,
@@ -78,9 +80,11 @@ mod aws {
                     .status()
                     .map(|s| s.as_str().to_string())
                     .unwrap_or_default();
+                let settled = status == "Ready";
                 snap.found.insert(
                     step.id.clone(),
-                    Found::new(Kind::EnvironmentProperties, &current, outputs).with_status(status),
+                    Found::new(Kind::EnvironmentProperties, &current, outputs)
+                        .with_status(status, settled),
                 );
             }
             Ok(snap)

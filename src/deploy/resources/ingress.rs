@@ -238,6 +238,8 @@ mod aws {
     }
 
     impl Apply for Ingress {
+        const UPDATES: &'static [&'static str] = &["IpPermissions"];
+
         async fn refresh(
             ctx: &Ctx,
             reads: &Reads,

@@ -307,6 +307,8 @@ mod aws {
     }
 
     impl Apply for ProfileRole {
+        const UPDATES: &'static [&'static str] = &["RoleName"];
+
         async fn refresh(
             ctx: &Ctx,
             reads: &Reads,

@@ -115,6 +115,12 @@ macro_rules! registry {
         /// The executor's dispatch: one arm per type, no fallback.
         #[cfg(feature = "aws")]
         impl Kind {
+            /// The fields its update changes.
+            #[cfg(test)]
+            pub(crate) fn updates(self) -> &'static [&'static str] {
+                match self { $( Kind::$variant => <$ty as super::aws::Apply>::UPDATES, )* }
+            }
+
             pub(crate) async fn refresh(
                 self,
                 ctx: &super::aws::Ctx,
@@ -205,6 +211,26 @@ mod tests {
                     "{k:?} uses {u:?}, so it must be deleted first"
                 );
             }
+        }
+    }
+
+    /// A field declared as changing in place that the type's update does not handle (or the
+    /// reverse) fails here.
+    #[cfg(feature = "aws")]
+    #[test]
+    fn updates_handle_exactly_the_fields_that_change_in_place() {
+        for &k in Kind::ALL {
+            let declared: std::collections::BTreeSet<&str> = k
+                .fields()
+                .iter()
+                .filter(|f| f.change.in_place())
+                .map(|f| f.name)
+                .collect();
+            let handled: std::collections::BTreeSet<&str> = k.updates().iter().copied().collect();
+            assert_eq!(
+                declared, handled,
+                "{k:?}: the fields declared as changing in place and those its update handles"
+            );
         }
     }
 

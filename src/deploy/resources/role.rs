@@ -204,6 +204,8 @@ mod aws {
     }
 
     impl Apply for Role {
+        const UPDATES: &'static [&'static str] = &["AssumeRolePolicyDocument"];
+
         async fn refresh(
             ctx: &Ctx,
             reads: &Reads,

@@ -111,6 +111,8 @@ mod aws {
     }
 
     impl Apply for RolePolicy {
+        const UPDATES: &'static [&'static str] = &["PolicyDocument"];
+
         async fn refresh(
             ctx: &Ctx,
             reads: &Reads,

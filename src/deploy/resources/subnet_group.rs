@@ -226,6 +226,8 @@ mod aws {
     macro_rules! apply {
         ($t:ident) => {
             impl Apply for $t {
+                const UPDATES: &'static [&'static str] = &["SubnetIds"];
+
                 async fn refresh(
                     _ctx_: &Ctx,
                     _reads: &Reads,
