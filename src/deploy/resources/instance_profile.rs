@@ -45,14 +45,12 @@ pub(crate) use aws::{profiles_of, remove_role};
 mod aws {
     use std::sync::Arc;
 
-    use aws_sdk_iam::types::Tag;
-
     use super::*;
     use crate::deploy::aws::reads::Reads;
     use crate::deploy::aws::{Apply, Ctx, DeployError, Gone, StepRef, aws_error, error_code};
     use crate::deploy::diff::FieldChange;
     use crate::deploy::resource::{Live, Outputs, owned};
-    use crate::deploy::resources::role::not_found;
+    use crate::deploy::resources::role::{iam_tags, not_found};
     use crate::deploy::state::{Conflict, Found, Orphan, Snapshot};
     use crate::lower::{Plan, Step};
 
@@ -227,15 +225,7 @@ mod aws {
             step: &StepRef<'_>,
             want: &InstanceProfile,
         ) -> Result<Outputs, DeployError> {
-            let tags =
-                want.tags
-                    .pairs()
-                    .map(|(k, v)| {
-                        Tag::builder().key(k).value(v).build().map_err(|e| {
-                            DeployError::other(step.resource, format!("invalid tag: {e}"))
-                        })
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
+            let tags = iam_tags(&want.tags, step.resource)?;
             let r = ctx
                 .clients
                 .iam

@@ -64,7 +64,7 @@ impl Resource for Role {
 }
 
 #[cfg(feature = "aws")]
-pub(crate) use aws::{not_found, policy_document, role_of};
+pub(crate) use aws::{iam_tags, not_found, policy_document, role_of};
 
 #[cfg(feature = "aws")]
 mod aws {
@@ -84,6 +84,19 @@ mod aws {
     /// Whether an IAM error says the entity does not exist.
     pub(crate) fn not_found<E: ProvideErrorMetadata>(e: &E) -> bool {
         error_code(e) == Some("NoSuchEntity")
+    }
+
+    /// Tags as IAM takes them.
+    pub(crate) fn iam_tags(tags: &Tags, resource: &str) -> Result<Vec<Tag>, DeployError> {
+        tags.pairs()
+            .map(|(k, v)| {
+                Tag::builder()
+                    .key(k)
+                    .value(v)
+                    .build()
+                    .map_err(|e| DeployError::other(resource, format!("invalid tag: {e}")))
+            })
+            .collect()
     }
 
     /// A policy document as JSON text: IAM returns documents URL-encoded (RFC 3986).
@@ -261,15 +274,7 @@ mod aws {
             step: &StepRef<'_>,
             want: &Role,
         ) -> Result<Outputs, DeployError> {
-            let tags =
-                want.tags
-                    .pairs()
-                    .map(|(k, v)| {
-                        Tag::builder().key(k).value(v).build().map_err(|e| {
-                            DeployError::other(step.resource, format!("invalid tag: {e}"))
-                        })
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
+            let tags = iam_tags(&want.tags, step.resource)?;
             let r = ctx
                 .clients
                 .iam
