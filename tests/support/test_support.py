@@ -435,12 +435,15 @@ class TaskWorld:
     execution_role_in_dockerrun: bool = True
     image: str = "nginx:1.27"
     passed_to_service: str = ECS_TASKS
+    secret_exists: bool = True
+    json_key: str = "password"
 
 
 def env_in(endpoint: str, world: TaskWorld, secret: str | None = None) -> tuple[Any, str, str, str]:
     """Creates an environment whose version's task meets `world` and reads `secret` (a new one by
     default): (client, name, the create's RequestId, the execution role's ARN)."""
-    secret = secret or make_secret(endpoint)
+    gone = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:gone-AbCdEf"
+    secret = secret or (make_secret(endpoint) if world.secret_exists else gone)
     exec_arn = f"arn:aws:iam::{ACCOUNT}:role/{unique('missing')}"
     if world.exec_service:
         reads = [allow("secretsmanager:GetSecretValue", secret)] if world.exec_reads_secret else []
@@ -458,7 +461,7 @@ def env_in(endpoint: str, world: TaskWorld, secret: str | None = None) -> tuple[
         {
             "Namespace": "aws:elasticbeanstalk:application:environmentsecrets",
             "OptionName": "DB_PASSWORD",
-            "Value": f"{secret}:password::",
+            "Value": f"{secret}:{world.json_key}::",
         },
     ]
     created = create_env(eb, app, VersionLabel="v1", OptionSettings=options)
@@ -521,6 +524,16 @@ CANNOT_ASSUME = re.compile(
             ),
         ),
         (
+            TaskWorld(secret_exists=False),
+            re.compile(
+                r"retried 1 time\(s\): ResourceNotFoundException: Secrets Manager can't find the specified secret"
+            ),
+        ),
+        (
+            TaskWorld(json_key="passwd"),
+            re.compile(r"retried 1 time\(s\): retrieved secret from Secrets Manager did not contain json key passwd$"),
+        ),
+        (
             TaskWorld(instance_reads_secret=False),
             re.compile(
                 r"AccessDeniedException: User: .*/i-[0-9a-f]+ is not authorized to perform: "
@@ -542,6 +555,8 @@ CANNOT_ASSUME = re.compile(
         "instance-role-without-pass-role",
         "pass-role-for-another-service",
         "execution-role-cannot-read-secret",
+        "secret-missing",
+        "secret-without-json-key",
         "instance-role-cannot-read-secret",
         "secrets-without-execution-role",
     ],
