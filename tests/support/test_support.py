@@ -690,6 +690,15 @@ def test_eb_restart_app_server_starts_tasks_again(moto: Process) -> None:
     assert settled(eb, name)["Health"] == "Red"
 
 
+def test_eb_request_ids_are_the_calls_own(moto: Process) -> None:
+    eb = client(moto.url, "elasticbeanstalk")
+    with pytest.raises(ClientError) as caught:
+        eb.terminate_environment(EnvironmentName="no-such-env")
+    for metadata in (caught.value.response["ResponseMetadata"], eb.describe_events()["ResponseMetadata"]):
+        assert re.fullmatch(r"[A-Za-z0-9]{52}", metadata["RequestId"])
+        assert metadata["RequestId"] == metadata["HTTPHeaders"]["x-amzn-requestid"]
+
+
 def test_eb_describe_events_filters(moto: Process) -> None:
     eb, app = eb_app_with_version(moto.url)
     created = create_env(eb, app, VersionLabel="v1")

@@ -907,11 +907,11 @@ class StackcEBResponse(EBResponse):
 
     def _enrich_response(self, headers: dict[str, str], body: Any) -> tuple[dict[str, str], Any]:
         # moto's version rewrites every <RequestId> in the body, events' included; only the
-        # response's own (in ResponseMetadata) is the call's.
+        # call's own (the last one, in ResponseMetadata or ErrorResponse) is the call's.
         headers["x-amzn-requestid"] = self.request_id
         if isinstance(body, str):
             body = re.sub(
-                r"(<ResponseMetadata>\s*<RequestId>)[^<]*(</RequestId>)", rf"\g<1>{self.request_id}\g<2>", body
+                r"(.*<RequestId>)[^<]*(</RequestId>)", rf"\g<1>{self.request_id}\g<2>", body, count=1, flags=re.S
             )
         return headers, body
 
