@@ -109,7 +109,7 @@ fn expected_inventory() -> Vec<(String, usize)> {
         ("applications", 1),
         ("application versions", 1),
         ("environments", 1),
-        ("roles", 2),
+        ("roles", 3),
         ("instance profiles", 1),
     ]
     .into_iter()
@@ -166,7 +166,7 @@ fn apply_builds_the_reference_stack_and_a_second_apply_changes_nothing() {
         )
     );
     assert_eq!(
-        opt("aws:autoscaling:launchconfiguration", "InstanceType").as_deref(),
+        opt("aws:ec2:instances", "InstanceTypes").as_deref(),
         Some("t3.small")
     );
     // The instances may read that secret, and only it: Elastic Beanstalk fetches
@@ -211,8 +211,8 @@ fn apply_builds_the_reference_stack_and_a_second_apply_changes_nothing() {
         dir.path(),
         "complex-docker.stack",
         &[(
-            "instance_type  = \"t3.small\"",
-            "instance_type  = \"t3.medium\"",
+            "instance_type = \"t3.small\"",
+            "instance_type = \"t3.medium\"",
         )],
     );
     let out = stackc(
@@ -222,9 +222,7 @@ fn apply_builds_the_reference_stack_and_a_second_apply_changes_nothing() {
     );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
-        text(&out).contains(
-            "aws:autoscaling:launchconfiguration/InstanceType: \"t3.small\" → \"t3.medium\""
-        ),
+        text(&out).contains("aws:ec2:instances/InstanceTypes: \"t3.small\" → \"t3.medium\""),
         "{}",
         text(&out)
     );

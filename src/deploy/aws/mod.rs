@@ -6,6 +6,7 @@
 //! what else waits is a waiter on a status AWS documents ([`wait`]).
 
 pub mod clients;
+pub mod consistency;
 mod error;
 pub mod exec;
 pub mod progress;

@@ -375,6 +375,15 @@ fn short(kind: Kind) -> &'static str {
         .map_or(action, |(_, op)| op.trim_start_matches("Create"))
 }
 
+/// An option value as text (Elastic Beanstalk holds strings).
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
 /// Equality that lets `5432` match `"5432"`: EB and some describe calls return strings.
 fn same(a: &Value, b: &Value) -> bool {
     a == b || a.to_string().trim_matches('"') == b.to_string().trim_matches('"')
@@ -446,7 +455,8 @@ fn option_changes(
         let new = &o["Value"];
         let raw_v = raws.get(&key).copied().unwrap_or(&Value::Null);
         let old = cur.get(&key).copied().cloned().unwrap_or(Value::Null);
-        if has_unknown(new) || !same(new, &old) {
+        let norm = |v: &Value| Value::String((rules.normalize)(&key, &value_text(v)));
+        if has_unknown(new) || !same(&norm(new), &norm(&old)) || old.is_null() {
             let forces_replacement = rules.replace.contains(&key.as_str()) && !old.is_null();
             let sensitive = has_secret(raw_v);
             out.push(FieldChange {
