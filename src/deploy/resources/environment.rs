@@ -125,3 +125,5 @@ pub(crate) use calls::{
 mod aws;
 #[cfg(feature = "aws")]
 mod calls;
+#[cfg(feature = "aws")]
+mod health;
