@@ -254,6 +254,10 @@ pub trait Resource: Schema + Plain {
     /// when everything else it needs is ready by then: that kind, and the list field of both
     /// whose items are appended (one call and one wait less on the critical path).
     const FOLDS_INTO: Option<(Kind, &'static str)> = None;
+    /// How a plan names its creation and its update.
+    const VERBS: (&'static str, &'static str) = ("create", "update");
+    /// Why it is updated, when its type can say so in words.
+    const UPDATE_REASON: Option<&'static str> = None;
 
     /// Why a replacement must not happen automatically, given what exists and what the plan
     /// wants (with its references resolved as far as they can be): apply refuses it before

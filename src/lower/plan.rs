@@ -16,6 +16,7 @@ use serde_json::Value;
 
 use crate::check::{EnvValue, Export, Model, Password, Protocol, Store, StoreKind, Tier};
 use crate::deploy::resource::{Handle, Ref, Tags, Val};
+use crate::deploy::resources::app_servers::AppServers;
 use crate::deploy::resources::app_version::{self, AppVersion, SourceBundle};
 use crate::deploy::resources::application::{self, Application};
 use crate::deploy::resources::bundle::{self, Body, Bundle, DOCKERRUN, StorageLocation};
@@ -653,15 +654,28 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
                 after.push(id.to_string());
             }
         }
+        let environment_name = environment.get(environment::ENVIRONMENT_NAME);
         b.add_after(
             "environment.stores",
             format!("store endpoints of environment {}", env.name),
             EnvironmentProperties {
-                environment: environment.get(environment::ENVIRONMENT_NAME),
+                environment: environment_name.clone(),
                 options: late.into_iter().map(|p| p.option).collect(),
             },
             &after,
         );
+        // Tasks load their secrets when they start: a rotation restarts them.
+        if !secrets.is_empty() {
+            b.add_after(
+                "environment.app_servers",
+                format!("app servers of environment {}", env.name),
+                AppServers {
+                    environment: environment_name,
+                    secrets_loaded: secrets,
+                },
+                &["environment.stores".to_string()],
+            );
+        }
     }
 
     Plan {

@@ -276,14 +276,18 @@ fn compare(
     } else {
         Op::Update
     };
-    let reason = (op == Op::Replace).then(|| {
-        let f: Vec<&str> = fields
-            .iter()
-            .filter(|f| f.forces_replacement)
-            .map(|f| f.field.as_str())
-            .collect();
-        format!("{} cannot be changed in place", f.join(", "))
-    });
+    let reason = match op {
+        Op::Replace => {
+            let f: Vec<&str> = fields
+                .iter()
+                .filter(|f| f.forces_replacement)
+                .map(|f| f.field.as_str())
+                .collect();
+            Some(format!("{} cannot be changed in place", f.join(", ")))
+        }
+        Op::Update => kind.update_reason().map(str::to_string),
+        _ => None,
+    };
     (op, fields, reason)
 }
 
@@ -525,8 +529,8 @@ pub fn render(changes: &[Change]) -> String {
     let mut out = String::new();
     for c in changes {
         let (sign, word) = match c.op {
-            Op::Create => ("+", "create"),
-            Op::Update => ("~", "update"),
+            Op::Create => ("+", c.kind.verbs().0),
+            Op::Update => ("~", c.kind.verbs().1),
             Op::Replace => ("-/+", "replace"),
             Op::Delete => ("-", "delete"),
             Op::Keep | Op::Read => continue,

@@ -118,8 +118,11 @@ impl Resource for Environment {
 
 #[cfg(feature = "aws")]
 pub(crate) use calls::{
-    environment_state, outputs as environment_outputs, set_options, wait_ready_by_name,
+    describe_by_name, environment_state, outputs as environment_outputs, set_options,
+    wait_ready_by_name,
 };
+#[cfg(feature = "aws")]
+pub(crate) use health::{Health, gate, now};
 
 #[cfg(feature = "aws")]
 mod aws;

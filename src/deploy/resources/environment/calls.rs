@@ -286,6 +286,15 @@ pub(super) async fn wait_ready(
     .await
 }
 
+/// The live environment of that name, if any.
+pub(crate) async fn describe_by_name(
+    ctx: &Ctx,
+    resource: &str,
+    name: &str,
+) -> Result<Option<EnvironmentDescription>, DeployError> {
+    describe_live(ctx, resource, Target::Name(name)).await
+}
+
 pub(crate) async fn wait_ready_by_name(
     ctx: &Ctx,
     step: &StepRef<'_>,

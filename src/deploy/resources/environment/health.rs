@@ -23,7 +23,7 @@ use crate::deploy::aws::wait::{self, Poll};
 use crate::deploy::aws::{Ctx, DeployError, StepRef, aws_error};
 
 /// What the gate saw.
-pub(super) enum Health {
+pub(crate) enum Health {
     Healthy(Box<EnvironmentDescription>),
     /// Not healthy: in words, for people (color and status, causes, events).
     Failed(String),
@@ -53,7 +53,7 @@ fn color(env: &EnvironmentDescription) -> (Color, String) {
 }
 
 /// The moment an operation begins, for its events (a second early: clocks differ).
-pub(super) fn now() -> DateTime {
+pub(crate) fn now() -> DateTime {
     DateTime::from(SystemTime::now() - std::time::Duration::from_secs(1))
 }
 
@@ -61,7 +61,7 @@ pub(super) fn now() -> DateTime {
 /// else is waited for until the health timeout. `request` is the operation's request id
 /// (its error events fail the gate even when the environment is Green: Elastic Beanstalk
 /// rolls back an option it refused), `since` when it began.
-pub(super) async fn gate(
+pub(crate) async fn gate(
     ctx: &Ctx,
     step: &StepRef<'_>,
     name: &str,
