@@ -50,10 +50,41 @@ fn snapshots() {
         }, {
             insta::assert_snapshot!("Dockerrun.aws.json", artifacts.dockerrun);
             insta::assert_snapshot!("plan.json", artifacts.plan_json);
+            insta::assert_snapshot!("iam-policy.json", iam_policy(path));
         });
         seen += 1;
     });
     assert_eq!(seen, examples().len(), "the glob saw every example");
+}
+
+/// `stackc iam-policy FILE`, checked against IAM's rules for a policy document: a Sid is
+/// alphanumeric, an action is `service:Action`, and the whole fits an inline policy of a role
+/// (10,240 characters without whitespace, "IAM and AWS STS quotas").
+fn iam_policy(path: &Path) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_stackc"))
+        .arg("iam-policy")
+        .arg(path)
+        .output()
+        .expect("stackc runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    let policy: Value = serde_json::from_str(&text).expect("the policy is JSON");
+    assert_eq!(policy["Version"], "2012-10-17");
+    let statements = policy["Statement"].as_array().expect("statements");
+    for s in statements {
+        assert_eq!(s["Effect"], "Allow");
+        if let Some(sid) = s.get("Sid") {
+            assert!(sid.as_str().is_some_and(|s| s.chars().all(|c| c.is_ascii_alphanumeric())), "{sid}");
+        }
+        for a in s["Action"].as_array().expect("actions") {
+            let a = a.as_str().expect("an action");
+            assert!(a.split_once(':').is_some_and(|(svc, op)| !svc.is_empty() && !op.is_empty()), "{a}");
+        }
+        assert!(!s["Resource"].as_array().expect("resources").is_empty());
+    }
+    let compact = serde_json::to_string(&policy).expect("serialises");
+    assert!(compact.len() <= 10_240, "{}: {} characters", path.display(), compact.len());
+    text
 }
 
 #[test]

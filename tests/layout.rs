@@ -130,6 +130,58 @@ fn each_aws_operation_is_called_from_one_file() {
     }
 }
 
+/// The IAM action of an SDK call: the operation in CamelCase under the service's prefix, but
+/// for S3, whose actions are not its operations' names.
+fn action(client: &str, op: &str) -> String {
+    let service = match client {
+        "eb" => "elasticbeanstalk",
+        other => other,
+    };
+    let name = match (client, op) {
+        ("s3", "list_objects_v2") => "listbucket".to_string(),
+        ("s3", "delete_objects") => "deleteobject".to_string(),
+        _ => op.replace('_', ""),
+    };
+    format!("{service}:{name}")
+}
+
+/// Every call a resource type's code makes is an action the type declares, so that
+/// `stackc iam-policy` grants it.
+#[test]
+fn each_aws_call_is_an_action_its_type_declares() {
+    use stackc::deploy::resources::Kind;
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src/deploy/resources"));
+    let mut files = Vec::new();
+    rust_files(root, &mut files);
+    let mut checked = 0;
+    for f in &files {
+        let rel = f.strip_prefix(root).expect("under resources/");
+        let module = rel
+            .components()
+            .next()
+            .expect("a module")
+            .as_os_str()
+            .to_string_lossy();
+        let module = module.trim_end_matches(".rs");
+        let declared: BTreeSet<String> = Kind::ALL
+            .iter()
+            .filter(|k| k.module() == module)
+            .flat_map(|k| k.actions())
+            .map(|a| a.to_ascii_lowercase())
+            .collect();
+        for (client, op) in calls(&std::fs::read_to_string(f).expect("readable")) {
+            let action = action(&client, &op);
+            assert!(
+                declared.contains(&action),
+                "{}: calls {client}.{op} ({action}) but its types declare only {declared:?}",
+                f.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 40, "the scan finds the calls: {checked}");
+}
+
 #[test]
 fn the_scan_reads_chains_and_aliases() {
     let text = "let ec = &ctx.clients.elasticache;\nec.describe_cache_clusters()\n    .send();\nctx.clients\n    .rds\n    .create_db_instance()\n";

@@ -63,6 +63,11 @@ pub enum Command {
     /// Delete the stack's resources from AWS (data stores with deletion protection are kept)
     #[cfg(feature = "aws")]
     Destroy(DeployArgs),
+    /// Print the least-privilege IAM policy a deployer needs to run plan, apply and destroy for a file
+    #[command(
+        after_help = "Example:\n  stackc iam-policy app.stack > deployer-policy.json\n  aws iam create-policy --policy-name app-deployer --policy-document file://deployer-policy.json\n\nResources are scoped by the stack's names and tags where AWS allows it; see docs/deploy.md.\nNothing is printed on stdout when the file has errors (exit 1)."
+    )]
+    IamPolicy(IamPolicyArgs),
     /// Print the page of a diagnostic code: what it checks, why, an example and the fix
     #[command(
         after_help = "Examples:\n  stackc explain stack::open_to_world\n  stackc explain unused_port\n  stackc explain --list"
@@ -180,6 +185,12 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
         return Err("the duration must be above 0".into());
     }
     Ok(std::time::Duration::from_secs(secs))
+}
+
+#[derive(clap::Args)]
+pub struct IamPolicyArgs {
+    /// The .stack file
+    pub file: PathBuf,
 }
 
 #[derive(clap::Args)]

@@ -31,6 +31,7 @@ pub fn main() -> ExitCode {
         Command::Build(b) => build(&b.file, &b.out),
         Command::Fmt(f) => fmt::main(&f),
         Command::Graph(g) => graph::main(&g),
+        Command::IamPolicy(p) => graph::iam_policy(&p.file),
         Command::Import(i) => import::main(&i.file),
         Command::Lsp(_) => crate::lsp::main(),
         #[cfg(feature = "aws")]

@@ -16,6 +16,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::policy::{Grant, Scope};
 use super::resources::Kind;
 
 /// What a field's value may be: plain data that serialises to and from JSON.
@@ -258,6 +259,17 @@ pub trait Resource: Schema + Plain {
     const VERBS: (&'static str, &'static str) = ("create", "update");
     /// Why it is updated, when its type can say so in words.
     const UPDATE_REASON: Option<&'static str> = None;
+
+    /// Every IAM action its code calls (reads, writes, deletes), and those AWS requires of
+    /// the caller for them (`iam:PassRole` to hand a role to Elastic Beanstalk, ...).
+    const ACTIONS: &'static [&'static str];
+
+    /// The actions on the narrowest resources AWS allows, for the program's steps of this type
+    /// (`steps`, possibly none: refresh still reads to find what an earlier apply made).
+    fn grants(scope: &Scope<'_>, steps: &[&Self]) -> Vec<Grant> {
+        let _ = (scope, steps);
+        vec![Grant::anywhere(Self::ACTIONS)]
+    }
 
     /// Why a replacement must not happen automatically, given what exists and what the plan
     /// wants (with its references resolved as far as they can be): apply refuses it before

@@ -477,13 +477,9 @@ fn variants(how: How, current: &Value) -> Vec<(Value, Op)> {
     }
 }
 
-/// Forgetting is a test failure: every field of every resource type is declared (the
-/// `desired!` struct cannot have one without a `Change`), each declared field is one the type
-/// serialises, and a changed value of each field gives the action its declaration says. The
-/// programs below hold every type.
-#[test]
-fn every_field_of_every_type_changes_as_declared() {
-    let programs = [
+/// Programs whose plans, together, hold every resource type.
+fn every_kind_programs() -> [String; 2] {
+    [
         PROGRAM.to_string(),
         PROGRAM
             .replace("redis cache { }", "redis cache { replicas = 1 }")
@@ -492,7 +488,36 @@ fn every_field_of_every_type_changes_as_declared() {
                 "postgres db {\n  database = \"shop\"\n  # allow(stack::plain_secret_env)\n  password = secret(\"API_KEY\")\n}",
             )
             .replace("PGPASSWORD = db.password", ""),
-    ];
+    ]
+}
+
+/// Every action a resource type declares is granted by the deployer's policy, on the narrowest
+/// resources its type chose (and no type grants an action it does not declare).
+#[test]
+fn every_declared_action_is_granted() {
+    use crate::deploy::policy::Scope;
+    for program in every_kind_programs() {
+        let plan = plan_of(&program);
+        let scope = Scope { stack: &plan.stack, region: "eu-west-1" };
+        for &kind in Kind::ALL {
+            let granted: BTreeSet<&str> = kind.grants(&scope, &plan).iter().flat_map(|g| g.actions.clone()).collect();
+            let declared: BTreeSet<&str> = kind.actions().iter().copied().collect();
+            assert_eq!(granted, declared, "{kind:?}");
+        }
+    }
+    let policy = crate::deploy::policy::deployer_policy(&plan_of(PROGRAM));
+    let text = policy.to_string();
+    assert!(text.contains("arn:aws:rds:eu-west-1:*:db:shop-db"), "{text}");
+    assert!(text.contains("\"ec2:ResourceTag/stackc:stack\":\"shop\""), "{text}");
+}
+
+/// Forgetting is a test failure: every field of every resource type is declared (the
+/// `desired!` struct cannot have one without a `Change`), each declared field is one the type
+/// serialises, and a changed value of each field gives the action its declaration says. The
+/// programs below hold every type.
+#[test]
+fn every_field_of_every_type_changes_as_declared() {
+    let programs = every_kind_programs();
     let mut seen = BTreeSet::new();
     for program in &programs {
         let plan = plan_of(program);

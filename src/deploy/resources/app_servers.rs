@@ -10,6 +10,7 @@
 //! operation settled: `DateUpdated`, "the last modified date for this environment").
 
 use super::Kind;
+use crate::deploy::policy::{Grant, Scope};
 use crate::deploy::resource::Resource;
 
 crate::desired! {
@@ -24,6 +25,29 @@ crate::desired! {
 }
 
 impl Resource for AppServers {
+    const ACTIONS: &'static [&'static str] = &[
+        "elasticbeanstalk:RestartAppServer",
+        "elasticbeanstalk:DescribeEnvironments",
+        "secretsmanager:DescribeSecret",
+    ];
+
+    /// RDS names its managed secrets `rds!...`.
+    fn grants(scope: &Scope<'_>, _steps: &[&Self]) -> Vec<Grant> {
+        vec![
+            Grant::new(
+                &["elasticbeanstalk:RestartAppServer"],
+                vec![scope.arn(
+                    "elasticbeanstalk",
+                    &format!("environment/{}/*", scope.stack),
+                )],
+            ),
+            Grant::new(
+                &["secretsmanager:DescribeSecret"],
+                vec![scope.arn("secretsmanager", "secret:rds!*")],
+            ),
+            Grant::anywhere(&["elasticbeanstalk:DescribeEnvironments"]),
+        ]
+    }
     const ACTION: &'static str = "elasticbeanstalk:RestartAppServer";
     const USES: &'static [Kind] = &[Kind::EnvironmentProperties];
     const VERBS: (&'static str, &'static str) = ("start", "restart");

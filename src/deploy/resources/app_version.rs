@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Kind;
+use crate::deploy::policy::{Grant, Scope};
 use crate::deploy::resource::{Output, Resource, Stage, Tags};
 
 crate::desired! {
@@ -33,6 +34,32 @@ pub struct SourceBundle<S: Stage> {
 pub const LABEL: Output<AppVersion, String> = Output::new("version_label");
 
 impl Resource for AppVersion {
+    const ACTIONS: &'static [&'static str] = &[
+        "elasticbeanstalk:DescribeApplicationVersions",
+        "elasticbeanstalk:CreateApplicationVersion",
+        "elasticbeanstalk:DeleteApplicationVersion",
+        "elasticbeanstalk:AddTags",
+    ];
+
+    fn grants(scope: &Scope<'_>, _steps: &[&Self]) -> Vec<Grant> {
+        vec![
+            Grant::anywhere(&["elasticbeanstalk:DescribeApplicationVersions"]),
+            Grant::new(
+                &[
+                    "elasticbeanstalk:CreateApplicationVersion",
+                    "elasticbeanstalk:DeleteApplicationVersion",
+                    "elasticbeanstalk:AddTags",
+                ],
+                vec![
+                    scope.arn(
+                        "elasticbeanstalk",
+                        &format!("applicationversion/{}/*", scope.stack),
+                    ),
+                    scope.arn("elasticbeanstalk", &format!("application/{}", scope.stack)),
+                ],
+            ),
+        ]
+    }
     const ACTION: &'static str = "elasticbeanstalk:CreateApplicationVersion";
     const USES: &'static [Kind] = &[Kind::Application, Kind::Bundle];
 }

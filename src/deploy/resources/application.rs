@@ -2,6 +2,7 @@
 //! with ListTagsForResource); its versions and environments belong to the stack through it.
 
 use super::Kind;
+use crate::deploy::policy::{Grant, Scope};
 use crate::deploy::resource::{Output, Resource, Tags};
 
 crate::desired! {
@@ -19,6 +20,28 @@ crate::desired! {
 pub const NAME: Output<Application, String> = Output::new("application_name");
 
 impl Resource for Application {
+    const ACTIONS: &'static [&'static str] = &[
+        "elasticbeanstalk:DescribeApplications",
+        "elasticbeanstalk:ListTagsForResource",
+        "elasticbeanstalk:CreateApplication",
+        "elasticbeanstalk:AddTags",
+        "elasticbeanstalk:DeleteApplication",
+    ];
+
+    fn grants(scope: &Scope<'_>, _steps: &[&Self]) -> Vec<Grant> {
+        vec![
+            Grant::anywhere(&["elasticbeanstalk:DescribeApplications"]),
+            Grant::new(
+                &[
+                    "elasticbeanstalk:ListTagsForResource",
+                    "elasticbeanstalk:CreateApplication",
+                    "elasticbeanstalk:AddTags",
+                    "elasticbeanstalk:DeleteApplication",
+                ],
+                vec![scope.arn("elasticbeanstalk", &format!("application/{}", scope.stack))],
+            ),
+        ]
+    }
     const ACTION: &'static str = "elasticbeanstalk:CreateApplication";
     const USES: &'static [Kind] = &[];
 }

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Kind;
+use crate::deploy::policy::{Grant, Scope};
 use crate::deploy::resource::{Output, Resource, Stage};
 
 crate::desired! {
@@ -48,12 +49,56 @@ pub const BUCKET: Output<Bundle, String> = Output::new("bucket");
 pub const KEY: Output<Bundle, String> = Output::new("key");
 
 impl Resource for StorageLocation {
+    const ACTIONS: &'static [&'static str] = &[
+        "elasticbeanstalk:CreateStorageLocation",
+        "s3:CreateBucket",
+        "s3:PutBucketPolicy",
+        "s3:PutBucketOwnershipControls",
+        "s3:PutBucketPublicAccessBlock",
+    ];
+
+    /// Elastic Beanstalk makes its bucket of the region with the caller's rights.
+    fn grants(scope: &Scope<'_>, _steps: &[&Self]) -> Vec<Grant> {
+        vec![
+            Grant::anywhere(&["elasticbeanstalk:CreateStorageLocation"]),
+            Grant::new(
+                &[
+                    "s3:CreateBucket",
+                    "s3:PutBucketPolicy",
+                    "s3:PutBucketOwnershipControls",
+                    "s3:PutBucketPublicAccessBlock",
+                ],
+                vec![format!("arn:aws:s3:::elasticbeanstalk-{}-*", scope.region)],
+            ),
+        ]
+    }
     const ACTION: &'static str = "elasticbeanstalk:CreateStorageLocation";
     const USES: &'static [Kind] = &[];
     const LOOKUP: bool = true;
 }
 
 impl Resource for Bundle {
+    const ACTIONS: &'static [&'static str] = &[
+        "s3:PutObject",
+        "s3:GetObject",
+        "s3:ListBucket",
+        "s3:DeleteObject",
+    ];
+
+    /// Only the stack's bundles, under `stackc/<stack>/`.
+    fn grants(scope: &Scope<'_>, _steps: &[&Self]) -> Vec<Grant> {
+        let bucket = format!("arn:aws:s3:::elasticbeanstalk-{}-*", scope.region);
+        vec![
+            Grant::new(&["s3:ListBucket"], vec![bucket.clone()]),
+            Grant::new(
+                &["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
+                vec![format!(
+                    "{bucket}/{}*",
+                    crate::naming::bundle_prefix(scope.stack)
+                )],
+            ),
+        ]
+    }
     const ACTION: &'static str = "s3:PutObject";
     const USES: &'static [Kind] = &[Kind::StorageLocation];
 }

@@ -10,6 +10,7 @@
 //! skipped: they are going away, and a create that meets one waits for it to go.
 
 use super::Kind;
+use crate::deploy::policy::{Grant, Scope};
 use crate::deploy::resource::{Output, Resource, Tags};
 
 crate::desired! {
@@ -70,12 +71,98 @@ pub const CLUSTER_PORT: Output<CacheCluster, String> = Output::new("port");
 pub const GROUP_HOST: Output<ReplicationGroup, String> = Output::new("host");
 pub const GROUP_PORT: Output<ReplicationGroup, String> = Output::new("port");
 
+/// A Redis store's grants: reads of every cache (refresh lists them all and the tags of those
+/// the stack may own), changes of its own ids and of those named after the stack.
+fn cache_grants(
+    scope: &Scope<'_>,
+    ids: &[&str],
+    noun: &str,
+    changes: &[&'static str],
+) -> Vec<Grant> {
+    let mut own = vec![scope.arn("elasticache", &format!("{noun}:{}-*", scope.stack))];
+    own.extend(
+        ids.iter()
+            .map(|id| scope.arn("elasticache", &format!("{noun}:{id}"))),
+    );
+    own.extend([
+        scope.arn("elasticache", &format!("subnetgroup:{}-*", scope.stack)),
+        scope.arn("elasticache", "parametergroup:default*"),
+        scope.arn("elasticache", &format!("cluster:{}-*", scope.stack)),
+    ]);
+    vec![
+        Grant::new(
+            &[
+                "elasticache:DescribeCacheClusters",
+                "elasticache:DescribeReplicationGroups",
+                "elasticache:ListTagsForResource",
+            ],
+            vec![
+                scope.arn("elasticache", "cluster:*"),
+                scope.arn("elasticache", "replicationgroup:*"),
+            ],
+        ),
+        Grant::new(changes, own),
+    ]
+}
+
 impl Resource for CacheCluster {
+    const ACTIONS: &'static [&'static str] = &[
+        "elasticache:DescribeCacheClusters",
+        "elasticache:DescribeReplicationGroups",
+        "elasticache:ListTagsForResource",
+        "elasticache:CreateCacheCluster",
+        "elasticache:AddTagsToResource",
+        "elasticache:ModifyCacheCluster",
+        "elasticache:DeleteCacheCluster",
+    ];
+
+    fn grants(scope: &Scope<'_>, steps: &[&Self]) -> Vec<Grant> {
+        let ids: Vec<&str> = steps.iter().map(|c| c.id.as_str()).collect();
+        cache_grants(
+            scope,
+            &ids,
+            "cluster",
+            &[
+                "elasticache:CreateCacheCluster",
+                "elasticache:AddTagsToResource",
+                "elasticache:ModifyCacheCluster",
+                "elasticache:DeleteCacheCluster",
+            ],
+        )
+    }
     const ACTION: &'static str = "elasticache:CreateCacheCluster";
     const USES: &'static [Kind] = &[Kind::SecurityGroup, Kind::CacheSubnetGroup];
 }
 
 impl Resource for ReplicationGroup {
+    const ACTIONS: &'static [&'static str] = &[
+        "elasticache:DescribeCacheClusters",
+        "elasticache:DescribeReplicationGroups",
+        "elasticache:ListTagsForResource",
+        "elasticache:CreateReplicationGroup",
+        "elasticache:AddTagsToResource",
+        "elasticache:ModifyReplicationGroup",
+        "elasticache:IncreaseReplicaCount",
+        "elasticache:DecreaseReplicaCount",
+        "elasticache:DeleteReplicationGroup",
+    ];
+
+    fn grants(scope: &Scope<'_>, steps: &[&Self]) -> Vec<Grant> {
+        let ids: Vec<&str> = steps.iter().map(|g| g.id.as_str()).collect();
+        cache_grants(
+            scope,
+            &ids,
+            "replicationgroup",
+            &[
+                "elasticache:CreateReplicationGroup",
+                "elasticache:AddTagsToResource",
+                "elasticache:ModifyReplicationGroup",
+                "elasticache:IncreaseReplicaCount",
+                "elasticache:DecreaseReplicaCount",
+                "elasticache:DeleteReplicationGroup",
+            ],
+        )
+    }
     const ACTION: &'static str = "elasticache:CreateReplicationGroup";
     const USES: &'static [Kind] = &[Kind::SecurityGroup, Kind::CacheSubnetGroup];
 }

@@ -7,6 +7,7 @@
 use serde_json::{Map, Value};
 
 use super::Kind;
+use crate::deploy::policy::{Grant, Scope};
 use crate::deploy::resource::{Output, Resource, Tags};
 
 crate::desired! {
@@ -70,6 +71,62 @@ fn is_protected(v: Option<&Value>) -> bool {
 }
 
 impl Resource for DbInstance {
+    const ACTIONS: &'static [&'static str] = &[
+        "rds:DescribeDBInstances",
+        "rds:CreateDBInstance",
+        "rds:AddTagsToResource",
+        "rds:ModifyDBInstance",
+        "rds:DeleteDBInstance",
+        "rds:CreateDBSnapshot",
+        "secretsmanager:CreateSecret",
+        "secretsmanager:TagResource",
+        "secretsmanager:RotateSecret",
+        "secretsmanager:DeleteSecret",
+    ];
+
+    /// Its identifier, its subnet group, the default option and parameter groups, its final
+    /// snapshot; and the secret RDS makes for a managed password with the caller's rights
+    /// ("Permissions required for Secrets Manager integration").
+    fn grants(scope: &Scope<'_>, steps: &[&Self]) -> Vec<Grant> {
+        let mut own: Vec<String> = steps
+            .iter()
+            .flat_map(|d| {
+                [
+                    scope.arn("rds", &format!("db:{}", d.identifier)),
+                    scope.arn("rds", &format!("snapshot:{}-final-*", d.identifier)),
+                ]
+            })
+            .collect();
+        own.extend([
+            scope.arn("rds", &format!("db:{}-*", scope.stack)),
+            scope.arn("rds", &format!("snapshot:{}-*", scope.stack)),
+            scope.arn("rds", &format!("subgrp:{}-*", scope.stack)),
+            scope.arn("rds", "og:default*"),
+            scope.arn("rds", "pg:default*"),
+        ]);
+        vec![
+            Grant::new(&["rds:DescribeDBInstances"], vec![scope.arn("rds", "db:*")]),
+            Grant::new(
+                &[
+                    "rds:CreateDBInstance",
+                    "rds:AddTagsToResource",
+                    "rds:ModifyDBInstance",
+                    "rds:DeleteDBInstance",
+                    "rds:CreateDBSnapshot",
+                ],
+                own,
+            ),
+            Grant::new(
+                &[
+                    "secretsmanager:CreateSecret",
+                    "secretsmanager:TagResource",
+                    "secretsmanager:RotateSecret",
+                    "secretsmanager:DeleteSecret",
+                ],
+                vec![scope.arn("secretsmanager", "secret:rds!*")],
+            ),
+        ]
+    }
     const ACTION: &'static str = "rds:CreateDBInstance";
     const USES: &'static [Kind] = &[Kind::SecurityGroup, Kind::DbSubnetGroup];
 

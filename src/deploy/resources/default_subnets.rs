@@ -27,6 +27,7 @@ impl DefaultSubnets {
 }
 
 impl Resource for DefaultSubnets {
+    const ACTIONS: &'static [&'static str] = &["ec2:DescribeSubnets"];
     const ACTION: &'static str = "ec2:DescribeSubnets";
     const USES: &'static [Kind] = &[Kind::DefaultVpc];
     const LOOKUP: bool = true;

@@ -41,6 +41,7 @@ impl Default for DefaultVpc {
 }
 
 impl Resource for DefaultVpc {
+    const ACTIONS: &'static [&'static str] = &["ec2:DescribeVpcs"];
     const ACTION: &'static str = "ec2:DescribeVpcs";
     const USES: &'static [Kind] = &[];
     const LOOKUP: bool = true;

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::Kind;
+use crate::deploy::policy::{Grant, Scope};
 use crate::deploy::resource::{OptionRules, Output, Resource, Stage, Tags};
 
 /// Elastic Beanstalk sets an environment's load balancer type once, at creation (a
@@ -98,7 +99,93 @@ impl<S: Stage> OptionSetting<S> {
 
 pub const ENVIRONMENT_NAME: Output<Environment, String> = Output::new("environment_name");
 
+/// The statements of what Elastic Beanstalk itself does with the deployer's rights.
+pub const ELASTIC_BEANSTALK_ON_YOUR_BEHALF: &str =
+    "ElasticBeanstalkLaunchesTheEnvironmentWithTheseRights";
+
+/// Elastic Beanstalk's own actions of an environment's steps: the describes on every
+/// resource, the rest on the stack's environments, versions and application, and on platforms.
+pub(crate) fn environment_grants(scope: &Scope<'_>, actions: &[&'static str]) -> Vec<Grant> {
+    let (reads, writes): (Vec<&'static str>, Vec<&'static str>) = actions
+        .iter()
+        .partition(|a| a.starts_with("elasticbeanstalk:Describe"));
+    vec![
+        Grant::anywhere(&reads),
+        Grant::new(
+            &writes,
+            vec![
+                scope.arn(
+                    "elasticbeanstalk",
+                    &format!("environment/{}/*", scope.stack),
+                ),
+                scope.arn(
+                    "elasticbeanstalk",
+                    &format!("applicationversion/{}/*", scope.stack),
+                ),
+                scope.arn("elasticbeanstalk", &format!("application/{}", scope.stack)),
+                format!("arn:aws:elasticbeanstalk:{}::platform/*", scope.region),
+                format!("arn:aws:elasticbeanstalk:{}::solutionstack/*", scope.region),
+            ],
+        ),
+    ]
+}
+
 impl Resource for Environment {
+    const ACTIONS: &'static [&'static str] = &[
+        "elasticbeanstalk:CreateEnvironment",
+        "elasticbeanstalk:UpdateEnvironment",
+        "elasticbeanstalk:TerminateEnvironment",
+        "elasticbeanstalk:DescribeEnvironments",
+        "elasticbeanstalk:DescribeConfigurationSettings",
+        "elasticbeanstalk:DescribeEvents",
+        "elasticbeanstalk:DescribeEnvironmentHealth",
+        "elasticbeanstalk:DescribeInstancesHealth",
+        "elasticbeanstalk:AddTags",
+        "iam:PassRole",
+        "cloudformation:*",
+        "autoscaling:*",
+        "elasticloadbalancing:*",
+        "ecs:*",
+        "ec2:*",
+        "cloudwatch:*",
+        "logs:*",
+        "sns:*",
+        "s3:*",
+    ];
+
+    /// Its own calls on the stack's environment, passing the stack's roles to Elastic
+    /// Beanstalk, and what Elastic Beanstalk does with the caller's rights when it creates or
+    /// changes an environment ("Elastic Beanstalk uses user permissions to launch resources in
+    /// an environment": EC2 instances, a load balancer, an Auto Scaling group, through AWS
+    /// CloudFormation; logs, notifications and metrics): broad, as AWS's own user policy is,
+    /// scoped where Elastic Beanstalk's names allow (`awseb-*` stacks, its log groups and
+    /// buckets).
+    fn grants(scope: &Scope<'_>, _steps: &[&Self]) -> Vec<Grant> {
+        let mut grants = environment_grants(scope, &Self::ACTIONS[..9]);
+        grants.extend([
+            Grant::new(&["iam:PassRole"], vec![scope.iam(&format!("role/{}-*", scope.stack))])
+                .when(serde_json::json!({ "StringEquals": { "iam:PassedToService": ["elasticbeanstalk.amazonaws.com", "ec2.amazonaws.com", "ecs-tasks.amazonaws.com"] } })),
+            // What Elastic Beanstalk does with these rights: AWS's own user policy grants
+            // these services in full ("Elastic Beanstalk user policy").
+            Grant::new(&["cloudformation:*"], vec![scope.arn("cloudformation", "stack/awseb-*")])
+                .named(ELASTIC_BEANSTALK_ON_YOUR_BEHALF),
+            Grant::anywhere(&["autoscaling:*", "elasticloadbalancing:*", "ecs:*", "ec2:*", "cloudwatch:*"])
+                .named(ELASTIC_BEANSTALK_ON_YOUR_BEHALF),
+            Grant::new(&["logs:*"], vec![scope.arn("logs", "log-group:/aws/elasticbeanstalk/*")])
+                .named(ELASTIC_BEANSTALK_ON_YOUR_BEHALF),
+            Grant::new(&["sns:*"], vec![scope.arn("sns", "ElasticBeanstalkNotifications*")])
+                .named(ELASTIC_BEANSTALK_ON_YOUR_BEHALF),
+            Grant::new(
+                &["s3:*"],
+                vec![
+                    format!("arn:aws:s3:::elasticbeanstalk-{}-*", scope.region),
+                    format!("arn:aws:s3:::elasticbeanstalk-{}-*/*", scope.region),
+                ],
+            )
+            .named(ELASTIC_BEANSTALK_ON_YOUR_BEHALF),
+        ]);
+        grants
+    }
     const ACTION: &'static str = "elasticbeanstalk:CreateEnvironment";
     const USES: &'static [Kind] = &[
         Kind::Application,

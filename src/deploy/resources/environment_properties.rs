@@ -6,6 +6,7 @@
 
 use super::Kind;
 use super::environment::OptionSetting;
+use crate::deploy::policy::{Grant, Scope};
 use crate::deploy::resource::{OptionRules, Resource};
 
 /// Only the listed options are compared: the environment's step prunes properties.
@@ -26,6 +27,18 @@ crate::desired! {
 }
 
 impl Resource for EnvironmentProperties {
+    const ACTIONS: &'static [&'static str] = &[
+        "elasticbeanstalk:UpdateEnvironment",
+        "elasticbeanstalk:DescribeEnvironments",
+        "elasticbeanstalk:DescribeConfigurationSettings",
+        "elasticbeanstalk:DescribeEvents",
+        "elasticbeanstalk:DescribeEnvironmentHealth",
+        "elasticbeanstalk:DescribeInstancesHealth",
+    ];
+
+    fn grants(scope: &Scope<'_>, _steps: &[&Self]) -> Vec<Grant> {
+        super::environment::environment_grants(scope, Self::ACTIONS)
+    }
     const ACTION: &'static str = "elasticbeanstalk:UpdateEnvironment";
     const USES: &'static [Kind] = &[
         Kind::Environment,

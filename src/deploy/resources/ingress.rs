@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Kind;
+use crate::deploy::policy::{Grant, Scope};
 use crate::deploy::resource::{Output, Resource, Stage};
 
 crate::desired! {
@@ -64,6 +65,26 @@ pub struct GroupPair<S: Stage> {
 pub const ID: Output<Ingress, String> = Output::new("id");
 
 impl Resource for Ingress {
+    const ACTIONS: &'static [&'static str] = &[
+        "ec2:AuthorizeSecurityGroupIngress",
+        "ec2:RevokeSecurityGroupIngress",
+        "ec2:DescribeSecurityGroups",
+    ];
+
+    /// Only on the stack's groups.
+    fn grants(scope: &Scope<'_>, _steps: &[&Self]) -> Vec<Grant> {
+        vec![
+            Grant::anywhere(&["ec2:DescribeSecurityGroups"]),
+            Grant::new(
+                &[
+                    "ec2:AuthorizeSecurityGroupIngress",
+                    "ec2:RevokeSecurityGroupIngress",
+                ],
+                vec![scope.arn("ec2", "security-group/*")],
+            )
+            .when(scope.tagged(&format!("ec2:ResourceTag/{}", crate::naming::TAG_STACK))),
+        ]
+    }
     const ACTION: &'static str = "ec2:AuthorizeSecurityGroupIngress";
     const USES: &'static [Kind] = &[Kind::SecurityGroup];
 }

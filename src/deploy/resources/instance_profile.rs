@@ -2,6 +2,7 @@
 //! (an instance profile holds at most one role). Named after the instance role.
 
 use super::Kind;
+use crate::deploy::policy::{Grant, Scope};
 use crate::deploy::resource::{Output, Resource, Tags};
 
 crate::desired! {
@@ -29,11 +30,53 @@ pub const PROFILE_NAME: Output<InstanceProfile, String> = Output::new("instance_
 pub const HOLDING_PROFILE: Output<ProfileRole, String> = Output::new("instance_profile_name");
 
 impl Resource for InstanceProfile {
+    const ACTIONS: &'static [&'static str] = &[
+        "iam:GetInstanceProfile",
+        "iam:CreateInstanceProfile",
+        "iam:TagInstanceProfile",
+        "iam:DeleteInstanceProfile",
+        "iam:RemoveRoleFromInstanceProfile",
+        "iam:ListInstanceProfilesForRole",
+    ];
+
+    fn grants(scope: &Scope<'_>, _steps: &[&Self]) -> Vec<Grant> {
+        vec![Grant::new(
+            Self::ACTIONS,
+            vec![
+                scope.iam(&format!("instance-profile/{}-*", scope.stack)),
+                scope.iam(&format!("role/{}-*", scope.stack)),
+            ],
+        )]
+    }
     const ACTION: &'static str = "iam:CreateInstanceProfile";
     const USES: &'static [Kind] = &[];
 }
 
 impl Resource for ProfileRole {
+    const ACTIONS: &'static [&'static str] = &[
+        "iam:AddRoleToInstanceProfile",
+        "iam:RemoveRoleFromInstanceProfile",
+        "iam:GetInstanceProfile",
+        "iam:PassRole",
+    ];
+
+    /// Putting a role in a profile passes it (AWS requires `iam:PassRole` on the role).
+    fn grants(scope: &Scope<'_>, _steps: &[&Self]) -> Vec<Grant> {
+        vec![
+            Grant::new(
+                &[
+                    "iam:AddRoleToInstanceProfile",
+                    "iam:RemoveRoleFromInstanceProfile",
+                    "iam:GetInstanceProfile",
+                ],
+                vec![scope.iam(&format!("instance-profile/{}-*", scope.stack))],
+            ),
+            Grant::new(
+                &["iam:PassRole"],
+                vec![scope.iam(&format!("role/{}-*", scope.stack))],
+            ),
+        ]
+    }
     const ACTION: &'static str = "iam:AddRoleToInstanceProfile";
     const USES: &'static [Kind] = &[Kind::InstanceProfile, Kind::Role];
 }

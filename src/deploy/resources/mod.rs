@@ -84,6 +84,25 @@ macro_rules! registry {
                 match self { $( Kind::$variant => <$ty as Resource>::refuse_replacement(current, want), )* }
             }
 
+            /// The module (file, or folder) of its code under `resources/`.
+            pub fn module(self) -> &'static str {
+                match self { $( Kind::$variant => stringify!($ty).split("::").next().unwrap_or_default().trim(), )* }
+            }
+
+            pub fn actions(self) -> &'static [&'static str] {
+                match self { $( Kind::$variant => <$ty as Resource>::ACTIONS, )* }
+            }
+
+            /// Its grants for the plan's steps of this type.
+            pub fn grants(self, scope: &super::policy::Scope<'_>, plan: &crate::lower::Plan) -> Vec<super::policy::Grant> {
+                match self {
+                    $( Kind::$variant => {
+                        let steps: Vec<&$ty> = plan.steps.iter().filter_map(|s| <$ty as Member>::of(&s.desired)).collect();
+                        <$ty as Resource>::grants(scope, &steps)
+                    } )*
+                }
+            }
+
             pub fn protected(self, current: &Map<String, Value>) -> bool {
                 match self { $( Kind::$variant => <$ty as Resource>::protected(current), )* }
             }

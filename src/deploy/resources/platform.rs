@@ -47,6 +47,7 @@ impl Platform {
 }
 
 impl Resource for Platform {
+    const ACTIONS: &'static [&'static str] = &["elasticbeanstalk:ListPlatformVersions"];
     const ACTION: &'static str = "elasticbeanstalk:ListPlatformVersions";
     const USES: &'static [Kind] = &[];
     const LOOKUP: bool = true;

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Kind;
+use crate::deploy::policy::{Grant, Scope};
 use crate::deploy::resource::{Output, Resource, Tags};
 
 crate::desired! {
@@ -80,6 +81,30 @@ impl Role {
 }
 
 impl Resource for Role {
+    const ACTIONS: &'static [&'static str] = &[
+        "iam:GetRole",
+        "iam:CreateRole",
+        "iam:TagRole",
+        "iam:UpdateAssumeRolePolicy",
+        "iam:DeleteRole",
+        "iam:ListAttachedRolePolicies",
+        "iam:DetachRolePolicy",
+        "iam:ListRolePolicies",
+        "iam:DeleteRolePolicy",
+        "iam:ListInstanceProfilesForRole",
+        "iam:RemoveRoleFromInstanceProfile",
+    ];
+
+    /// The roles stackc makes are named after the stack.
+    fn grants(scope: &Scope<'_>, _steps: &[&Self]) -> Vec<Grant> {
+        vec![Grant::new(
+            Self::ACTIONS,
+            vec![
+                scope.iam(&format!("role/{}-*", scope.stack)),
+                scope.iam(&format!("instance-profile/{}-*", scope.stack)),
+            ],
+        )]
+    }
     const ACTION: &'static str = "iam:CreateRole";
     const USES: &'static [Kind] = &[];
 }

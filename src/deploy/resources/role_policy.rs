@@ -4,6 +4,7 @@
 
 use super::Kind;
 use super::role::PolicyDocument;
+use crate::deploy::policy::{Grant, Scope};
 use crate::deploy::resource::{Output, Resource};
 
 crate::desired! {
@@ -21,6 +22,19 @@ crate::desired! {
 pub const ID: Output<RolePolicy, String> = Output::new("id");
 
 impl Resource for RolePolicy {
+    const ACTIONS: &'static [&'static str] = &[
+        "iam:PutRolePolicy",
+        "iam:GetRolePolicy",
+        "iam:ListRolePolicies",
+        "iam:DeleteRolePolicy",
+    ];
+
+    fn grants(scope: &Scope<'_>, _steps: &[&Self]) -> Vec<Grant> {
+        vec![Grant::new(
+            Self::ACTIONS,
+            vec![scope.iam(&format!("role/{}-*", scope.stack))],
+        )]
+    }
     const ACTION: &'static str = "iam:PutRolePolicy";
     const USES: &'static [Kind] = &[Kind::Role, Kind::DbInstance];
 }

@@ -3,6 +3,7 @@
 //! role's attachments.
 
 use super::Kind;
+use crate::deploy::policy::{Grant, Scope};
 use crate::deploy::resource::{Output, Resource};
 
 crate::desired! {
@@ -18,6 +19,30 @@ crate::desired! {
 pub const ID: Output<RolePolicyAttachment, String> = Output::new("id");
 
 impl Resource for RolePolicyAttachment {
+    const ACTIONS: &'static [&'static str] = &[
+        "iam:AttachRolePolicy",
+        "iam:DetachRolePolicy",
+        "iam:ListAttachedRolePolicies",
+    ];
+
+    /// Only the AWS managed policies the plan attaches, only to the stack's roles.
+    fn grants(scope: &Scope<'_>, steps: &[&Self]) -> Vec<Grant> {
+        let roles = vec![scope.iam(&format!("role/{}-*", scope.stack))];
+        let mut policies: Vec<&str> = steps.iter().map(|a| a.policy.as_str()).collect();
+        policies.sort_unstable();
+        policies.dedup();
+        let mut grants = vec![Grant::new(
+            &["iam:DetachRolePolicy", "iam:ListAttachedRolePolicies"],
+            roles.clone(),
+        )];
+        if !policies.is_empty() {
+            grants.push(
+                Grant::new(&["iam:AttachRolePolicy"], roles)
+                    .when(serde_json::json!({ "ArnEquals": { "iam:PolicyARN": policies } })),
+            );
+        }
+        grants
+    }
     const ACTION: &'static str = "iam:AttachRolePolicy";
     const USES: &'static [Kind] = &[Kind::Role];
 }

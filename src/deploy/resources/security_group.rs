@@ -3,7 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use serde_json::json;
+
 use super::Kind;
+use crate::deploy::policy::{Grant, Scope};
 use crate::deploy::resource::{Output, Resource, Stage, Tags, Val};
 
 crate::desired! {
@@ -61,6 +64,30 @@ impl<S: Stage> SecurityGroup<S> {
 }
 
 impl Resource for SecurityGroup {
+    const ACTIONS: &'static [&'static str] = &[
+        "ec2:DescribeSecurityGroups",
+        "ec2:CreateSecurityGroup",
+        "ec2:CreateTags",
+        "ec2:DeleteSecurityGroup",
+    ];
+
+    /// A group's id is AWS's: it is created with the stack's tag and deleted only with it.
+    fn grants(scope: &Scope<'_>, _steps: &[&Self]) -> Vec<Grant> {
+        let groups = scope.arn("ec2", "security-group/*");
+        vec![
+            Grant::anywhere(&["ec2:DescribeSecurityGroups"]),
+            Grant::new(
+                &["ec2:CreateSecurityGroup"],
+                vec![scope.arn("ec2", "vpc/*")],
+            ),
+            Grant::new(&["ec2:CreateSecurityGroup"], vec![groups.clone()])
+                .when(scope.tagged(&format!("aws:RequestTag/{}", crate::naming::TAG_STACK))),
+            Grant::new(&["ec2:CreateTags"], vec![groups.clone()])
+                .when(json!({ "StringEquals": { "ec2:CreateAction": "CreateSecurityGroup" } })),
+            Grant::new(&["ec2:DeleteSecurityGroup"], vec![groups])
+                .when(scope.tagged(&format!("ec2:ResourceTag/{}", crate::naming::TAG_STACK))),
+        ]
+    }
     const ACTION: &'static str = "ec2:CreateSecurityGroup";
     const USES: &'static [Kind] = &[Kind::DefaultVpc];
 }

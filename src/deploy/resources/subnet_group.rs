@@ -6,6 +6,7 @@
 //! the groups this stack may own (the plan's names, and names starting with `<stack>-`).
 
 use super::Kind;
+use crate::deploy::policy::{Grant, Scope};
 use crate::deploy::resource::{Output, Resource, Stage, Tags};
 
 crate::desired! {
@@ -40,11 +41,80 @@ pub const DB_NAME: Output<DbSubnetGroup, String> = Output::new("name");
 pub const CACHE_NAME: Output<CacheSubnetGroup, String> = Output::new("name");
 
 impl Resource for DbSubnetGroup {
+    const ACTIONS: &'static [&'static str] = &[
+        "rds:DescribeDBSubnetGroups",
+        "rds:ListTagsForResource",
+        "rds:CreateDBSubnetGroup",
+        "rds:AddTagsToResource",
+        "rds:ModifyDBSubnetGroup",
+        "rds:DeleteDBSubnetGroup",
+    ];
+
+    /// Refresh reads every group's name and the tags of those the stack may own; it changes
+    /// only the groups named after it.
+    fn grants(scope: &Scope<'_>, steps: &[&Self]) -> Vec<Grant> {
+        let mut own = vec![scope.arn("rds", &format!("subgrp:{}-*", scope.stack))];
+        own.extend(
+            steps
+                .iter()
+                .map(|g| scope.arn("rds", &format!("subgrp:{}", g.name))),
+        );
+        vec![
+            Grant::new(
+                &["rds:DescribeDBSubnetGroups", "rds:ListTagsForResource"],
+                vec![scope.arn("rds", "subgrp:*")],
+            ),
+            Grant::new(
+                &[
+                    "rds:CreateDBSubnetGroup",
+                    "rds:AddTagsToResource",
+                    "rds:ModifyDBSubnetGroup",
+                    "rds:DeleteDBSubnetGroup",
+                ],
+                own,
+            ),
+        ]
+    }
     const ACTION: &'static str = "rds:CreateDBSubnetGroup";
     const USES: &'static [Kind] = &[Kind::DefaultSubnets];
 }
 
 impl Resource for CacheSubnetGroup {
+    const ACTIONS: &'static [&'static str] = &[
+        "elasticache:DescribeCacheSubnetGroups",
+        "elasticache:ListTagsForResource",
+        "elasticache:CreateCacheSubnetGroup",
+        "elasticache:AddTagsToResource",
+        "elasticache:ModifyCacheSubnetGroup",
+        "elasticache:DeleteCacheSubnetGroup",
+    ];
+
+    fn grants(scope: &Scope<'_>, steps: &[&Self]) -> Vec<Grant> {
+        let mut own = vec![scope.arn("elasticache", &format!("subnetgroup:{}-*", scope.stack))];
+        own.extend(
+            steps
+                .iter()
+                .map(|g| scope.arn("elasticache", &format!("subnetgroup:{}", g.name))),
+        );
+        vec![
+            Grant::new(
+                &[
+                    "elasticache:DescribeCacheSubnetGroups",
+                    "elasticache:ListTagsForResource",
+                ],
+                vec![scope.arn("elasticache", "subnetgroup:*")],
+            ),
+            Grant::new(
+                &[
+                    "elasticache:CreateCacheSubnetGroup",
+                    "elasticache:AddTagsToResource",
+                    "elasticache:ModifyCacheSubnetGroup",
+                    "elasticache:DeleteCacheSubnetGroup",
+                ],
+                own,
+            ),
+        ]
+    }
     const ACTION: &'static str = "elasticache:CreateCacheSubnetGroup";
     const USES: &'static [Kind] = &[Kind::DefaultSubnets];
 }
