@@ -66,7 +66,11 @@ fn iam_policy(path: &Path) -> String {
         .arg(path)
         .output()
         .expect("stackc runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).expect("UTF-8");
     let policy: Value = serde_json::from_str(&text).expect("the policy is JSON");
     assert_eq!(policy["Version"], "2012-10-17");
@@ -74,16 +78,29 @@ fn iam_policy(path: &Path) -> String {
     for s in statements {
         assert_eq!(s["Effect"], "Allow");
         if let Some(sid) = s.get("Sid") {
-            assert!(sid.as_str().is_some_and(|s| s.chars().all(|c| c.is_ascii_alphanumeric())), "{sid}");
+            assert!(
+                sid.as_str()
+                    .is_some_and(|s| s.chars().all(|c| c.is_ascii_alphanumeric())),
+                "{sid}"
+            );
         }
         for a in s["Action"].as_array().expect("actions") {
             let a = a.as_str().expect("an action");
-            assert!(a.split_once(':').is_some_and(|(svc, op)| !svc.is_empty() && !op.is_empty()), "{a}");
+            assert!(
+                a.split_once(':')
+                    .is_some_and(|(svc, op)| !svc.is_empty() && !op.is_empty()),
+                "{a}"
+            );
         }
         assert!(!s["Resource"].as_array().expect("resources").is_empty());
     }
     let compact = serde_json::to_string(&policy).expect("serialises");
-    assert!(compact.len() <= 10_240, "{}: {} characters", path.display(), compact.len());
+    assert!(
+        compact.len() <= 10_240,
+        "{}: {} characters",
+        path.display(),
+        compact.len()
+    );
     text
 }
 

@@ -498,17 +498,30 @@ fn every_declared_action_is_granted() {
     use crate::deploy::policy::Scope;
     for program in every_kind_programs() {
         let plan = plan_of(&program);
-        let scope = Scope { stack: &plan.stack, region: "eu-west-1" };
+        let scope = Scope {
+            stack: &plan.stack,
+            region: "eu-west-1",
+        };
         for &kind in Kind::ALL {
-            let granted: BTreeSet<&str> = kind.grants(&scope, &plan).iter().flat_map(|g| g.actions.clone()).collect();
+            let granted: BTreeSet<&str> = kind
+                .grants(&scope, &plan)
+                .iter()
+                .flat_map(|g| g.actions.clone())
+                .collect();
             let declared: BTreeSet<&str> = kind.actions().iter().copied().collect();
             assert_eq!(granted, declared, "{kind:?}");
         }
     }
     let policy = crate::deploy::policy::deployer_policy(&plan_of(PROGRAM));
     let text = policy.to_string();
-    assert!(text.contains("arn:aws:rds:eu-west-1:*:db:shop-db"), "{text}");
-    assert!(text.contains("\"ec2:ResourceTag/stackc:stack\":\"shop\""), "{text}");
+    assert!(
+        text.contains("arn:aws:rds:eu-west-1:*:db:shop-db"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\"ec2:ResourceTag/stackc:stack\":\"shop\""),
+        "{text}"
+    );
 }
 
 /// Forgetting is a test failure: every field of every resource type is declared (the
