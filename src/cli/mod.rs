@@ -21,6 +21,7 @@ use clap::Parser;
 
 use args::{Args, CheckArgs, Command, Format};
 use stackc::check::lints::Options;
+use stackc::syntax::lines::LineIndex;
 use stackc::{Diagnostic, compile, compile_with, lower};
 
 pub fn main() -> ExitCode {
@@ -126,9 +127,10 @@ fn check(args: &CheckArgs) -> ExitCode {
     match format {
         Format::Json => {
             // Suppressed diagnostics are reported too, marked `"suppressed": true`.
-            let mut json: Vec<_> = diags.iter().map(|d| d.to_json(&src, &name)).collect();
+            let index = LineIndex::new(&src);
+            let mut json: Vec<_> = diags.iter().map(|d| d.to_json(&index, &name)).collect();
             json.extend(compiled.suppressed.iter().map(|d| {
-                let mut j = d.to_json(&src, &name);
+                let mut j = d.to_json(&index, &name);
                 j.suppressed = true;
                 j
             }));

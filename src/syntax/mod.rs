@@ -2,6 +2,8 @@
 
 pub mod ast;
 mod error;
+pub mod lex;
+pub mod lines;
 mod parser;
 
 pub use error::SyntaxError;
