@@ -19,7 +19,7 @@ pub fn main(a: &GraphArgs) -> ExitCode {
     let (model, diags) = compile(&src);
     render::report(render::Stream::Stderr, &name, &src, &diags);
     let Some(model) = model else {
-        eprintln!("error: {name}: has errors; no graph was printed");
+        say!("error: {name}: has errors; no graph was printed");
         return ExitCode::from(1);
     };
     let g = if a.plan {
