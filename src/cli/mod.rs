@@ -18,7 +18,7 @@ mod fmt;
 mod generate;
 mod graph;
 mod import;
-mod input;
+pub(crate) mod input;
 pub(crate) mod output;
 mod render;
 
