@@ -7,7 +7,7 @@ use serde::Serialize;
 mod escape;
 mod render;
 
-pub use escape::printable;
+pub use escape::{is_unsafe, printable};
 pub use render::{render, render_plain};
 
 use crate::check::lints::LintError;
