@@ -342,6 +342,12 @@ impl Cx {
         read_stores: &mut [bool],
     ) -> (Service, ServiceInfo<'a>) {
         let (m, nested) = read(self, Kind::Service, block);
+        let name = &block.name.text;
+        let verdict = names::container_name(name);
+        check_name(self, block.name.span, name, "container name", verdict, None);
+        if let (Some(image), Some(span)) = (m.str("image"), m.span("image")) {
+            check_name(self, span, &image, "image", names::image(&image), None);
+        }
         let memory = m.int("memory").map(|n| n as u32);
         let memory_reservation = m.int("memory_reservation").map(|n| n as u32);
         if !m.written("memory") && !m.written("memory_reservation") {
