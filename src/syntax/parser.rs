@@ -529,6 +529,21 @@ fn convert_error(src: &str, e: &pest::error::Error<Rule>) -> SyntaxError {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
+    let mut err = describe_error(src, pos, e);
+    // A character that looks like a space (or like nothing): whatever was expected, the fix
+    // is the same.
+    if let (Some(_), SyntaxError::Unexpected { help, .. }) =
+        (src[pos..].chars().next().and_then(invisible), &mut err)
+    {
+        *help = Some(
+            "stackc reads only ASCII spaces, tabs and line breaks between words: retype it as a plain space, or remove it"
+                .into(),
+        );
+    }
+    err
+}
+
+fn describe_error(src: &str, pos: usize, e: &pest::error::Error<Rule>) -> SyntaxError {
     // A string that runs into the end of its line: pest fails at its opening quote.
     if let Some((Lexeme::Str { closed: false }, start, end)) = lex::lexemes(src, pos).next() {
         return SyntaxError::UnterminatedString {
@@ -540,6 +555,9 @@ fn convert_error(src: &str, e: &pest::error::Error<Rule>) -> SyntaxError {
         ErrorVariant::CustomError { .. } => &[],
     };
     if let Some(err) = non_ascii_name(src, pos) {
+        return err;
+    }
+    if let Some(err) = number_run_into_letters(src, pos) {
         return err;
     }
     let cx = Context::scan(src, pos);
@@ -601,6 +619,34 @@ fn non_ascii_name(src: &str, pos: usize) -> Option<SyntaxError> {
         found: format!("`{}`", &src[start..end]),
         help: Some(
             "names and keys use ASCII letters, digits, `_` and `-`; other characters go in strings"
+                .into(),
+        ),
+    })
+}
+
+/// `1e30`, `10x`: digits run into letters, which no value is.
+fn number_run_into_letters(src: &str, pos: usize) -> Option<SyntaxError> {
+    let b = src.as_bytes();
+    if !b.get(pos)?.is_ascii_alphabetic() || pos == 0 || !b[pos - 1].is_ascii_digit() {
+        return None;
+    }
+    let start = b[..pos]
+        .iter()
+        .rposition(|c| !c.is_ascii_digit())
+        .map_or(0, |i| i + 1);
+    if start > 0 && (b[start - 1].is_ascii_alphanumeric() || b[start - 1] == b'_') {
+        return None;
+    }
+    let end = b[pos..]
+        .iter()
+        .position(|&c| !(c.is_ascii_alphanumeric() || c == b'_' || c == b'.'))
+        .map_or(b.len(), |i| pos + i);
+    Some(SyntaxError::Unexpected {
+        span: Span::new(start, end),
+        expected: "a whole number".into(),
+        found: format!("`{}`", &src[start..end]),
+        help: Some(
+            "numbers are whole and written in decimal digits (`1024`); a size takes a unit: `512 MiB`"
                 .into(),
         ),
     })
@@ -864,10 +910,32 @@ fn found_at(src: &str, pos: usize) -> (usize, String) {
         "end of line".to_string()
     } else if c.is_control() {
         format!("{c:?}")
+    } else if let Some(name) = invisible(c) {
+        format!("`U+{:04X}` ({name})", c as u32)
     } else {
         format!("`{tok}`")
     };
     (pos + len, shown)
+}
+
+/// What a character that looks like nothing (or like a space) is, in words; None for the
+/// others. Such a character between two words reads as a space to people, not to stackc.
+fn invisible(c: char) -> Option<&'static str> {
+    Some(match c {
+        '\u{a0}' => "a no-break space",
+        '\u{202f}' => "a narrow no-break space",
+        '\u{2028}' => "a line separator",
+        '\u{2029}' => "a paragraph separator",
+        '\u{200b}' => "a zero-width space",
+        '\u{feff}' => "a zero-width no-break space",
+        '\u{ad}' => "a soft hyphen",
+        '\u{3000}' => "an ideographic space",
+        c if c.is_whitespace() => "a Unicode space",
+        '\u{200c}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' => {
+            "an invisible formatting character"
+        }
+        _ => return None,
+    })
 }
 
 /// What the parser wanted, in words. Recovery rules (a missing `=`, nesting) are left out
