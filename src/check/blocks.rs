@@ -414,7 +414,8 @@ impl Cx {
         };
         let mut env = Vec::new();
         let mut bindings = SmallVec::new();
-        let mut seen: HashMap<&str, Span> = HashMap::default();
+        let first_def = first_definitions(&nested);
+        let mut k = 0;
         let mut first_env: Option<Span> = None;
         for n in nested {
             match first_env {
@@ -434,10 +435,12 @@ impl Cx {
                 if !names::is_env_key(&key.text) {
                     self.err(names::invalid_env_var(key));
                 }
-                if let Some(first) = seen.get(key.text.as_str()) {
+                let first = first_def[k];
+                k += 1;
+                if let Some(first) = first {
                     self.err(CheckError::DuplicateName {
                         span: key.span,
-                        first: *first,
+                        first,
                         what: "env key",
                         name: key.text.to_string(),
                         verb: "defined",
@@ -445,7 +448,6 @@ impl Cx {
                     });
                     continue;
                 }
-                seen.insert(&key.text, key.span);
                 if let Some(value) = self.env_value(key, &a.value, items, read_stores) {
                     let binding = match &value {
                         EnvValue::Store { store, export } => Some(Binding::Store {
@@ -681,6 +683,26 @@ impl Cx {
 }
 
 /// IAM role and instance profile names: 1 to 64 (roles) or 128 characters of `\w+=,.@-`.
+/// For each env key of the nested blocks, in order: where the same key was first defined, or
+/// None for a first definition. Found by sorting rather than with a hash map, which for a
+/// service with a million keys cost more memory than the keys themselves.
+fn first_definitions(nested: &[&Nested]) -> Vec<Option<Span>> {
+    let keys: Vec<&Ident> = nested
+        .iter()
+        .flat_map(|n| n.attrs.iter().map(|a| &a.key))
+        .collect();
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    // Stable: equal keys stay in source order, so the first of a run is the first definition.
+    order.sort_by(|&a, &b| keys[a].text.cmp(&keys[b].text));
+    let mut first = vec![None; keys.len()];
+    for run in order.chunk_by(|&a, &b| keys[a].text == keys[b].text) {
+        for &i in &run[1..] {
+            first[i] = Some(keys[run[0]].span);
+        }
+    }
+    first
+}
+
 fn iam_name(s: &str) -> names::Verdict {
     let ok = !s.is_empty()
         && s.len() <= 64

@@ -8,12 +8,13 @@ use pest::error::{ErrorVariant, InputLocation};
 use pest::iterators::Pair;
 
 use super::ast::*;
+use super::chunked;
 use super::error::SyntaxError;
 use super::lex::{self, Lexeme};
 
 #[derive(pest_derive::Parser)]
 #[grammar = "../grammar/stack.pest"]
-struct StackParser;
+pub(super) struct StackParser;
 
 /// The result of parsing: the tree when the text has the shape of a program (possibly with
 /// recoverable mistakes, reported in `errors`), and the problems found.
@@ -106,12 +107,31 @@ const CHUNKS_PER_THREAD: usize = 8;
 
 /// Parses the items at `ranges` (each the exact text of one item); None if one does not parse.
 fn parse_items(src: &str, ranges: &[(usize, usize)]) -> ItemsParsed {
+    parse_items_in(src, ranges, chunked::CHUNK_ABOVE, chunked::CHUNK)
+}
+
+/// [`parse_items`], reading items over `chunk_above` bytes in pieces of about `chunk`.
+fn parse_items_in(
+    src: &str,
+    ranges: &[(usize, usize)],
+    chunk_above: usize,
+    chunk: usize,
+) -> ItemsParsed {
     let mut b = Builder {
         errors: Vec::new(),
         base: 0,
     };
     let mut items = Vec::with_capacity(ranges.len());
     for &(start, end) in ranges {
+        if end - start > chunk_above {
+            let errors = b.errors.len();
+            if let Some(item) = chunked::item(&mut b, src, start, end, chunk) {
+                items.push(item);
+                continue;
+            }
+            // A piece did not parse: the item is read whole, from its own errors.
+            b.errors.truncate(errors);
+        }
         // pest indexes the lines of its whole input, so each call gets just one item's text.
         let item = StackParser::parse(Rule::item_at, &src[start..end])
             .ok()?
@@ -195,20 +215,20 @@ fn exact<T>(mut v: Vec<T>) -> Vec<T> {
     v
 }
 
-struct Builder {
-    errors: Vec<SyntaxError>,
+pub(super) struct Builder {
+    pub(super) errors: Vec<SyntaxError>,
     /// Byte offset of the item being built: pest's positions count from there.
-    base: usize,
+    pub(super) base: usize,
 }
 
 impl Builder {
     /// The span of a pair, in the whole file (pairs count from the start of their item).
-    fn span(&self, p: &Pair<'_, Rule>) -> Span {
+    pub(super) fn span(&self, p: &Pair<'_, Rule>) -> Span {
         let s = p.as_span();
         Span::new(self.base + s.start(), self.base + s.end())
     }
 
-    fn ident(&self, p: Pair<'_, Rule>) -> Ident {
+    pub(super) fn ident(&self, p: Pair<'_, Rule>) -> Ident {
         Ident {
             text: CompactString::from(p.as_str()),
             span: self.span(&p),
@@ -252,7 +272,7 @@ impl Builder {
         }
     }
 
-    fn nested(&mut self, p: Pair<'_, Rule>) -> Nested {
+    pub(super) fn nested(&mut self, p: Pair<'_, Rule>) -> Nested {
         let sp = self.span(&p);
         let mut it = p.into_inner();
         let name = self.ident(it.next().expect("name"));
@@ -273,7 +293,7 @@ impl Builder {
         }
     }
 
-    fn attr(&mut self, p: Pair<'_, Rule>) -> Attr {
+    pub(super) fn attr(&mut self, p: Pair<'_, Rule>) -> Attr {
         let missing_eq = matches!(p.as_rule(), Rule::attr_no_eq | Rule::attr_no_eq_q);
         let mut it = p.into_inner().filter(|p| p.as_rule() != Rule::eq);
         let key = self.ident(it.next().expect("key"));
@@ -439,9 +459,7 @@ impl Builder {
         for q in p.into_inner() {
             match q.as_rule() {
                 Rule::kw_firewall => keyword = self.span(&q),
-                Rule::fw_name => self.errors.push(SyntaxError::NamedFirewall {
-                    span: self.span(&q),
-                }),
+                Rule::fw_name => self.named_firewall(&q),
                 Rule::rule | Rule::rule_q => rules.push(self.rule(q)),
                 Rule::lbrace | Rule::rbrace => {}
                 r => unreachable!("firewall: {r:?}"),
@@ -454,7 +472,13 @@ impl Builder {
         }
     }
 
-    fn rule(&mut self, p: Pair<'_, Rule>) -> FirewallRule {
+    /// A name after `firewall`, which has none.
+    pub(super) fn named_firewall(&mut self, q: &Pair<'_, Rule>) {
+        self.errors
+            .push(SyntaxError::NamedFirewall { span: self.span(q) });
+    }
+
+    pub(super) fn rule(&mut self, p: Pair<'_, Rule>) -> FirewallRule {
         let sp = self.span(&p);
         let mut subjects = Vec::new();
         let mut sources = Vec::new();
@@ -1381,6 +1405,24 @@ mod tests {
                         continue; // unbalanced braces: only the whole-file path runs
                     }
                     let items = parse_items(&text, &ranges);
+                    // Every item read in pieces, one entry a piece: the same items, and no item
+                    // that parses falls back to being read whole.
+                    let pieces = parse_items_in(&text, &ranges, 0, 1);
+                    assert_eq!(items, pieces, "in pieces: {}:\n{text}", path.display());
+                    for &(start, end) in &ranges {
+                        if parse_items_in(&text, &[(start, end)], usize::MAX, 0).is_some() {
+                            let mut b = Builder {
+                                errors: Vec::new(),
+                                base: 0,
+                            };
+                            assert!(
+                                chunked::item(&mut b, &text, start, end, 1).is_some(),
+                                "read in pieces: {}\n{}",
+                                path.display(),
+                                &text[start..end]
+                            );
+                        }
+                    }
                     let name = path.display();
                     assert_eq!(items.is_some(), whole.file.is_some(), "{name}:\n{text}");
                     if let (Some((items, errors)), Some(file)) = (items, whole.file) {
