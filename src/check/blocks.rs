@@ -412,7 +412,8 @@ impl Cx {
             Some(Typed::Names(ns)) => ns,
             _ => &[],
         };
-        let mut env = Vec::new();
+        // Sized once: a service with a million keys would otherwise copy them as it grows.
+        let mut env = Vec::with_capacity(nested.iter().map(|n| n.attrs.len()).sum());
         let mut bindings = SmallVec::new();
         let first_def = first_definitions(&nested);
         let mut k = 0;
@@ -691,13 +692,13 @@ fn first_definitions(nested: &[&Nested]) -> Vec<Option<Span>> {
         .iter()
         .flat_map(|n| n.attrs.iter().map(|a| &a.key))
         .collect();
-    let mut order: Vec<usize> = (0..keys.len()).collect();
+    let mut order: Vec<u32> = (0..keys.len() as u32).collect();
     // Stable: equal keys stay in source order, so the first of a run is the first definition.
-    order.sort_by(|&a, &b| keys[a].text.cmp(&keys[b].text));
+    order.sort_by(|&a, &b| keys[a as usize].text.cmp(&keys[b as usize].text));
     let mut first = vec![None; keys.len()];
-    for run in order.chunk_by(|&a, &b| keys[a].text == keys[b].text) {
+    for run in order.chunk_by(|&a, &b| keys[a as usize].text == keys[b as usize].text) {
         for &i in &run[1..] {
-            first[i] = Some(keys[run[0]].span);
+            first[i as usize] = Some(keys[run[0] as usize].span);
         }
     }
     first

@@ -103,9 +103,11 @@ fn check(args: &CheckArgs) -> ExitCode {
                 j
             }));
             json.sort_by_key(|j| (j.line, j.column, j.end_line, j.end_column));
-            let mut text = serde_json::to_string_pretty(&json).expect("plain data serialises");
-            text.push('\n');
-            if let Err(code) = output::to_stdout(text.as_bytes()) {
+            let written = output::stream_stdout(|out| {
+                serde_json::to_writer_pretty(&mut *out, &json)?;
+                out.write_all(b"\n")
+            });
+            if let Err(code) = written {
                 return code;
             }
         }

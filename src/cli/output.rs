@@ -18,8 +18,16 @@ use super::io_reason;
 
 /// Writes a command's output to stdout; Err (the exit status) when it could not be written.
 pub fn to_stdout(bytes: &[u8]) -> Result<(), ExitCode> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(bytes).and_then(|()| out.flush()) {
+    stream_stdout(|out| out.write_all(bytes))
+}
+
+/// Writes a command's output to stdout through `write`, buffered, as it is made (a big
+/// report need not be held whole); Err (the exit status) when it could not be written.
+pub fn stream_stdout(
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), ExitCode> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    match write(&mut out).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => {
