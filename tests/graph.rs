@@ -271,12 +271,9 @@ fn graphviz_renders_hostile_labels() {
 /// and no label text became configuration.
 #[test]
 fn mermaid_parses_every_output_and_no_label_is_a_directive() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let support = root.join("tests/graph/mermaid");
-    if !support.join("node_modules/mermaid").exists() {
-        println!("skipped: run `npm ci --prefix tests/graph/mermaid` (tests/run.sh does)");
+    let Some(support) = common::npm_support("graph/mermaid", "mermaid") else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
     let mut programs: Vec<(String, String)> = examples()

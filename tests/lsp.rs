@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+mod common;
+
 const TIMEOUT: Duration = Duration::from_secs(20);
 const URI: &str = "file:///tmp/stackc-lsp-test/app.stack";
 
@@ -637,11 +639,9 @@ fn the_vscode_extension_is_well_formed() {
 #[test]
 fn the_vscode_grammar_tokenises_like_vscode() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let support = root.join("tests/lsp/textmate");
-    if !support.join("node_modules/vscode-textmate").exists() {
-        println!("skipped: run `npm ci --prefix tests/lsp/textmate` (tests/run.sh does)");
+    let Some(support) = common::npm_support("lsp/textmate", "vscode-textmate") else {
         return;
-    }
+    };
     let out = Command::new("node")
         .arg(support.join("tokenize.js"))
         .arg(root.join("editors/vscode/syntaxes/stack.tmLanguage.json"))

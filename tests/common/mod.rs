@@ -180,3 +180,17 @@ pub fn examples() -> Vec<(PathBuf, String)> {
         })
         .collect()
 }
+
+/// The folder of a test's npm packages (`tests/DIR`, installed by `npm ci` in tests/run.sh),
+/// or None, after saying that the test is skipped, when `package` is not installed there.
+pub fn npm_support(dir: &str, package: &str) -> Option<PathBuf> {
+    let support = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(dir);
+    if support.join("node_modules").join(package).exists() {
+        Some(support)
+    } else {
+        println!("skipped: run `npm ci --prefix tests/{dir}` (tests/run.sh does)");
+        None
+    }
+}
