@@ -167,7 +167,7 @@ impl Cx {
         let (identifier, id_span, check_id) = match written {
             Some((id, span)) => (id, span, true),
             None => (
-                format!("{}-{name}", stack.unwrap_or("stack")),
+                crate::naming::store_identifier(stack.unwrap_or("stack"), &name),
                 block.name.span,
                 stack.is_some() && m.ok("identifier"),
             ),

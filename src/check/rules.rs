@@ -12,6 +12,7 @@ use miette::LabeledSpan;
 
 use super::attrs::Kind;
 use super::*;
+use crate::naming;
 use crate::syntax::ast::{Value, ValueKind};
 
 /// The firewall as checked: the model part, and which services may reach which stores.
@@ -973,40 +974,43 @@ fn derived_names(cx: &mut Cx, items: &Items<'_>, env: Option<&Environment>, stor
         .filter(|b| valid(&b.name.text) && names::eb_application(&b.name.text).is_none());
     if let (Some(block), Some(env)) = (stack, env) {
         let name = block.name.text.as_str();
-        // (suffix, the attribute that avoids creating the role)
-        let roles = [
-            ("-eb-service", env.service_role.is_none(), "service_role"),
-            (
-                "-eb-ec2",
-                env.instance_profile.is_none(),
-                "instance_profile",
-            ),
-        ];
-        if let Some(&(suffix, _, attr)) = roles
+        // (the role, whether apply creates it, the attribute that avoids creating it)
+        let roles = naming::roles(name).map(|(role, attr)| {
+            let created = match attr {
+                "service_role" => env.service_role.is_none(),
+                _ => env.instance_profile.is_none(),
+            };
+            (role, created, attr)
+        });
+        if let Some((role, _, attr)) = roles
             .iter()
-            .find(|(suffix, created, _)| *created && name.len() + suffix.len() > IAM_ROLE_MAX)
+            .find(|(role, created, _)| *created && role.len() > IAM_ROLE_MAX)
         {
+            let suffix = &role[name.len()..];
             cx.err(CheckError::InvalidName {
                 span: block.name.span,
                 name: name.to_string(),
                 what: "stack name".into(),
                 rule: format!(
-                    "the IAM role `{name}{suffix}` would be {} characters; IAM role names have at most {IAM_ROLE_MAX}",
-                    name.len() + suffix.len()
+                    "the IAM role `{role}` would be {} characters; IAM role names have at most {IAM_ROLE_MAX}",
+                    role.len()
                 ),
                 help: Some(format!(
                     "shorten the stack name to at most {} characters, or give the environment an existing `{attr}`",
                     IAM_ROLE_MAX - suffix.len()
                 )),
             });
-        } else if !stores.is_empty() && (name == "sg" || name.starts_with("sg-")) {
-            let store = &stores[0].name;
+        } else if let Some(group) = stores
+            .first()
+            .map(|s| naming::store_security_group(name, &s.name))
+            .filter(|g| g.starts_with("sg-"))
+        {
             cx.err(CheckError::InvalidName {
                 span: block.name.span,
                 name: name.to_string(),
                 what: "stack name".into(),
                 rule: format!(
-                    "the security group `{name}-{store}` would start with `sg-`, which EC2 keeps for group ids"
+                    "the security group `{group}` would start with `sg-`, which EC2 keeps for group ids"
                 ),
                 help: Some("rename the stack so that it does not start with `sg-`".into()),
             });
@@ -1014,14 +1018,14 @@ fn derived_names(cx: &mut Cx, items: &Items<'_>, env: Option<&Environment>, stor
     }
     if let (Some(block), Some(env)) = (items.environment, env) {
         let name = block.name.text.as_str();
-        if names::eb_environment(name).is_none() && name.starts_with("sg-") {
+        let group = naming::environment_security_group(&env.name);
+        if names::eb_environment(name).is_none() && group.starts_with("sg-") {
             cx.err(CheckError::InvalidName {
                 span: block.name.span,
                 name: name.to_string(),
                 what: "environment name".into(),
                 rule: format!(
-                    "the instances' security group `{}` would start with `sg-`, which EC2 keeps for group ids",
-                    env.name
+                    "the instances' security group `{group}` would start with `sg-`, which EC2 keeps for group ids"
                 ),
                 help: Some("rename the environment so that it does not start with `sg-`".into()),
             });
@@ -1037,7 +1041,7 @@ fn derived_names(cx: &mut Cx, items: &Items<'_>, env: Option<&Environment>, stor
         if !written || !valid(store) {
             continue;
         }
-        let derived = format!("{stack}-{store}");
+        let derived = naming::store_security_group(stack, store);
         let rule = if derived.len() > GROUP_MAX {
             format!(
                 "its security group and subnet group `{stack}-…` would be {} characters; they have at most {GROUP_MAX}",

@@ -120,10 +120,7 @@ async fn run(mode: Mode, args: &DeployArgs, artifacts: Artifacts) -> ExitCode {
     }
     // Nothing to change, but what an interrupted apply started may still be settling (an
     // environment launching): apply then waits for it.
-    let unsettled = snap
-        .found
-        .values()
-        .any(|f| !exec::settled(f.status.as_deref()));
+    let unsettled = snap.found.values().any(|f| !f.settled);
     if !pending && !unsettled {
         return ExitCode::SUCCESS;
     }
@@ -149,7 +146,7 @@ async fn destroy(ctx: Arc<Ctx>, plan: &lower::Plan, snap: &Snapshot, yes: bool) 
         .filter(|k| {
             plan.steps
                 .iter()
-                .any(|s| &s.id == *k && !diff::is_read(&s.action))
+                .any(|s| &s.id == *k && !s.kind().is_lookup())
         })
         .count()
         + snap.orphans.len();

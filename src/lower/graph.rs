@@ -310,10 +310,10 @@ pub fn plan_graph(plan: &Plan) -> Graph {
     for s in &plan.steps {
         let i = g.node(
             format!("step:{}", s.id),
-            vec![s.id.clone(), s.action.clone(), s.resource.clone()],
+            vec![s.id.clone(), s.action().to_string(), s.resource.clone()],
             Shape::Box,
         );
-        g.nodes[i].class = Some(aws_service_class(&s.action));
+        g.nodes[i].class = Some(aws_service_class(s.action()));
     }
     for (i, s) in plan.steps.iter().enumerate() {
         for d in &s.depends_on {

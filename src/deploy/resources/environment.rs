@@ -1,0 +1,100 @@
+//! The Elastic Beanstalk environment that runs the services: created with every option known
+//! up front (the store endpoints follow in `environment_properties`), updated option by option
+//! and version by version, terminated on destroy. Environment names are unique in a region,
+//! so one held by another application is a conflict; other environments of the stack's
+//! application are orphans.
+//!
+//! Option values may be secrets: the executor scrubs them from every error of the step.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::Kind;
+use crate::deploy::resource::{OptionRules, Output, Resource, Stage, Tags};
+
+/// Elastic Beanstalk sets an environment's load balancer type once, at creation (a
+/// single-instance environment gets one when it becomes load balanced).
+pub const LOAD_BALANCER_TYPE: &str = "aws:elasticbeanstalk:environment/LoadBalancerType";
+
+/// The environment's options: environment properties no step sets any more are removed.
+pub const OPTIONS: OptionRules = OptionRules {
+    prune: Some(PROPERTIES),
+    replace: &[LOAD_BALANCER_TYPE],
+};
+
+/// The namespaces of environment properties (`...:environment` and `...:environmentsecrets`).
+pub const PROPERTIES: &str = "aws:elasticbeanstalk:application:environment";
+
+crate::desired! {
+    /// The parameters of CreateEnvironment.
+    pub struct Environment<S> {
+        #[field("ApplicationName", Identity)]
+        pub application: S::Of<String>,
+        #[field("EnvironmentName", Identity)]
+        pub name: String,
+        #[field("PlatformArn", Ignore("the newest recommended version when the environment was created; platform updates are Elastic Beanstalk's managed updates"))]
+        pub platform: S::Of<String>,
+        #[field("VersionLabel", Update)]
+        pub version: S::Of<String>,
+        #[field("OptionSettings", Options(OPTIONS))]
+        pub options: Vec<OptionSetting<S>>,
+        #[field("Tags", Ignore("tags are set at creation; environments belong to the stack through its application"))]
+        pub tags: Tags,
+    }
+}
+
+/// One option setting: `{"Namespace", "OptionName", "Value"}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OptionSetting<S: Stage> {
+    #[serde(rename = "Namespace")]
+    pub namespace: String,
+    #[serde(rename = "OptionName")]
+    pub name: String,
+    #[serde(rename = "Value")]
+    pub value: S::Of<String>,
+}
+
+impl<S: Stage> OptionSetting<S> {
+    pub fn new(namespace: &str, name: &str, value: impl Into<S::Of<String>>) -> OptionSetting<S> {
+        OptionSetting {
+            namespace: namespace.into(),
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+
+    /// `namespace/name`, as the diff names an option.
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.namespace, self.name)
+    }
+}
+
+pub const ENVIRONMENT_NAME: Output<Environment, String> = Output::new("environment_name");
+
+impl Resource for Environment {
+    const ACTION: &'static str = "elasticbeanstalk:CreateEnvironment";
+    const USES: &'static [Kind] = &[
+        Kind::Application,
+        Kind::AppVersion,
+        Kind::Platform,
+        Kind::SecurityGroup,
+        Kind::ProfileRole,
+        Kind::Role,
+        Kind::RolePolicyAttachment,
+    ];
+
+    /// Replacing an environment means terminating the running application first.
+    fn refuse_replacement(_current: &Map<String, Value>, _want: &Value) -> Option<String> {
+        Some(", which stops the application: keep the setting, or run `stackc destroy` and then `stackc apply`".into())
+    }
+}
+
+#[cfg(feature = "aws")]
+pub(crate) use calls::{
+    environment_state, outputs as environment_outputs, set_options, wait_ready_by_name,
+};
+
+#[cfg(feature = "aws")]
+mod aws;
+#[cfg(feature = "aws")]
+mod calls;

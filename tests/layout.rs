@@ -1,0 +1,114 @@
+//! The deploy side's layout, checked on the source: each AWS API operation is called from
+//! exactly one file (its resource type's), so a resource's calls cannot spread over several
+//! files again, and no operation is called outside `src/deploy/`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("src is readable") {
+        let path = entry.expect("a directory entry").path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The SDK clients of `aws::Clients`.
+const CLIENTS: [&str; 6] = ["ec2", "rds", "elasticache", "eb", "s3", "iam"];
+
+/// `(client, operation)` of every SDK call in `text`: `ctx.clients.rds.create_db_instance()`
+/// or, through a local alias, `let ec = &ctx.clients.elasticache; ... ec.describe_...()`.
+fn calls(text: &str) -> BTreeSet<(String, String)> {
+    // Chains split over lines by rustfmt read as one.
+    let mut flat = String::with_capacity(text.len());
+    for line in text.lines() {
+        let t = line.trim_start();
+        if !t.starts_with('.') && !flat.is_empty() {
+            flat.push('\n');
+        }
+        flat.push_str(t);
+    }
+    let mut aliases: BTreeMap<String, String> = CLIENTS
+        .iter()
+        .map(|c| (c.to_string(), c.to_string()))
+        .collect();
+    for line in flat.lines() {
+        if let Some(rest) = line.trim().strip_prefix("let ") {
+            if let Some((name, value)) = rest.split_once(" = &ctx.clients.") {
+                aliases.insert(
+                    name.trim().to_string(),
+                    value.trim_end_matches(';').to_string(),
+                );
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    for (alias, client) in &aliases {
+        for pattern in [format!("clients.{alias}."), format!("{alias}.")] {
+            let mut rest = flat.as_str();
+            while let Some(at) = rest.find(&pattern) {
+                let before = rest[..at].chars().last();
+                rest = &rest[at + pattern.len()..];
+                if pattern.starts_with(alias.as_str())
+                    && before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
+                {
+                    continue;
+                }
+                let op: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
+                    .collect();
+                if op.contains('_') && rest[op.len()..].starts_with("()") {
+                    out.insert((client.clone(), op));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn each_aws_operation_is_called_from_one_file() {
+    let mut files = Vec::new();
+    rust_files(
+        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")),
+        &mut files,
+    );
+    let mut by_op: BTreeMap<(String, String), Vec<PathBuf>> = BTreeMap::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).expect("a readable source file");
+        for call in calls(&text) {
+            by_op.entry(call).or_default().push(f.clone());
+        }
+    }
+    assert!(by_op.len() > 40, "the scan finds the SDK calls: {by_op:?}");
+    for ((client, op), files) in &by_op {
+        assert_eq!(
+            files.len(),
+            1,
+            "{client}.{op} is called from {files:?}: it belongs to one resource type's file"
+        );
+        let file = files[0].to_string_lossy();
+        assert!(
+            file.contains("/src/deploy/"),
+            "{client}.{op} is called outside src/deploy: {file}"
+        );
+    }
+}
+
+#[test]
+fn the_scan_reads_chains_and_aliases() {
+    let text = "let ec = &ctx.clients.elasticache;\nec.describe_cache_clusters()\n    .send();\nctx.clients\n    .rds\n    .create_db_instance()\n";
+    let found = calls(text);
+    assert!(
+        found.contains(&("elasticache".into(), "describe_cache_clusters".into())),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&("rds".into(), "create_db_instance".into())),
+        "{found:?}"
+    );
+}
