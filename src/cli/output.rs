@@ -185,3 +185,47 @@ fn write_in_place(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.set_len(bytes.len() as u64)?;
     file.sync_all()
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+    #[test]
+    fn replacing_keeps_mode_links_and_owner_and_refuses_read_only_files() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let file = dir.path().join("app.stack");
+        std::fs::write(&file, "old").expect("written");
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+
+        // Mode kept.
+        replace_file(&file, b"new").expect("replaced");
+        let meta = std::fs::metadata(&file).expect("metadata");
+        assert_eq!(std::fs::read(&file).expect("read"), b"new");
+        assert_eq!(meta.permissions().mode() & 0o777, 0o640);
+
+        // Hard links kept: the same file, changed in place.
+        let other = dir.path().join("other.stack");
+        std::fs::hard_link(&file, &other).expect("linked");
+        replace_file(&file, b"newer").expect("replaced");
+        assert_eq!(std::fs::read(&other).expect("read"), b"newer");
+        assert_eq!(
+            std::fs::metadata(&other).expect("metadata").ino(),
+            std::fs::metadata(&file).expect("metadata").ino()
+        );
+        std::fs::remove_file(&other).expect("unlinked");
+
+        // The owner kept, when this process may give a file away (root, as in CI).
+        if meta.uid() == 0 && std::os::unix::fs::chown(&file, Some(4321), Some(4321)).is_ok() {
+            replace_file(&file, b"newest").expect("replaced");
+            let meta = std::fs::metadata(&file).expect("metadata");
+            assert_eq!((meta.uid(), meta.gid()), (4321, 4321));
+        }
+
+        // Read-only: refused, even for root, and unchanged.
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o444)).expect("chmod");
+        let err = replace_file(&file, b"never").expect_err("refused");
+        assert!(err.contains("read-only"), "{err}");
+        assert_ne!(std::fs::read(&file).expect("read"), b"never");
+    }
+}

@@ -3,7 +3,7 @@
 //! The layout: two-space indent; the `=` of the attributes of one block aligned; one blank
 //! line between top-level items; blank lines inside a block kept (several become one); a
 //! list on one line while the line fits in [`WIDTH`] columns, else one element per line; the
-//! line ends of the file (`\n`, or `\r\n` when its first line ends so).
+//! line ends of the file (those of its first line: `\n`, `\r\n` or a lone `\r`).
 //!
 //! The printer walks the syntax tree, which has a span on every node, and takes comments
 //! from a separate scan of the text (the grammar skips them). A comment is printed before
