@@ -82,9 +82,21 @@ pub fn write_all(dir: &Path, files: &[(&str, &[u8])]) -> Result<(), String> {
     // Write all temporaries first, then rename: an error in the middle leaves the old files.
     let mut staged = Vec::new();
     for (name, bytes) in files {
-        let fail = |e: std::io::Error| format!("{}: {}", dir.join(name).display(), io_reason(&e));
+        let fail = |e: std::io::Error| {
+            format!(
+                "{}: {}; nothing was written",
+                dir.join(name).display(),
+                io_reason(&e)
+            )
+        };
         let prefix = format!(".{name}.");
-        let mut tmp = new_file_builder(&prefix).tempfile_in(dir).map_err(fail)?;
+        let mut tmp = new_file_builder(&prefix).tempfile_in(dir).map_err(|e| {
+            format!(
+                "{}: cannot write a file in this directory ({}); nothing was written",
+                dir.display(),
+                io_reason(&e)
+            )
+        })?;
         tmp.write_all(bytes).map_err(fail)?;
         tmp.as_file().sync_all().map_err(fail)?;
         staged.push((tmp, dir.join(name)));
