@@ -59,16 +59,31 @@ pub fn service_role(stack: &str) -> String {
     format!("{stack}{SERVICE_ROLE_SUFFIX}")
 }
 
+/// Suffix of the ECS task execution role after the stack's name.
+pub const EXECUTION_ROLE_SUFFIX: &str = "-ecs-exec";
+
+/// The ECS task execution role, made when a container reads a managed password and the
+/// program names no `execution_role` (and no `instance_profile`).
+pub fn execution_role(stack: &str) -> String {
+    format!("{stack}{EXECUTION_ROLE_SUFFIX}")
+}
+
 /// Every IAM role stackc may make for a stack, with the attribute that avoids making it.
-pub fn roles(stack: &str) -> [(String, &'static str); 2] {
+pub fn roles(stack: &str) -> [(String, &'static str); 3] {
     [
         (service_role(stack), "service_role"),
         (instance_role(stack), "instance_profile"),
+        (execution_role(stack), "execution_role"),
     ]
 }
 
-/// The inline policy of the instance role that lets instances read the managed passwords.
+/// The inline policy of a role stackc makes that lets it read the managed passwords the
+/// environment names (the instance role, for Elastic Beanstalk; the execution role, for ECS).
 pub const SECRETS_POLICY: &str = "read-managed-passwords";
+
+/// The inline policy of the instance role stackc makes that lets Elastic Beanstalk pass the
+/// execution role to ECS.
+pub const PASS_ROLE_POLICY: &str = "pass-execution-role";
 
 /// The S3 prefix under which the stack's source bundles are uploaded.
 pub fn bundle_prefix(stack: &str) -> String {

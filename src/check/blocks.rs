@@ -137,8 +137,12 @@ impl Cx {
                 None,
             );
         }
-        // A role that was written but could not be read is not "missing".
-        let role_known = execution_role.is_some() || !m.ok("execution_role");
+        // A role that was written but could not be read is not "missing"; without a written
+        // `instance_profile`, apply makes the execution role (and lets the instance role it
+        // makes pass it), so only a program that names its own profile must name the role.
+        let role_known = execution_role.is_some()
+            || !m.ok("execution_role")
+            || (instance_profile.is_none() && m.ok("instance_profile"));
         let env = Environment {
             name: block.name.text.to_string(),
             instance_type,

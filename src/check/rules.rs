@@ -967,7 +967,15 @@ const GROUP_MAX: usize = 255;
 /// The names `apply` derives from the stack, environment and store names (IAM roles, security
 /// groups, subnet groups), against AWS's rules. Reported on the name they derive from, once
 /// per name; names already reported for their own rules are skipped.
-fn derived_names(cx: &mut Cx, items: &Items<'_>, env: Option<&Environment>, stores: &[Store]) {
+/// `reads_managed`: a service reads a managed password (so apply makes the execution role when
+/// the program names none).
+fn derived_names(
+    cx: &mut Cx,
+    items: &Items<'_>,
+    env: Option<&Environment>,
+    stores: &[Store],
+    reads_managed: bool,
+) {
     let valid = |n: &str| names::block_name(n).is_none();
     let stack = items
         .stack
@@ -978,6 +986,9 @@ fn derived_names(cx: &mut Cx, items: &Items<'_>, env: Option<&Environment>, stor
         let roles = naming::roles(name).map(|(role, attr)| {
             let created = match attr {
                 "service_role" => env.service_role.is_none(),
+                "execution_role" => {
+                    reads_managed && env.execution_role.is_none() && env.instance_profile.is_none()
+                }
                 _ => env.instance_profile.is_none(),
             };
             (role, created, attr)
@@ -1146,7 +1157,6 @@ pub(crate) fn references(
     fw: &CheckedFirewall,
     read_stores: &[bool],
 ) {
-    derived_names(cx, items, env, stores);
     let mut bound: HashMap<&str, (&Binding, Span)> = HashMap::default();
     let mut role_needed: Vec<(usize, usize, Span)> = Vec::new();
     let no_firewall = items.firewalls.is_empty();
@@ -1192,6 +1202,7 @@ pub(crate) fn references(
         }
     }
     literal_conflicts(cx, services, stores, infos, &bound);
+    derived_names(cx, items, env, stores, !role_needed.is_empty());
     if let (Some(env), Some(env_block), Some(&(svc, store, span))) =
         (env, items.environment, role_needed.first())
     {

@@ -145,6 +145,41 @@ pub struct DeployArgs {
     /// Exit 2 when there are changes (plan only)
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// How long apply waits for the environment to become healthy after a deployment, e.g.
+    /// `15m`, `90s`, `1h` (apply only)
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration)]
+    pub health_timeout: std::time::Duration,
+    /// Keep a version that fails its health check instead of deploying the one before again,
+    /// to inspect it (apply only)
+    #[arg(long)]
+    pub no_rollback: bool,
+}
+
+/// `90s`, `15m`, `1h`, or a number of seconds.
+#[cfg(feature = "aws")]
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let (digits, unit) = s.trim().split_at(
+        s.trim()
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(s.trim().len()),
+    );
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration: write e.g. `15m`, `90s` or `1h`"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n.saturating_mul(60),
+        "h" => n.saturating_mul(3600),
+        _ => {
+            return Err(format!(
+                "`{s}` is not a duration: the unit is `s`, `m` or `h`"
+            ));
+        }
+    };
+    if secs == 0 {
+        return Err("the duration must be above 0".into());
+    }
+    Ok(std::time::Duration::from_secs(secs))
 }
 
 #[derive(clap::Args)]

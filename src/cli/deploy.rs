@@ -70,8 +70,12 @@ async fn run(mode: Mode, args: &DeployArgs, artifacts: Artifacts) -> ExitCode {
         region: region.clone(),
         clients,
         dockerrun: artifacts.dockerrun.clone(),
-        timing: Timing::from_env(),
+        timing: Timing {
+            health_timeout: args.health_timeout,
+            ..Timing::from_env()
+        },
         progress: Progress::new(std::io::stderr().is_terminal()),
+        rollback: !args.no_rollback,
     });
     eprintln!("reading the state of stack {} in {region}...", plan.stack);
     let snap = match aws::refresh(&ctx, plan).await {

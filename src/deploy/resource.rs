@@ -206,14 +206,25 @@ impl Change {
 }
 
 /// How a list of Elastic Beanstalk option settings is compared.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub struct OptionRules {
     /// Options of namespaces starting with this (environment properties) that exist but that
     /// no step of the plan sets any more are removed.
     pub prune: Option<&'static str>,
     /// Options (`namespace/name`) that AWS sets only at creation: a new value replaces.
     pub replace: &'static [&'static str],
+    /// An option's value in the form compared (AWS answers in its own forms: a role's ARN for
+    /// the name it was given, ...), given the option's `namespace/name`.
+    pub normalize: fn(&str, &str) -> String,
 }
+
+/// Two rules are alike when they prune and replace alike (a normaliser is code).
+impl PartialEq for OptionRules {
+    fn eq(&self, other: &OptionRules) -> bool {
+        (self.prune, self.replace) == (other.prune, other.replace)
+    }
+}
+impl Eq for OptionRules {}
 
 /// One field of a resource type: its name in the API (and in `plan.json`) and how it changes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -243,6 +254,10 @@ pub trait Resource: Schema + Plain {
     /// when everything else it needs is ready by then: that kind, and the list field of both
     /// whose items are appended (one call and one wait less on the critical path).
     const FOLDS_INTO: Option<(Kind, &'static str)> = None;
+    /// How a plan names its creation and its update.
+    const VERBS: (&'static str, &'static str) = ("create", "update");
+    /// Why it is updated, when its type can say so in words.
+    const UPDATE_REASON: Option<&'static str> = None;
 
     /// Why a replacement must not happen automatically, given what exists and what the plan
     /// wants (with its references resolved as far as they can be): apply refuses it before

@@ -16,6 +16,7 @@ use serde_json::Value;
 
 use crate::check::{EnvValue, Export, Model, Password, Protocol, Store, StoreKind, Tier};
 use crate::deploy::resource::{Handle, Ref, Tags, Val};
+use crate::deploy::resources::app_servers::AppServers;
 use crate::deploy::resources::app_version::{self, AppVersion, SourceBundle};
 use crate::deploy::resources::application::{self, Application};
 use crate::deploy::resources::bundle::{self, Body, Bundle, DOCKERRUN, StorageLocation};
@@ -28,7 +29,7 @@ use crate::deploy::resources::environment_properties::EnvironmentProperties;
 use crate::deploy::resources::ingress::{GroupPair, Ingress, IpPermission, IpRange};
 use crate::deploy::resources::instance_profile::{self, InstanceProfile, ProfileRole};
 use crate::deploy::resources::platform::{self, ECS_PLATFORM_BRANCH, Platform};
-use crate::deploy::resources::role::{self, PolicyDocument, Role, Statement};
+use crate::deploy::resources::role::{self, PolicyDocument, Role};
 use crate::deploy::resources::role_policy::RolePolicy;
 use crate::deploy::resources::role_policy_attachment::RolePolicyAttachment;
 use crate::deploy::resources::security_group::{self, SecurityGroup};
@@ -41,6 +42,9 @@ pub const INSTANCE_POLICIES: [&str; 2] = [
     "arn:aws:iam::aws:policy/AWSElasticBeanstalkWebTier",
     "arn:aws:iam::aws:policy/AWSElasticBeanstalkMulticontainerDocker",
 ];
+/// The AWS managed policy of the ECS task execution role stackc makes (ECR pulls, logs).
+pub const EXECUTION_POLICIES: [&str; 1] =
+    ["arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"];
 pub const SERVICE_POLICIES: [&str; 2] = [
     "arn:aws:iam::aws:policy/service-role/AWSElasticBeanstalkEnhancedHealth",
     "arn:aws:iam::aws:policy/AWSElasticBeanstalkManagedUpdatesCustomerRolePolicy",
@@ -433,6 +437,50 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
         }
     };
 
+    // The ECS task execution role, when a container reads a managed password (ECS fetches
+    // it with this role) and the program names none: stackc makes it when it also makes the
+    // instance role, which must be allowed to pass it (the checker asks a program that names
+    // its own instance profile to name the execution role too).
+    let mut environment_after = service_role_after;
+    let mut execution_role_made = None;
+    let execution_role: Option<Val<String>> = match &env.execution_role {
+        Some(arn) => Some(arn.clone().into()),
+        None if instance_role.is_some() && super::reads_managed_password(model) => {
+            let name = naming::execution_role(stack);
+            let (role, policies) = iam_role(
+                &mut b,
+                "iam.execution_role",
+                &name,
+                "ecs-tasks.amazonaws.com",
+                &EXECUTION_POLICIES,
+            );
+            environment_after.extend(policies);
+            let arn = role.get(role::ARN);
+            execution_role_made = Some(role);
+            Some(arn)
+        }
+        None => None,
+    };
+    // Elastic Beanstalk passes the execution role to ECS as the instance role: the role stackc
+    // makes may pass exactly that role, to ECS only.
+    if let (Some(instance), Some(arn)) = (&instance_role, &execution_role) {
+        let role = naming::instance_role(stack);
+        b.add(
+            "iam.instance_role.pass",
+            format!("pass-role policy of role {role}"),
+            RolePolicy {
+                role: instance.get(role::ROLE_NAME),
+                name: naming::PASS_ROLE_POLICY.into(),
+                document: PolicyDocument::allow(
+                    "iam:PassRole",
+                    vec![arn.clone()],
+                    Some(serde_json::json!({ "StringEquals": { "iam:PassedToService": "ecs-tasks.amazonaws.com" } })),
+                ),
+            },
+        );
+        environment_after.push("iam.instance_role.pass".into());
+    }
+
     // Elastic Beanstalk: application, bundle, version, platform, environment.
     let app_tags = b.tags(stack);
     let app = b.add(
@@ -459,6 +507,8 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
             key,
             body: Body {
                 zip: vec![DOCKERRUN.into()],
+                // The ARN of a role stackc makes holds the account's id, known at apply.
+                execution_role: execution_role_made.as_ref().map(|r| r.get(role::ARN)),
             },
         },
     );
@@ -485,7 +535,13 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
 
     let launch = "aws:autoscaling:launchconfiguration";
     let mut options: Vec<OptionSetting<_>> = vec![
-        OptionSetting::new(launch, "InstanceType", env.instance_type.clone()),
+        // `aws:autoscaling:launchconfiguration/InstanceType` is obsolete: Elastic Beanstalk
+        // ignores it once `InstanceTypes` is set ("General options for all environments").
+        OptionSetting::new(
+            "aws:ec2:instances",
+            "InstanceTypes",
+            env.instance_type.clone(),
+        ),
         OptionSetting::new(launch, "IamInstanceProfile", instance_profile),
         OptionSetting::new(
             launch,
@@ -547,7 +603,7 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
             options,
             tags: env_tags,
         },
-        &service_role_after,
+        &environment_after,
     );
     if !late.is_empty() {
         // The instances fetch `environmentsecrets` with the instance profile's role: the role
@@ -565,36 +621,61 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
             }
         }
         secrets.sort_by_key(|v| serde_json::to_string(v).unwrap_or_default());
+        // Elastic Beanstalk reads them with the instance role, ECS with the execution role: the
+        // roles stackc makes may read exactly these secrets, before the environment names them.
         let mut after = Vec::new();
-        if let (Some(role_step), false) = (&instance_role, secrets.is_empty()) {
-            let role = naming::instance_role(stack);
-            b.add(
+        let readers = [
+            (
                 "iam.instance_role.secrets",
-                format!("secrets policy of role {role}"),
-                RolePolicy {
-                    role: role_step.get(role::ROLE_NAME),
-                    name: naming::SECRETS_POLICY.into(),
-                    document: PolicyDocument {
-                        version: "2012-10-17".into(),
-                        statement: vec![Statement {
-                            effect: "Allow".into(),
-                            action: "secretsmanager:GetSecretValue".into(),
-                            resource: secrets,
-                        }],
+                naming::instance_role(stack),
+                &instance_role,
+            ),
+            (
+                "iam.execution_role.secrets",
+                naming::execution_role(stack),
+                &execution_role_made,
+            ),
+        ];
+        for (id, name, role) in readers {
+            if let (Some(role), false) = (role, secrets.is_empty()) {
+                b.add(
+                    id,
+                    format!("secrets policy of role {name}"),
+                    RolePolicy {
+                        role: role.get(role::ROLE_NAME),
+                        name: naming::SECRETS_POLICY.into(),
+                        document: PolicyDocument::allow(
+                            "secretsmanager:GetSecretValue",
+                            secrets.clone(),
+                            None,
+                        ),
                     },
-                },
-            );
-            after.push("iam.instance_role.secrets".to_string());
+                );
+                after.push(id.to_string());
+            }
         }
+        let environment_name = environment.get(environment::ENVIRONMENT_NAME);
         b.add_after(
             "environment.stores",
             format!("store endpoints of environment {}", env.name),
             EnvironmentProperties {
-                environment: environment.get(environment::ENVIRONMENT_NAME),
+                environment: environment_name.clone(),
                 options: late.into_iter().map(|p| p.option).collect(),
             },
             &after,
         );
+        // Tasks load their secrets when they start: a rotation restarts them.
+        if !secrets.is_empty() {
+            b.add_after(
+                "environment.app_servers",
+                format!("app servers of environment {}", env.name),
+                AppServers {
+                    environment: environment_name,
+                    secrets_loaded: secrets,
+                },
+                &["environment.stores".to_string()],
+            );
+        }
     }
 
     Plan {

@@ -194,3 +194,35 @@ pub fn npm_support(dir: &str, package: &str) -> Option<PathBuf> {
         None
     }
 }
+
+/// stdout and stderr of a run, together.
+pub fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// The run's text, after asserting that it succeeded.
+pub fn ok(out: &Output) -> String {
+    let t = text(out);
+    assert!(
+        out.status.success(),
+        "stackc failed ({:?}):\n{t}",
+        out.status.code()
+    );
+    t
+}
+
+/// `src` with text replaced (each must be there), written to `dir/name`.
+pub fn write_program(dir: &Path, name: &str, src: &str, edits: &[(&str, &str)]) -> PathBuf {
+    let mut src = src.to_string();
+    for (a, b) in edits {
+        assert!(src.contains(a), "{a:?} not in the program");
+        src = src.replace(a, b);
+    }
+    let p = dir.join(name);
+    std::fs::write(&p, src).expect("write program");
+    p
+}

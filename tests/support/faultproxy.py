@@ -12,11 +12,12 @@ Control API on the same port:
   POST /__proxy/reset   clears the counters and re-seeds the fault RNG
   GET  /__proxy/config  current fault settings
   POST /__proxy/config  JSON object with any of throttle_rate, unavailable_rate,
-                        latency_ms, seed; answers with the resulting settings
+                        latency_ms, seed, echo_operations; answers with the resulting settings
 """
 
 import argparse
 import http.client
+import html
 import json
 import os
 import random
@@ -48,13 +49,27 @@ HOP_BY_HOP = {
 
 
 class FaultConfig:
-    FIELDS = {"throttle_rate": float, "unavailable_rate": float, "latency_ms": float, "seed": int}
+    FIELDS = {
+        "throttle_rate": float,
+        "unavailable_rate": float,
+        "latency_ms": float,
+        "seed": int,
+        "echo_operations": list,
+    }
 
-    def __init__(self, throttle_rate: float, unavailable_rate: float, latency_ms: float, seed: int):
+    def __init__(
+        self,
+        throttle_rate: float,
+        unavailable_rate: float,
+        latency_ms: float,
+        seed: int,
+        echo_operations: list[str] | None = None,
+    ):
         self.throttle_rate = throttle_rate
         self.unavailable_rate = unavailable_rate
         self.latency_ms = latency_ms
         self.seed = seed
+        self.echo_operations = list(echo_operations or [])
 
     def updated(self, changes: dict[str, Any]) -> "FaultConfig":
         unknown = set(changes) - set(self.FIELDS)
@@ -68,6 +83,8 @@ class FaultConfig:
             raise ValueError("throttle_rate + unavailable_rate must not exceed 1")
         if new.latency_ms < 0:
             raise ValueError("latency_ms must not be negative")
+        if not all(isinstance(op, str) for op in new.echo_operations):
+            raise ValueError("echo_operations must be a list of operation names")
         return new
 
     def as_dict(self) -> dict[str, Any]:
@@ -91,6 +108,10 @@ class ProxyState:
 
     def now_ms(self) -> float:
         return round((time.monotonic() - self.epoch) * 1000, 3)
+
+    def echoes(self, operation: str) -> bool:
+        with self.lock:
+            return operation in self.config.echo_operations
 
     def draw_fault(self) -> tuple[str | None, float]:
         """One RNG draw per call, in arrival order, so a seed fixes the fault sequence."""
@@ -154,6 +175,27 @@ def classify(method: str, path: str, query: str, headers: Any, body: bytes) -> t
     else:  # REST-JSON services; their errors are shaped like awsJson ones
         operation, protocol = f"{method} {path}", "json"
     return service, operation, not operation.startswith(READ_PREFIXES), protocol
+
+
+def echo_response(body: bytes) -> tuple[int, dict[str, str], bytes]:
+    """A validation error that quotes every value of the request (query protocol), as AWS's
+    validation messages quote the value they refuse ("1 validation error detected: Value 'x' at
+    'name' failed to satisfy constraint: ..."): it proves that whatever AWS echoes, stackc
+    never shows a secret it sent."""
+    request_id = str(uuid.uuid4())
+    values = [
+        f"Value '{v}' at '{k}' failed to satisfy constraint: the proxy's echo fault"
+        for k, vs in parse_qs(body.decode(errors="replace")).items()
+        for v in vs
+        if k not in ("Action", "Version")
+    ]
+    message = html.escape(f"{len(values)} validation errors detected: " + "; ".join(values))
+    payload = (
+        f"<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code><Message>{message}</Message>"
+        f"</Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+    ).encode()
+    headers = {"x-amzn-RequestId": request_id, "Content-Type": "text/xml", "Content-Length": str(len(payload))}
+    return 400, headers, payload
 
 
 def fault_response(protocol: str, kind: str, has_body: bool) -> tuple[int, dict[str, str], bytes]:
@@ -233,7 +275,10 @@ class ProxyHandler(BaseHTTPRequestHandler):
             "start_ms": state.now_ms(),
         }
         fault, latency_ms = state.draw_fault()
-        if fault:
+        if protocol == "query" and state.echoes(operation):
+            fault = "echo"
+            status, headers, payload = echo_response(body)
+        elif fault:
             status, headers, payload = fault_response(protocol, fault, self.command != "HEAD")
         else:
             time.sleep(latency_ms / 1000)

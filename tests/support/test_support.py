@@ -1244,8 +1244,25 @@ def test_proxy_latency_applies_to_concurrent_calls(clean_proxy: Process) -> None
     assert elapsed < 1.0, "calls were serialised instead of running concurrently"
 
 
+def test_proxy_echo_fault_quotes_every_value_of_the_request(clean_proxy: Process) -> None:
+    control(clean_proxy, "config", {"echo_operations": ["CreateDBSubnetGroup"]})
+    rds = client(clean_proxy.url, "rds")
+    code, status, message = error_of(
+        lambda: rds.create_db_subnet_group(
+            DBSubnetGroupName="g", DBSubnetGroupDescription="s3cr3t <&> value", SubnetIds=["subnet-1"]
+        )
+    )
+    assert (code, status) == ("ValidationError", 400)
+    assert "Value 's3cr3t <&> value' at 'DBSubnetGroupDescription'" in message
+    assert "Value 'subnet-1'" in message
+    # Other operations pass.
+    rds.describe_db_instances()
+    stats = control(clean_proxy, "stats")
+    assert [c["fault"] for c in stats["calls"]] == ["echo", None]
+
+
 def test_proxy_rejects_bad_config(clean_proxy: Process) -> None:
-    for bad in ({"throttle_rate": 2}, {"throttle_rate": 0.7, "unavailable_rate": 0.7}, {"latency": 5}):
+    for bad in ({"throttle_rate": 2}, {"throttle_rate": 0.7, "unavailable_rate": 0.7}, {"latency": 5}, {"echo_operations": [1]}):
         with pytest.raises(urllib.error.HTTPError) as caught:
             control(clean_proxy, "config", bad)
         assert caught.value.code == 400

@@ -14,6 +14,7 @@ pub struct Clients {
     pub eb: aws_sdk_elasticbeanstalk::Client,
     pub s3: aws_sdk_s3::Client,
     pub iam: aws_sdk_iam::Client,
+    pub secretsmanager: aws_sdk_secretsmanager::Client,
 }
 
 /// Attempts per call, first included. Throttling on a busy account clears within this with
@@ -53,6 +54,7 @@ impl Clients {
                 eb: aws_sdk_elasticbeanstalk::Client::new(&conf),
                 s3: aws_sdk_s3::Client::from_conf(s3_conf),
                 iam: aws_sdk_iam::Client::new(&conf),
+                secretsmanager: aws_sdk_secretsmanager::Client::new(&conf),
             },
             region,
         ))

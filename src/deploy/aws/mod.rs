@@ -6,6 +6,7 @@
 //! what else waits is a waiter on a status AWS documents ([`wait`]).
 
 pub mod clients;
+pub mod consistency;
 mod error;
 pub mod exec;
 pub mod progress;
@@ -37,7 +38,12 @@ pub struct Ctx {
     pub dockerrun: String,
     pub timing: Timing,
     pub progress: Progress,
+    /// Deploy the version that ran before when a new one fails its health check.
+    pub rollback: bool,
 }
+
+/// How long apply waits, by default, for an environment to become healthy after an operation.
+pub const HEALTH_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
 /// Poll intervals and timeouts of the waiters.
 #[derive(Clone, Debug)]
@@ -49,6 +55,8 @@ pub struct Timing {
     pub store_timeout: Duration,
     /// How long an environment may take to become Ready.
     pub environment_timeout: Duration,
+    /// How long a Ready environment may take to become healthy after an operation.
+    pub health_timeout: Duration,
 }
 
 impl Timing {
@@ -63,6 +71,7 @@ impl Timing {
             poll_max: (first * 6).min(Duration::from_secs(30)).max(first),
             store_timeout: Duration::from_secs(60 * 60),
             environment_timeout: Duration::from_secs(45 * 60),
+            health_timeout: HEALTH_TIMEOUT,
         }
     }
 }

@@ -276,14 +276,18 @@ fn compare(
     } else {
         Op::Update
     };
-    let reason = (op == Op::Replace).then(|| {
-        let f: Vec<&str> = fields
-            .iter()
-            .filter(|f| f.forces_replacement)
-            .map(|f| f.field.as_str())
-            .collect();
-        format!("{} cannot be changed in place", f.join(", "))
-    });
+    let reason = match op {
+        Op::Replace => {
+            let f: Vec<&str> = fields
+                .iter()
+                .filter(|f| f.forces_replacement)
+                .map(|f| f.field.as_str())
+                .collect();
+            Some(format!("{} cannot be changed in place", f.join(", ")))
+        }
+        Op::Update => kind.update_reason().map(str::to_string),
+        _ => None,
+    };
     (op, fields, reason)
 }
 
@@ -375,6 +379,15 @@ fn short(kind: Kind) -> &'static str {
         .map_or(action, |(_, op)| op.trim_start_matches("Create"))
 }
 
+/// An option value as text (Elastic Beanstalk holds strings).
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
 /// Equality that lets `5432` match `"5432"`: EB and some describe calls return strings.
 fn same(a: &Value, b: &Value) -> bool {
     a == b || a.to_string().trim_matches('"') == b.to_string().trim_matches('"')
@@ -446,7 +459,8 @@ fn option_changes(
         let new = &o["Value"];
         let raw_v = raws.get(&key).copied().unwrap_or(&Value::Null);
         let old = cur.get(&key).copied().cloned().unwrap_or(Value::Null);
-        if has_unknown(new) || !same(new, &old) {
+        let norm = |v: &Value| Value::String((rules.normalize)(&key, &value_text(v)));
+        if has_unknown(new) || !same(&norm(new), &norm(&old)) || old.is_null() {
             let forces_replacement = rules.replace.contains(&key.as_str()) && !old.is_null();
             let sensitive = has_secret(raw_v);
             out.push(FieldChange {
@@ -515,8 +529,8 @@ pub fn render(changes: &[Change]) -> String {
     let mut out = String::new();
     for c in changes {
         let (sign, word) = match c.op {
-            Op::Create => ("+", "create"),
-            Op::Update => ("~", "update"),
+            Op::Create => ("+", c.kind.verbs().0),
+            Op::Update => ("~", c.kind.verbs().1),
             Op::Replace => ("-/+", "replace"),
             Op::Delete => ("-", "delete"),
             Op::Keep | Op::Read => continue,

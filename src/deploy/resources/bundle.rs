@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Kind;
-use crate::deploy::resource::{Output, Resource};
+use crate::deploy::resource::{Output, Resource, Stage};
 
 crate::desired! {
     /// The parameters of CreateStorageLocation (none).
@@ -22,14 +22,22 @@ crate::desired! {
         #[field("Key", Identity)]
         pub key: String,
         #[field("Body", Ignore("the key holds the version label, the hash of the bundle's content"))]
-        pub body: Body,
+        pub body: Body<S>,
     }
 }
 
-/// `{"zip": ["Dockerrun.aws.json"]}`: the body is a zip of these files.
+/// `{"zip": ["Dockerrun.aws.json"]}`: the body is a zip of these files. With
+/// `executionRoleArn`, the ARN of the execution role stackc makes goes into the Dockerrun at
+/// upload (it holds the account's id).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Body {
+pub struct Body<S: Stage> {
     pub zip: Vec<String>,
+    #[serde(
+        rename = "executionRoleArn",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub execution_role: Option<S::Of<String>>,
 }
 
 /// The name of the bundle's file, as Elastic Beanstalk's ECS platform reads it.
@@ -83,6 +91,29 @@ mod aws {
             w.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
         }
         Ok(w.finish().map_err(|e| e.to_string())?.into_inner())
+    }
+
+    /// The Dockerrun with `executionRoleArn` set (after `AWSEBDockerrunVersion`, where
+    /// `lower` writes a role the program names).
+    pub(crate) fn with_execution_role(
+        dockerrun: &str,
+        arn: Option<&str>,
+    ) -> Result<String, String> {
+        let Some(arn) = arn else {
+            return Ok(dockerrun.to_string());
+        };
+        let doc: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(dockerrun).map_err(|e| e.to_string())?;
+        let mut out = serde_json::Map::new();
+        for (k, v) in doc {
+            let version = k == "AWSEBDockerrunVersion";
+            out.insert(k, v);
+            if version {
+                out.insert("executionRoleArn".into(), arn.into());
+            }
+        }
+        out.entry("executionRoleArn").or_insert_with(|| arn.into());
+        Ok(crate::lower::to_json(&out))
     }
 
     /// Deletes the objects under `prefix` in `bucket`; a missing bucket is nothing to delete.
@@ -240,7 +271,10 @@ mod aws {
                     let current = Bundle::<Live> {
                         bucket: bucket.clone(),
                         key: key.clone(),
-                        body: want.body.clone(),
+                        body: Body {
+                            zip: want.body.zip.clone(),
+                            execution_role: None,
+                        },
                     };
                     snap.found.insert(
                         step.id.clone(),
@@ -265,7 +299,13 @@ mod aws {
                     ),
                 ));
             }
-            let body = bundle_zip(&[(DOCKERRUN, &ctx.dockerrun)]).map_err(|e| {
+            let dockerrun =
+                with_execution_role(&ctx.dockerrun, want.body.execution_role.as_deref()).map_err(
+                    |e| {
+                        DeployError::other(step.resource, format!("cannot read the Dockerrun: {e}"))
+                    },
+                )?;
+            let body = bundle_zip(&[(DOCKERRUN, &dockerrun)]).map_err(|e| {
                 DeployError::other(step.resource, format!("cannot build the zip: {e}"))
             })?;
             ctx.clients

@@ -20,7 +20,34 @@ pub const LOAD_BALANCER_TYPE: &str = "aws:elasticbeanstalk:environment/LoadBalan
 pub const OPTIONS: OptionRules = OptionRules {
     prune: Some(PROPERTIES),
     replace: &[LOAD_BALANCER_TYPE],
+    normalize: normalize_option,
 };
+
+/// An option value in the form compared, as Elastic Beanstalk answers it in
+/// DescribeConfigurationSettings: a role or instance profile named by name comes back as its
+/// ARN ("Service roles, instance profiles, and user policies"), booleans in any case, and
+/// comma-separated lists in any order and spacing.
+pub fn normalize_option(key: &str, value: &str) -> String {
+    let value = value.trim();
+    match key {
+        "aws:elasticbeanstalk:environment/ServiceRole"
+        | "aws:autoscaling:launchconfiguration/IamInstanceProfile" => {
+            match value.strip_prefix("arn:") {
+                Some(arn) => arn.rsplit('/').next().unwrap_or(arn).to_string(),
+                None => value.to_string(),
+            }
+        }
+        _ if value.eq_ignore_ascii_case("true") || value.eq_ignore_ascii_case("false") => {
+            value.to_ascii_lowercase()
+        }
+        _ if value.contains(',') => {
+            let mut items: Vec<&str> = value.split(',').map(str::trim).collect();
+            items.sort_unstable();
+            items.join(",")
+        }
+        _ => value.to_string(),
+    }
+}
 
 /// The namespaces of environment properties (`...:environment` and `...:environmentsecrets`).
 pub const PROPERTIES: &str = "aws:elasticbeanstalk:application:environment";
@@ -91,10 +118,15 @@ impl Resource for Environment {
 
 #[cfg(feature = "aws")]
 pub(crate) use calls::{
-    environment_state, outputs as environment_outputs, set_options, wait_ready_by_name,
+    describe_by_name, environment_state, outputs as environment_outputs, set_options,
+    wait_ready_by_name,
 };
+#[cfg(feature = "aws")]
+pub(crate) use health::{Health, gate, now};
 
 #[cfg(feature = "aws")]
 mod aws;
 #[cfg(feature = "aws")]
 mod calls;
+#[cfg(feature = "aws")]
+mod health;

@@ -12,6 +12,7 @@ use crate::deploy::resource::{OptionRules, Resource};
 pub const OPTIONS: OptionRules = OptionRules {
     prune: None,
     replace: &[],
+    normalize: super::environment::normalize_option,
 };
 
 crate::desired! {

@@ -74,7 +74,11 @@ mod aws {
         IpPermission as Permission, IpRange as Range, SecurityGroup as Group, UserIdGroupPair,
     };
 
+    use aws_sdk_ec2::operation::authorize_security_group_ingress::AuthorizeSecurityGroupIngressError;
+    use aws_sdk_ec2::operation::revoke_security_group_ingress::RevokeSecurityGroupIngressError;
+
     use super::*;
+    use crate::deploy::aws::consistency::{self, GROUP_NOT_YET_VISIBLE, NotYetVisible};
     use crate::deploy::aws::reads::Reads;
     use crate::deploy::aws::{Apply, Ctx, DeployError, Gone, StepRef, aws_error};
     use crate::deploy::diff::FieldChange;
@@ -199,6 +203,21 @@ mod aws {
         out
     }
 
+    /// The rules name groups that may have been created a moment ago (this apply): EC2 may
+    /// not show them yet, which the SDK retries (`aws::consistency`).
+    fn new_group<E>() -> aws_sdk_ec2::config::Builder
+    where
+        E: std::error::Error
+            + aws_smithy_types::error::metadata::ProvideErrorMetadata
+            + Send
+            + Sync
+            + 'static,
+    {
+        aws_sdk_ec2::config::Builder::default()
+            .retry_config(consistency::retry())
+            .retry_classifier(NotYetVisible::<E>::new(&GROUP_NOT_YET_VISIBLE))
+    }
+
     /// Authorizes the wanted rules that are missing, revokes those no longer wanted.
     async fn converge(
         ctx: &Ctx,
@@ -222,6 +241,8 @@ mod aws {
             ec2.revoke_security_group_ingress()
                 .group_id(&want.group_id)
                 .set_ip_permissions(Some(remove))
+                .customize()
+                .config_override(new_group::<RevokeSecurityGroupIngressError>())
                 .send()
                 .await
                 .map_err(|e| aws_error(step.resource, "RevokeSecurityGroupIngress", &e))?;
@@ -230,6 +251,8 @@ mod aws {
             ec2.authorize_security_group_ingress()
                 .group_id(&want.group_id)
                 .set_ip_permissions(Some(add))
+                .customize()
+                .config_override(new_group::<AuthorizeSecurityGroupIngressError>())
                 .send()
                 .await
                 .map_err(|e| aws_error(step.resource, "AuthorizeSecurityGroupIngress", &e))?;

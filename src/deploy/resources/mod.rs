@@ -8,6 +8,7 @@
 //! enum of the plan, and the exhaustive dispatch of the executor. Adding a type is its own file
 //! plus one line here.
 
+pub mod app_servers;
 pub mod app_version;
 pub mod application;
 pub mod bundle;
@@ -65,6 +66,14 @@ macro_rules! registry {
 
             pub fn folds_into(self) -> Option<(Kind, &'static str)> {
                 match self { $( Kind::$variant => <$ty as Resource>::FOLDS_INTO, )* }
+            }
+
+            pub fn verbs(self) -> (&'static str, &'static str) {
+                match self { $( Kind::$variant => <$ty as Resource>::VERBS, )* }
+            }
+
+            pub fn update_reason(self) -> Option<&'static str> {
+                match self { $( Kind::$variant => <$ty as Resource>::UPDATE_REASON, )* }
             }
 
             pub fn is_lookup(self) -> bool {
@@ -171,6 +180,7 @@ registry! {
     Platform => platform::Platform,
     Environment => environment::Environment,
     EnvironmentProperties => environment_properties::EnvironmentProperties,
+    AppServers => app_servers::AppServers,
 }
 
 impl Kind {

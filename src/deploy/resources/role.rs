@@ -41,6 +41,27 @@ pub struct Statement<S: crate::deploy::resource::Stage> {
     pub action: String,
     #[serde(rename = "Resource")]
     pub resource: Vec<S::Of<String>>,
+    #[serde(rename = "Condition", default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<serde_json::Value>,
+}
+
+impl<S: crate::deploy::resource::Stage> PolicyDocument<S> {
+    /// A policy that allows one action on these resources (under a condition).
+    pub fn allow(
+        action: &str,
+        resource: Vec<S::Of<String>>,
+        condition: Option<serde_json::Value>,
+    ) -> Self {
+        PolicyDocument {
+            version: "2012-10-17".into(),
+            statement: vec![Statement {
+                effect: "Allow".into(),
+                action: action.into(),
+                resource,
+                condition,
+            }],
+        }
+    }
 }
 
 impl Role {

@@ -4,6 +4,7 @@ use aws_sdk_elasticbeanstalk::operation::RequestId as _;
 use aws_sdk_elasticbeanstalk::types::EnvironmentStatus;
 
 use super::calls::*;
+use super::health::{Health, gate, now};
 use super::*;
 use crate::deploy::aws::reads::Reads;
 use crate::deploy::aws::wait::{self, Poll};
@@ -76,6 +77,62 @@ async fn create_environment(
     .await
 }
 
+/// How to look at an environment that stackc leaves unhealthy.
+fn inspect(name: &str) -> String {
+    format!(
+        "the environment was left as it is: see `aws elasticbeanstalk describe-environment-health --environment-name {name} \
+         --attribute-names All` and `aws elasticbeanstalk describe-events --environment-name {name}`, then run apply again"
+    )
+}
+
+/// Deploys version `label` through the health gate; when the environment is not healthy
+/// after it, deploys `previous` (the version that ran before) again, unless `--no-rollback`,
+/// and fails saying what failed and what was rolled back.
+async fn deploy_version(
+    ctx: &Ctx,
+    step: &StepRef<'_>,
+    name: &str,
+    label: &str,
+    previous: Option<&str>,
+) -> Result<Outputs, DeployError> {
+    let since = now();
+    let request = send_update(ctx, step, name, &Update::Version(label)).await?;
+    let report = match gate(ctx, step, name, request.as_deref(), since).await? {
+        Health::Healthy(env) => return Ok(outputs(&env)),
+        Health::Failed(report) => report,
+    };
+    let failed = format!("version {label} failed its health check\n{report}");
+    let previous = previous.filter(|p| !p.is_empty() && *p != label);
+    let outcome = match previous {
+        _ if !ctx.rollback => format!(
+            "version {label} was kept (--no-rollback); {}",
+            inspect(name)
+        ),
+        None => format!(
+            "there is no earlier version to go back to; {}",
+            inspect(name)
+        ),
+        Some(previous) => {
+            ctx.progress
+                .status(step.id, &format!("rolling back to {previous}"));
+            let since = now();
+            let request = send_update(ctx, step, name, &Update::Version(previous)).await?;
+            match gate(ctx, step, name, request.as_deref(), since).await? {
+                Health::Healthy(_) => {
+                    format!("rolled back to {previous}, which runs and is healthy again")
+                }
+                Health::Failed(again) => {
+                    format!("rolled back to {previous}, which is not healthy either\n{again}")
+                }
+            }
+        }
+    };
+    Err(DeployError::other(
+        step.resource,
+        format!("{failed}\n{outcome}"),
+    ))
+}
+
 fn transitional(status: Option<&str>) -> bool {
     !matches!(status, None | Some("Ready"))
 }
@@ -143,14 +200,21 @@ impl Apply for Environment {
         step: &StepRef<'_>,
         want: &Environment<Live>,
     ) -> Result<Outputs, DeployError> {
+        let since = now();
         let request = create_environment(ctx, step, want).await?;
-        let env = wait_ready(ctx, step.id, step.resource, Target::Name(&want.name)).await?;
-        check_events(ctx, step.resource, &want.name, request.as_deref()).await?;
-        Ok(outputs(&env))
+        match gate(ctx, step, &want.name, request.as_deref(), since).await? {
+            Health::Healthy(env) => Ok(outputs(&env)),
+            // A first deployment has nothing to go back to: it is left for inspection.
+            Health::Failed(report) => Err(DeployError::other(
+                step.resource,
+                format!("{report}\n{}", inspect(&want.name)),
+            )),
+        }
     }
 
     /// Configuration, then version, in separate calls: Elastic Beanstalk refuses both at
-    /// once.
+    /// once. Each goes through the health gate; a version that leaves the environment
+    /// unhealthy is rolled back to the one that ran before.
     async fn update(
         ctx: &Ctx,
         step: &StepRef<'_>,
@@ -164,7 +228,8 @@ impl Apply for Environment {
             out = set_options(ctx, step, &want.name, set, remove).await?;
         }
         if changes.iter().any(|c| c.field == "VersionLabel") {
-            out = update_environment(ctx, step, &want.name, Update::Version(&want.version)).await?;
+            let previous = found.current.get("VersionLabel").and_then(|v| v.as_str());
+            out = deploy_version(ctx, step, &want.name, &want.version, previous).await?;
         }
         Ok(out)
     }
@@ -176,7 +241,14 @@ impl Apply for Environment {
         found: &Found,
     ) -> Result<Outputs, DeployError> {
         if transitional(found.status.as_deref()) {
-            return wait_ready_by_name(ctx, step, &want.name).await;
+            // An interrupted apply left it busy: what it was doing must end healthy too.
+            return match gate(ctx, step, &want.name, None, now()).await? {
+                Health::Healthy(env) => Ok(outputs(&env)),
+                Health::Failed(report) => Err(DeployError::other(
+                    step.resource,
+                    format!("{report}\n{}", inspect(&want.name)),
+                )),
+            };
         }
         Ok(found.outputs.clone())
     }

@@ -286,6 +286,15 @@ pub(super) async fn wait_ready(
     .await
 }
 
+/// The live environment of that name, if any.
+pub(crate) async fn describe_by_name(
+    ctx: &Ctx,
+    resource: &str,
+    name: &str,
+) -> Result<Option<EnvironmentDescription>, DeployError> {
+    describe_live(ctx, resource, Target::Name(name)).await
+}
+
 pub(crate) async fn wait_ready_by_name(
     ctx: &Ctx,
     step: &StepRef<'_>,
@@ -376,22 +385,22 @@ pub(super) enum Update<'a> {
     Version(&'a str),
 }
 
-/// UpdateEnvironment, then waits for Ready and checks the request's events. An
-/// environment busy with another operation is waited for first.
-pub(super) async fn update_environment(
+/// UpdateEnvironment; an environment busy with another operation is waited for first.
+/// Returns the request id (for its events).
+pub(super) async fn send_update(
     ctx: &Ctx,
     step: &StepRef<'_>,
     name: &str,
-    change: Update<'_>,
-) -> Result<Outputs, DeployError> {
-    let request = wait::until(
+    change: &Update<'_>,
+) -> Result<Option<String>, DeployError> {
+    wait::until(
         ctx,
         step.id,
         step.resource,
         ctx.timing.environment_timeout,
         || async {
             let req = ctx.clients.eb.update_environment().environment_name(name);
-            let req = match &change {
+            let req = match change {
                 Update::Options { set, remove } => req
                     .set_option_settings(Some(to_settings(set)))
                     .set_options_to_remove(Some(
@@ -417,13 +426,11 @@ pub(super) async fn update_environment(
             }
         },
     )
-    .await?;
-    let env = wait_ready(ctx, step.id, step.resource, Target::Name(name)).await?;
-    check_events(ctx, step.resource, name, request.as_deref()).await?;
-    Ok(outputs(&env))
+    .await
 }
 
-/// Sets options (and removes environment properties) of the environment `name`.
+/// Sets options (and removes environment properties) of the environment `name`, through the
+/// health gate: a change that leaves the environment unhealthy fails, with its causes.
 pub(crate) async fn set_options(
     ctx: &Ctx,
     step: &StepRef<'_>,
@@ -431,7 +438,15 @@ pub(crate) async fn set_options(
     set: Vec<&OptionSetting<Live>>,
     remove: Vec<(&str, &str)>,
 ) -> Result<Outputs, DeployError> {
-    update_environment(ctx, step, name, Update::Options { set, remove }).await
+    let since = super::health::now();
+    let request = send_update(ctx, step, name, &Update::Options { set, remove }).await?;
+    match super::health::gate(ctx, step, name, request.as_deref(), since).await? {
+        super::health::Health::Healthy(env) => Ok(outputs(&env)),
+        super::health::Health::Failed(report) => Err(DeployError::other(
+            step.resource,
+            format!("the configuration change left it unhealthy\n{report}"),
+        )),
+    }
 }
 
 /// The options an update sets, and the properties it removes, from the diff's changes.
