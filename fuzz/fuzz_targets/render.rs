@@ -15,8 +15,7 @@ fn check(src: &str) {
     }
     for line in out.lines() {
         // An excerpt line is at most 120 characters of text, escapes and the gutter; a
-        // message, label or help line is cut at 300 characters of text (its escapes take
-        // up to 10 characters each).
+        // message, label or help line is cut at 1,000 characters once escaped.
         assert!(line.chars().count() <= 3500, "a line of {} characters", line.chars().count());
     }
     let index = stackc::syntax::lines::LineIndex::new(src);

@@ -33,7 +33,7 @@ const CONTEXT: usize = 1;
 /// snippet (with the lines between them).
 const MERGE_GAP: usize = 12;
 /// Characters of a message, label or help line that are shown.
-const MAX_TEXT: usize = 300;
+const MAX_TEXT: usize = 1000;
 /// Marks where a clipped line was cut.
 const CUT: &str = "…";
 
