@@ -298,18 +298,10 @@ fn mermaid_parses_every_output_and_no_label_is_a_directive() {
         "flowchart LR\n  n0[\"web %%{init: {'theme':'dark'}}%% x\"]\n",
     )
     .unwrap();
-    let out = Command::new("node")
-        .arg(support.join("parse.mjs"))
-        .args(files.iter().map(|f| &f.1))
-        .arg(&raw)
-        .output()
-        .expect("node runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let results: Vec<serde_json::Value> = common::node_json(
+        &support.join("parse.mjs"),
+        files.iter().map(|f| f.1.as_path()).chain([raw.as_path()]),
     );
-    let results: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
     let (control, results) = results.split_last().unwrap();
     assert_eq!(control["config"]["theme"], "dark", "{control}");
     for ((what, _), r) in files.iter().zip(results) {

@@ -642,18 +642,13 @@ fn the_vscode_grammar_tokenises_like_vscode() {
     let Some(support) = common::npm_support("lsp/textmate", "vscode-textmate") else {
         return;
     };
-    let out = Command::new("node")
-        .arg(support.join("tokenize.js"))
-        .arg(root.join("editors/vscode/syntaxes/stack.tmLanguage.json"))
-        .arg(root.join("tests/lsp/highlight.stack"))
-        .output()
-        .expect("node runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let tokens: Vec<(u32, String, Vec<String>)> = common::node_json(
+        &support.join("tokenize.js"),
+        [
+            root.join("editors/vscode/syntaxes/stack.tmLanguage.json"),
+            root.join("tests/lsp/highlight.stack"),
+        ],
     );
-    let tokens: Vec<(u32, String, Vec<String>)> = serde_json::from_slice(&out.stdout).unwrap();
     // The scopes of the first token with this text on this line (0-based).
     let scopes = |line: u32, text: &str| -> Vec<String> {
         tokens

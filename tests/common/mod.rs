@@ -195,6 +195,24 @@ pub fn npm_support(dir: &str, package: &str) -> Option<PathBuf> {
     }
 }
 
+/// Runs a Node script of the test support with `args` and reads the JSON it prints.
+pub fn node_json<T: serde::de::DeserializeOwned>(
+    script: &Path,
+    args: impl IntoIterator<Item = impl AsRef<std::ffi::OsStr>>,
+) -> T {
+    let out = std::process::Command::new("node")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON from the script")
+}
+
 /// stdout and stderr of a run, together.
 pub fn text(out: &Output) -> String {
     format!(
