@@ -236,6 +236,80 @@ fn labels_are_escaped() {
     );
 }
 
+/// Text that Mermaid or Graphviz would read as something else than a label: a Mermaid
+/// directive (`%%{init: ...}%%`, which Mermaid honours anywhere in the text), and an image
+/// long enough to pass Graphviz's 16 KiB limit on a string.
+fn hostile() -> String {
+    let long = "x".repeat(20_000);
+    format!(
+        r#"
+stack hostile {{ }}
+environment hostile-env {{ }}
+service web {{
+  image     = "%%{{init:{{'theme':'dark'}}}}%%"
+  memory    = 128 MiB
+  essential = true
+  links     = [api]
+}}
+service api {{ image = "{long}" memory = 64 MiB }}
+"#
+    )
+}
+
+#[test]
+fn graphviz_renders_hostile_labels() {
+    for (name, text) in outputs(&hostile()) {
+        if name.ends_with("dot") {
+            let svg = dot_svg(&format!("hostile {name}"), &text);
+            assert!(svg.contains("class=\"node\""), "hostile {name}");
+        }
+    }
+}
+
+/// Every Mermaid output, of the examples and of the tricky and hostile programs, read by
+/// Mermaid's own parser (tests/graph/mermaid, pinned by its package-lock.json): it parses,
+/// and no label text became configuration.
+#[test]
+fn mermaid_parses_every_output_and_no_label_is_a_directive() {
+    let Some(support) = common::npm_support("graph/mermaid", "mermaid") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    let mut programs: Vec<(String, String)> = examples()
+        .into_iter()
+        .map(|(p, s)| (p.display().to_string(), s))
+        .collect();
+    programs.push(("tricky".into(), TRICKY.into()));
+    programs.push(("hostile".into(), hostile()));
+    for (what, src) in &programs {
+        for (name, text) in outputs(src) {
+            if name.ends_with("mermaid") {
+                let file = dir.path().join(format!("{}.mmd", files.len()));
+                std::fs::write(&file, text).unwrap();
+                files.push((format!("{what} {name}"), file));
+            }
+        }
+    }
+    // A control: the same directive written raw in a label is configuration to Mermaid.
+    let raw = dir.path().join("raw.mmd");
+    std::fs::write(
+        &raw,
+        "flowchart LR\n  n0[\"web %%{init: {'theme':'dark'}}%% x\"]\n",
+    )
+    .unwrap();
+    let results: Vec<serde_json::Value> = common::node_json(
+        &support.join("parse.mjs"),
+        files.iter().map(|f| f.1.as_path()).chain([raw.as_path()]),
+    );
+    let (control, results) = results.split_last().unwrap();
+    assert_eq!(control["config"]["theme"], "dark", "{control}");
+    for ((what, _), r) in files.iter().zip(results) {
+        assert_eq!(r["ok"], true, "{what}: {r}");
+        assert_eq!(r["config"], serde_json::json!({}), "{what}: {r}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // The real binary.
 

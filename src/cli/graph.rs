@@ -19,7 +19,7 @@ fn model(path: &Path, what: &str) -> Result<stackc::check::Model, ExitCode> {
     let (model, diags) = compile(&src);
     render::report(render::Stream::Stderr, &name, &src, &diags);
     model.ok_or_else(|| {
-        eprintln!("error: {name}: has errors; no {what} was printed");
+        say!("error: {name}: has errors; no {what} was printed");
         ExitCode::from(1)
     })
 }

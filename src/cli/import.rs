@@ -23,16 +23,16 @@ pub fn main(path: &Path) -> ExitCode {
         Ok(out) => {
             for w in &out.warnings {
                 match w.line {
-                    Some(l) => eprintln!("warning: {name}:{l}: {}", w.message),
-                    None => eprintln!("warning: {name}: {}", w.message),
+                    Some(l) => say!("warning: {name}:{l}: {}", w.message),
+                    None => say!("warning: {name}: {}", w.message),
                 }
             }
             write_stdout(out.stack.as_bytes())
         }
         Err(e) => {
             match e.line {
-                Some(l) => eprintln!("error: {name}:{l}: {}", e.message),
-                None => eprintln!("error: {name}: {}", e.message),
+                Some(l) => say!("error: {name}:{l}: {}", e.message),
+                None => say!("error: {name}: {}", e.message),
             }
             ExitCode::from(1)
         }

@@ -8,11 +8,13 @@ use pest::error::{ErrorVariant, InputLocation};
 use pest::iterators::Pair;
 
 use super::ast::*;
+use super::chunked;
 use super::error::SyntaxError;
+use super::lex::{self, Lexeme};
 
 #[derive(pest_derive::Parser)]
 #[grammar = "../grammar/stack.pest"]
-struct StackParser;
+pub(super) struct StackParser;
 
 /// The result of parsing: the tree when the text has the shape of a program (possibly with
 /// recoverable mistakes, reported in `errors`), and the problems found.
@@ -105,12 +107,31 @@ const CHUNKS_PER_THREAD: usize = 8;
 
 /// Parses the items at `ranges` (each the exact text of one item); None if one does not parse.
 fn parse_items(src: &str, ranges: &[(usize, usize)]) -> ItemsParsed {
+    parse_items_in(src, ranges, chunked::CHUNK_ABOVE, chunked::CHUNK)
+}
+
+/// [`parse_items`], reading items over `chunk_above` bytes in pieces of about `chunk`.
+fn parse_items_in(
+    src: &str,
+    ranges: &[(usize, usize)],
+    chunk_above: usize,
+    chunk: usize,
+) -> ItemsParsed {
     let mut b = Builder {
         errors: Vec::new(),
         base: 0,
     };
     let mut items = Vec::with_capacity(ranges.len());
     for &(start, end) in ranges {
+        if end - start > chunk_above {
+            let errors = b.errors.len();
+            if let Some(item) = chunked::item(&mut b, src, start, end, chunk) {
+                items.push(item);
+                continue;
+            }
+            // A piece did not parse: the item is read whole, from its own errors.
+            b.errors.truncate(errors);
+        }
         // pest indexes the lines of its whole input, so each call gets just one item's text.
         let item = StackParser::parse(Rule::item_at, &src[start..end])
             .ok()?
@@ -129,50 +150,37 @@ fn parse_items(src: &str, ranges: &[(usize, usize)]) -> ItemsParsed {
 }
 
 /// The first byte at or after `pos` that is not whitespace or a comment; None at the end.
-fn skip_trivia(src: &str, mut pos: usize) -> Option<usize> {
-    let b = src.as_bytes();
-    while pos < b.len() {
-        match b[pos] {
-            b' ' | b'\t' | b'\r' | b'\n' => pos += 1,
-            b'#' => pos = src[pos..].find('\n').map_or(b.len(), |i| pos + i),
-            _ => return Some(pos),
-        }
-    }
-    None
+fn skip_trivia(src: &str, pos: usize) -> Option<usize> {
+    lex::lexemes(src, pos)
+        .find(|l| matches!(l.0, Lexeme::Code | Lexeme::Str { .. }))
+        .map(|l| l.1)
 }
 
 /// Where the top-level item starting at `start` ends: after the `}` that closes its first
-/// `{`, skipping strings and comments. None when the braces do not balance (a syntax error,
-/// which `parse_whole` then describes).
+/// `{`, skipping strings and comments. None when the braces do not balance or a string is
+/// not closed (a syntax error, which `parse_whole` then describes).
 fn item_end(src: &str, start: usize) -> Option<usize> {
     let b = src.as_bytes();
     let mut depth = 0usize;
-    let mut i = start;
-    while i < b.len() {
-        match b[i] {
-            b'#' => {
-                i = src[i..].find('\n').map_or(b.len(), |n| i + n);
-                continue;
-            }
-            b'"' => {
-                i += 1;
-                while i < b.len() && b[i] != b'"' {
-                    if b[i] == b'\n' {
-                        return None;
+    for (kind, s, e) in lex::lexemes(src, start) {
+        match kind {
+            Lexeme::Str { closed: false } => return None,
+            Lexeme::Code => {
+                for (i, &c) in (s..e).zip(&b[s..e]) {
+                    match c {
+                        b'{' => depth += 1,
+                        b'}' => {
+                            depth = depth.checked_sub(1)?;
+                            if depth == 0 {
+                                return Some(i + 1);
+                            }
+                        }
+                        _ => {}
                     }
-                    i += if b[i] == b'\\' { 2 } else { 1 };
-                }
-            }
-            b'{' => depth += 1,
-            b'}' => {
-                depth = depth.checked_sub(1)?;
-                if depth == 0 {
-                    return Some(i + 1);
                 }
             }
             _ => {}
         }
-        i += 1;
     }
     None
 }
@@ -207,20 +215,20 @@ fn exact<T>(mut v: Vec<T>) -> Vec<T> {
     v
 }
 
-struct Builder {
-    errors: Vec<SyntaxError>,
+pub(super) struct Builder {
+    pub(super) errors: Vec<SyntaxError>,
     /// Byte offset of the item being built: pest's positions count from there.
-    base: usize,
+    pub(super) base: usize,
 }
 
 impl Builder {
     /// The span of a pair, in the whole file (pairs count from the start of their item).
-    fn span(&self, p: &Pair<'_, Rule>) -> Span {
+    pub(super) fn span(&self, p: &Pair<'_, Rule>) -> Span {
         let s = p.as_span();
         Span::new(self.base + s.start(), self.base + s.end())
     }
 
-    fn ident(&self, p: Pair<'_, Rule>) -> Ident {
+    pub(super) fn ident(&self, p: Pair<'_, Rule>) -> Ident {
         Ident {
             text: CompactString::from(p.as_str()),
             span: self.span(&p),
@@ -264,7 +272,7 @@ impl Builder {
         }
     }
 
-    fn nested(&mut self, p: Pair<'_, Rule>) -> Nested {
+    pub(super) fn nested(&mut self, p: Pair<'_, Rule>) -> Nested {
         let sp = self.span(&p);
         let mut it = p.into_inner();
         let name = self.ident(it.next().expect("name"));
@@ -285,7 +293,7 @@ impl Builder {
         }
     }
 
-    fn attr(&mut self, p: Pair<'_, Rule>) -> Attr {
+    pub(super) fn attr(&mut self, p: Pair<'_, Rule>) -> Attr {
         let missing_eq = matches!(p.as_rule(), Rule::attr_no_eq | Rule::attr_no_eq_q);
         let mut it = p.into_inner().filter(|p| p.as_rule() != Rule::eq);
         let key = self.ident(it.next().expect("key"));
@@ -430,6 +438,7 @@ impl Builder {
                 '"' => out.push('"'),
                 '\\' => out.push('\\'),
                 'n' => out.push('\n'),
+                'r' => out.push('\r'),
                 't' => out.push('\t'),
                 other => {
                     self.errors.push(SyntaxError::BadEscape {
@@ -450,9 +459,7 @@ impl Builder {
         for q in p.into_inner() {
             match q.as_rule() {
                 Rule::kw_firewall => keyword = self.span(&q),
-                Rule::fw_name => self.errors.push(SyntaxError::NamedFirewall {
-                    span: self.span(&q),
-                }),
+                Rule::fw_name => self.named_firewall(&q),
                 Rule::rule | Rule::rule_q => rules.push(self.rule(q)),
                 Rule::lbrace | Rule::rbrace => {}
                 r => unreachable!("firewall: {r:?}"),
@@ -465,7 +472,13 @@ impl Builder {
         }
     }
 
-    fn rule(&mut self, p: Pair<'_, Rule>) -> FirewallRule {
+    /// A name after `firewall`, which has none.
+    pub(super) fn named_firewall(&mut self, q: &Pair<'_, Rule>) {
+        self.errors
+            .push(SyntaxError::NamedFirewall { span: self.span(q) });
+    }
+
+    pub(super) fn rule(&mut self, p: Pair<'_, Rule>) -> FirewallRule {
         let sp = self.span(&p);
         let mut subjects = Vec::new();
         let mut sources = Vec::new();
@@ -540,20 +553,35 @@ fn convert_error(src: &str, e: &pest::error::Error<Rule>) -> SyntaxError {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
+    let mut err = describe_error(src, pos, e);
+    // A character that looks like a space (or like nothing): whatever was expected, the fix
+    // is the same.
+    if let (Some(_), SyntaxError::Unexpected { help, .. }) =
+        (src[pos..].chars().next().and_then(invisible), &mut err)
+    {
+        *help = Some(
+            "stackc reads only ASCII spaces, tabs and line breaks between words: retype it as a plain space, or remove it"
+                .into(),
+        );
+    }
+    err
+}
+
+fn describe_error(src: &str, pos: usize, e: &pest::error::Error<Rule>) -> SyntaxError {
     // A string that runs into the end of its line: pest fails at its opening quote.
-    if src[pos..].starts_with('"') {
-        let line_end = src[pos + 1..].find('\n').map_or(src.len(), |i| pos + 1 + i);
-        if !src[pos + 1..line_end].contains('"') {
-            return SyntaxError::UnterminatedString {
-                span: Span::new(pos, line_end.max(pos + 1)),
-            };
-        }
+    if let Some((Lexeme::Str { closed: false }, start, end)) = lex::lexemes(src, pos).next() {
+        return SyntaxError::UnterminatedString {
+            span: Span::new(start, end.max(start + 1)),
+        };
     }
     let positives: &[Rule] = match &e.variant {
         ErrorVariant::ParsingError { positives, .. } => positives,
         ErrorVariant::CustomError { .. } => &[],
     };
     if let Some(err) = non_ascii_name(src, pos) {
+        return err;
+    }
+    if let Some(err) = number_run_into_letters(src, pos) {
         return err;
     }
     let cx = Context::scan(src, pos);
@@ -620,6 +648,34 @@ fn non_ascii_name(src: &str, pos: usize) -> Option<SyntaxError> {
     })
 }
 
+/// `1e30`, `10x`: digits run into letters, which no value is.
+fn number_run_into_letters(src: &str, pos: usize) -> Option<SyntaxError> {
+    let b = src.as_bytes();
+    if !b.get(pos)?.is_ascii_alphabetic() || pos == 0 || !b[pos - 1].is_ascii_digit() {
+        return None;
+    }
+    let start = b[..pos]
+        .iter()
+        .rposition(|c| !c.is_ascii_digit())
+        .map_or(0, |i| i + 1);
+    if start > 0 && (b[start - 1].is_ascii_alphanumeric() || b[start - 1] == b'_') {
+        return None;
+    }
+    let end = b[pos..]
+        .iter()
+        .position(|&c| !(c.is_ascii_alphanumeric() || c == b'_' || c == b'.'))
+        .map_or(b.len(), |i| pos + i);
+    Some(SyntaxError::Unexpected {
+        span: Span::new(start, end),
+        expected: "a whole number".into(),
+        found: format!("`{}`", &src[start..end]),
+        help: Some(
+            "numbers are whole and written in decimal digits (`1024`); a size takes a unit: `512 MiB`"
+                .into(),
+        ),
+    })
+}
+
 /// A block still open at the end of the file, or at the header of a next top-level block.
 fn unclosed_block(src: &str, pos: usize, cx: &Context) -> Option<SyntaxError> {
     let outer = cx.open.last()?;
@@ -680,7 +736,7 @@ fn unclosed_block(src: &str, pos: usize, cx: &Context) -> Option<SyntaxError> {
 /// The header of a top-level block (`service api {`) on the line of `pos`, inside `open`:
 /// where its kind starts, and the kind.
 fn next_block_header<'s>(src: &'s str, pos: usize, open: &Open) -> Option<(usize, &'s str)> {
-    let line_start = src[..pos].rfind('\n').map_or(0, |i| i + 1);
+    let line_start = lex::line_start(src, pos);
     let line = &src[line_start..];
     let indent = line.len() - line.trim_start().len();
     let (word, rest) = split_word(line.trim_start());
@@ -823,13 +879,16 @@ fn key_without_value(src: &str, pos: usize, found: &str) -> Option<SyntaxError> 
     if found != "`=`" {
         return None;
     }
-    let line_start = src[..pos].rfind('\n')? + 1;
+    let line_start = lex::line_start(src, pos);
+    if line_start == 0 {
+        return None;
+    }
     let (this_key, rest) = split_word(src[line_start..pos].trim_start());
     if this_key.is_empty() || !rest.trim().is_empty() {
         return None;
     }
-    let prev = src[..line_start - 1].trim_end();
-    let prev_start = prev.rfind('\n').map_or(0, |i| i + 1);
+    let prev = src[..line_start].trim_end();
+    let prev_start = lex::line_start(prev, prev.len());
     let prev_line = &prev[prev_start..];
     let (key, rest) = split_word(prev_line.trim_start());
     if key.is_empty() || !rest.trim().is_empty() {
@@ -861,8 +920,8 @@ fn found_at(src: &str, pos: usize) -> (usize, String) {
         return (pos, "end of file".to_string());
     };
     if c == '"' {
-        let end = rest[1..].find(['"', '\n']).map_or(rest.len(), |i| i + 2);
-        return (pos + end.min(rest.len()), "a string".to_string());
+        let end = lex::lexemes(src, pos).next().map_or(src.len(), |l| l.2);
+        return (end, "a string".to_string());
     }
     let len = if c.is_ascii_alphanumeric() || c == '_' {
         rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
@@ -875,10 +934,32 @@ fn found_at(src: &str, pos: usize) -> (usize, String) {
         "end of line".to_string()
     } else if c.is_control() {
         format!("{c:?}")
+    } else if let Some(name) = invisible(c) {
+        format!("`U+{:04X}` ({name})", c as u32)
     } else {
         format!("`{tok}`")
     };
     (pos + len, shown)
+}
+
+/// What a character that looks like nothing (or like a space) is, in words; None for the
+/// others. Such a character between two words reads as a space to people, not to stackc.
+fn invisible(c: char) -> Option<&'static str> {
+    Some(match c {
+        '\u{a0}' => "a no-break space",
+        '\u{202f}' => "a narrow no-break space",
+        '\u{2028}' => "a line separator",
+        '\u{2029}' => "a paragraph separator",
+        '\u{200b}' => "a zero-width space",
+        '\u{feff}' => "a zero-width no-break space",
+        '\u{ad}' => "a soft hyphen",
+        '\u{3000}' => "an ideographic space",
+        c if c.is_whitespace() => "a Unicode space",
+        '\u{200c}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' => {
+            "an invisible formatting character"
+        }
+        _ => return None,
+    })
 }
 
 /// What the parser wanted, in words. Recovery rules (a missing `=`, nesting) are left out
@@ -1052,7 +1133,7 @@ fn help_for(
         if found == "a string" {
             let word: String = rest[1..]
                 .chars()
-                .take_while(|c| *c != '"' && *c != '\n')
+                .take_while(|c| *c != '"' && *c != '\n' && *c != '\r')
                 .collect();
             return Some(format!(
                 "write {} without quotes: `{word} = ...`",
@@ -1084,8 +1165,8 @@ fn unquoted_value_help(src: &str, pos: usize, found: &str) -> Option<String> {
     if !matches!(found, "`.`" | "`:`" | "`/`" | "`@`") {
         return None;
     }
-    let line_start = src[..pos].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = src[pos..].find('\n').map_or(src.len(), |i| pos + i);
+    let line_start = lex::line_start(src, pos);
+    let line_end = lex::line_end(src, pos);
     let (key, value_start) = {
         let eq = src[line_start..pos].rfind('=')? + line_start;
         let key = src[line_start..eq]
@@ -1168,100 +1249,91 @@ impl Context {
         let b = src.as_bytes();
         let limit = limit.min(b.len());
         let mut cx = Context::default();
-        let mut i = 0;
         // Where the current line starts, and the indentation of its first token (if any yet).
         let mut line_start = 0;
         let mut line_indent: Option<usize> = None;
-        while i < limit {
-            let c = b[i];
-            if !matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b'#') && line_indent.is_none() {
-                line_indent = Some(i - line_start);
-                if c == b'}' {
-                    // A `}` first on its line, less indented than the line of the `{` it
-                    // closes, was probably meant for an outer block.
-                    if let Some(inner) = cx.open.last() {
-                        if i - line_start < inner.indent && cx.open.len() >= 2 {
-                            let inner = inner.clone();
-                            let n = cx.open.len();
-                            let outer = &mut cx.open[n - 2];
-                            if outer.misclosed.is_none() {
-                                outer.misclosed = Some(Box::new((inner, cx.last_token_end)));
-                            }
-                        }
-                    }
-                }
+        for (kind, start, end) in lex::lexemes(src, 0) {
+            if start >= limit {
+                break;
             }
-            match c {
-                b'#' => {
-                    while i < limit && b[i] != b'\n' {
-                        i += 1;
-                    }
-                    continue;
-                }
-                b'\n' => {
-                    i += 1;
-                    line_start = i;
+            match kind {
+                Lexeme::LineEnd => {
+                    line_start = end;
                     line_indent = None;
                     continue;
                 }
-                b' ' | b'\t' | b'\r' => {
-                    i += 1;
-                    continue;
-                }
-                b'"' => {
-                    let mut j = i + 1;
-                    while j < b.len() && b[j] != b'"' && b[j] != b'\n' {
-                        j += if b[j] == b'\\' { 2 } else { 1 };
-                    }
-                    let end = if j < b.len() && b[j] == b'"' {
-                        j + 1
-                    } else {
-                        j.min(b.len())
-                    };
-                    cx.words.clear();
-                    cx.last_token_end = end;
-                    i = end;
-                    continue;
-                }
-                b'{' => {
-                    // `service web {` at the top, `env {` inside a block.
-                    let n = cx.words.len();
-                    let take = if cx.open.is_empty() { 2 } else { 1 };
-                    let header = cx.words[n.saturating_sub(take)..].to_vec();
-                    cx.open.push(Open {
-                        brace: i,
-                        header,
-                        indent: line_indent.unwrap_or(0),
-                        misclosed: None,
-                    });
-                    cx.words.clear();
-                }
-                b'}' => {
-                    cx.open.pop();
-                    cx.words.clear();
-                }
-                c if c.is_ascii_alphanumeric() || c == b'_' => {
-                    let mut j = i;
-                    while j < b.len()
-                        && (b[j].is_ascii_alphanumeric() || b[j] == b'_' || b[j] == b'-')
-                    {
-                        j += 1;
-                    }
-                    cx.words.push((i, j));
-                    cx.last_token_end = j;
-                    i = j;
-                    continue;
-                }
-                _ => cx.words.clear(),
+                Lexeme::Space | Lexeme::Comment => continue,
+                Lexeme::Str { .. } | Lexeme::Code => {}
             }
-            // Multi-byte characters end at a char boundary after their last byte.
-            i += 1;
-            while i < b.len() && !src.is_char_boundary(i) {
+            if line_indent.is_none() {
+                line_indent = Some(start - line_start);
+                if b[start] == b'}' {
+                    cx.note_misclosed(start - line_start);
+                }
+            }
+            if let Lexeme::Str { .. } = kind {
+                cx.words.clear();
+                cx.last_token_end = end;
+                continue;
+            }
+            let mut i = start;
+            while i < end.min(limit) {
+                match b[i] {
+                    b'{' => {
+                        // `service web {` at the top, `env {` inside a block.
+                        let n = cx.words.len();
+                        let take = if cx.open.is_empty() { 2 } else { 1 };
+                        let header = cx.words[n.saturating_sub(take)..].to_vec();
+                        cx.open.push(Open {
+                            brace: i,
+                            header,
+                            indent: line_indent.unwrap_or(0),
+                            misclosed: None,
+                        });
+                        cx.words.clear();
+                    }
+                    b'}' => {
+                        cx.open.pop();
+                        cx.words.clear();
+                    }
+                    c if c.is_ascii_alphanumeric() || c == b'_' => {
+                        let mut j = i;
+                        while j < end
+                            && (b[j].is_ascii_alphanumeric() || b[j] == b'_' || b[j] == b'-')
+                        {
+                            j += 1;
+                        }
+                        cx.words.push((i, j));
+                        cx.last_token_end = j;
+                        i = j;
+                        continue;
+                    }
+                    _ => cx.words.clear(),
+                }
+                // Multi-byte characters end at a char boundary after their last byte.
                 i += 1;
+                while i < end && !src.is_char_boundary(i) {
+                    i += 1;
+                }
+                cx.last_token_end = i;
             }
-            cx.last_token_end = i;
         }
         cx
+    }
+
+    /// A `}` first on its line at `indent`, less indented than the line of the `{` it closes,
+    /// was probably meant for an outer block.
+    fn note_misclosed(&mut self, indent: usize) {
+        if let Some(inner) = self.open.last() {
+            if indent < inner.indent && self.open.len() >= 2 {
+                let inner = inner.clone();
+                let n = self.open.len();
+                let outer = &mut self.open[n - 2];
+                if outer.misclosed.is_none() {
+                    outer.misclosed = Some(Box::new((inner, self.last_token_end)));
+                }
+            }
+        }
     }
 
     fn innermost_header(&self, src: &str) -> Option<String> {
@@ -1333,6 +1405,24 @@ mod tests {
                         continue; // unbalanced braces: only the whole-file path runs
                     }
                     let items = parse_items(&text, &ranges);
+                    // Every item read in pieces, one entry a piece: the same items, and no item
+                    // that parses falls back to being read whole.
+                    let pieces = parse_items_in(&text, &ranges, 0, 1);
+                    assert_eq!(items, pieces, "in pieces: {}:\n{text}", path.display());
+                    for &(start, end) in &ranges {
+                        if parse_items_in(&text, &[(start, end)], usize::MAX, 0).is_some() {
+                            let mut b = Builder {
+                                errors: Vec::new(),
+                                base: 0,
+                            };
+                            assert!(
+                                chunked::item(&mut b, &text, start, end, 1).is_some(),
+                                "read in pieces: {}\n{}",
+                                path.display(),
+                                &text[start..end]
+                            );
+                        }
+                    }
                     let name = path.display();
                     assert_eq!(items.is_some(), whole.file.is_some(), "{name}:\n{text}");
                     if let (Some((items, errors)), Some(file)) = (items, whole.file) {

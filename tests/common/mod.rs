@@ -181,6 +181,38 @@ pub fn examples() -> Vec<(PathBuf, String)> {
         .collect()
 }
 
+/// The folder of a test's npm packages (`tests/DIR`, installed by `npm ci` in tests/run.sh),
+/// or None, after saying that the test is skipped, when `package` is not installed there.
+pub fn npm_support(dir: &str, package: &str) -> Option<PathBuf> {
+    let support = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(dir);
+    if support.join("node_modules").join(package).exists() {
+        Some(support)
+    } else {
+        println!("skipped: run `npm ci --prefix tests/{dir}` (tests/run.sh does)");
+        None
+    }
+}
+
+/// Runs a Node script of the test support with `args` and reads the JSON it prints.
+pub fn node_json<T: serde::de::DeserializeOwned>(
+    script: &Path,
+    args: impl IntoIterator<Item = impl AsRef<std::ffi::OsStr>>,
+) -> T {
+    let out = std::process::Command::new("node")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON from the script")
+}
+
 /// stdout and stderr of a run, together.
 pub fn text(out: &Output) -> String {
     format!(
