@@ -11,6 +11,7 @@ mod error;
 pub mod exec;
 pub mod progress;
 pub mod reads;
+pub mod status;
 pub mod wait;
 
 use std::future::Future;

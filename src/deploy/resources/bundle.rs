@@ -104,7 +104,7 @@ impl Resource for Bundle {
 }
 
 #[cfg(feature = "aws")]
-pub(crate) use aws::delete_prefix;
+pub(crate) use aws::{delete_prefix, images};
 
 #[cfg(feature = "aws")]
 mod aws {
@@ -159,6 +159,57 @@ mod aws {
         }
         out.entry("executionRoleArn").or_insert_with(|| arn.into());
         Ok(crate::lower::to_json(&out))
+    }
+
+    /// The containers and images of the Dockerrun in a bundle.
+    pub(crate) async fn images(
+        ctx: &Ctx,
+        bucket: &str,
+        key: &str,
+        resource: &str,
+    ) -> Result<Vec<(String, String)>, DeployError> {
+        use std::io::Read as _;
+        let object = ctx
+            .clients
+            .s3
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| aws_error(resource, "GetObject", &e))?;
+        let bytes = object
+            .body
+            .collect()
+            .await
+            .map_err(|e| DeployError::other(resource, format!("cannot read the bundle: {e}")))?
+            .into_bytes();
+        let unreadable = |e: String| {
+            DeployError::other(
+                resource,
+                format!("the bundle {key} is not a readable zip: {e}"),
+            )
+        };
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+            .map_err(|e| unreadable(e.to_string()))?;
+        let mut text = String::new();
+        zip.by_name(DOCKERRUN)
+            .map_err(|e| unreadable(e.to_string()))?
+            .read_to_string(&mut text)
+            .map_err(|e| unreadable(e.to_string()))?;
+        let doc: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| unreadable(e.to_string()))?;
+        Ok(doc["containerDefinitions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| {
+                (
+                    c["name"].as_str().unwrap_or_default().to_string(),
+                    c["image"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect())
     }
 
     /// Deletes the objects under `prefix` in `bucket`; a missing bucket is nothing to delete.
