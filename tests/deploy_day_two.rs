@@ -46,7 +46,7 @@ fn status_json(url: &str, file: &str) -> (Option<i32>, Value) {
 fn version(url: &str) -> String {
     boto(url, "elasticbeanstalk", "c.describe_environments(EnvironmentNames=['shop-env'], IncludeDeleted=False)['Environments'][0]['VersionLabel']")
         .as_str()
-        .unwrap()
+        .expect("a version label")
         .to_string()
 }
 
@@ -58,9 +58,7 @@ fn status_says_whether_the_stack_is_deployed_and_healthy() {
     let file = write_program(
         dir.path(),
         "shop.stack",
-        &PROGRAM
-            .replace("redis cache { }\n", "")
-            .replace("allow db from web", "allow db from web"),
+        &PROGRAM.replace("redis cache { }\n", ""),
         &[],
     );
     let f = file.to_str().unwrap();
