@@ -9,6 +9,7 @@ use stackc::deploy::aws::exec::{self, Failure, SecretFn};
 use stackc::deploy::aws::progress::Progress;
 use stackc::deploy::aws::{self, Clients, Ctx, Timing};
 use stackc::deploy::diff::{self, has_changes};
+use stackc::deploy::preflight::{self, Problem};
 use stackc::deploy::state::Snapshot;
 use stackc::lower::{self, Artifacts};
 
@@ -39,6 +40,14 @@ fn compile(path: &Path) -> Result<Artifacts, ExitCode> {
     }
 }
 
+/// Reports every problem of the deploy configuration; nothing was called.
+fn refuse(problems: &[Problem]) -> ExitCode {
+    for p in problems {
+        eprintln!("error: {p}");
+    }
+    fail("nothing was done")
+}
+
 /// Runs `f` on an async runtime.
 fn on_runtime<F: std::future::Future<Output = ExitCode>>(f: F) -> ExitCode {
     match tokio::runtime::Builder::new_multi_thread()
@@ -64,11 +73,14 @@ async fn context(
     endpoint: Option<&str>,
     health_timeout: std::time::Duration,
     rollback: bool,
+    problems: Vec<Problem>,
 ) -> Result<Arc<Ctx>, ExitCode> {
     let plan = &artifacts.plan;
-    let (clients, region) = Clients::load(plan.region.as_deref(), endpoint)
-        .await
-        .map_err(fail)?;
+    let (clients, region) = match Clients::load(plan.region.as_deref(), endpoint).await {
+        Ok(c) if problems.is_empty() => c,
+        Ok(_) => return Err(refuse(&problems)),
+        Err(more) => return Err(refuse(&[problems, more].concat())),
+    };
     Ok(Arc::new(Ctx {
         stack: plan.stack.clone(),
         region,
@@ -95,6 +107,7 @@ pub fn status(args: &StatusArgs) -> ExitCode {
             args.endpoint_url.as_deref(),
             aws::HEALTH_TIMEOUT,
             false,
+            Vec::new(),
         )
         .await
         {
@@ -200,6 +213,7 @@ pub fn rollback(args: &RollbackArgs) -> ExitCode {
             args.endpoint_url.as_deref(),
             args.health_timeout,
             true,
+            Vec::new(),
         )
         .await
         {
@@ -251,11 +265,17 @@ fn secret_from_env() -> SecretFn {
 
 async fn run(mode: Mode, args: &DeployArgs, artifacts: Artifacts) -> ExitCode {
     let plan = &artifacts.plan;
+    let secret = secret_from_env();
+    let unset = match mode {
+        Mode::Destroy => Vec::new(),
+        Mode::Plan | Mode::Apply => preflight::secrets(plan, &*secret),
+    };
     let ctx = match context(
         &artifacts,
         args.endpoint_url.as_deref(),
         args.health_timeout,
         !args.no_rollback,
+        unset,
     )
     .await
     {
@@ -279,7 +299,6 @@ async fn run(mode: Mode, args: &DeployArgs, artifacts: Artifacts) -> ExitCode {
     if mode == Mode::Destroy {
         return destroy(ctx, plan, &snap, args.yes).await;
     }
-    let secret = secret_from_env();
     let changes = match diff::diff(plan, &snap, &*secret) {
         Ok(c) => c,
         Err(msg) => return fail(format!("{msg}; nothing was changed")),

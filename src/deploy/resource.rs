@@ -80,6 +80,15 @@ impl<T> Val<T> {
     }
 }
 
+/// The variable of a [`Val::Secret`] in its JSON form, `{"secret": "VAR"}`; the one place
+/// that form is recognised.
+pub fn secret_var(v: &serde_json::Value) -> Option<&str> {
+    match v {
+        serde_json::Value::Object(m) if m.len() == 1 => m.get("secret")?.as_str(),
+        _ => None,
+    }
+}
+
 /// `STEP.attr`: attribute `attr` of the outputs of step `STEP` (the attribute is the part after
 /// the last dot).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import boto3
+import botocore.exceptions
 import botocore.retries.standard
 import pytest
 from botocore.config import Config
@@ -118,7 +119,7 @@ def control(proxy: Process, endpoint: str, body: dict[str, Any] | None = None) -
 
 @pytest.fixture
 def clean_proxy(proxy: Process) -> Iterator[Process]:
-    control(proxy, "config", {"throttle_rate": 0, "unavailable_rate": 0, "latency_ms": 0, "seed": 0})
+    control(proxy, "config", {"throttle_rate": 0, "unavailable_rate": 0, "reset_rate": 0, "latency_ms": 0, "seed": 0})
     control(proxy, "reset", {})
     yield proxy
     control(proxy, "config", {"throttle_rate": 0, "unavailable_rate": 0, "latency_ms": 0, "seed": 0})
@@ -1261,8 +1262,27 @@ def test_proxy_echo_fault_quotes_every_value_of_the_request(clean_proxy: Process
     assert [c["fault"] for c in stats["calls"]] == ["echo", None]
 
 
+def test_proxy_reset_fault_hangs_up_only_on_a_service_that_has_answered(moto: Process) -> None:
+    proxy = Process("faultproxy.py", "--upstream", moto.url, "--port", "0", "--reset-rate", "1")
+    try:
+        sts = client(proxy.url, "sts")
+        sts.get_caller_identity()  # the first call of a service is always forwarded
+        with pytest.raises(botocore.exceptions.ConnectionClosedError):
+            sts.get_caller_identity()
+        calls = control(proxy, "stats")["calls"]
+        assert [(c["service"], c["fault"], c["status"]) for c in calls] == [("sts", None, 200), ("sts", "reset", None)]
+    finally:
+        assert proxy.stop() == 0
+
+
 def test_proxy_rejects_bad_config(clean_proxy: Process) -> None:
-    for bad in ({"throttle_rate": 2}, {"throttle_rate": 0.7, "unavailable_rate": 0.7}, {"latency": 5}, {"echo_operations": [1]}):
+    for bad in (
+        {"throttle_rate": 2},
+        {"throttle_rate": 0.7, "unavailable_rate": 0.7},
+        {"unavailable_rate": 0.5, "reset_rate": 0.6},
+        {"latency": 5},
+        {"echo_operations": [1]},
+    ):
         with pytest.raises(urllib.error.HTTPError) as caught:
             control(clean_proxy, "config", bad)
         assert caught.value.code == 400

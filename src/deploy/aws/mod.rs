@@ -10,6 +10,7 @@ pub mod consistency;
 mod error;
 pub mod exec;
 pub mod progress;
+pub mod reach;
 pub mod reads;
 pub mod status;
 pub mod wait;
