@@ -325,6 +325,27 @@ impl Tags {
     }
 }
 
+/// Tags as the JSON APIs of CloudWatch Logs take them: `{"Key": "Value"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct TagMap(pub Tags);
+
+impl Serialize for TagMap {
+    fn serialize<Se: serde::Serializer>(&self, s: Se) -> Result<Se::Ok, Se::Error> {
+        s.collect_map(self.0.pairs())
+    }
+}
+
+impl<'de> Deserialize<'de> for TagMap {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<TagMap, D::Error> {
+        let map = std::collections::BTreeMap::<String, String>::deserialize(d)?;
+        Ok(TagMap(Tags(
+            map.into_iter()
+                .map(|(key, value)| Tag { key, value })
+                .collect(),
+        )))
+    }
+}
+
 /// Whether tags (as key/value pairs) mark a resource of `stack`.
 pub fn owned<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>, stack: &str) -> bool {
     tags.into_iter()

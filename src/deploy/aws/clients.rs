@@ -24,6 +24,7 @@ pub struct Clients {
     pub s3: aws_sdk_s3::Client,
     pub iam: aws_sdk_iam::Client,
     pub secretsmanager: aws_sdk_secretsmanager::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
 }
 
 /// Attempts per call, first included. Throttling on a busy account clears within this with
@@ -145,6 +146,7 @@ impl Clients {
                 s3: client!(aws_sdk_s3, &conf, reach, force_path_style(path_style)),
                 iam: client!(aws_sdk_iam, &conf, reach),
                 secretsmanager: client!(aws_sdk_secretsmanager, &conf, reach),
+                logs: client!(aws_sdk_cloudwatchlogs, &conf, reach),
             },
             region,
         ))

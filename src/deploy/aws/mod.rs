@@ -9,6 +9,7 @@ pub mod clients;
 pub mod consistency;
 mod error;
 pub mod exec;
+pub mod logs;
 pub mod progress;
 pub mod reach;
 pub mod reads;
