@@ -125,6 +125,38 @@ fn apply_sends_the_containers_to_a_log_group_and_logs_prints_them() {
         "{all}"
     );
 
+    // The platform's logs: Elastic Beanstalk streams them (StreamLogs, same retention) to a
+    // group per file, which `--platform` adds.
+    let options = boto(
+        &url,
+        "elasticbeanstalk",
+        "{o['OptionName']: o.get('Value') for o in c.describe_configuration_settings(ApplicationName='shop', EnvironmentName='shop-env')['ConfigurationSettings'][0]['OptionSettings'] if o['Namespace'] == 'aws:elasticbeanstalk:cloudwatch:logs'}",
+    );
+    assert_eq!(options["StreamLogs"], "true", "{options}");
+    assert_eq!(options["RetentionInDays"], "30", "{options}");
+    let engine = "/aws/elasticbeanstalk/shop-env/var/log/eb-engine.log";
+    boto(
+        &url,
+        "logs",
+        &format!("c.create_log_group(logGroupName='{engine}')"),
+    );
+    boto(
+        &url,
+        "logs",
+        &format!(
+            "(c.create_log_stream(logGroupName='{engine}', logStreamName='i-0abc'), c.put_log_events(logGroupName='{engine}', logStreamName='i-0abc', logEvents=[{{'timestamp': {}, 'message': 'Instance deployment completed successfully.'}}]))[1]",
+            now_ms() - 200_000
+        ),
+    );
+    let platform = ok(&stackc(&url, &["logs", f, "--platform"], &[]));
+    assert_eq!(platform.lines().count(), 4, "{platform}");
+    assert!(
+        platform.contains("eb-engine | Instance deployment completed successfully."),
+        "{platform}"
+    );
+    let containers = ok(&stackc(&url, &["logs", f], &[]));
+    assert!(!containers.contains("Instance deployment"), "{containers}");
+
     // One service, further back, as JSON lines.
     let web = ok(&stackc(
         &url,
