@@ -105,6 +105,58 @@ fn shown(path: &Path) -> String {
 
 /// The content hash of `spec` (see the module's documentation for what it covers).
 pub fn content_hash(spec: &BuildSpec) -> Result<ContentHash, ContextError> {
+    check_paths(spec)?;
+    let mut h = Sha256::new();
+    h.update(FORMAT);
+    walk(&spec.context, &ignore_patterns(spec)?, |entry| {
+        h.update([entry.kind as u8]);
+        field(&mut h, entry.rel);
+        match entry.kind {
+            Kind::File | Kind::Executable => h.update(file_digest(entry.path)?),
+            Kind::Link => {
+                let target =
+                    fs::read_link(entry.path).map_err(|source| ContextError::Unreadable {
+                        path: entry.path.to_path_buf(),
+                        source,
+                    })?;
+                field(&mut h, target.as_os_str().as_bytes());
+            }
+            Kind::Dir | Kind::Other => {}
+        }
+        Ok(())
+    })?;
+    h.update(b"dockerfile\0");
+    h.update(file_digest(&spec.dockerfile_path())?);
+    match &spec.target {
+        Some(t) => {
+            h.update([1]);
+            field(&mut h, t.as_bytes());
+        }
+        None => h.update([0]),
+    }
+    h.update((spec.args.len() as u64).to_le_bytes());
+    for (k, v) in &spec.args {
+        field(&mut h, k.as_bytes());
+        field(&mut h, v.as_bytes());
+    }
+    field(&mut h, spec.platform.as_str().as_bytes());
+    Ok(ContentHash(h.finalize().into()))
+}
+
+/// The relative paths (`/`-separated) of the entries of the context that the container CLI
+/// sends, directories included, in the order they are hashed: what the content hash covers.
+pub fn sent_entries(spec: &BuildSpec) -> Result<Vec<String>, ContextError> {
+    check_paths(spec)?;
+    let mut out = Vec::new();
+    walk(&spec.context, &ignore_patterns(spec)?, |entry| {
+        out.push(String::from_utf8_lossy(entry.rel).into_owned());
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// That the context is a directory and the Dockerfile a file.
+fn check_paths(spec: &BuildSpec) -> Result<(), ContextError> {
     let context = &spec.context;
     match fs::metadata(context) {
         Ok(m) if m.is_dir() => {}
@@ -125,47 +177,15 @@ pub fn content_hash(spec: &BuildSpec) -> Result<ContentHash, ContextError> {
             });
         }
     }
-    let dockerfile_path = spec.dockerfile_path();
-    let dockerfile = match fs::metadata(&dockerfile_path) {
-        Ok(m) if m.is_file() => file_digest(&dockerfile_path)?,
-        Ok(_) => {
-            return Err(ContextError::DockerfileNotFile {
-                path: dockerfile_path,
-            });
-        }
+    let path = spec.dockerfile_path();
+    match fs::metadata(&path) {
+        Ok(m) if m.is_file() => Ok(()),
+        Ok(_) => Err(ContextError::DockerfileNotFile { path }),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return Err(ContextError::MissingDockerfile {
-                path: dockerfile_path,
-            });
+            Err(ContextError::MissingDockerfile { path })
         }
-        Err(source) => {
-            return Err(ContextError::Unreadable {
-                path: dockerfile_path,
-                source,
-            });
-        }
-    };
-
-    let patterns = ignore_patterns(spec)?;
-    let mut h = Sha256::new();
-    h.update(FORMAT);
-    walk(context, &patterns, &mut h)?;
-    h.update(b"dockerfile\0");
-    h.update(dockerfile);
-    match &spec.target {
-        Some(t) => {
-            h.update([1]);
-            field(&mut h, t.as_bytes());
-        }
-        None => h.update([0]),
+        Err(source) => Err(ContextError::Unreadable { path, source }),
     }
-    h.update((spec.args.len() as u64).to_le_bytes());
-    for (k, v) in &spec.args {
-        field(&mut h, k.as_bytes());
-        field(&mut h, v.as_bytes());
-    }
-    field(&mut h, spec.platform.as_str().as_bytes());
-    Ok(ContentHash(h.finalize().into()))
 }
 
 /// The `.dockerignore` patterns, with the exceptions the docker CLI adds so that the file
@@ -206,9 +226,33 @@ struct Dir {
     pending: bool,
 }
 
-/// Hashes every entry of the context that is sent, depth first in byte order of names. A walk
-/// with an explicit stack: a deep tree cannot exhaust a thread's stack.
-fn walk(context: &Path, patterns: &Patterns, h: &mut Sha256) -> Result<(), ContextError> {
+/// The kind of an entry, as hashed.
+#[derive(Clone, Copy)]
+#[repr(u8)]
+enum Kind {
+    Dir = b'd',
+    File = b'f',
+    Executable = b'x',
+    Link = b'l',
+    /// A FIFO, socket or device: sent as such, never opened (a FIFO would block).
+    Other = b'o',
+}
+
+/// An entry of the context that is sent.
+struct Sent<'a> {
+    kind: Kind,
+    /// Its relative path as the file system has it, `/`-separated.
+    rel: &'a [u8],
+    path: &'a Path,
+}
+
+/// Calls `visit` with every entry of the context that is sent, depth first in byte order of
+/// names. A walk with an explicit stack: a deep tree cannot exhaust a thread's stack.
+fn walk(
+    context: &Path,
+    patterns: &Patterns,
+    mut visit: impl FnMut(Sent) -> Result<(), ContextError>,
+) -> Result<(), ContextError> {
     let mut stack = vec![Dir {
         rel: Vec::new(),
         entries: read_dir(context, false)?.unwrap_or_default(),
@@ -226,17 +270,21 @@ fn walk(context: &Path, patterns: &Patterns, h: &mut Sha256) -> Result<(), Conte
         }
         rel.extend_from_slice(&name);
         // Patterns match text; a name that is not UTF-8 is matched as Go would see it.
-        let (excluded, matched) =
-            patterns.excludes_under(&String::from_utf8_lossy(&rel), top.matched.as_deref());
+        let text = String::from_utf8_lossy(&rel);
+        let (excluded, matched) = patterns.excludes_under(&text, top.matched.as_deref());
         let path = context.join(OsStr::from_bytes(&rel));
-        let kind = meta.file_type();
-        if kind.is_dir() {
-            if excluded && !patterns.may_send_under(&String::from_utf8_lossy(&rel)) {
+        let file_type = meta.file_type();
+        if file_type.is_dir() {
+            if excluded && !patterns.may_send_under(&text) {
                 continue;
             }
             if !excluded {
-                flush_pending(&mut stack, h);
-                entry(h, b'd', &rel);
+                flush_pending(context, &mut stack, &mut visit)?;
+                visit(Sent {
+                    kind: Kind::Dir,
+                    rel: &rel,
+                    path: &path,
+                })?;
             }
             // BuildKit passes over an excluded directory it may not read.
             let Some(entries) = read_dir(&path, excluded)? else {
@@ -253,39 +301,42 @@ fn walk(context: &Path, patterns: &Patterns, h: &mut Sha256) -> Result<(), Conte
         if excluded {
             continue;
         }
-        flush_pending(&mut stack, h);
-        if kind.is_file() {
-            let executable = meta.permissions().mode() & 0o111 != 0;
-            entry(h, if executable { b'x' } else { b'f' }, &rel);
-            h.update(file_digest(&path)?);
-        } else if kind.is_symlink() {
-            entry(h, b'l', &rel);
-            let target = fs::read_link(&path).map_err(|source| ContextError::Unreadable {
-                path: path.clone(),
-                source,
-            })?;
-            field(h, target.as_os_str().as_bytes());
+        flush_pending(context, &mut stack, &mut visit)?;
+        let kind = if file_type.is_file() {
+            if meta.permissions().mode() & 0o111 != 0 {
+                Kind::Executable
+            } else {
+                Kind::File
+            }
+        } else if file_type.is_symlink() {
+            Kind::Link
         } else {
-            // A FIFO, socket or device: sent as such, never opened (a FIFO would block).
-            entry(h, b'o', &rel);
-        }
+            Kind::Other
+        };
+        visit(Sent {
+            kind,
+            rel: &rel,
+            path: &path,
+        })?;
     }
     Ok(())
 }
 
-/// Hashes the excluded directories above the next entry that is sent, outermost first.
-fn flush_pending(stack: &mut [Dir], h: &mut Sha256) {
+/// Visits the excluded directories above the next entry that is sent, outermost first.
+fn flush_pending(
+    context: &Path,
+    stack: &mut [Dir],
+    visit: &mut impl FnMut(Sent) -> Result<(), ContextError>,
+) -> Result<(), ContextError> {
     for dir in stack.iter_mut().filter(|d| d.pending) {
-        entry(h, b'd', &dir.rel);
+        visit(Sent {
+            kind: Kind::Dir,
+            rel: &dir.rel,
+            path: &context.join(OsStr::from_bytes(&dir.rel)),
+        })?;
         dir.pending = false;
     }
-}
-
-/// One entry's header: its kind (`d`irectory, `f`ile, e`x`ecutable file, `l`ink, `o`ther)
-/// and its path.
-fn entry(h: &mut Sha256, kind: u8, rel: &[u8]) {
-    h.update([kind]);
-    field(h, rel);
+    Ok(())
 }
 
 /// A length-prefixed field: no two sequences of fields hash the same bytes.

@@ -14,5 +14,5 @@ pub mod ignore;
 pub mod platform;
 
 pub use cli::{CliError, ContainerCli, DetectError, Digest, ImageRef, Kind, RefError, Unusable};
-pub use context::{BuildSpec, ContentHash, ContextError, content_hash};
+pub use context::{BuildSpec, ContentHash, ContextError, content_hash, sent_entries};
 pub use platform::Platform;
