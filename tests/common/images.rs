@@ -222,8 +222,8 @@ impl Registry {
             if let Ok(Some(_)) = self.child.try_wait() {
                 return false;
             }
-            if let Ok((status, _, _)) = self.request("GET", "/v2/", &[]) {
-                if status == 200 || status == 401 {
+            if let Ok(r) = self.request("GET", "/v2/", &[]) {
+                if r.status == 200 || r.status == 401 {
                     return true;
                 }
             }
@@ -242,14 +242,14 @@ impl Registry {
     /// holds none.
     pub fn manifest_digest(&self, repository: &str, reference: &str) -> Option<String> {
         let path = format!("/v2/{repository}/manifests/{reference}");
-        let (status, headers, _) = self
+        let r = self
             .request("HEAD", &path, &[("Accept", MANIFEST_TYPES)])
             .expect("the registry answers");
-        if status == 404 {
+        if r.status == 404 {
             return None;
         }
-        assert_eq!(status, 200, "HEAD {path}");
-        headers
+        assert_eq!(r.status, 200, "HEAD {path}");
+        r.headers
             .into_iter()
             .find(|(k, _)| k.eq_ignore_ascii_case("docker-content-digest"))
             .map(|(_, v)| v)
@@ -257,16 +257,12 @@ impl Registry {
 
     /// The JSON document at `path` (a manifest, an image config), after asserting a 200.
     pub fn json(&self, path: &str) -> serde_json::Value {
-        let (status, _, body) = self
+        let r = self
             .request("GET", path, &[("Accept", MANIFEST_TYPES)])
             .expect("the registry answers");
-        assert_eq!(
-            status,
-            200,
-            "GET {path}: {}",
-            String::from_utf8_lossy(&body)
-        );
-        serde_json::from_slice(&body).expect("JSON from the registry")
+        let body = String::from_utf8_lossy(&r.body);
+        assert_eq!(r.status, 200, "GET {path}: {body}");
+        serde_json::from_slice(&r.body).expect("JSON from the registry")
     }
 
     /// The architecture of the image `repository:reference`, from its config.
@@ -297,13 +293,13 @@ impl Registry {
             .collect()
     }
 
-    /// One HTTP/1.1 request over a fresh connection: status, headers and body.
+    /// One HTTP/1.1 request over a fresh connection.
     fn request(
         &self,
         method: &str,
         path: &str,
         headers: &[(&str, &str)],
-    ) -> std::io::Result<(u16, Vec<(String, String)>, Vec<u8>)> {
+    ) -> std::io::Result<Response> {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
         stream.set_read_timeout(Some(Duration::from_secs(10)))?;
         let mut req = format!(
@@ -343,8 +339,19 @@ impl Registry {
         if chunked {
             body = dechunk(&body);
         }
-        Ok((status, headers, body))
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
     }
+}
+
+/// An HTTP response: status, headers, body.
+struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
 }
 
 impl Drop for Registry {
