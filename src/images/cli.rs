@@ -120,6 +120,12 @@ pub enum CliError {
     },
     #[error("`{}` is not a registry host", printable(.registry))]
     BadRegistry { registry: String },
+    #[error("{image} was built for {} where {wanted} was asked, even without the build cache; remove the base images of the other platform and build again", printable(.built))]
+    WrongPlatform {
+        image: String,
+        built: String,
+        wanted: &'static str,
+    },
 }
 
 /// Why no container CLI can be used.
@@ -172,7 +178,9 @@ impl CliError {
             CliError::Failed { tail, .. }
             | CliError::TimedOut { tail, .. }
             | CliError::NoDigest { tail, .. } => tail,
-            CliError::Spawn { .. } | CliError::BadRegistry { .. } => &[],
+            CliError::Spawn { .. }
+            | CliError::BadRegistry { .. }
+            | CliError::WrongPlatform { .. } => &[],
         }
     }
 }
@@ -253,7 +261,35 @@ impl ContainerCli {
     ///
     /// podman builds in docker's image format (`--format=docker`): its default, OCI's, drops
     /// `HEALTHCHECK`, `SHELL` and `STOPSIGNAL`, which a Dockerfile written for docker means.
+    ///
+    /// The image built is checked to be for the platform asked: podman before buildah 1.41
+    /// (Debian 12 has podman 4.3) reuses a cached step built for another platform when the
+    /// stage starts `FROM scratch` (containers/podman#18723); the build is then made again
+    /// without the cache, and an image still of another platform is an error.
     pub fn build(&self, spec: &BuildSpec, image: &ImageRef) -> Result<(), CliError> {
+        self.build_once(spec, image, false)?;
+        let wanted = spec.platform.as_str();
+        if self.platform_of(image)? == wanted {
+            return Ok(());
+        }
+        self.build_once(spec, image, true)?;
+        let built = self.platform_of(image)?;
+        if built == wanted {
+            return Ok(());
+        }
+        Err(CliError::WrongPlatform {
+            image: image.to_string(),
+            built,
+            wanted,
+        })
+    }
+
+    fn build_once(
+        &self,
+        spec: &BuildSpec,
+        image: &ImageRef,
+        no_cache: bool,
+    ) -> Result<(), CliError> {
         // Absolute, so that a context named `-x` is not read as a flag.
         let context = std::path::absolute(&spec.context).map_err(|source| CliError::Spawn {
             program: self.program.display().to_string(),
@@ -262,6 +298,9 @@ impl ContainerCli {
         let mut args: Vec<OsString> = vec!["build".into()];
         if self.kind == Kind::Podman {
             args.push("--format=docker".into());
+        }
+        if no_cache {
+            args.push("--no-cache".into());
         }
         args.push(format!("--platform={}", spec.platform).into());
         args.push(joined(
@@ -277,6 +316,25 @@ impl ContainerCli {
         }
         args.push(context.into_os_string());
         self.run_ok(&args, None, BUILD_TIMEOUT).map(|_| ())
+    }
+
+    /// The platform of a local image, `os/architecture` (`linux/arm64`).
+    fn platform_of(&self, image: &ImageRef) -> Result<String, CliError> {
+        let ran = self.run_ok(
+            &[
+                "image".into(),
+                "inspect".into(),
+                "--format={{.Os}}/{{.Architecture}}".into(),
+                image.to_string().into(),
+            ],
+            None,
+            PROBE_TIMEOUT,
+        )?;
+        Ok(ran
+            .stdout
+            .first()
+            .map(|l| l.trim().to_string())
+            .unwrap_or_default())
     }
 
     /// Logs in to `registry` (a host, with its port) as `user`; the password goes on standard
