@@ -11,7 +11,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::images::{PASSWORD, Podman, Registry, USER, require, write_tree};
+use common::images::{PASSWORD, Podman, Registry, USER, require, static_busybox, write_tree};
 use stackc::images::{
     BuildSpec, CliError, ContainerCli, DetectError, Digest, ImageRef, Kind, Platform, Unusable,
     content_hash, sent_entries,
@@ -169,7 +169,7 @@ fn the_target_and_the_build_arguments_reach_the_build() {
 fn a_failing_build_reports_the_end_of_its_log() {
     let podman = Podman::new();
     let cli = podman.cli();
-    let busybox = require("busybox");
+    let busybox = static_busybox();
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::copy(&busybox, dir.path().join("busybox")).expect("copy busybox");
     write_tree(

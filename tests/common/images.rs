@@ -37,6 +37,30 @@ pub fn require(program: &str) -> PathBuf {
     found.unwrap_or_else(|| panic!("`{program}` is not installed: {INSTALL}"))
 }
 
+/// A statically linked busybox, to `COPY` into a `FROM scratch` image and `RUN` there.
+pub fn static_busybox() -> PathBuf {
+    let path = require("busybox");
+    let elf = std::fs::read(&path).expect("busybox is readable");
+    assert!(
+        !has_interpreter(&elf),
+        "{} is linked dynamically: {INSTALL}",
+        path.display()
+    );
+    path
+}
+
+/// Whether a 64-bit little-endian ELF executable has a `PT_INTERP` program header: a dynamic
+/// loader to run it, which a `FROM scratch` image lacks.
+fn has_interpreter(elf: &[u8]) -> bool {
+    let num = |at: usize, len: usize| {
+        elf.get(at..at + len).map_or(0, |b| {
+            b.iter().rev().fold(0usize, |n, &x| n << 8 | usize::from(x))
+        })
+    };
+    let (phoff, phentsize, phnum) = (num(0x20, 8), num(0x36, 2), num(0x38, 2));
+    (0..phnum).any(|i| num(phoff + i * phentsize, 4) == 3)
+}
+
 /// podman with its own store in a temporary directory: the one place that says what podman
 /// needs on these machines (as root, in a container, no systemd, cgroups v1 or hybrid).
 pub struct Podman {
