@@ -8,24 +8,14 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use common::images::{PASSWORD, Podman, Registry, USER, require, static_busybox, write_tree};
+use common::images::{PASSWORD, Podman, Registry, USER, require, spec, static_busybox, write_tree};
 use stackc::images::{
     BuildSpec, CliError, ContainerCli, DetectError, Digest, ImageRef, Kind, Platform, Unusable,
     content_hash, sent_entries,
 };
-
-fn spec(context: &Path) -> BuildSpec {
-    BuildSpec {
-        context: context.to_path_buf(),
-        dockerfile: PathBuf::from("Dockerfile"),
-        target: None,
-        args: BTreeMap::new(),
-        platform: Platform::LinuxAmd64,
-    }
-}
 
 /// The image `spec` names in `registry`'s repository `repository`: its content-hash tag.
 fn image(registry: &str, repository: &str, spec: &BuildSpec) -> ImageRef {

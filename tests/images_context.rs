@@ -7,21 +7,11 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::{PermissionsExt, symlink};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use common::images::write_tree;
+use common::images::{spec, write_tree};
 use stackc::images::{BuildSpec, ContentHash, ContextError, Platform, content_hash, sent_entries};
-
-fn spec(context: &Path) -> BuildSpec {
-    BuildSpec {
-        context: context.to_path_buf(),
-        dockerfile: PathBuf::from("Dockerfile"),
-        target: None,
-        args: BTreeMap::new(),
-        platform: Platform::LinuxAmd64,
-    }
-}
 
 fn hash(spec: &BuildSpec) -> ContentHash {
     content_hash(spec).unwrap_or_else(|e| panic!("hashing {}: {e}", spec.context.display()))

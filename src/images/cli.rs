@@ -320,18 +320,8 @@ impl ContainerCli {
 
     /// The platform of a local image, `os/architecture` (`linux/arm64`).
     fn platform_of(&self, image: &ImageRef) -> Result<String, CliError> {
-        let ran = self.run_ok(
-            &[
-                "image".into(),
-                "inspect".into(),
-                "--format={{.Os}}/{{.Architecture}}".into(),
-                image.to_string().into(),
-            ],
-            None,
-            PROBE_TIMEOUT,
-        )?;
-        Ok(ran
-            .stdout
+        Ok(self
+            .inspect(image, "{{.Os}}/{{.Architecture}}")?
             .first()
             .map(|l| l.trim().to_string())
             .unwrap_or_default())
@@ -398,23 +388,25 @@ impl ContainerCli {
         if let Some(d) = ran.stdout.iter().rev().find_map(|l| digest_in_push_line(l)) {
             return Ok(d);
         }
-        let inspect = self.run_ok(
-            &[
-                "image".into(),
-                "inspect".into(),
-                "--format={{json .RepoDigests}}".into(),
-                image.to_string().into(),
-            ],
-            None,
-            PROBE_TIMEOUT,
-        )?;
         let repo = format!("{}/{}@", image.registry, image.repository);
         let digests: Vec<String> =
-            serde_json::from_str(&inspect.stdout.join("\n")).unwrap_or_default();
+            serde_json::from_str(&self.inspect(image, "{{json .RepoDigests}}")?.join("\n"))
+                .unwrap_or_default();
         digests
             .iter()
             .find_map(|d| d.strip_prefix(&repo).and_then(Digest::parse))
             .ok_or_else(|| self.no_digest("push", image, ran.tail))
+    }
+
+    /// `image inspect --format=FORMAT` of a local image: the lines it prints.
+    fn inspect(&self, image: &ImageRef, format: &str) -> Result<Vec<String>, CliError> {
+        let args = [
+            "image".into(),
+            "inspect".into(),
+            format!("--format={format}").into(),
+            image.to_string().into(),
+        ];
+        Ok(self.run_ok(&args, None, PROBE_TIMEOUT)?.stdout)
     }
 
     fn no_digest(&self, sub: &str, image: &ImageRef, tail: Vec<String>) -> CliError {

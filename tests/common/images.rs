@@ -3,6 +3,7 @@
 //! (Debian's `docker-registry`) on a free loopback port. Both are removed when dropped. A test
 //! that needs them fails, saying what to install, when they are missing.
 
+use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -10,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use stackc::images::ContainerCli;
+use stackc::images::{BuildSpec, ContainerCli, Platform};
 use tempfile::TempDir;
 
 /// What to run when a program of these tests is missing.
@@ -426,6 +427,17 @@ fn base64(bytes: &[u8]) -> String {
         }
     }
     out
+}
+
+/// The build of `context`'s `Dockerfile` for linux/amd64, no target, no arguments.
+pub fn spec(context: &Path) -> BuildSpec {
+    BuildSpec {
+        context: context.to_path_buf(),
+        dockerfile: PathBuf::from("Dockerfile"),
+        target: None,
+        args: BTreeMap::new(),
+        platform: Platform::LinuxAmd64,
+    }
 }
 
 /// Writes `files` (relative path, content) under `dir`, creating folders.
