@@ -772,11 +772,13 @@ fn read_lines(pipe: impl Read, mut each: impl FnMut(String)) {
     }
 }
 
+/// A line as a terminal would leave it: a progress line redrawn after `\r` is its last draw.
 fn finish_line(line: &mut Vec<u8>) -> String {
-    if line.last() == Some(&b'\r') {
-        line.pop();
-    }
-    let text = String::from_utf8_lossy(line).into_owned();
+    let shown = line
+        .split(|&b| b == b'\r')
+        .rfind(|part| !part.is_empty())
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(shown).into_owned();
     line.clear();
     text
 }
@@ -844,6 +846,17 @@ mod tests {
         assert_eq!(ran.stdout.len(), 2);
         assert_eq!(ran.stdout[0].len(), MAX_LINE);
         assert_eq!(ran.stdout[1], "b");
+    }
+
+    #[test]
+    fn a_redrawn_progress_line_is_its_last_draw() {
+        // docker's classic builder: `Sending build context to Docker daemon  3.072kB\r\r\n`.
+        let ran = sh(
+            "printf 'Sending 1kB\\rSending 3kB\\r\\r\\nStep 1/2\\n'",
+            None,
+            Duration::from_secs(30),
+        );
+        assert_eq!(ran.stdout, ["Sending 3kB", "Step 1/2"]);
     }
 
     #[test]
