@@ -15,7 +15,7 @@ use regex_lite::Regex;
 
 /// One pattern of a `.dockerignore`, cleaned, with how it matches.
 #[derive(Debug)]
-pub struct Pattern {
+struct Pattern {
     /// The pattern after cleaning, without its `!`.
     text: String,
     /// A `!` exception: a path it matches is sent again.
@@ -139,11 +139,6 @@ impl Patterns {
             });
         }
         Ok(Patterns { patterns: out })
-    }
-
-    /// Whether any pattern is a `!` exception.
-    pub fn has_exceptions(&self) -> bool {
-        self.patterns.iter().any(|p| p.exception)
     }
 
     /// Appends a pattern that is known to be valid (a `!` exception for a file that is always

@@ -10,7 +10,7 @@
 
 pub mod cli;
 pub mod context;
-pub mod ignore;
+mod ignore;
 pub mod platform;
 
 pub use cli::{CliError, ContainerCli, DetectError, Digest, ImageRef, Kind, RefError, Unusable};
