@@ -452,9 +452,11 @@ impl Cx {
             &firewall,
             &read_stores,
         );
+        let environment = environment?;
         Some(Model {
             stack: stack?,
-            environment: environment?,
+            environments: vec![environment.name.clone()],
+            environment,
             services,
             stores,
             firewall: firewall.model,

@@ -13,6 +13,22 @@ pub struct Model {
     /// Data stores in source order.
     pub stores: Vec<Store>,
     pub firewall: Firewall,
+    /// The names of every environment of the file, in source order; `environment` is one of
+    /// them.
+    pub environments: Vec<String>,
+}
+
+impl Model {
+    /// The environment whose resources are kept apart from the others' (named and tagged
+    /// after it): in a file with several environments. With one, names stay the stack's.
+    pub fn scoped_env(&self) -> Option<&str> {
+        (self.environments.len() > 1).then_some(self.environment.name.as_str())
+    }
+
+    /// The base of the names of the environment's resources ([`crate::naming::base`]).
+    pub fn base(&self) -> String {
+        crate::naming::base(&self.stack.name, self.scoped_env())
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -82,7 +82,8 @@ async fn context(
         Err(more) => return Err(refuse(&[problems, more].concat())),
     };
     Ok(Arc::new(Ctx {
-        stack: plan.stack.clone(),
+        stack: plan.base(),
+        owner: plan.owner(),
         region,
         clients,
         dockerrun: artifacts.dockerrun.clone(),

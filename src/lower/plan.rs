@@ -54,8 +54,26 @@ pub const SERVICE_POLICIES: [&str; 2] = [
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Plan {
     pub stack: String,
+    /// The environment, when the file has several (each has its own resources).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env: Option<String>,
     pub region: Option<String>,
     pub steps: Vec<Step>,
+}
+
+impl Plan {
+    /// The base of the names of the plan's resources ([`naming::base`]).
+    pub fn base(&self) -> String {
+        naming::base(&self.stack, self.env.as_deref())
+    }
+
+    /// Whose resources the plan's deploy may change.
+    pub fn owner(&self) -> crate::deploy::resource::Owner {
+        crate::deploy::resource::Owner {
+            stack: self.stack.clone(),
+            env: self.env.clone(),
+        }
+    }
 }
 
 /// One resource of the plan.
@@ -121,8 +139,17 @@ struct Builder<'m> {
 }
 
 impl Builder<'_> {
+    /// The tags of a resource made for the block (or role) `name`, and of the environment in
+    /// a file with several.
     fn tags(&self, name: &str) -> Tags {
-        Tags::of(&self.model.stack.name, name)
+        let mut tags = Tags::of(&self.model.stack.name, name);
+        if let Some(env) = self.model.scoped_env() {
+            tags.0.push(crate::deploy::resource::Tag {
+                key: naming::TAG_ENV.into(),
+                value: env.into(),
+            });
+        }
+        tags
     }
 
     fn add<R: Member + Into<Desired>>(
@@ -224,7 +251,9 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
         model,
         steps: Vec::new(),
     };
-    let stack = &model.stack.name;
+    // The base of every derived name: the stack's, or `<stack>-<env>` with several environments.
+    let base = model.base();
+    let stack = &base;
     let env = &model.environment;
 
     let vpc = b.add("vpc", "default VPC", DefaultVpc::default());
@@ -710,7 +739,8 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
     }
 
     Plan {
-        stack: stack.clone(),
+        stack: model.stack.name.clone(),
+        env: model.scoped_env().map(str::to_string),
         region: model.stack.region.clone(),
         steps: b.steps,
     }
@@ -823,10 +853,11 @@ fn iam_role(
     principal: &str,
     policies: &[&str],
 ) -> (Handle<Role>, Vec<String>) {
+    let tags = b.tags(name);
     let role = b.add(
         id,
         format!("role {name}"),
-        Role::trusting(&b.model.stack.name, name, principal),
+        Role::trusting(name, principal, tags),
     );
     let mut steps = Vec::new();
     for (i, p) in policies.iter().enumerate() {
@@ -855,8 +886,8 @@ fn store_steps(
 ) -> StoreStep {
     let model = b.model;
     let id = format!("store.{}", s.name);
-    let subnet_group = naming::subnet_group(&model.stack.name, &s.name);
-    let description = format!("stackc {}: subnets of {}", model.stack.name, s.name);
+    let subnet_group = naming::subnet_group(&model.base(), &s.name);
+    let description = format!("stackc {}: subnets of {}", model.base(), s.name);
     let tags = b.tags(&s.name);
     match &s.kind {
         StoreKind::Postgres(p) => {
