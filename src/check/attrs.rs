@@ -60,6 +60,15 @@ impl Kind {
         }
     }
 
+    /// The TCP port a data store listens on.
+    pub fn store_port(self) -> Option<u16> {
+        match self {
+            Kind::Postgres => Some(5432),
+            Kind::Redis => Some(6379),
+            _ => None,
+        }
+    }
+
     /// Attributes a data store exports as `NAME.attr`.
     pub fn exports(self) -> &'static [&'static str] {
         match self {
@@ -199,14 +208,17 @@ pub static ENVIRONMENT: &[AttrSpec] = &[
     ),
 ];
 
+/// A container's memory, MiB: Docker's smallest (6 MiB) to the language's largest (4 TiB).
+pub const MEMORY_MIB: (u64, u64) = (6, 4 * 1024 * 1024);
+
 pub static SERVICE: &[AttrSpec] = &[
     req("image", Ty::Str, "Docker image, e.g. `\"nginx:1.27\"`"),
     a(
         "memory",
         Ty::Size {
             unit_mib: MIB,
-            min: 6,
-            max: 4 * 1024 * 1024,
+            min: MEMORY_MIB.0,
+            max: MEMORY_MIB.1,
         },
         None,
         "hard memory limit (ECS `memory`); one of `memory`, `memory_reservation` is required",
@@ -215,8 +227,8 @@ pub static SERVICE: &[AttrSpec] = &[
         "memory_reservation",
         Ty::Size {
             unit_mib: MIB,
-            min: 6,
-            max: 4 * 1024 * 1024,
+            min: MEMORY_MIB.0,
+            max: MEMORY_MIB.1,
         },
         None,
         "soft memory limit (ECS `memoryReservation`); below `memory` when both are set",

@@ -498,12 +498,7 @@ impl Cx {
         items: &Items<'_>,
         read_stores: &mut [bool],
     ) -> Option<EnvValue> {
-        let looks_secret = {
-            let k = key.text.to_ascii_uppercase();
-            ["PASSWORD", "SECRET", "TOKEN"]
-                .iter()
-                .any(|w| k.contains(w))
-        };
+        let looks_secret = names::looks_secret(&key.text);
         let literal = match &v.kind {
             ValueKind::Str(s) => s.clone(),
             ValueKind::Int(n) => n.to_compact_string(),

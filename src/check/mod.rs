@@ -26,6 +26,10 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use smallvec::SmallVec;
 
 use crate::syntax::ast::{self, Block, CompactString, Entry, Ident, Item, Span};
+
+/// Host ports ECS keeps for itself (SSH, Docker's remote API, the ECS agent).
+pub const RESERVED_HOST_PORTS: [u16; 6] = [22, 2375, 2376, 51678, 51679, 51680];
+
 pub use attrs::Kind;
 pub use error::CheckError;
 pub use model::*;

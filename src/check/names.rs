@@ -282,6 +282,15 @@ pub fn fix_env_key(s: &str) -> Option<String> {
     (!fixed.is_empty() && fixed != s && is_env_key(&fixed)).then_some(fixed)
 }
 
+/// Words that make an env key secret: its literal value is `stack::secret_literal`.
+pub const SECRET_WORDS: [&str; 3] = ["PASSWORD", "SECRET", "TOKEN"];
+
+/// Whether an env key names a secret (any case: `db_password`, `ApiToken`).
+pub fn looks_secret(key: &str) -> bool {
+    let k = key.to_ascii_uppercase();
+    SECRET_WORDS.iter().any(|w| k.contains(w))
+}
+
 /// The `invalid_name` error of an environment-variable name (an env key or `secret("VAR")`).
 pub(crate) fn invalid_env_var(var: &crate::syntax::ast::Ident) -> super::CheckError {
     super::CheckError::InvalidName {

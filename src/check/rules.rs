@@ -826,14 +826,11 @@ pub(crate) fn essential(cx: &mut Cx, services: &[Service], infos: &[ServiceInfo<
     });
 }
 
-/// ECS's reserved host ports (SSH, Docker's remote API, the ECS agent).
-const RESERVED_PORTS: &[u16] = &[22, 2375, 2376, 51678, 51679, 51680];
-
 pub(crate) fn ports(cx: &mut Cx, services: &[Service], infos: &[ServiceInfo<'_>]) {
     let mut first: HashMap<(u16, Protocol), Span> = HashMap::default();
     for (svc, info) in services.iter().zip(infos) {
         for (p, &span) in svc.ports.iter().zip(&info.port_spans) {
-            if RESERVED_PORTS.contains(&p.host) {
+            if super::RESERVED_HOST_PORTS.contains(&p.host) {
                 let other = match p.host {
                     22 => 2222,
                     h if h < 50000 => h + 10000,
@@ -910,18 +907,9 @@ pub(crate) fn memory(
             )
         })
         .collect();
-    let bigger = [
-        "t3.medium",
-        "t3.large",
-        "t3.xlarge",
-        "t3.2xlarge",
-        "m6i.4xlarge",
-        "m6i.8xlarge",
-        "m6i.16xlarge",
-        "m6i.32xlarge",
-    ]
-    .into_iter()
-    .find(|t| instances::memory_mib(t).is_some_and(|m| m >= need));
+    let bigger = instances::LADDER
+        .into_iter()
+        .find(|t| instances::memory_mib(t).is_some_and(|m| m >= need));
     let written = entries(env_block)
         .0
         .iter()
@@ -1213,7 +1201,10 @@ pub(crate) fn references(
         }
     }
     for (i, (kind, block)) in items.stores.iter().enumerate() {
-        if !read_stores.get(i).copied().unwrap_or(true) {
+        // A store the firewall opens to a service is in use, even when no env value names
+        // it: the service may reach it by a value given at apply time (a URL).
+        let opened = fw.model.reachable_stores.binary_search(&i).is_ok();
+        if !read_stores.get(i).copied().unwrap_or(true) && !opened {
             cx.err(CheckError::Unused {
                 span: block.name.span,
                 what: if *kind == Kind::Postgres {

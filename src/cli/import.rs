@@ -1,12 +1,14 @@
 //! `stackc import FILE`: read a compose file or a Dockerrun.aws.json, print the `.stack`
-//! program on stdout and the warnings, with their lines, on stderr.
+//! program on stdout and the warnings, with their lines, on stderr. The import reads the
+//! shell's variables and the files beside FILE (`.env`, `env_file`) through [`Beside`].
 
-use std::path::Path;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use stackc::import::{self, SourceKind};
+use stackc::import::{self, Context, SourceKind};
 
-use super::{read_source, write_stdout};
+use super::{MAX_INPUT, io_reason, read_source, write_stdout};
 
 pub fn main(path: &Path) -> ExitCode {
     let src = match read_source(path) {
@@ -19,7 +21,10 @@ pub fn main(path: &Path) -> ExitCode {
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_else(|| name.clone());
     let kind = SourceKind::detect(&file_name, &src);
-    match import::import(&src, kind, &file_name, &project_name(path)) {
+    let beside = Beside {
+        dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+    };
+    match import::import(&src, kind, &file_name, &project_name(path), &beside) {
         Ok(out) => {
             for w in &out.warnings {
                 match w.line {
@@ -36,6 +41,46 @@ pub fn main(path: &Path) -> ExitCode {
             }
             ExitCode::from(1)
         }
+    }
+}
+
+/// The shell's environment and the files in the imported file's folder.
+struct Beside {
+    dir: PathBuf,
+}
+
+impl Context for Beside {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+
+    fn file(&self, path: &str) -> Option<Result<String, String>> {
+        // A file from elsewhere on the machine (`/etc/...`, `../..`) is not read: an imported
+        // file is often someone else's, and what the import reads may end up in its output.
+        let relative = Path::new(path);
+        if relative.is_absolute()
+            || relative
+                .components()
+                .any(|c| matches!(c, std::path::Component::ParentDir))
+        {
+            return Some(Err("outside the imported file's folder, so not read".into()));
+        }
+        let full = self.dir.join(relative);
+        let file = match std::fs::File::open(&full) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(e) => return Some(Err(io_reason(&e))),
+        };
+        // At most the cap and one byte more, whatever the file claims to be (a FIFO, a
+        // device): more than the cap is refused, not read.
+        let mut bytes = Vec::new();
+        if let Err(e) = file.take(MAX_INPUT + 1).read_to_end(&mut bytes) {
+            return Some(Err(io_reason(&e)));
+        }
+        if bytes.len() as u64 > MAX_INPUT {
+            return Some(Err("larger than 512 MiB".into()));
+        }
+        Some(String::from_utf8(bytes).map_err(|_| "not UTF-8 text".into()))
     }
 }
 

@@ -17,6 +17,7 @@
 use crate::Diagnostic;
 use crate::syntax::ast::{Attr, Block, Entry, File, Firewall, Item, Span, Value, ValueKind};
 
+pub mod build;
 mod comments;
 
 use comments::Comment;

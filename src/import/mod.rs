@@ -1,22 +1,25 @@
 //! Import: a `docker-compose.yml` or a `Dockerrun.aws.json` → an equivalent `.stack` program,
-//! as text, with warnings for what has no equivalent. Pure, like the rest of the core: text in,
-//! text and warnings out; the CLI reads the file and prints the result.
+//! as text, with warnings for what has no equivalent. Pure, like the rest of the core: the
+//! caller hands over the text, and a [`Context`] through which the import reads the shell's
+//! variables and the files beside the input (`.env`, `env_file`); the CLI reads them.
 //!
 //! The steps: [`yaml`] reads the file (JSON is YAML) into a tree that keeps lines; [`compose`]
-//! or [`dockerrun`] reads that tree into a [`raw::RawApp`]; [`convert`] makes every decision
-//! (which services become data stores, names, links, memory, the essential container, the
-//! firewall); [`emit`] writes the text. Last, the text is compiled: any error it still has
-//! (there should be none) comes back as a warning, so the user is never handed a file that
-//! fails `stackc check` without being told.
+//! (with [`vars`] for `${VAR}` and `KEY=VALUE` files) or [`dockerrun`] reads that tree into a
+//! [`raw::RawApp`], checking every value; [`convert`] makes every decision, in passes, and
+//! writes the program through `stackc fmt`'s printer. Last, the text is compiled: every
+//! error it still has comes back as a warning, so the user is never handed a file that fails
+//! `stackc check` without being told.
 
 mod compose;
 mod convert;
 mod dockerrun;
-mod emit;
 mod raw;
+mod vars;
 mod yaml;
 
 use std::fmt;
+
+use crate::check::Kind;
 
 /// What the input file is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,13 +47,39 @@ impl SourceKind {
     }
 }
 
+/// What an import reads besides the file: the variables of the shell that runs it, and the
+/// files beside the imported one. Compose reads both (`${VAR}`, `.env`, `env_file`).
+pub trait Context {
+    /// A variable of the environment.
+    fn var(&self, name: &str) -> Option<String>;
+    /// A file by the path the compose file gives (relative to the compose file's folder):
+    /// None when there is no such file, Err with a reason when it cannot be read.
+    fn file(&self, path: &str) -> Option<Result<String, String>>;
+}
+
+/// No variables and no files: an import that depends on nothing but the text.
+pub struct Isolated;
+
+impl Context for Isolated {
+    fn var(&self, _: &str) -> Option<String> {
+        None
+    }
+
+    fn file(&self, _: &str) -> Option<Result<String, String>> {
+        None
+    }
+}
+
 /// The imported program and what the user should know about it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Imported {
-    /// The `.stack` text, ending with a newline.
+    /// The `.stack` text, ending with a newline, in `stackc fmt`'s layout.
     pub stack: String,
     /// In line order; those without a line first.
     pub warnings: Vec<Warning>,
+    /// The errors `stackc check` reports on the program (none, unless a warning explains
+    /// why: more than ECS takes, or something the import could not fix).
+    pub errors: usize,
 }
 
 /// Something that was not carried over, or that the user must decide.
@@ -99,20 +128,16 @@ impl Warnings {
     }
 }
 
-/// The kinds of data store an image can become.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) enum StoreKind {
-    Postgres,
-    Redis,
-}
-
-/// The store an image runs, by its repository name: `postgres` / `postgresql` images become
-/// RDS PostgreSQL, `redis` / `valkey` images ElastiCache.
-pub(crate) fn store_kind(image: &str) -> Option<StoreKind> {
+/// The store an image runs, by its repository name: PostgreSQL images (`postgres`,
+/// `postgresql`, `postgis`, `pgvector`, `pgautoupgrade`) become RDS PostgreSQL, `redis` and
+/// `valkey` images ElastiCache.
+pub(crate) fn store_kind(image: &str) -> Option<Kind> {
     let (repo, _) = raw::image_repo_and_tag(image);
     match repo.as_str() {
-        "postgres" | "postgresql" => Some(StoreKind::Postgres),
-        "redis" | "valkey" => Some(StoreKind::Redis),
+        "postgres" | "postgresql" | "postgis" | "pgvector" | "pgautoupgrade" => {
+            Some(Kind::Postgres)
+        }
+        "redis" | "valkey" => Some(Kind::Redis),
         _ => None,
     }
 }
@@ -124,14 +149,19 @@ pub fn import(
     kind: SourceKind,
     source_name: &str,
     project: &str,
+    cx: &dyn Context,
 ) -> Result<Imported, ImportError> {
     let mut w = Warnings::default();
-    let root = yaml::parse(src)?;
+    let parsed = yaml::parse(src)?;
+    if let Some(line) = parsed.second_document {
+        w.add(line, "a second YAML document starts here: only the first is read, as compose reads only the first".into());
+    }
     let app = match kind {
-        SourceKind::Compose => compose::read(&root, &mut w)?,
-        SourceKind::Dockerrun => dockerrun::read(&root, &mut w)?,
+        SourceKind::Compose => compose::read(&parsed.root, cx, &mut w)?,
+        SourceKind::Dockerrun => dockerrun::read(&parsed.root, &mut w)?,
     };
-    let program = convert::convert(
+    drop(parsed);
+    let stack = convert::convert(
         &app,
         &convert::Options {
             kind,
@@ -140,17 +170,22 @@ pub fn import(
         },
         &mut w,
     )?;
-    let stack = emit::render(&program);
+    drop(app);
 
     let (_, diags) = crate::compile(&stack);
-    for d in diags.iter().filter(|d| d.is_error()) {
+    let errors: Vec<_> = diags.iter().filter(|d| d.is_error()).collect();
+    for d in &errors {
         let (line, _) = crate::diagnostic::line_col(&stack, d.span().start as usize);
         w.general(format!(
-            "the imported program still has an error (line {line} of the output): {d} [{}]; this is a bug of `stackc import`, please report it",
+            "the imported program does not check: {d} (line {line} of the output) [{}]",
             d.code()
         ));
     }
     let mut warnings = w.0;
     warnings.sort_by_key(|w| w.line.unwrap_or(0));
-    Ok(Imported { stack, warnings })
+    Ok(Imported {
+        stack,
+        warnings,
+        errors: errors.len(),
+    })
 }

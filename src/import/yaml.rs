@@ -36,19 +36,98 @@ pub struct Entry {
 /// Deeper than any real compose file or Dockerrun.aws.json; bounds the recursion below.
 const MAX_DEPTH: usize = 64;
 
+/// A parsed file: its first document, and the line of a second one (which compose does not
+/// read either).
+#[derive(Debug)]
+pub struct Parsed {
+    pub root: Node,
+    pub second_document: Option<usize>,
+}
+
 /// Parses the first document of `src`.
-pub fn parse(src: &str) -> Result<Node, ImportError> {
-    let docs = MarkedYaml::load_from_str(src).map_err(|e| ImportError {
-        line: Some(e.marker().line()),
-        message: format!("not valid YAML or JSON: {}", e.info()),
-    })?;
+pub fn parse(src: &str) -> Result<Parsed, ImportError> {
+    let docs = match MarkedYaml::load_from_str(src) {
+        Ok(docs) => docs,
+        Err(e) => {
+            // Flow collections closed at (or continued below) their key's indentation are
+            // valid to docker compose and PyYAML; saphyr refuses them. Indenting such lines,
+            // which changes nothing in a flow collection, lets saphyr read them.
+            let retried =
+                indent_flow_lines(src).and_then(|fixed| MarkedYaml::load_from_str(&fixed).ok());
+            match retried {
+                Some(docs) => docs,
+                None => {
+                    return Err(ImportError {
+                        line: Some(e.marker().line()),
+                        message: format!("not valid YAML or JSON: {}", e.info()),
+                    });
+                }
+            }
+        }
+    };
     let Some(doc) = docs.first() else {
         return Err(ImportError {
             line: None,
             message: "the file is empty".into(),
         });
     };
-    convert(doc, 0)
+    Ok(Parsed {
+        root: convert(doc, 0)?,
+        second_document: docs.get(1).map(|d| d.span.start.line()),
+    })
+}
+
+/// `src` with every line that starts inside a flow collection (`[...]`, `{...}` over several
+/// lines) indented deeper than the line that opened it; None when no line needed it.
+fn indent_flow_lines(src: &str) -> Option<String> {
+    let mut out = String::with_capacity(src.len() + 64);
+    let mut depth = 0usize;
+    // Indentation of the line that opened the outermost open collection.
+    let mut opener_indent = 0usize;
+    let mut changed = false;
+    let mut quote: Option<char> = None;
+    for line in src.split_inclusive('\n') {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        if depth > 0 && quote.is_none() && indent <= opener_indent && !line.trim().is_empty() {
+            out.extend(std::iter::repeat_n(' ', opener_indent + 1 - indent));
+            changed = true;
+        }
+        let mut prev = ' ';
+        let mut chars = line.chars().peekable();
+        while let Some(c) = chars.next() {
+            match quote {
+                Some('\'') if c == '\'' => {
+                    if chars.peek() == Some(&'\'') {
+                        chars.next();
+                    } else {
+                        quote = None;
+                    }
+                }
+                Some('"') if c == '\\' => {
+                    chars.next();
+                }
+                Some('"') if c == '"' => quote = None,
+                Some(_) => {}
+                None => match c {
+                    '#' if prev == ' ' || prev == '\t' => break,
+                    '\'' | '"' if depth > 0 || matches!(prev, ' ' | '\t' | ':' | '-') => {
+                        quote = Some(c)
+                    }
+                    '[' | '{' => {
+                        if depth == 0 {
+                            opener_indent = indent;
+                        }
+                        depth += 1;
+                    }
+                    ']' | '}' => depth = depth.saturating_sub(1),
+                    _ => {}
+                },
+            }
+            prev = c;
+        }
+        out.push_str(line);
+    }
+    changed.then_some(out)
 }
 
 fn convert(n: &MarkedYaml<'_>, depth: usize) -> Result<Node, ImportError> {
@@ -172,7 +251,7 @@ mod tests {
 
     #[test]
     fn lines_of_keys_and_values() {
-        let n = parse("a: 1\nb:\n  c: [x, 2]\n").expect("valid");
+        let n = parse("a: 1\nb:\n  c: [x, 2]\n").expect("valid").root;
         let m = n.value.as_map().expect("a map");
         assert_eq!((m[0].key.as_str(), m[0].line), ("a", 1));
         assert_eq!((m[1].key.as_str(), m[1].line), ("b", 2));
@@ -195,7 +274,9 @@ mod tests {
 
     #[test]
     fn merge_keys_and_aliases() {
-        let n = parse("x: &d {a: 1, b: 2}\ny:\n  <<: *d\n  b: 3\n").expect("valid");
+        let n = parse("x: &d {a: 1, b: 2}\ny:\n  <<: *d\n  b: 3\n")
+            .expect("valid")
+            .root;
         let y = &n.get("y").expect("y").value;
         let keys: Vec<(&str, Option<String>)> = y
             .value
@@ -209,7 +290,9 @@ mod tests {
 
     #[test]
     fn json_is_yaml() {
-        let n = parse("{\n  \"a\": [1, {\"b\": \"c\"}]\n}\n").expect("valid");
+        let n = parse("{\n  \"a\": [1, {\"b\": \"c\"}]\n}\n")
+            .expect("valid")
+            .root;
         assert_eq!(n.get("a").expect("a").line, 2);
     }
 
@@ -221,5 +304,34 @@ mod tests {
         assert_eq!(e.line, None);
         let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
         assert!(parse(&deep).is_err());
+    }
+
+    #[test]
+    fn flow_collections_closed_at_the_key_indentation() {
+        for src in [
+            "s:\n  c: [\n    \"a\", \"b\"\n  ]\nt: 1\n",
+            "s:\n  c: [\n  \"a\", 'b''s'\n  ]\nt: 1\n",
+            "s:\n  c: {\n  k: \"[\"\n  }\nt: 1\n",
+        ] {
+            let n = parse(src).unwrap_or_else(|e| panic!("{src}: {e}")).root;
+            let c = &n.get("s").expect("s").value.get("c").expect("c").value;
+            assert!(
+                matches!(&c.value, Value::Seq(x) if x.len() == 2)
+                    || matches!(&c.value, Value::Map(x) if x.len() == 1),
+                "{src}: {c:?}"
+            );
+            assert_eq!(
+                n.get("t").map(|t| t.line),
+                Some(src.lines().count()),
+                "{src}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_second_document_is_found() {
+        let p = parse("a: 1\n---\nb: 2\n").expect("valid");
+        assert_eq!(p.second_document, Some(3));
+        assert_eq!(parse("a: 1\n").expect("valid").second_document, None);
     }
 }

@@ -22,6 +22,7 @@ mod wide_cidr;
 use rustc_hash::FxHashMap as HashMap;
 
 pub use error::LintError;
+pub(crate) use open_to_world::DANGEROUS;
 
 use super::{Model, Postgres, Redis, StoreKind};
 use crate::syntax::ast::{self, Attr, Block, Item, Span};
