@@ -381,6 +381,9 @@ impl Cx {
                 });
             }
         }
+        if let (Some(i), Some(span)) = (m.compact_str("image"), m.span("image")) {
+            check_name(self, span, &i, "image", names::image(&i), None);
+        }
         let hostname = m.compact_str("hostname");
         if let (Some(h), Some(span)) = (&hostname, m.span("hostname")) {
             check_name(self, span, h, "hostname", names::hostname(h), None);

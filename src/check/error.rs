@@ -144,17 +144,52 @@ pub enum CheckError {
         help: Option<String>,
     },
 
-    #[error("{message}")]
-    #[diagnostic(code(stack::port_conflict))]
-    PortConflict {
-        #[label("{label}")]
+    #[error("host port {port} is reserved by ECS")]
+    #[diagnostic(
+        code(stack::port_conflict),
+        help(
+            "ECS keeps 22, 2375, 2376 and 51678-51680 for itself: map another host port, \
+             e.g. `{other}:{container}`"
+        )
+    )]
+    ReservedPort {
+        #[label("reserved")]
+        span: Span,
+        port: u16,
+        container: u16,
+        /// A free host port to suggest.
+        other: u16,
+    },
+
+    #[error("host port {port} is mapped twice")]
+    #[diagnostic(
+        code(stack::port_conflict),
+        help("a host port is bound by one container only: pick another host port")
+    )]
+    PortMappedTwice {
+        #[label("mapped again here")]
         span: Span,
         #[label("first mapped here")]
-        first: Option<Span>,
-        message: String,
-        label: String,
-        #[help]
-        help: Option<String>,
+        first: Span,
+        port: u16,
+    },
+
+    #[error(
+        "{count} host ports, but an ECS container instance reserves at most {max} besides its own"
+    )]
+    #[diagnostic(
+        code(stack::port_conflict),
+        help(
+            "all services run on the same instances, which reserve at most 100 ports, 6 of them \
+             ECS's own: map fewer host ports (linked containers reach each other without them)"
+        )
+    )]
+    TooManyHostPorts {
+        #[label("host port number {nth}")]
+        span: Span,
+        count: usize,
+        nth: usize,
+        max: usize,
     },
 
     #[error("{message}")]
@@ -268,6 +303,48 @@ pub enum CheckError {
         label: String,
         #[help]
         help: Option<String>,
+    },
+
+    #[error("{count} services, but an ECS task definition holds at most {max} containers")]
+    #[diagnostic(
+        code(stack::too_many_containers),
+        help(
+            "Elastic Beanstalk runs every service as a container of the environment's one task: \
+             split the services into two stacks, each with its own environment, or run more \
+             processes in one container"
+        )
+    )]
+    TooManyContainers {
+        #[label("container {nth}: one more than a task holds")]
+        span: Span,
+        #[label("the environment runs all {count} in one task")]
+        environment: Option<Span>,
+        count: usize,
+        nth: usize,
+        max: usize,
+    },
+
+    #[error(
+        "the environment properties take at least {bytes} bytes, more than the {max} Elastic Beanstalk takes"
+    )]
+    #[diagnostic(
+        code(stack::env_too_large),
+        help(
+            "every store export and `secret(...)` value is an Elastic Beanstalk environment \
+             property, counted as `KEY=value`: shorten the keys, share one key between services, \
+             or give a container a literal value (it goes to that container only and does not count)"
+        )
+    )]
+    EnvTooLarge {
+        #[label("`{key}` takes {size} bytes")]
+        span: Span,
+        /// The next biggest properties.
+        #[label(collection)]
+        others: Vec<LabeledSpan>,
+        key: String,
+        size: usize,
+        bytes: usize,
+        max: usize,
     },
 
     #[error("{what} `{name}` is not read by any service")]

@@ -177,6 +177,36 @@ pub fn hostname(s: &str) -> Verdict {
     (!ok).then_some("hostnames are letters, digits and `-`, in dot-separated labels")
 }
 
+/// A container image as ECS takes it (`ContainerDefinition.image`): up to 255 characters of
+/// letters, digits, `-`, `_`, `:`, `.`, `/` and `#` before an optional `@sha256:` digest of 64
+/// hexadecimal digits.
+pub fn image(s: &str) -> Verdict {
+    let (name, digest) = match s.split_once('@') {
+        Some((n, d)) => (n, Some(d)),
+        None => (s, None),
+    };
+    if name.is_empty() || name.len() > 255 {
+        return Some("ECS takes images of 1 to 255 characters (before an `@` digest)");
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.' | '/' | '#'))
+    {
+        return Some(
+            "ECS takes images of letters, digits, `-`, `_`, `:`, `.`, `/` and `#`, without spaces",
+        );
+    }
+    if let Some(d) = digest {
+        let ok = d
+            .strip_prefix("sha256:")
+            .is_some_and(|h| h.len() == 64 && h.chars().all(|c| c.is_ascii_hexdigit()));
+        if !ok {
+            return Some("an image digest is `@sha256:` and 64 hexadecimal digits");
+        }
+    }
+    None
+}
+
 /// An IAM role ARN: `arn:aws:iam::123456789012:role/NAME` (any partition).
 pub fn role_arn(s: &str) -> Verdict {
     let parts: Vec<&str> = s.splitn(6, ':').collect();
@@ -324,6 +354,23 @@ mod tests {
         assert!(role_arn("arn:aws:iam::123456789012:role/ecsTaskExecutionRole").is_none());
         assert!(role_arn("ecsTaskExecutionRole").is_some());
         assert!(instance_type("t3.small", "").is_none());
+        for ok in [
+            "nginx",
+            "ghcr.io/acme/api:1.2#x",
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/api:7",
+            &format!("nginx@sha256:{}", "a".repeat(64)),
+        ] {
+            assert!(image(ok).is_none(), "{ok}");
+        }
+        for bad in [
+            "",
+            "nginx latest",
+            "nginx\u{0}",
+            "nginx@sha256:abc",
+            &"a".repeat(256),
+        ] {
+            assert!(image(bad).is_some(), "{bad:?}");
+        }
         assert!(instance_type("db.t3.micro", "db.").is_none());
         assert!(instance_type("t3.micro", "db.").is_some());
         assert!(instance_type("m7i.metal-24xl", "").is_none());

@@ -828,36 +828,33 @@ pub(crate) fn essential(cx: &mut Cx, services: &[Service], infos: &[ServiceInfo<
 
 pub(crate) fn ports(cx: &mut Cx, services: &[Service], infos: &[ServiceInfo<'_>]) {
     let mut first: HashMap<(u16, Protocol), Span> = HashMap::default();
+    let mut count = 0;
+    let mut over: Option<Span> = None;
     for (svc, info) in services.iter().zip(infos) {
         for (p, &span) in svc.ports.iter().zip(&info.port_spans) {
+            count += 1;
+            if count == super::MAX_HOST_PORTS + 1 {
+                over = Some(span);
+            }
             if super::RESERVED_HOST_PORTS.contains(&p.host) {
                 let other = match p.host {
                     22 => 2222,
                     h if h < 50000 => h + 10000,
                     h => h - 10000,
                 };
-                cx.err(CheckError::PortConflict {
+                cx.err(CheckError::ReservedPort {
                     span,
-                    first: None,
-                    message: format!("host port {} is reserved by ECS", p.host),
-                    label: "reserved".into(),
-                    help: Some(format!(
-                        "ECS keeps 22, 2375, 2376 and 51678-51680 for itself: map another host port, \
-                         e.g. `{other}:{}`",
-                        p.container
-                    )),
+                    port: p.host,
+                    container: p.container,
+                    other,
                 });
                 continue;
             }
             match first.get(&(p.host, p.protocol)) {
-                Some(f) => cx.err(CheckError::PortConflict {
+                Some(f) => cx.err(CheckError::PortMappedTwice {
                     span,
-                    first: Some(*f),
-                    message: format!("host port {} is mapped twice", p.host),
-                    label: "mapped again here".into(),
-                    help: Some(
-                        "a host port is bound by one container only: pick another host port".into(),
-                    ),
+                    first: *f,
+                    port: p.host,
                 }),
                 None => {
                     first.insert((p.host, p.protocol), span);
@@ -865,6 +862,73 @@ pub(crate) fn ports(cx: &mut Cx, services: &[Service], infos: &[ServiceInfo<'_>]
             }
         }
     }
+    if let Some(span) = over {
+        cx.err(CheckError::TooManyHostPorts {
+            span,
+            count,
+            nth: super::MAX_HOST_PORTS + 1,
+            max: super::MAX_HOST_PORTS,
+        });
+    }
+}
+
+/// Every service is a container of the environment's one task.
+pub(crate) fn containers(cx: &mut Cx, items: &Items<'_>, infos: &[ServiceInfo<'_>]) {
+    if let Some(extra) = infos.get(super::MAX_CONTAINERS) {
+        cx.err(CheckError::TooManyContainers {
+            span: extra.block.name.span,
+            environment: items.environment.map(|b| b.name.span),
+            count: infos.len(),
+            nth: super::MAX_CONTAINERS + 1,
+            max: super::MAX_CONTAINERS,
+        });
+    }
+}
+
+/// The bytes of the environment properties that are known at check time, as `KEY=value`:
+/// every key, and the values known before apply (a store's database, user name and port); a
+/// host or a secret adds its length at apply time, so this is a lower bound.
+fn env_properties(cx: &mut Cx, stores: &[Store], bound: &HashMap<&str, (&Binding, Span)>) {
+    let mut sizes: Vec<(usize, &str, Span)> = bound
+        .iter()
+        .filter_map(|(key, (binding, span))| {
+            let value = match binding {
+                Binding::Store { store, export } => match (&stores[*store].kind, export) {
+                    // A managed password is a secret of its own namespace, not a property.
+                    (StoreKind::Postgres(p), Export::Password)
+                        if p.password == Password::Managed =>
+                    {
+                        return None;
+                    }
+                    (StoreKind::Postgres(p), Export::Database) => p.database.len(),
+                    (StoreKind::Postgres(p), Export::Username) => p.username.len(),
+                    (_, Export::Port) => stores[*store].port().to_string().len(),
+                    _ => 0,
+                },
+                Binding::Secret(_) => 0,
+            };
+            Some((key.len() + 1 + value, *key, *span))
+        })
+        .collect();
+    let bytes: usize = sizes.iter().map(|s| s.0).sum();
+    if bytes <= super::MAX_ENV_BYTES {
+        return;
+    }
+    sizes.sort_by(|a, b| b.0.cmp(&a.0).then(a.2.start.cmp(&b.2.start)));
+    let (size, key, span) = sizes[0];
+    let others = sizes[1..]
+        .iter()
+        .take(2)
+        .map(|&(n, k, sp)| LabeledSpan::new_with_span(Some(format!("`{k}` takes {n} bytes")), sp))
+        .collect();
+    cx.err(CheckError::EnvTooLarge {
+        span,
+        others,
+        key: key.to_string(),
+        size,
+        bytes,
+        max: super::MAX_ENV_BYTES,
+    });
 }
 
 /// The services' memory against the instance type's (for the types the compiler knows).
@@ -1176,6 +1240,7 @@ pub(crate) fn references(
         }
     }
     literal_conflicts(cx, services, stores, infos, &bound);
+    env_properties(cx, stores, &bound);
     if let (Some(env), Some(env_block), Some(&(svc, store, span))) =
         (env, items.environment, role_needed.first())
     {

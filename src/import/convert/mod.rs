@@ -148,6 +148,13 @@ pub fn convert(app: &RawApp, o: &Options<'_>, w: &mut Warnings) -> Result<String
     };
     names::assign(&mut plan, o.project, w);
     stores::find(&mut plan, w)?;
+    if plan.svcs.len() > crate::check::MAX_CONTAINERS {
+        w.general(format!(
+            "{} services become containers, but an ECS task definition holds at most {}: the program does not check (`stack::too_many_containers`) until its services are split into two stacks",
+            plan.svcs.len(),
+            crate::check::MAX_CONTAINERS
+        ));
+    }
     env::rewire(&mut plan, w);
     links::resolve(&mut plan, w);
     ports::choose(&mut plan, w);

@@ -208,8 +208,7 @@ fn service(b: &mut Builder, plan: &Plan<'_>, svc: &Svc<'_>, w: &mut Warnings) {
     }
     let mut lines = Vec::new();
     let placeholder = format!("{}-{}", plan.stack, svc.name);
-    let image_ok =
-        |i: &str| !i.trim().is_empty() && representable(i) && !i.chars().any(char::is_whitespace);
+    let image_ok = |i: &str| names::image(i).is_none();
     lines.push(match (&raw.image, &raw.build) {
         (Some(image), build) if image_ok(image) => {
             let mut l = Line::attr("image", Val::Str(image.clone()));
@@ -222,8 +221,9 @@ fn service(b: &mut Builder, plan: &Plan<'_>, svc: &Svc<'_>, w: &mut Warnings) {
         (image, build) => {
             let note = match (image, build) {
                 (Some(image), _) => {
-                    w.add(raw.image_line, format!("the image of service `{}` is not an image reference (empty, or with spaces or control characters): its image is a placeholder, `{placeholder}`", raw.name));
-                    format!("TODO: the image `{image}` is not an image reference: write the image's name here")
+                    let why = names::image(image).unwrap_or_default();
+                    w.add(raw.image_line, format!("the image of service `{}` is not one ECS takes ({why}): its image is a placeholder, `{placeholder}`", raw.name));
+                    format!("TODO: the image `{image}` is not one ECS takes: write the image's name here")
                 }
                 (None, Some(ctx)) => {
                     w.add(raw.image_line, format!("service `{}` is built from `{ctx}`: its image is a placeholder, `{placeholder}`", raw.name));
