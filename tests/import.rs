@@ -822,7 +822,80 @@ fn binary_reads_the_files_beside_and_no_others() {
     assert!(stdout.contains("stack shop {"), "{stdout}");
     assert!(!stdout.contains("LEAK"), "{stdout}");
     assert!(
-        stderr.contains("outside the imported file's folder"),
+        stderr.contains("outside the compose file's folder"),
         "{stderr}"
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Hostile and careless inputs, as data: `tests/import/hostile/NAME.{yml,json}` and
+// `NAME.expect` (see the README there).
+
+#[test]
+fn hostile_inputs() {
+    let dir = Path::new(FIXTURES).join("hostile");
+    let cases = files_in(&dir);
+    assert!(cases.len() >= 15, "{} hostile cases", cases.len());
+    let no_controls = |what: &str, text: &str| {
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{what}: a control character in {text:?}"
+        );
+    };
+    for path in cases {
+        let what = path.display().to_string();
+        let expect = std::fs::read_to_string(path.with_extension("expect"))
+            .unwrap_or_else(|e| panic!("{what}: no .expect beside it: {e}"));
+        let bytes = std::fs::read(&path).expect("readable");
+        let src = String::from_utf8_lossy(&bytes);
+        let name = file_name(&path);
+        let result = import::import(
+            &src,
+            SourceKind::detect(&name, &src),
+            &name,
+            "hostile",
+            &Beside(&path),
+        );
+        let (said, output) = match &result {
+            Ok(out) => {
+                assert_sound(&what, out);
+                no_controls(&what, &out.stack);
+                for w in &out.warnings {
+                    no_controls(&what, &w.message);
+                }
+                (warnings_text(out), out.stack.clone())
+            }
+            Err(e) => {
+                no_controls(&what, &e.message);
+                (e.message.clone(), String::new())
+            }
+        };
+        for line in expect.lines().filter(|l| !l.trim().is_empty()) {
+            match line.split_once(": ") {
+                None if line == "refused" => assert!(result.is_err(), "{what}: imported"),
+                None if line == "imports" => {
+                    assert!(result.is_ok(), "{what}: refused: {said}")
+                }
+                Some(("warning", text)) => {
+                    assert!(said.contains(text), "{what}: no `{text}` in\n{said}")
+                }
+                Some(("output", text)) => {
+                    assert!(output.contains(text), "{what}: no `{text}` in\n{output}")
+                }
+                Some(("absent", text)) => {
+                    assert!(!output.contains(text), "{what}: `{text}` in\n{output}")
+                }
+                Some(("not code", text)) => {
+                    let code = output
+                        .lines()
+                        .map(|l| l.split(" # ").next().unwrap_or(l))
+                        .filter(|l| !l.trim_start().starts_with('#'));
+                    for l in code {
+                        assert!(!l.contains(text), "{what}: `{text}` in the code line `{l}`");
+                    }
+                }
+                _ => panic!("{what}.expect: cannot read `{line}`"),
+            }
+        }
+    }
 }

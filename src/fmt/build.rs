@@ -373,14 +373,19 @@ pub fn string_literal(s: &str) -> String {
     out
 }
 
-/// Comment text on one line: control characters and line separators (which would end the
-/// comment, or look as if they did) are written as `\u{..}`.
+/// Comment text on one line: newlines and tabs become spaces, and other control characters
+/// and line separators (which would end the comment, or look as if they did) are written as
+/// `\u{..}`.
 fn comment_text(s: &str) -> String {
+    visible(&s.replace(['\n', '\t'], " "))
+}
+
+/// `s` with every control character (newlines and tabs too) and line separator written as
+/// `\u{..}`: text quoted from an input, shown as one line that cannot drive a terminal.
+pub fn visible(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        if c == '\n' || c == '\t' {
-            out.push(' ');
-        } else if unprintable(c) || c == '\u{85}' {
+        if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
             out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
         } else {
             out.push(c);

@@ -515,6 +515,16 @@ impl<'a> Reader<'a> {
                 );
                 continue;
             };
+            // A file from elsewhere on the machine (`/etc/...`, `../..`) is not read: an
+            // imported file is often someone else's, and what it reads may reach the output.
+            let inside = !path.starts_with('/')
+                && !path.starts_with('\\')
+                && !path.contains(':')
+                && !path.split(['/', '\\']).any(|c| c == "..");
+            if !inside {
+                self.w.add(item.line, format!("`env_file` `{path}` of service `{service}` is outside the compose file's folder, so not read: copy the variables the container needs into `env`"));
+                continue;
+            }
             match self.cx.file(&path) {
                 Some(Ok(text)) => {
                     let lookup = |name: &str| self.var(name);

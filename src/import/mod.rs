@@ -112,18 +112,20 @@ impl std::error::Error for ImportError {}
 #[derive(Debug, Default)]
 pub(crate) struct Warnings(Vec<Warning>);
 
+/// Messages quote the input: its control characters are written as `\u{..}`, so that a
+/// warning is one line and cannot drive the terminal it is printed on.
 impl Warnings {
     pub(crate) fn add(&mut self, line: usize, message: String) {
         self.0.push(Warning {
             line: Some(line),
-            message,
+            message: crate::fmt::build::visible(&message),
         });
     }
 
     pub(crate) fn general(&mut self, message: String) {
         self.0.push(Warning {
             line: None,
-            message,
+            message: crate::fmt::build::visible(&message),
         });
     }
 }
@@ -145,6 +147,19 @@ pub(crate) fn store_kind(image: &str) -> Option<Kind> {
 /// Imports `src`. `source_name` is the file's name as the user gave it (for the header
 /// comment); `project` names the stack when the file does not (compose's directory name).
 pub fn import(
+    src: &str,
+    kind: SourceKind,
+    source_name: &str,
+    project: &str,
+    cx: &dyn Context,
+) -> Result<Imported, ImportError> {
+    run(src, kind, source_name, project, cx).map_err(|e| ImportError {
+        line: e.line,
+        message: crate::fmt::build::visible(&e.message),
+    })
+}
+
+fn run(
     src: &str,
     kind: SourceKind,
     source_name: &str,
