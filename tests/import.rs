@@ -556,7 +556,7 @@ fn compose_format_1_and_profiles_and_documents() {
         out.warnings
     );
     assert!(out.stack.contains("service debug {"), "kept: {}", out.stack);
-    assert!(has(&out, 8, "second YAML document"), "{:?}", out.warnings);
+    assert!(has(&out, 7, "second YAML document"), "{:?}", out.warnings);
 }
 
 #[test]

@@ -103,6 +103,9 @@ pub fn read(root: &Node, cx: &dyn Context, w: &mut Warnings) -> Result<RawApp, I
             v1
         }
     };
+    if entries.len() > super::MAX_SERVICES {
+        return Err(super::too_many_services(entries.len(), entries[0].line));
+    }
     for e in entries {
         let s = r.service(e);
         app.services.push(s);
@@ -279,7 +282,7 @@ impl<'a> Reader<'a> {
 
     fn service(&mut self, e: &Entry) -> RawService {
         let mut s = RawService {
-            name: e.key.clone(),
+            name: e.key.to_string(),
             line: e.line,
             image_line: e.line,
             ..RawService::default()
@@ -358,7 +361,7 @@ impl<'a> Reader<'a> {
                     }
                 }
                 "depends_on" => match v {
-                    Value::Map(deps) => s.depends_on.extend(deps.iter().map(|d| (d.key.clone(), d.line))),
+                    Value::Map(deps) => s.depends_on.extend(deps.iter().map(|d| (d.key.to_string(), d.line))),
                     _ => {
                         for item in seq_items(&a.value) {
                             if let Some(t) = self.text(item) {
@@ -433,7 +436,7 @@ impl<'a> Reader<'a> {
                             continue;
                         }
                         Value::Str(s) => self.env_value(s, e.line),
-                        other => EnvLiteral::Str(other.as_text().unwrap_or_default()),
+                        other => EnvLiteral::Str(other.as_text().unwrap_or_default().into()),
                     };
                     push(
                         &mut out,
@@ -449,7 +452,7 @@ impl<'a> Reader<'a> {
             Value::Seq(items) => {
                 for item in items {
                     let Some(text) = (match &item.value {
-                        Value::Str(s) => Some(s.clone()),
+                        Value::Str(s) => Some(s.to_string()),
                         v => v.as_text(),
                     }) else {
                         self.w.add(item.line, format!("an entry of the environment of service `{service}` is {}, not `KEY=VALUE`; ignored", item.value.kind()));
@@ -461,13 +464,13 @@ impl<'a> Reader<'a> {
                         }
                         None => {
                             let k = self.interpolate(&text, item.line);
-                            (k.clone(), EnvLiteral::FromShell(k))
+                            (k.clone().into(), EnvLiteral::FromShell(k.into()))
                         }
                     };
                     push(
                         &mut out,
                         RawEnv {
-                            key,
+                            key: key.into(),
                             value,
                             line: item.line,
                             from: None,
@@ -491,8 +494,8 @@ impl<'a> Reader<'a> {
     /// when the app is deployed, as compose reads it when the app starts.
     fn env_value(&mut self, raw: &str, line: usize) -> EnvLiteral {
         match whole_variable(raw) {
-            Some(var) if self.var(var).is_none() => EnvLiteral::FromShell(var.to_string()),
-            _ => EnvLiteral::Str(self.interpolate(raw, line)),
+            Some(var) if self.var(var).is_none() => EnvLiteral::FromShell(var.into()),
+            _ => EnvLiteral::Str(self.interpolate(raw, line).into()),
         }
     }
 
@@ -538,11 +541,11 @@ impl<'a> Reader<'a> {
                     for v in vars {
                         out.retain(|e| e.key != v.key);
                         let value = match v.value {
-                            Some(x) => EnvLiteral::Str(x),
-                            None => EnvLiteral::FromShell(v.key.clone()),
+                            Some(x) => EnvLiteral::Str(x.into()),
+                            None => EnvLiteral::FromShell(v.key.as_str().into()),
                         };
                         out.push(RawEnv {
-                            key: v.key,
+                            key: v.key.into(),
                             value,
                             line: item.line,
                             from: Some((path.clone(), v.line)),

@@ -95,6 +95,9 @@ pub fn read(root: &Node, w: &mut Warnings) -> Result<RawApp, ImportError> {
             ),
         });
     };
+    if items.len() > super::MAX_SERVICES {
+        return Err(super::too_many_services(items.len(), containers.line));
+    }
     for (i, item) in items.iter().enumerate() {
         match item.value.as_map() {
             Some(entries) => app.services.push(container(entries, item.line, i, w)),
@@ -163,7 +166,7 @@ fn container(entries: &[Entry], line: usize, index: usize, w: &mut Warnings) -> 
                 let out: Option<Vec<String>> = items
                     .iter()
                     .map(|i| match &i.value {
-                        Value::Str(s) => Some(s.clone()),
+                        Value::Str(s) => Some(s.to_string()),
                         _ => None,
                     })
                     .collect();
@@ -185,7 +188,7 @@ fn container(entries: &[Entry], line: usize, index: usize, w: &mut Warnings) -> 
             "image" => {
                 s.image_line = e.line;
                 match v {
-                    Value::Str(i) => s.image = Some(i.clone()),
+                    Value::Str(i) => s.image = Some(i.to_string()),
                     v => w.add(
                         e.line,
                         format!(
@@ -253,7 +256,7 @@ fn container(entries: &[Entry], line: usize, index: usize, w: &mut Warnings) -> 
             "environment" => {
                 for p in seq(&e.value, "environment", &name, w) {
                     let key = p.get("name").and_then(|x| match &x.value.value {
-                        Value::Str(s) => Some(s.clone()),
+                        Value::Str(s) => Some(s.to_string()),
                         _ => None,
                     });
                     let Some(key) = key else {
@@ -261,7 +264,7 @@ fn container(entries: &[Entry], line: usize, index: usize, w: &mut Warnings) -> 
                         continue;
                     };
                     let value = match p.get("value").map(|x| &x.value.value) {
-                        Some(Value::Str(s)) => s.clone(),
+                        Some(Value::Str(s)) => s.to_string(),
                         None | Some(Value::Null) => String::new(),
                         Some(other) => match other.as_text() {
                             Some(t) => {
@@ -277,8 +280,8 @@ fn container(entries: &[Entry], line: usize, index: usize, w: &mut Warnings) -> 
                     // A later entry for the same name wins, as in ECS.
                     s.env.retain(|e| e.key != key);
                     s.env.push(RawEnv {
-                        key,
-                        value: EnvLiteral::Str(value),
+                        key: key.into(),
+                        value: EnvLiteral::Str(value.into()),
                         line: p.line,
                         from: None,
                     });
@@ -400,7 +403,7 @@ fn version_1(root: &Node, top: &[Entry], w: &mut Warnings) -> RawApp {
                 match e.value.get("Name") {
                     Some(n) => match &n.value.value {
                         Value::Str(i) => {
-                            s.image = Some(i.clone());
+                            s.image = Some(i.to_string());
                             s.image_line = n.line;
                         }
                         v => w.add(n.line, format!("`Image.Name` is {}, not a string; ignored", v.kind())),

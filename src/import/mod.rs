@@ -13,6 +13,7 @@
 mod compose;
 mod convert;
 mod dockerrun;
+mod json;
 mod raw;
 mod vars;
 mod yaml;
@@ -130,6 +131,23 @@ impl Warnings {
     }
 }
 
+/// The most services an import takes: ten times what one environment can run (an ECS task
+/// holds at most [`crate::check::MAX_CONTAINERS`] containers). A bigger file is refused before
+/// its services are read, so that no input makes the import write (and check) a program that
+/// big.
+pub const MAX_SERVICES: usize = 10 * crate::check::MAX_CONTAINERS;
+
+/// The refusal of a file with more than [`MAX_SERVICES`] services.
+pub(crate) fn too_many_services(count: usize, line: usize) -> ImportError {
+    ImportError {
+        line: Some(line),
+        message: format!(
+            "the file defines {count} services; an Elastic Beanstalk environment runs at most {} containers, and an import takes at most {MAX_SERVICES}: split the file into the stacks you mean to deploy and import each",
+            crate::check::MAX_CONTAINERS
+        ),
+    }
+}
+
 /// The store an image runs, by its repository name: PostgreSQL images (`postgres`,
 /// `postgresql`, `postgis`, `pgvector`, `pgautoupgrade`) become RDS PostgreSQL, `redis` and
 /// `valkey` images ElastiCache.
@@ -171,13 +189,20 @@ fn run(
     if let Some(line) = parsed.second_document {
         w.add(line, "a second YAML document starts here: only the first is read, as compose reads only the first".into());
     }
-    let app = match kind {
+    let mut app = match kind {
         SourceKind::Compose => compose::read(&parsed.root, cx, &mut w)?,
         SourceKind::Dockerrun => dockerrun::read(&parsed.root, &mut w)?,
     };
     drop(parsed);
+    // The env is the biggest part of an app: the convert consumes it, and frees it early.
+    let envs = app
+        .services
+        .iter_mut()
+        .map(|s| std::mem::take(&mut s.env))
+        .collect();
     let stack = convert::convert(
         &app,
+        envs,
         &convert::Options {
             kind,
             source_name,

@@ -2,6 +2,8 @@
 //! any decision about stores, names, links or the firewall; and the small parsers both share
 //! (memory sizes, port specs, shell words).
 
+use compact_str::CompactString;
+
 use crate::check::Protocol;
 
 /// An app as read from a compose file or a Dockerrun.aws.json.
@@ -30,6 +32,7 @@ pub struct RawService {
     /// `links` entries: target and alias.
     pub links: Vec<(String, Option<String>, usize)>,
     pub depends_on: Vec<(String, usize)>,
+    /// Moved out before the convert, which takes it apart from the app and consumes it.
     pub env: Vec<RawEnv>,
     /// Bytes.
     pub memory: Option<(u64, usize)>,
@@ -64,7 +67,7 @@ pub struct RawPort {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct RawEnv {
-    pub key: String,
+    pub key: CompactString,
     pub value: EnvLiteral,
     /// The line of the compose file (of its `env_file` key, for a variable read from one).
     pub line: usize,
@@ -74,18 +77,18 @@ pub struct RawEnv {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum EnvLiteral {
-    Str(String),
+    Str(CompactString),
     /// A non-negative integer as YAML wrote it.
     Int(u64),
     /// The value of a variable of the shell when the app starts: a key with no value, which
     /// compose passes through, or a value that is one unset variable (`${DB_PASSWORD}`).
-    FromShell(String),
+    FromShell(CompactString),
 }
 
 impl EnvLiteral {
     pub fn text(&self) -> Option<String> {
         match self {
-            EnvLiteral::Str(s) => Some(s.clone()),
+            EnvLiteral::Str(s) => Some(s.to_string()),
             EnvLiteral::Int(i) => Some(i.to_string()),
             EnvLiteral::FromShell(_) => None,
         }

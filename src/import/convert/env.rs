@@ -17,6 +17,8 @@
 
 use std::collections::HashMap;
 
+use compact_str::CompactString;
+
 use crate::check::{Export, Kind, names};
 use crate::fmt::build::representable;
 use crate::import::Warnings;
@@ -240,11 +242,15 @@ pub(super) fn rewire(plan: &mut Plan<'_>, w: &mut Warnings) {
             _ => None,
         }
     };
-    for si in 0..plan.svcs.len() {
-        let raw = plan.svcs[si].raw;
+    // Each service's env is consumed here, and freed as it is rewired.
+    let envs = std::mem::take(&mut plan.envs);
+    for (ri, raw_env) in envs.into_iter().enumerate() {
+        let Some(si) = plan.svc_of.get(ri).copied().flatten() else {
+            continue;
+        };
         // Prefixes whose host key names a store: `DB_HOST=db` makes `DB_*` read `db`.
         let mut family: HashMap<String, usize> = HashMap::new();
-        for e in &raw.env {
+        for e in &raw_env {
             let Some(t) = e.value.text() else { continue };
             let (prefix, role) = key_role(&e.key);
             if !matches!(role, Role::Host | Role::Address) {
@@ -257,8 +263,8 @@ pub(super) fn rewire(plan: &mut Plan<'_>, w: &mut Warnings) {
                 family.entry(prefix).or_insert(st);
             }
         }
-        let mut env = Vec::new();
-        for e in &raw.env {
+        let mut env = Vec::with_capacity(raw_env.len());
+        for e in &raw_env {
             if let Some(out) = one(plan, si, e, &family, &only_store, w) {
                 env.push(out);
             }
@@ -460,7 +466,7 @@ fn one(
     Some(out(
         match &e.value {
             EnvLiteral::Int(i) if value == text => Out::Int(*i),
-            _ => Out::Str(value),
+            _ => Out::Str(value.into()),
         },
         comment,
     ))
@@ -477,7 +483,7 @@ fn names_kind(key: &str, prefix: &str) -> Option<Kind> {
 /// One value per key across services: Elastic Beanstalk hands its environment properties
 /// (store exports and secrets) to every container (`stack::env_conflict`).
 fn one_value_per_key(plan: &mut Plan<'_>, w: &mut Warnings) {
-    let mut bound: HashMap<String, (Out, String)> = HashMap::new();
+    let mut bound: HashMap<CompactString, (Out, String)> = HashMap::new();
     let say = |w: &mut Warnings, e: &mut EnvOut, first: &Out, owner: &str, svc: &str| {
         w.add(e.line, format!("env `{}` of service `{svc}` takes the value it has in `{owner}`: Elastic Beanstalk gives one value per key to every container (rename the key in one of them to keep both)", e.key));
         e.value = first.clone();

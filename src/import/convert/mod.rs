@@ -27,9 +27,11 @@ mod stores;
 
 use std::collections::HashMap;
 
+use compact_str::CompactString;
+
 use crate::check::{Export, Kind, Protocol};
 
-use super::raw::{RawApp, RawService};
+use super::raw::{RawApp, RawEnv, RawService};
 use super::{ImportError, SourceKind, Warnings};
 
 pub struct Options<'a> {
@@ -41,6 +43,8 @@ pub struct Options<'a> {
 /// What the passes decide, filled in pass by pass.
 pub(super) struct Plan<'a> {
     pub app: &'a RawApp,
+    /// Each raw service's env, moved out of the app: the env pass consumes it.
+    pub envs: Vec<Vec<RawEnv>>,
     pub kind: SourceKind,
     /// The block name of each raw service.
     pub names: Vec<String>,
@@ -107,22 +111,29 @@ pub(super) struct Svc<'a> {
 /// What an env value becomes.
 #[derive(Clone, Debug, PartialEq)]
 pub(super) enum Out {
-    Str(String),
+    Str(CompactString),
     Int(u64),
     /// `store.export`; `store` indexes `stores`.
     Ref(usize, Export),
     /// `secret("VAR")`: `$VAR` of whoever runs `stackc apply`.
-    Secret(String),
+    Secret(CompactString),
 }
 
 pub(super) struct EnvOut {
-    pub key: String,
+    pub key: CompactString,
     pub value: Out,
     pub comment: Option<String>,
     pub line: usize,
 }
 
-pub fn convert(app: &RawApp, o: &Options<'_>, w: &mut Warnings) -> Result<String, ImportError> {
+/// Converts `app`, whose services' env (moved out of them: [`RawService::env`] is empty here)
+/// is `envs`, in the order of `app.services`.
+pub fn convert(
+    app: &RawApp,
+    envs: Vec<Vec<RawEnv>>,
+    o: &Options<'_>,
+    w: &mut Warnings,
+) -> Result<String, ImportError> {
     if app.services.is_empty() {
         return Err(ImportError {
             line: None,
@@ -131,6 +142,7 @@ pub fn convert(app: &RawApp, o: &Options<'_>, w: &mut Warnings) -> Result<String
     }
     let mut plan = Plan {
         app,
+        envs,
         kind: o.kind,
         names: Vec::new(),
         stack: String::new(),
@@ -159,12 +171,8 @@ pub fn convert(app: &RawApp, o: &Options<'_>, w: &mut Warnings) -> Result<String
     links::resolve(&mut plan, w);
     ports::choose(&mut plan, w);
     memory::size(&mut plan, w);
-    Ok(program::write(
-        &plan,
-        o.source_name,
-        &firewall::rules(&plan, w),
-        w,
-    ))
+    let rules = firewall::rules(&plan, w);
+    Ok(program::write(&mut plan, o.source_name, &rules, w))
 }
 
 /// `a`, `a and b`, `a, b and c`.

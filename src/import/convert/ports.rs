@@ -145,7 +145,7 @@ fn candidates(s: &RawService, loopback: bool) -> Vec<&RawPort> {
 }
 
 /// How strongly the evidence says a service is the public one, and why, in words.
-fn evidence(plan: &Plan<'_>, si: usize, loopback: bool) -> Option<(i32, String)> {
+fn evidence(plan: &Plan<'_>, linked: &[bool], si: usize, loopback: bool) -> Option<(i32, String)> {
     let raw = plan.svcs[si].raw;
     let ports = candidates(raw, loopback);
     if ports.is_empty() {
@@ -176,10 +176,7 @@ fn evidence(plan: &Plan<'_>, si: usize, loopback: bool) -> Option<(i32, String)>
             p.host.unwrap_or(p.container)
         ));
     }
-    let linked_to = plan
-        .svcs
-        .iter()
-        .any(|s| s.links.iter().any(|(t, _)| *t == si));
+    let linked_to = linked[si];
     if !linked_to && !plan.svcs[si].links.is_empty() {
         score += 10;
         let targets: Vec<&str> = plan.svcs[si]
@@ -218,12 +215,24 @@ fn web_port<'p>(ports: &[&'p RawPort]) -> Option<&'p RawPort> {
         .copied()
 }
 
+/// Whether another service links to each service.
+fn linked_to(plan: &Plan<'_>) -> Vec<bool> {
+    let mut linked = vec![false; plan.svcs.len()];
+    for s in &plan.svcs {
+        for (t, _) in &s.links {
+            linked[*t] = true;
+        }
+    }
+    linked
+}
+
 pub(super) fn choose(plan: &mut Plan<'_>, w: &mut Warnings) {
     let n = plan.svcs.len();
+    let linked = linked_to(plan);
     let mut best: Option<(i32, usize, String, bool)> = None;
     for loopback in [false, true] {
         for si in 0..n {
-            if let Some((score, why)) = evidence(plan, si, loopback) {
+            if let Some((score, why)) = evidence(plan, &linked, si, loopback) {
                 if best.as_ref().is_none_or(|b| score > b.0) {
                     best = Some((score, si, why, loopback));
                 }
@@ -334,14 +343,9 @@ fn essential(plan: &mut Plan<'_>) {
         Some(&i) => (i, "it serves the app".to_string()),
         None => {
             // The entry point: linked to by no one, linking to the most.
-            let n = plan.svcs.len();
-            let entry = (0..n)
-                .filter(|&i| {
-                    !plan
-                        .svcs
-                        .iter()
-                        .any(|s| s.links.iter().any(|(t, _)| *t == i))
-                })
+            let linked = linked_to(plan);
+            let entry = (0..plan.svcs.len())
+                .filter(|&i| !linked[i])
                 .max_by(|&a, &b| {
                     plan.svcs[a]
                         .links

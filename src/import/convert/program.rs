@@ -10,7 +10,7 @@ use crate::syntax::ast::SizeUnit;
 
 use super::firewall::Rule;
 use super::memory::size_words;
-use super::{Out, Plan, Svc, stores};
+use super::{EnvOut, Out, Plan, Svc, stores};
 
 /// A placeholder ARN, for the execution role a managed password needs.
 const PLACEHOLDER_ROLE: &str = "arn:aws:iam::123456789012:role/ecsTaskExecutionRole";
@@ -75,7 +75,7 @@ fn size(mib: u32) -> Val {
 }
 
 pub(super) fn write(
-    plan: &Plan<'_>,
+    plan: &mut Plan<'_>,
     source_name: &str,
     rules: &[Rule],
     w: &mut Warnings,
@@ -137,8 +137,10 @@ pub(super) fn write(
     write_lines(&mut b, &env_lines);
     b.close();
 
-    for svc in &plan.svcs {
-        service(&mut b, plan, svc, w);
+    for i in 0..plan.svcs.len() {
+        // Each service's env is freed once written: the tree holds it now.
+        let env = std::mem::take(&mut plan.svcs[i].env);
+        service(&mut b, plan, &plan.svcs[i], &env, w);
     }
     for st in &plan.stores {
         b.open_block(st.kind.keyword(), &st.name);
@@ -200,7 +202,7 @@ fn header(b: &mut Builder, plan: &Plan<'_>, source_name: &str) {
     }
 }
 
-fn service(b: &mut Builder, plan: &Plan<'_>, svc: &Svc<'_>, w: &mut Warnings) {
+fn service(b: &mut Builder, plan: &Plan<'_>, svc: &Svc<'_>, env: &[EnvOut], w: &mut Warnings) {
     let raw = svc.raw;
     b.open_block("service", &svc.name);
     for n in &svc.notes {
@@ -315,16 +317,16 @@ fn service(b: &mut Builder, plan: &Plan<'_>, svc: &Svc<'_>, w: &mut Warnings) {
         }
     }
     write_lines(b, &lines);
-    if !svc.env.is_empty() {
+    if !env.is_empty() {
         b.open_nested("env");
-        for e in &svc.env {
+        for e in env {
             let value = match &e.value {
-                Out::Str(s) => Val::Str(s.clone()),
+                Out::Str(s) => Val::Str(s.to_string()),
                 Out::Int(i) => Val::Int(*i),
                 Out::Ref(st, export) => {
                     Val::Ref(plan.stores[*st].name.clone(), export.as_str().into())
                 }
-                Out::Secret(var) => Val::Secret(var.clone()),
+                Out::Secret(var) => Val::Secret(var.to_string()),
             };
             b.attr(&e.key, &value, e.comment.as_deref());
         }

@@ -64,7 +64,7 @@ pub(super) fn find(plan: &mut Plan<'_>, w: &mut Warnings) -> Result<(), ImportEr
         if image_repo_and_tag(&image).0 == "postgis" {
             st.notes.push("TODO: the image was PostGIS: run `CREATE EXTENSION postgis;` in the database (RDS has the extension)".into());
         }
-        for e in &s.env {
+        for e in &plan.envs[i] {
             let text = e.value.text();
             match (kind, e.key.as_str()) {
                 (Kind::Postgres, "POSTGRES_USER") => st.username = text,
