@@ -464,7 +464,7 @@ impl<'a> Reader<'a> {
                         }
                         None => {
                             let k = self.interpolate(&text, item.line);
-                            (k.clone().into(), EnvLiteral::FromShell(k.into()))
+                            (k.clone(), EnvLiteral::FromShell(k.into()))
                         }
                     };
                     push(
