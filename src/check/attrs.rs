@@ -408,6 +408,8 @@ pub enum Typed {
 /// The attributes of one block after reading: typed values with the spans they came from.
 #[derive(Debug, Default)]
 pub struct AttrMap {
+    /// The block kind, whose table holds the defaults.
+    kind: Option<Kind>,
     /// A block has a handful of attributes: a vector searched in order beats hashing (one
     /// map per block was a tenth of `check` on big files).
     values: Vec<(&'static str, Typed, Span)>,
@@ -441,6 +443,38 @@ impl AttrMap {
 
     pub fn str(&self, name: &str) -> Option<String> {
         self.compact_str(name).map(String::from)
+    }
+
+    /// The table's default of an attribute, as written (`"t3.small"`, `20 GiB`, `true`).
+    fn default_text(&self, name: &str) -> &'static str {
+        self.kind
+            .and_then(|k| k.attrs().iter().find(|s| s.name == name))
+            .and_then(|s| s.default)
+            .unwrap_or_default()
+    }
+
+    /// A string attribute, else its default from the table (one place holds each default).
+    pub fn str_or_default(&self, name: &str) -> String {
+        self.str(name)
+            .unwrap_or_else(|| self.default_text(name).trim_matches('"').to_string())
+    }
+
+    /// An integer or size attribute, else its default from the table.
+    pub fn int_or_default(&self, name: &str) -> u64 {
+        self.int(name).unwrap_or_else(|| {
+            let text = self.default_text(name);
+            text.split(' ')
+                .next()
+                .unwrap_or(text)
+                .parse()
+                .unwrap_or_default()
+        })
+    }
+
+    /// A boolean attribute, else its default from the table.
+    pub fn bool_or_default(&self, name: &str) -> bool {
+        self.bool(name)
+            .unwrap_or_else(|| self.default_text(name) == "true")
     }
 
     /// [`Self::str`] for the model's many short strings (no allocation up to 24 bytes).
@@ -489,7 +523,10 @@ pub fn read(
     errors: &mut Vec<CheckError>,
 ) -> AttrMap {
     let specs = kind.attrs();
-    let mut map = AttrMap::default();
+    let mut map = AttrMap {
+        kind: Some(kind),
+        ..AttrMap::default()
+    };
     let mut seen: Vec<(&str, Span)> = Vec::with_capacity(attrs.len());
     for attr in attrs {
         let key = attr.key.text.as_str();
@@ -959,4 +996,46 @@ fn port_mapping(
         udp,
         span: v.span,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The defaults the checker fills in are read from the tables: each must read as its type.
+    #[test]
+    fn every_default_reads_as_its_type() {
+        for kind in Kind::ALL {
+            let map = AttrMap {
+                kind: Some(kind),
+                ..AttrMap::default()
+            };
+            for spec in kind.attrs() {
+                let Some(text) = spec.default else { continue };
+                let ok = match spec.ty {
+                    Ty::Str => text.starts_with('"') && text.ends_with('"') && text.len() >= 2,
+                    Ty::Int(min, max) => (min..=max).contains(&map.int_or_default(spec.name)),
+                    Ty::Size { min, max, .. } => {
+                        (min..=max).contains(&map.int_or_default(spec.name))
+                    }
+                    Ty::Bool => text == "true" || text == "false",
+                    Ty::Word(words) => words.contains(&text),
+                    Ty::Password => text == "managed",
+                    Ty::Ports | Ty::Names | Ty::Strings => text == "[]",
+                };
+                assert!(ok, "{}.{}: default `{text}`", kind.keyword(), spec.name);
+            }
+        }
+        let env = AttrMap {
+            kind: Some(Kind::Environment),
+            ..AttrMap::default()
+        };
+        assert_eq!(env.str_or_default("instance_type"), "t3.small");
+        let pg = AttrMap {
+            kind: Some(Kind::Postgres),
+            ..AttrMap::default()
+        };
+        assert_eq!(pg.int_or_default("storage"), 20);
+        assert!(pg.bool_or_default("deletion_protection"));
+    }
 }

@@ -7,6 +7,9 @@ use crate::syntax::ast::{Nested, ValueKind};
 use compact_str::ToCompactString;
 
 /// Reports an `invalid_name` when `verdict` holds a broken rule.
+/// Valkey's default engine version (Redis's is in the attribute table).
+const VALKEY_VERSION: &str = "8.0";
+
 fn check_name(
     cx: &mut Cx,
     span: Span,
@@ -105,7 +108,7 @@ impl Cx {
             verdict,
             help,
         );
-        let instance_type = m.str("instance_type").unwrap_or_else(|| "t3.small".into());
+        let instance_type = m.str_or_default("instance_type");
         let mut instance_type_ok = m.ok("instance_type");
         if let Some(span) = m.span("instance_type") {
             let verdict = names::instance_type(&instance_type, "");
@@ -139,13 +142,17 @@ impl Cx {
         }
         // A role that was written but could not be read is not "missing".
         let role_known = execution_role.is_some() || !m.ok("execution_role");
+        let tier = match m.word("tier") {
+            Some("load_balanced") => Tier::LoadBalanced,
+            _ => Tier::Single,
+        };
+        let load_balanced = (tier == Tier::LoadBalanced)
+            .then(|| m.span("tier"))
+            .flatten();
         let env = Environment {
             name: block.name.text.to_string(),
             instance_type,
-            tier: match m.word("tier") {
-                Some("load_balanced") => Tier::LoadBalanced,
-                _ => Tier::Single,
-            },
+            tier,
             execution_role,
             instance_profile,
             service_role,
@@ -153,6 +160,7 @@ impl Cx {
         self.env_facts = EnvFacts {
             instance_type_ok,
             role_known,
+            load_balanced,
         };
         env
     }
@@ -214,7 +222,7 @@ impl Cx {
                         help,
                     );
                 }
-                let username = m.str("username").unwrap_or_else(|| "postgres".into());
+                let username = m.str_or_default("username");
                 if let Some(span) = m.span("username") {
                     let help = names::fix_pg_name(&username, "user")
                         .map(|f| format!("try `{f}`"))
@@ -228,7 +236,7 @@ impl Cx {
                         help,
                     );
                 }
-                let class = m.str("class").unwrap_or_else(|| "db.t3.micro".into());
+                let class = m.str_or_default("class");
                 if let Some(span) = m.span("class") {
                     check_name(
                         self,
@@ -242,9 +250,9 @@ impl Cx {
                 StoreKind::Postgres(Postgres {
                     identifier,
                     database,
-                    version: self.version(&m, "16"),
+                    version: self.version(&m, None),
                     class,
-                    storage_gib: m.int("storage").unwrap_or(20) as u32,
+                    storage_gib: m.int_or_default("storage") as u32,
                     username,
                     // A password that failed to read is not `managed`: no rule may build on it.
                     password: match m.get("password") {
@@ -252,11 +260,11 @@ impl Cx {
                         None if !m.ok("password") => Password::Env(String::new()),
                         _ => Password::Managed,
                     },
-                    backup_days: m.int("backup_days").unwrap_or(7) as u8,
-                    deletion_protection: m.bool("deletion_protection").unwrap_or(true),
-                    multi_az: m.bool("multi_az").unwrap_or(false),
-                    encrypted: m.bool("encrypted").unwrap_or(true),
-                    public: m.bool("public").unwrap_or(false),
+                    backup_days: m.int_or_default("backup_days") as u8,
+                    deletion_protection: m.bool_or_default("deletion_protection"),
+                    multi_az: m.bool_or_default("multi_az"),
+                    encrypted: m.bool_or_default("encrypted"),
+                    public: m.bool_or_default("public"),
                 })
             }
             _ => {
@@ -267,18 +275,14 @@ impl Cx {
                 let redis = Redis {
                     identifier,
                     engine,
-                    node_type: m
-                        .str("node_type")
-                        .unwrap_or_else(|| "cache.t3.micro".into()),
+                    node_type: m.str_or_default("node_type"),
+                    // Valkey's default version is its own (the table's doc says so).
                     version: self.version(
                         &m,
-                        match engine {
-                            RedisEngine::Redis => "7.1",
-                            RedisEngine::Valkey => "8.0",
-                        },
+                        (engine == RedisEngine::Valkey).then_some(VALKEY_VERSION),
                     ),
-                    replicas: m.int("replicas").unwrap_or(0) as u8,
-                    encrypted: m.bool("encrypted").unwrap_or(false),
+                    replicas: m.int_or_default("replicas") as u8,
+                    encrypted: m.bool_or_default("encrypted"),
                 };
                 let (max, what) = if redis.is_replication_group() {
                     (40, "ElastiCache replication group id")
@@ -315,8 +319,13 @@ impl Cx {
         }
     }
 
-    fn version(&mut self, m: &AttrMap, default: &str) -> String {
-        let v = m.str("version").unwrap_or_else(|| default.into());
+    /// The `version`, else `default`, else the table's.
+    fn version(&mut self, m: &AttrMap, default: Option<&str>) -> String {
+        let v = match (m.str("version"), default) {
+            (Some(v), _) => v,
+            (None, Some(d)) => d.to_string(),
+            (None, None) => m.str_or_default("version"),
+        };
         if let Some(span) = m.span("version") {
             let ok = !v.is_empty()
                 && v.split('.')

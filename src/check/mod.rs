@@ -80,6 +80,8 @@ pub(crate) struct EnvFacts {
     pub instance_type_ok: bool,
     /// `execution_role` is set, or was written and already reported as wrong.
     pub role_known: bool,
+    /// Where `tier = load_balanced` is written, when it is.
+    pub load_balanced: Option<Span>,
 }
 
 /// How many name comparisons one check run spends on suggestions at most.

@@ -204,17 +204,7 @@ fn port_rule(
         });
     }
     // With `tier = load_balanced` the rule opens the load balancer, which speaks HTTP only.
-    let load_balanced = items.environment.and_then(|env| {
-        entries(env)
-            .0
-            .into_iter()
-            .find_map(|a| match &a.value.kind {
-                ValueKind::Word(w) if a.key.text == "tier" && w == "load_balanced" => {
-                    Some(a.value.span)
-                }
-                _ => None,
-            })
-    });
+    let load_balanced = cx.env_facts.load_balanced;
     let mut cidrs = Vec::new();
     for src in &rule.sources {
         match &src.kind {
