@@ -540,8 +540,8 @@ pub fn read(
             }
             errors.push(CheckError::UnknownAttribute {
                 span: attr.key.span,
-                message: format!("{} blocks have no attribute `{key}`", kind.keyword()),
-                label: "unknown attribute".into(),
+                kind: kind.keyword(),
+                key: key.to_string(),
                 help: Some(unknown_attr_help(kind, key)),
             });
             continue;
@@ -900,15 +900,7 @@ fn convert(spec: &AttrSpec, v: &Value, errors: &mut Vec<CheckError>) -> Option<T
             Err(Some(format!("write it without quotes: `{name} = managed`")))
         }
         (Ty::Password, ValueKind::Str(_) | ValueKind::Int(_)) => {
-            errors.push(CheckError::SecretLiteral {
-                span: v.span,
-                message: "a password is written in the file".into(),
-                help: Some(
-                    "use `password = managed` (RDS keeps it in Secrets Manager) or \
-                     `password = secret(\"DB_PASSWORD\")` (read from your environment at apply time)"
-                        .into(),
-                ),
-            });
+            errors.push(CheckError::PasswordLiteral { span: v.span });
             return None;
         }
         _ => Err(None),

@@ -51,10 +51,10 @@ fn read<'b>(cx: &mut Cx, kind: Kind, block: &'b Block) -> (AttrMap, Vec<&'b Nest
                 kind.keyword()
             )
         };
-        cx.err(CheckError::UnknownAttribute {
+        cx.err(CheckError::UnknownNestedBlock {
             span: n.name.span,
-            message: format!("{} blocks have no block `{}`", kind.keyword(), n.name.text),
-            label: "unknown block".into(),
+            kind: kind.keyword(),
+            name: n.name.text.to_string(),
             help: Some(help),
         });
         if meant_env {
@@ -367,26 +367,11 @@ impl Cx {
         }
         if let (Some(hard), Some(soft)) = (memory, memory_reservation) {
             if soft >= hard {
-                self.err(CheckError::Memory {
+                self.err(CheckError::ReservationNotBelow {
                     span: m.span("memory_reservation").unwrap_or(block.name.span),
-                    others: m
-                        .span("memory")
-                        .map(|s| {
-                            miette::LabeledSpan::new_with_span(
-                                Some(format!("the hard limit is {hard} MiB")),
-                                s,
-                            )
-                        })
-                        .into_iter()
-                        .collect(),
-                    message: format!(
-                        "`memory_reservation` ({soft} MiB) is not below `memory` ({hard} MiB)"
-                    ),
-                    label: "the soft limit must be below the hard limit".into(),
-                    help: Some(
-                        "lower `memory_reservation` or raise `memory`, or keep only one of them"
-                            .into(),
-                    ),
+                    hard_span: m.span("memory"),
+                    soft,
+                    hard,
                 });
             }
         }
@@ -585,20 +570,17 @@ impl Cx {
                 .stores
                 .iter()
                 .find(|(kind, _)| *kind == Kind::Postgres);
-            let help = match postgres {
-                Some((_, b)) if k.to_ascii_uppercase().contains("PASSWORD") => format!(
-                    "read it from the deployer's environment at apply time: `{k} = secret(\"{var}\")`, \
-                     or from a store: `{k} = {}.password`",
-                    b.name.text
-                ),
-                _ => format!(
-                    "read it from the deployer's environment at apply time: `{k} = secret(\"{var}\")`"
-                ),
-            };
+            let store = postgres
+                .filter(|_| k.to_ascii_uppercase().contains("PASSWORD"))
+                .map(|(_, b)| b.name.text.to_string());
             self.err(CheckError::SecretLiteral {
                 span: v.span,
-                message: format!("env key `{k}` looks secret but is given a literal value"),
-                help: Some(help),
+                key: k.to_string(),
+                fix: SecretFix {
+                    key: k.to_string(),
+                    var,
+                    store,
+                },
             });
             return None;
         }
@@ -655,15 +637,11 @@ impl Cx {
         let Some(export) =
             Export::parse(&attr.text).filter(|e| kind.exports().contains(&e.as_str()))
         else {
-            self.err(CheckError::UnknownAttribute {
+            self.err(CheckError::NotExported {
                 span: attr.span,
-                message: format!(
-                    "{} `{}` exports no `{}`",
-                    kind.keyword(),
-                    target.text,
-                    attr.text
-                ),
-                label: "not exported".into(),
+                kind: kind.keyword(),
+                store: target.text.to_string(),
+                attr: attr.text.to_string(),
                 help: Some(
                     match did_you_mean(&attr.text, kind.exports().iter().copied()) {
                         Some(s) => format!("did you mean `{s}`?"),

@@ -35,17 +35,25 @@ pub enum CheckError {
         help: Option<String>,
     },
 
-    #[error("{message}")]
-    #[diagnostic(code(stack::missing_item))]
-    MissingItem {
-        #[label("{label}")]
+    #[error("no `{kind}` block")]
+    #[diagnostic(code(stack::missing_item), help("add `{example}`"))]
+    MissingBlock {
+        #[label("expected {article} `{kind}` block in this file")]
         span: Span,
-        #[label("first defined here")]
-        first: Option<Span>,
-        message: String,
-        label: String,
-        #[help]
-        help: Option<String>,
+        kind: &'static str,
+        article: &'static str,
+        /// A block to add.
+        example: &'static str,
+    },
+
+    #[error("the file defines nothing")]
+    #[diagnostic(
+        code(stack::missing_item),
+        help("a program has a `stack`, an `environment` and at least one `service` block")
+    )]
+    EmptyFile {
+        #[label("expected blocks in this file")]
+        span: Span,
     },
 
     #[error("unknown {what} `{name}`")]
@@ -59,13 +67,36 @@ pub enum CheckError {
         help: Option<String>,
     },
 
-    #[error("{message}")]
+    #[error("{kind} blocks have no attribute `{key}`")]
     #[diagnostic(code(stack::unknown_attribute))]
     UnknownAttribute {
-        #[label("{label}")]
+        #[label("unknown attribute")]
         span: Span,
-        message: String,
-        label: String,
+        kind: &'static str,
+        key: String,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("{kind} blocks have no block `{name}`")]
+    #[diagnostic(code(stack::unknown_attribute))]
+    UnknownNestedBlock {
+        #[label("unknown block")]
+        span: Span,
+        kind: &'static str,
+        name: String,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("{kind} `{store}` exports no `{attr}`")]
+    #[diagnostic(code(stack::unknown_attribute))]
+    NotExported {
+        #[label("not exported")]
+        span: Span,
+        kind: &'static str,
+        store: String,
+        attr: String,
         #[help]
         help: Option<String>,
     },
@@ -192,17 +223,36 @@ pub enum CheckError {
         max: usize,
     },
 
-    #[error("{message}")]
-    #[diagnostic(code(stack::memory))]
-    Memory {
-        #[label("{label}")]
+    #[error("`memory_reservation` ({soft} MiB) is not below `memory` ({hard} MiB)")]
+    #[diagnostic(
+        code(stack::memory),
+        help("lower `memory_reservation` or raise `memory`, or keep only one of them")
+    )]
+    ReservationNotBelow {
+        #[label("the soft limit must be below the hard limit")]
         span: Span,
+        #[label("the hard limit is {hard} MiB")]
+        hard_span: Option<Span>,
+        soft: u32,
+        hard: u32,
+    },
+
+    #[error("the services need {need} MiB but a {instance_type} instance has {total} MiB")]
+    #[diagnostic(code(stack::memory))]
+    MemoryOverInstance {
+        /// On the `instance_type` written, or the environment's name for the default one.
+        #[label("{total} MiB")]
+        written: Option<Span>,
+        #[label("the default instance type, {instance_type}, has {total} MiB")]
+        defaulted: Option<Span>,
+        /// The biggest services.
         #[label(collection)]
         others: Vec<LabeledSpan>,
-        message: String,
-        label: String,
+        need: u64,
+        total: u64,
+        instance_type: String,
         #[help]
-        help: Option<String>,
+        bigger: Bigger,
     },
 
     #[error("service `{service}` reads `{store}` but no firewall rule lets it reach `{store}`")]
@@ -231,14 +281,27 @@ pub enum CheckError {
         help: Option<String>,
     },
 
-    #[error("{message}")]
+    #[error("a password is written in the file")]
+    #[diagnostic(
+        code(stack::secret_literal),
+        help(
+            "use `password = managed` (RDS keeps it in Secrets Manager) or \
+             `password = secret(\"DB_PASSWORD\")` (read from your environment at apply time)"
+        )
+    )]
+    PasswordLiteral {
+        #[label("a secret written in the file")]
+        span: Span,
+    },
+
+    #[error("env key `{key}` looks secret but is given a literal value")]
     #[diagnostic(code(stack::secret_literal))]
     SecretLiteral {
         #[label("a secret written in the file")]
         span: Span,
-        message: String,
+        key: String,
         #[help]
-        help: Option<String>,
+        fix: SecretFix,
     },
 
     #[error(
@@ -296,13 +359,16 @@ pub enum CheckError {
     },
 
     #[error("a port rule needs a target: `to SERVICE`")]
-    #[diagnostic(code(stack::syntax))]
+    #[diagnostic(
+        code(stack::syntax),
+        help("name the service that listens: `allow {ports} from {sources} to SERVICE`")
+    )]
     MissingTarget {
-        #[label("{label}")]
+        #[label("opens {ports} to which service?")]
         span: Span,
-        label: String,
-        #[help]
-        help: Option<String>,
+        /// The rule's ports and sources as written.
+        ports: String,
+        sources: String,
     },
 
     #[error("{count} services, but an ECS task definition holds at most {max} containers")]
@@ -359,4 +425,44 @@ pub enum CheckError {
         what: &'static str,
         name: String,
     },
+}
+
+/// The help of [`CheckError::MemoryOverInstance`]: a bigger instance type that holds the
+/// services, with its memory, when one does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bigger(pub Option<(&'static str, u64)>);
+
+impl std::fmt::Display for Bigger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some((t, mib)) => write!(
+                f,
+                "choose a larger `instance_type` (`{t}` has {mib} MiB) or lower the services' memory"
+            ),
+            None => f.write_str("lower the services' memory"),
+        }
+    }
+}
+
+/// The help of [`CheckError::SecretLiteral`]: the key, the variable to read it from, and a
+/// postgres store whose password it could read instead.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecretFix {
+    pub key: String,
+    pub var: String,
+    pub store: Option<String>,
+}
+
+impl std::fmt::Display for SecretFix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (k, var) = (&self.key, &self.var);
+        write!(
+            f,
+            "read it from the deployer's environment at apply time: `{k} = secret(\"{var}\")`"
+        )?;
+        if let Some(store) = &self.store {
+            write!(f, ", or from a store: `{k} = {store}.password`")?;
+        }
+        Ok(())
+    }
 }

@@ -43,7 +43,7 @@ pub const MAX_CONTAINERS: usize = 10;
 pub const MAX_ENV_BYTES: usize = 4096;
 
 pub use attrs::Kind;
-pub use error::CheckError;
+pub use error::{Bigger, CheckError, SecretFix};
 pub use model::*;
 pub use suggest::did_you_mean;
 
@@ -249,11 +249,12 @@ impl Cx {
                     match slot {
                         Some(first) => {
                             let first = first.name.span;
-                            self.err(CheckError::MissingItem {
+                            self.err(CheckError::DuplicateName {
                                 span: block.name.span,
-                                first: Some(first),
-                                message: format!("more than one `{}` block", kind.keyword()),
-                                label: "a second one".into(),
+                                first,
+                                what: "block",
+                                name: kind.keyword().into(),
+                                verb: "defined",
                                 help: Some(format!(
                                     "a file describes one Elastic Beanstalk {}: remove one of them",
                                     if kind == Kind::Stack {
@@ -276,16 +277,7 @@ impl Cx {
             Span::new(i.span().end as usize, i.span().end as usize)
         });
         if file.items.is_empty() {
-            self.err(CheckError::MissingItem {
-                span: end,
-                first: None,
-                message: "the file defines nothing".into(),
-                label: "expected blocks in this file".into(),
-                help: Some(
-                    "a program has a `stack`, an `environment` and at least one `service` block"
-                        .into(),
-                ),
-            });
+            self.err(CheckError::EmptyFile { span: end });
             return items;
         }
         for (kind, present, example) in [
@@ -302,16 +294,11 @@ impl Cx {
             ),
         ] {
             if !present && !meant.contains(kind.keyword()) {
-                self.err(CheckError::MissingItem {
+                self.err(CheckError::MissingBlock {
                     span: end,
-                    first: None,
-                    message: format!("no `{}` block", kind.keyword()),
-                    label: format!(
-                        "expected {} `{}` block in this file",
-                        kind.article(),
-                        kind.keyword()
-                    ),
-                    help: Some(format!("add `{example}`")),
+                    kind: kind.keyword(),
+                    article: kind.article(),
+                    example,
                 });
             }
         }

@@ -154,14 +154,10 @@ pub(crate) fn firewall(
                 )
             }) =>
             {
-                let ports = terms_text(&rule.subjects);
                 cx.err(CheckError::MissingTarget {
                     span: rule.span,
-                    label: format!("opens {ports} to which service?"),
-                    help: Some(format!(
-                        "name the service that listens: `allow {ports} from {} to SERVICE`",
-                        terms_text(&rule.sources)
-                    )),
+                    ports: terms_text(&rule.subjects),
+                    sources: terms_text(&rule.sources),
                 });
             }
             None => store_rule(cx, items, rule, &mut out, &mut reachable),
@@ -968,28 +964,14 @@ pub(crate) fn memory(
         .0
         .iter()
         .any(|a| a.key.text == "instance_type");
-    cx.err(CheckError::Memory {
-        span,
+    cx.err(CheckError::MemoryOverInstance {
+        written: written.then_some(span),
+        defaulted: (!written).then_some(span),
         others,
-        message: format!(
-            "the services need {need} MiB but a {} instance has {total} MiB",
-            env.instance_type
-        ),
-        label: if written {
-            format!("{total} MiB")
-        } else {
-            format!(
-                "the default instance type, {}, has {total} MiB",
-                env.instance_type
-            )
-        },
-        help: Some(match bigger {
-            Some(t) => format!(
-                "choose a larger `instance_type` (`{t}` has {} MiB) or lower the services' memory",
-                instances::memory_mib(t).unwrap_or_default()
-            ),
-            None => "lower the services' memory".into(),
-        }),
+        need,
+        total,
+        instance_type: env.instance_type.clone(),
+        bigger: Bigger(bigger.map(|t| (t, instances::memory_mib(t).unwrap_or_default()))),
     });
 }
 
