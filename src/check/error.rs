@@ -161,18 +161,35 @@ pub enum CheckError {
         span: Span,
     },
 
-    #[error("links form a cycle: {cycle}")]
-    #[diagnostic(code(stack::link_cycle))]
-    LinkCycle {
-        #[label("{label}")]
+    #[error("links form a cycle: {service} → {service}")]
+    #[diagnostic(
+        code(stack::link_cycle),
+        help("a service reaches itself without a link: remove `{service}` from its `links`")
+    )]
+    SelfLink {
+        #[label("`{service}` links to itself")]
         span: Span,
-        label: String,
+        service: String,
+    },
+
+    #[error("links form a cycle: {cycle}")]
+    #[diagnostic(
+        code(stack::link_cycle),
+        help(
+            "ECS starts a linked container before the one that links to it, so a cycle cannot \
+             start: remove one of these links"
+        )
+    )]
+    LinkCycle {
+        #[label("`{from}` links back to `{to}`, closing the cycle")]
+        span: Span,
+        from: String,
+        to: String,
+        /// `a → b → a`, shortened for a long cycle.
         cycle: String,
         /// Every other hop of the cycle (the first ones, for a long cycle).
         #[label(collection)]
         hops: Vec<LabeledSpan>,
-        #[help]
-        help: Option<String>,
     },
 
     #[error("host port {port} is reserved by ECS")]

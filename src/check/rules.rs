@@ -638,15 +638,13 @@ fn report_cycle(
         (from, to, spans[graph.first_edge(from) + e])
     };
     let (last_from, _, closing) = hop(cycle.len() - 1);
-    let label = if cycle.len() == 1 {
-        format!("`{}` links to itself", name(last_from))
-    } else {
-        format!(
-            "`{}` links back to `{}`, closing the cycle",
-            name(last_from),
-            name(first)
-        )
-    };
+    if cycle.len() == 1 {
+        cx.err(CheckError::SelfLink {
+            span: closing,
+            service: name(last_from).to_string(),
+        });
+        return;
+    }
     let hops = (0..cycle.len() - 1)
         .take(CYCLE_SHOWN)
         .map(|k| {
@@ -657,22 +655,12 @@ fn report_cycle(
             )
         })
         .collect();
-    let help = if cycle.len() == 1 {
-        format!(
-            "a service reaches itself without a link: remove `{}` from its `links`",
-            name(last_from)
-        )
-    } else {
-        "ECS starts a linked container before the one that links to it, so a cycle cannot start: \
-         remove one of these links"
-            .to_string()
-    };
     cx.err(CheckError::LinkCycle {
         span: closing,
-        label,
+        from: name(last_from).to_string(),
+        to: name(first).to_string(),
         cycle: text,
         hops,
-        help: Some(help),
     });
 }
 
