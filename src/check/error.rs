@@ -273,15 +273,14 @@ pub enum CheckError {
     },
 
     #[error("service `{service}` reads `{store}` but no firewall rule lets it reach `{store}`")]
-    #[diagnostic(code(stack::unreachable))]
+    #[diagnostic(code(stack::unreachable), help("{}", rule_to_add(*no_firewall, store, service)))]
     Unreachable {
         #[label("`{service}` cannot connect to `{store}`")]
         span: Span,
         service: String,
         store: String,
-        /// The rule to add, in a sentence that says where.
-        #[help]
-        help: Option<String>,
+        /// The file has no firewall block: the help writes a whole one.
+        no_firewall: bool,
     },
 
     #[error("port {port} is not mapped on the host by service `{service}`")]
@@ -295,7 +294,7 @@ pub enum CheckError {
         port: String,
         service: String,
         #[help]
-        help: Option<String>,
+        fix: MapFix,
     },
 
     #[error("a password is written in the file")]
@@ -481,5 +480,41 @@ impl std::fmt::Display for SecretFix {
             write!(f, ", or from a store: `{k} = {store}.password`")?;
         }
         Ok(())
+    }
+}
+
+/// The help of [`CheckError::Unreachable`]: the rule that lets the service reach the store,
+/// in a sentence that says where it goes.
+fn rule_to_add(no_firewall: bool, store: &str, service: &str) -> String {
+    if no_firewall {
+        format!("add a firewall block: `firewall {{ allow {store} from {service} }}`")
+    } else {
+        format!("add this rule to the firewall block: `allow {store} from {service}`")
+    }
+}
+
+/// The help of [`CheckError::UnmappedPort`]: the mapping to add to the service, or the host
+/// ports it maps already (as written in a rule: `8080`, `53/udp`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapFix {
+    pub service: String,
+    pub port: u64,
+    pub udp: bool,
+    pub mapped: Vec<String>,
+}
+
+impl std::fmt::Display for MapFix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (s, port) = (&self.service, self.port);
+        let udp = if self.udp { "/udp" } else { "" };
+        if self.mapped.is_empty() {
+            write!(f, "add `ports = [{port}:{port}{udp}]` to service `{s}`")
+        } else {
+            let mapped = self.mapped.join(", ");
+            write!(
+                f,
+                "`{s}` maps host port {mapped}: open that, or add `{port}:{port}{udp}` to its `ports`"
+            )
+        }
     }
 }

@@ -43,7 +43,7 @@ pub const MAX_CONTAINERS: usize = 10;
 pub const MAX_ENV_BYTES: usize = 4096;
 
 pub use attrs::Kind;
-pub use error::{Bigger, CheckError, SecretFix};
+pub use error::{Bigger, CheckError, MapFix, SecretFix};
 pub use model::*;
 pub use suggest::did_you_mean;
 

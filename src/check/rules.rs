@@ -335,30 +335,21 @@ fn port_rule(
                 cx.err(CheckError::UnmappedPort {
                     span: subj.span,
                     service_span: infos[i].block.name.span,
-                    port: shown.clone(),
+                    port: shown,
                     service: s.name.to_string(),
-                    help: Some(if s.ports.is_empty() {
-                        format!(
-                            "add `ports = [{port}:{port}{}]` to service `{}`",
-                            if udp { "/udp" } else { "" },
-                            s.name
-                        )
-                    } else {
-                        let mapped: Vec<String> = s
+                    fix: MapFix {
+                        service: s.name.to_string(),
+                        port,
+                        udp,
+                        mapped: s
                             .ports
                             .iter()
                             .map(|p| match p.protocol {
                                 Protocol::Tcp => p.host.to_string(),
                                 Protocol::Udp => format!("{}/udp", p.host),
                             })
-                            .collect();
-                        format!(
-                            "`{}` maps host port {}: open that, or add `{port}:{port}{}` to its `ports`",
-                            s.name,
-                            mapped.join(", "),
-                            if udp { "/udp" } else { "" }
-                        )
-                    }),
+                            .collect(),
+                    },
                 });
             }
             continue;
@@ -1164,16 +1155,11 @@ pub(crate) fn references(
             if let Binding::Store { store, export } = b.value {
                 let st = &stores[store];
                 if !fw.reaches(store, i) && reported.insert(store) {
-                    let rule = format!("allow {} from {}", st.name, svc.name);
                     cx.err(CheckError::Unreachable {
                         span: b.span,
                         service: svc.name.to_string(),
                         store: st.name.clone(),
-                        help: Some(if no_firewall {
-                            format!("add a firewall block: `firewall {{ {rule} }}`")
-                        } else {
-                            format!("add this rule to the firewall block: `{rule}`")
-                        }),
+                        no_firewall,
                     });
                 }
                 let managed =
