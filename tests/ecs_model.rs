@@ -8,10 +8,13 @@
 //! botocore; `STACKC_TEST_PYTHON` points at another interpreter. Without one the tests fail
 //! and say so: they never pass by skipping.
 
+mod common;
+
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::Beside;
 use serde_json::{Value, json};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -465,20 +468,6 @@ fn the_rules_catch_what_the_model_cannot() {
 // diagnostic at all that builds and passes the ECS model and the rules above.
 
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/import/corpus");
-
-/// No shell variables; the files beside the imported one.
-struct Beside<'a>(&'a Path);
-
-impl stackc::import::Context for Beside<'_> {
-    fn var(&self, _: &str) -> Option<String> {
-        None
-    }
-
-    fn file(&self, path: &str) -> Option<Result<String, String>> {
-        let dir = self.0.parent().expect("a folder");
-        std::fs::read_to_string(dir.join(path)).ok().map(Ok)
-    }
-}
 
 /// `slug: outcome` lines of `outcomes.txt` (`#` comments).
 fn expected_outcomes() -> Vec<(String, String)> {

@@ -18,9 +18,12 @@
 //! The corpus' share of clean imports, checked against AWS's ECS model, is in
 //! `tests/ecs_model.rs`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use common::Beside;
 use stackc::import::{self, Context, Imported, SourceKind};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/import");
@@ -90,20 +93,6 @@ fn fixtures() -> Vec<Fixture> {
         "expected at least 30 corpus files in {FIXTURES}/corpus, found {corpus}"
     );
     out
-}
-
-/// No variables of the shell; the files beside the fixture.
-struct Beside<'a>(&'a Path);
-
-impl Context for Beside<'_> {
-    fn var(&self, _: &str) -> Option<String> {
-        None
-    }
-
-    fn file(&self, path: &str) -> Option<Result<String, String>> {
-        let dir = self.0.parent().expect("a folder");
-        std::fs::read_to_string(dir.join(path)).ok().map(Ok)
-    }
 }
 
 fn file_name(p: &Path) -> String {
@@ -227,6 +216,16 @@ fn compose(src: &str) -> Imported {
     .unwrap_or_else(|e| panic!("imports: {e}"));
     assert_sound("compose", &out);
     out
+}
+
+fn dockerrun(src: &str) -> Result<Imported, import::ImportError> {
+    import::import(
+        src,
+        SourceKind::Dockerrun,
+        "Dockerrun.aws.json",
+        "p",
+        &import::Isolated,
+    )
 }
 
 /// Whether the program has the attribute `key = value` (any alignment, any comment after).
@@ -520,15 +519,6 @@ fn refusals() {
             .message
             .contains("data stores")
     );
-    let dockerrun = |src: &str| {
-        import::import(
-            src,
-            SourceKind::Dockerrun,
-            "Dockerrun.aws.json",
-            "p",
-            &import::Isolated,
-        )
-    };
     let e = dockerrun("[1, 2]").expect_err("refused");
     assert!(e.message.contains("JSON object"), "{e}");
     let e = dockerrun("{\"AWSEBDockerrunVersion\": 2,\n \"containerDefintions\": []}")
@@ -571,14 +561,7 @@ fn dockerrun_values_are_checked() {
     { "name": "app", "image": "example/app", "memory": 1e999 }
   ]
 }"#;
-    let out = import::import(
-        src,
-        SourceKind::Dockerrun,
-        "Dockerrun.aws.json",
-        "p",
-        &import::Isolated,
-    )
-    .expect("imports");
+    let out = dockerrun(src).expect("imports");
     assert_sound("dockerrun", &out);
     let t = &out.stack;
     assert!(
@@ -620,14 +603,7 @@ fn dockerrun_values_are_checked() {
 fn dockerrun_version_1() {
     let src = r#"{ "AWSEBDockerrunVersion": "1", "Image": { "Name": "janedoe/site:2" },
                    "Ports": [{ "ContainerPort": "8080" }], "Logging": "/var/log/nginx" }"#;
-    let out = import::import(
-        src,
-        SourceKind::Dockerrun,
-        "Dockerrun.aws.json",
-        "site",
-        &import::Isolated,
-    )
-    .expect("imports");
+    let out = dockerrun(src).expect("imports");
     assert_sound("v1", &out);
     assert!(attr(&out.stack, "ports", "[80:8080]"), "{}", out.stack);
     assert!(
@@ -639,14 +615,7 @@ fn dockerrun_version_1() {
     let src = r#"{ "AWSEBDockerrunVersion": 1,
   "containerDefinitions": [ { "name": "api", "image": "acme/api:3", "memory": 300,
     "portMappings": [ { "hostPort": 80, "containerPort": 8000 } ] } ] }"#;
-    let out = import::import(
-        src,
-        SourceKind::Dockerrun,
-        "Dockerrun.aws.json",
-        "site",
-        &import::Isolated,
-    )
-    .expect("imports");
+    let out = dockerrun(src).expect("imports");
     assert_sound("v1 with containers", &out);
     assert!(attr(&out.stack, "image", "\"acme/api:3\""), "{}", out.stack);
     assert!(attr(&out.stack, "memory", "300 MiB"), "{}", out.stack);

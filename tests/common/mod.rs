@@ -1,6 +1,7 @@
 //! Shared support of the integration tests that talk to AWS: the moto emulator and the fault
 //! proxy from `tests/support/`, started on free loopback ports and stopped when dropped, and
-//! a runner for the real `stackc` binary pointed at them.
+//! a runner for the real `stackc` binary pointed at them; and what other tests share (the
+//! examples, an import context that reads the files beside a compose file).
 
 #![allow(dead_code)]
 
@@ -179,4 +180,19 @@ pub fn examples() -> Vec<(PathBuf, String)> {
             (p, src)
         })
         .collect()
+}
+
+/// An import context with no shell variables, reading the files beside the imported one (the
+/// CLI's, without the shell).
+pub struct Beside<'a>(pub &'a Path);
+
+impl stackc::import::Context for Beside<'_> {
+    fn var(&self, _: &str) -> Option<String> {
+        None
+    }
+
+    fn file(&self, path: &str) -> Option<Result<String, String>> {
+        let dir = self.0.parent().expect("a folder");
+        std::fs::read_to_string(dir.join(path)).ok().map(Ok)
+    }
 }
