@@ -14,24 +14,10 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::Beside;
+use common::{Beside, python};
 use serde_json::{Value, json};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
-fn python() -> PathBuf {
-    let path = match std::env::var_os("STACKC_TEST_PYTHON") {
-        Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => Path::new(ROOT).join(".venv/bin/python"),
-    };
-    assert!(
-        path.exists(),
-        "no Python for the ECS model test at {}: run `bash tests/support/setup-venv.sh` \
-         (or set STACKC_TEST_PYTHON to a Python with botocore)",
-        path.display()
-    );
-    path
-}
 
 /// The validator's report on some Dockerrun files: (exit code, parsed stdout).
 fn validate(files: &[PathBuf]) -> (i32, Value) {
