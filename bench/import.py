@@ -29,23 +29,23 @@ def many_services(n):
     return "\n".join(lines) + "\n"
 
 
-def wide(services, keys):
+def with_env(services, keys, entry):
+    """`services` services of `keys` environment entries each, `entry(k, s)` the k-th of s."""
     lines = ["services:"]
     for s in range(services):
         lines.append(f"  s{s}:\n    image: example/app\n    environment:")
         for k in range(keys):
-            lines.append(f"      SETTING_{k}: value-{k}-{s}")
+            lines.append(f"      {entry(k, s)}")
     return "\n".join(lines) + "\n"
+
+
+def wide(services, keys):
+    return with_env(services, keys, lambda k, s: f"SETTING_{k}: value-{k}-{s}")
 
 
 def long_values(services, keys, size):
     value = "v" * size
-    lines = ["services:"]
-    for s in range(services):
-        lines.append(f"  s{s}:\n    image: example/app\n    environment:")
-        for k in range(keys):
-            lines.append(f"      K{k}: {value}")
-    return "\n".join(lines) + "\n"
+    return with_env(services, keys, lambda k, s: f"K{k}: {value}")
 
 
 def dockerrun(n):
