@@ -177,6 +177,9 @@ pub fn hostname(s: &str) -> Verdict {
     (!ok).then_some("hostnames are letters, digits and `-`, in dot-separated labels")
 }
 
+/// The longest image name ECS takes (before an `@` digest).
+pub const MAX_IMAGE: usize = 255;
+
 /// A container image as ECS takes it (`ContainerDefinition.image`): up to 255 characters of
 /// letters, digits, `-`, `_`, `:`, `.`, `/` and `#` before an optional `@sha256:` digest of 64
 /// hexadecimal digits.
@@ -185,7 +188,7 @@ pub fn image(s: &str) -> Verdict {
         Some((n, d)) => (n, Some(d)),
         None => (s, None),
     };
-    if name.is_empty() || name.len() > 255 {
+    if name.is_empty() || name.len() > MAX_IMAGE {
         return Some("ECS takes images of 1 to 255 characters (before an `@` digest)");
     }
     if !name

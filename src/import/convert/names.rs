@@ -54,7 +54,8 @@ pub(super) fn assign(plan: &mut Plan<'_>, project: &str, w: &mut Warnings) {
     }
 }
 
-fn truncate(s: &mut String, max: usize) {
+/// Cuts `s` to at most `max` bytes, at a character boundary.
+pub(super) fn truncate(s: &mut String, max: usize) {
     if s.len() > max {
         let mut cut = max;
         while !s.is_char_boundary(cut) {

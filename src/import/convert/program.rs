@@ -209,7 +209,9 @@ fn service(b: &mut Builder, plan: &Plan<'_>, svc: &Svc<'_>, env: &[EnvOut], w: &
         b.comment(n);
     }
     let mut lines = Vec::new();
-    let placeholder = format!("{}-{}", plan.stack, svc.name);
+    // `STACK-SERVICE`, cut to the length ECS takes.
+    let mut placeholder = format!("{}-{}", plan.stack, svc.name);
+    super::names::truncate(&mut placeholder, names::MAX_IMAGE);
     let image_ok = |i: &str| names::image(i).is_none();
     lines.push(match (&raw.image, &raw.build) {
         (Some(image), build) if image_ok(image) => {
