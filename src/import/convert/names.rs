@@ -6,13 +6,17 @@
 use std::collections::HashSet;
 
 use super::Plan;
-use crate::import::Warnings;
+use crate::check::Kind;
+use crate::import::{Warnings, store_kind};
 
 /// ECS's longest container name.
 const MAX_NAME: usize = 255;
 /// The stack's name is at most this long, so that the names derived from it (the
 /// environment `<stack>-env`, store identifiers `<stack>-<store>`) stay within AWS's limits.
 const MAX_STACK: usize = 30;
+/// A store's name ends its security group and subnet group names, `<stack>-<store>`, which
+/// have at most 255 characters (EC2, RDS, ElastiCache).
+const MAX_STORE: usize = 255 - MAX_STACK - 1;
 
 pub(super) fn assign(plan: &mut Plan<'_>, project: &str, w: &mut Warnings) {
     let app = plan.app;
@@ -20,17 +24,42 @@ pub(super) fn assign(plan: &mut Plan<'_>, project: &str, w: &mut Warnings) {
     let mut taken: HashSet<String> = HashSet::from(["true".to_string(), "false".to_string()]);
     for s in &app.services {
         let mut base = block_name(&s.name, "service");
-        truncate(&mut base, MAX_NAME - 4);
+        let store = s.image.as_deref().and_then(store_kind);
+        if let Some(kind) = store {
+            if kind == Kind::Redis {
+                // ElastiCache's subnet group names take only letters, digits and `-`.
+                base = base.replace('_', "-");
+            }
+            truncate(&mut base, MAX_STORE - 4);
+        } else {
+            truncate(&mut base, MAX_NAME - 4);
+        }
         let name = unique(&base, &mut taken);
         if name != s.name {
-            w.add(s.line, format!("service `{}` is named `{name}` (names are lowercase letters, digits, `_` and `-`, unique in the file, at most {MAX_NAME} characters): containers that reached it as `{}` must use `{name}`", s.name, s.name));
+            let rule = match store {
+                Some(Kind::Redis) => format!(
+                    "a redis store's name is lowercase letters, digits and `-`, unique in the file, at most {MAX_STORE} characters"
+                ),
+                Some(_) => format!(
+                    "a data store's name is lowercase letters, digits, `_` and `-`, unique in the file, at most {MAX_STORE} characters"
+                ),
+                None => format!(
+                    "names are lowercase letters, digits, `_` and `-`, unique in the file, at most {MAX_NAME} characters"
+                ),
+            };
+            w.add(s.line, format!("service `{}` is named `{name}` ({rule}): containers that reached it as `{}` must use `{name}`", s.name, s.name));
         }
         plan.names.push(name);
     }
     let base = app.name.clone().unwrap_or_else(|| project.to_string());
     let mut stack_base = block_name(&base, "app").replace('_', "-");
     truncate(&mut stack_base, MAX_STACK);
-    let stack_base = stack_base.trim_end_matches('-').to_string();
+    let mut stack_base = stack_base.trim_end_matches('-').to_string();
+    // EC2 keeps `sg-` for security group ids, and the stack's name starts its groups'.
+    if stack_base == "sg" || stack_base.starts_with("sg-") {
+        stack_base.insert_str(0, "app-");
+        truncate(&mut stack_base, MAX_STACK);
+    }
     plan.stack = if taken.contains(&stack_base) {
         unique(&format!("{stack_base}-app"), &mut taken)
     } else {
