@@ -145,7 +145,7 @@ fn braced(
         }
         return Ok(value_of(name, vars, out));
     };
-    let arg = &op[1..];
+    let arg = &op[kind.len_utf8()..];
     match kind {
         '-' if missing => expand(arg, vars, out, depth + 1),
         '-' => Ok(value.unwrap_or_default()),
@@ -341,6 +341,9 @@ mod tests {
         assert!(interpolate("${A", &vars).is_err());
         assert!(interpolate("${1A}", &vars).is_err());
         assert!(interpolate("${A:}", &vars).is_err());
+        // An operator that is not ASCII is refused, not cut inside.
+        assert!(interpolate("${AǾSE}", &vars).is_err());
+        assert!(interpolate("${A:é}", &vars).is_err());
         let deep = format!("{}x{}", "${A:-".repeat(40), "}".repeat(40));
         assert!(interpolate(&deep, &vars).is_err());
     }
