@@ -38,6 +38,8 @@ WEIGHT = {
     "elasticbeanstalk:CreateEnvironment": 2,
     "elasticbeanstalk:UpdateEnvironment": 2,
     "elasticbeanstalk:CreateApplicationVersion": 2,
+    # On a fresh account the app servers start with the environment: no call.
+    "elasticbeanstalk:RestartAppServer": 0,
 }
 READS_AT_REFRESH = {"ec2:DescribeVpcs", "ec2:DescribeSubnets", "elasticbeanstalk:ListPlatformVersions"}
 

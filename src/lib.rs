@@ -14,6 +14,7 @@ pub mod diagnostic;
 pub mod fmt;
 pub mod import;
 pub mod lower;
+pub mod naming;
 pub mod syntax;
 
 pub use diagnostic::Diagnostic;

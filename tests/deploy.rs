@@ -109,7 +109,7 @@ fn expected_inventory() -> Vec<(String, usize)> {
         ("applications", 1),
         ("application versions", 1),
         ("environments", 1),
-        ("roles", 2),
+        ("roles", 3),
         ("instance profiles", 1),
     ]
     .into_iter()
@@ -166,7 +166,7 @@ fn apply_builds_the_reference_stack_and_a_second_apply_changes_nothing() {
         )
     );
     assert_eq!(
-        opt("aws:autoscaling:launchconfiguration", "InstanceType").as_deref(),
+        opt("aws:ec2:instances", "InstanceTypes").as_deref(),
         Some("t3.small")
     );
     // The instances may read that secret, and only it: Elastic Beanstalk fetches
@@ -211,8 +211,8 @@ fn apply_builds_the_reference_stack_and_a_second_apply_changes_nothing() {
         dir.path(),
         "complex-docker.stack",
         &[(
-            "instance_type  = \"t3.small\"",
-            "instance_type  = \"t3.medium\"",
+            "instance_type = \"t3.small\"",
+            "instance_type = \"t3.medium\"",
         )],
     );
     let out = stackc(
@@ -222,9 +222,7 @@ fn apply_builds_the_reference_stack_and_a_second_apply_changes_nothing() {
     );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
-        text(&out).contains(
-            "aws:autoscaling:launchconfiguration/InstanceType: \"t3.small\" → \"t3.medium\""
-        ),
+        text(&out).contains("aws:ec2:instances/InstanceTypes: \"t3.small\" → \"t3.medium\""),
         "{}",
         text(&out)
     );
@@ -276,7 +274,7 @@ fn security_groups_admit_only_each_stores_port_from_the_environment() {
 }
 
 #[test]
-fn apply_converges_with_throttling_and_unavailable_errors() {
+fn apply_converges_with_throttling_unavailable_errors_and_broken_connections() {
     let aws = moto();
     let px = proxy(
         &aws,
@@ -284,6 +282,8 @@ fn apply_converges_with_throttling_and_unavailable_errors() {
             "--throttle-rate",
             "0.3",
             "--unavailable-rate",
+            "0.05",
+            "--reset-rate",
             "0.05",
             "--seed",
             "7",
@@ -295,10 +295,19 @@ fn apply_converges_with_throttling_and_unavailable_errors() {
         &["apply", f.to_str().unwrap(), "--yes"],
         &[],
     ));
-    assert!(
-        proxy_stats(&px)["faults"].as_u64().unwrap() > 5,
-        "faults were injected"
-    );
+    let stats = proxy_stats(&px);
+    let faults = |kind: &str| {
+        stats["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["fault"] == kind)
+            .count()
+    };
+    // Connections broken mid-run are retried like throttling (once a service has answered).
+    for kind in ["throttle", "unavailable", "reset"] {
+        assert!(faults(kind) > 0, "no {kind} fault was injected");
+    }
     assert_eq!(inventory(&aws.url()), expected_inventory());
 }
 
@@ -458,4 +467,117 @@ fn a_name_taken_outside_the_stack_stops_apply_before_any_change() {
         text(&out)
     );
     assert_eq!(mutating(&proxy_stats(&px)), 0);
+}
+
+/// Whatever AWS echoes in an error, a secret stackc sent never reaches the terminal: every call
+/// that carries one (the database's creation and its switch to a given password, the
+/// environment's creation and its update with secret environment properties) answers with a
+/// validation error that quotes every value of the request (the fault proxy's echo fault).
+#[test]
+fn secrets_are_scrubbed_from_every_error_that_echoes_them() {
+    let aws = moto();
+    let px = proxy(&aws, &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let managed = program(
+        dir.path(),
+        "complex-docker.stack",
+        &[(
+            "PGUSER     = db.username",
+            "PGUSER     = db.username\n    API_KEY    = secret(\"API_KEY\")",
+        )],
+    );
+    let given = dir.path().join("given.stack");
+    std::fs::write(
+        &given,
+        std::fs::read_to_string(&managed)
+            .unwrap()
+            .replace(
+                "password   = managed",
+                "password   = secret(\"DB_PASSWORD\")",
+            )
+            .replace(
+                "PGPASSWORD = db.password",
+                "PGPASSWORD = secret(\"DB_PASSWORD\")",
+            ),
+    )
+    .unwrap();
+    let (db_password, api_key) = (
+        "Zebra-Quokka-4471-unmistakable",
+        "Marmot-Pelican-9902-distinct",
+    );
+    let env = [("DB_PASSWORD", db_password), ("API_KEY", api_key)];
+    let echo = |ops: &[&str]| {
+        proxy_post(
+            &px,
+            "config",
+            &serde_json::json!({ "echo_operations": ops }).to_string(),
+        )
+    };
+    let fails = |file: &Path, op: &str, secret: &str| {
+        echo(&[op]);
+        let out = stackc(&px.url(), &["apply", file.to_str().unwrap(), "--yes"], &env);
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{op} did not fail: {t}");
+        assert!(
+            t.contains(&format!("{op} failed: ValidationError")),
+            "{op}: {t}"
+        );
+        assert!(
+            t.contains("(sensitive)"),
+            "{op}: the echoed secret is not marked: {t}"
+        );
+        assert!(!t.contains(secret), "{op} leaked a secret:\n{t}");
+    };
+    // The environment's creation carries API_KEY.
+    fails(&managed, "CreateEnvironment", api_key);
+    echo(&[]);
+    ok(&stackc(
+        &px.url(),
+        &["apply", managed.to_str().unwrap(), "--yes"],
+        &env,
+    ));
+    // Its update carries a new value of it.
+    let env2 = [
+        ("DB_PASSWORD", db_password),
+        ("API_KEY", "Walrus-Heron-1234-another"),
+    ];
+    echo(&["UpdateEnvironment"]);
+    let out = stackc(
+        &px.url(),
+        &["apply", managed.to_str().unwrap(), "--yes"],
+        &env2,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        !text(&out).contains("Walrus-Heron-1234-another"),
+        "{}",
+        text(&out)
+    );
+    assert!(text(&out).contains("(sensitive)"), "{}", text(&out));
+    // The switch from a managed password to a given one carries the password.
+    fails(&given, "ModifyDBInstance", db_password);
+
+    // A new stack: the database's creation carries its password.
+    let aws2 = moto();
+    let px2 = proxy(&aws2, &[]);
+    proxy_post(
+        &px2,
+        "config",
+        r#"{"echo_operations": ["CreateDBInstance"]}"#,
+    );
+    let out = stackc(
+        &px2.url(),
+        &["apply", given.to_str().unwrap(), "--yes"],
+        &env,
+    );
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains("CreateDBInstance failed: ValidationError"),
+        "{t}"
+    );
+    assert!(
+        !t.contains(db_password),
+        "CreateDBInstance leaked the password:\n{t}"
+    );
 }

@@ -250,7 +250,7 @@ fn elastic_beanstalk_and_iam_end_to_end() {
     );
     let opts = options(&direct);
     let lc = "aws:autoscaling:launchconfiguration";
-    assert_eq!(opts[&format!("{lc}/InstanceType")], "t3.micro");
+    assert_eq!(opts["aws:ec2:instances/InstanceTypes"], "t3.micro");
     assert_eq!(opts[&format!("{lc}/SecurityGroups")], sg);
     assert_eq!(
         opts[&format!("{lc}/IamInstanceProfile")],
@@ -260,9 +260,13 @@ fn elastic_beanstalk_and_iam_end_to_end() {
         opts[&format!("{lc}/DisableDefaultEC2SecurityGroup")],
         "true"
     );
-    assert_eq!(
-        opts["aws:elasticbeanstalk:environment/ServiceRole"],
-        "static-site-eb-service"
+    // Elastic Beanstalk answers with the role's ARN for the name it was given.
+    assert!(
+        opts["aws:elasticbeanstalk:environment/ServiceRole"]
+            .as_str()
+            .is_some_and(|r| r.ends_with(":role/static-site-eb-service")),
+        "{}",
+        opts["aws:elasticbeanstalk:environment/ServiceRole"]
     );
     assert_eq!(
         opts["aws:elasticbeanstalk:environment/EnvironmentType"],
@@ -398,8 +402,8 @@ fn elastic_beanstalk_and_iam_end_to_end() {
     let fields = env_change["fields"].as_array().expect("fields");
     let instance = fields
         .iter()
-        .find(|f| f["field"] == "aws:autoscaling:launchconfiguration/InstanceType")
-        .expect("an InstanceType change");
+        .find(|f| f["field"] == "aws:ec2:instances/InstanceTypes")
+        .expect("an InstanceTypes change");
     assert_eq!(
         (instance["old"].as_str(), instance["new"].as_str()),
         (Some("t3.micro"), Some("t3.small"))
@@ -413,7 +417,7 @@ fn elastic_beanstalk_and_iam_end_to_end() {
     );
     let human = ok(&run(&endpoint, &["plan", file2]));
     assert!(
-        human.contains("InstanceType: \"t3.micro\" → \"t3.small\""),
+        human.contains("InstanceTypes: \"t3.micro\" → \"t3.small\""),
         "{human}"
     );
 
@@ -438,7 +442,7 @@ fn elastic_beanstalk_and_iam_end_to_end() {
         "options in one call (the version did not change): {updates:?}"
     );
     let opts = options(&direct);
-    assert_eq!(opts[&format!("{lc}/InstanceType")], "t3.small");
+    assert_eq!(opts["aws:ec2:instances/InstanceTypes"], "t3.small");
     assert!(
         !opts.contains_key("aws:elasticbeanstalk:application:environment/API_KEY"),
         "API_KEY was removed"

@@ -15,9 +15,7 @@ use serde_json::Value;
 const PROGRAM: &str = r#"
 stack shop { region = "us-east-1" }
 
-environment shop-env {
-  execution_role = "arn:aws:iam::123456789012:role/exec"
-}
+environment shop-env { }
 
 service web {
   image     = "nginx"

@@ -15,6 +15,9 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
+use stackc::deploy::resource::{Tags, Val};
+use stackc::deploy::resources::Desired;
+use stackc::deploy::resources::db_instance::DbInstance;
 use stackc::lower::Artifacts;
 
 const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
@@ -47,10 +50,58 @@ fn snapshots() {
         }, {
             insta::assert_snapshot!("Dockerrun.aws.json", artifacts.dockerrun);
             insta::assert_snapshot!("plan.json", artifacts.plan_json);
+            insta::assert_snapshot!("iam-policy.json", iam_policy(path));
         });
         seen += 1;
     });
     assert_eq!(seen, examples().len(), "the glob saw every example");
+}
+
+/// `stackc iam-policy FILE`, checked against IAM's rules for a policy document: a Sid is
+/// alphanumeric, an action is `service:Action`, and the whole fits an inline policy of a role
+/// (10,240 characters without whitespace, "IAM and AWS STS quotas").
+fn iam_policy(path: &Path) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_stackc"))
+        .arg("iam-policy")
+        .arg(path)
+        .output()
+        .expect("stackc runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    let policy: Value = serde_json::from_str(&text).expect("the policy is JSON");
+    assert_eq!(policy["Version"], "2012-10-17");
+    let statements = policy["Statement"].as_array().expect("statements");
+    for s in statements {
+        assert_eq!(s["Effect"], "Allow");
+        if let Some(sid) = s.get("Sid") {
+            assert!(
+                sid.as_str()
+                    .is_some_and(|s| s.chars().all(|c| c.is_ascii_alphanumeric())),
+                "{sid}"
+            );
+        }
+        for a in s["Action"].as_array().expect("actions") {
+            let a = a.as_str().expect("an action");
+            assert!(
+                a.split_once(':')
+                    .is_some_and(|(svc, op)| !svc.is_empty() && !op.is_empty()),
+                "{a}"
+            );
+        }
+        assert!(!s["Resource"].as_array().expect("resources").is_empty());
+    }
+    let compact = serde_json::to_string(&policy).expect("serialises");
+    assert!(
+        compact.len() <= 10_240,
+        "{}: {} characters",
+        path.display(),
+        compact.len()
+    );
+    text
 }
 
 #[test]
@@ -300,7 +351,7 @@ fn secret_vars(a: &Artifacts) -> Vec<String> {
     }
     let mut out = Vec::new();
     for s in &a.plan.steps {
-        walk(&s.params, &mut out);
+        walk(&s.params(), &mut out);
     }
     out.sort();
     out.dedup();
@@ -407,19 +458,19 @@ fn plan_invariants(path: &Path, model: &stackc::check::Model, a: &Artifacts) {
     for step in &plan.steps {
         let id = step.id.as_str();
         assert!(
-            !id.is_empty() && !step.action.is_empty() && !step.resource.is_empty(),
+            !id.is_empty() && !step.action().is_empty() && !step.resource.is_empty(),
             "{name}: step {id} has empty fields"
         );
         assert!(
-            step.params.is_object(),
+            step.params().is_object(),
             "{name}: params of {id} are an object"
         );
         assert!(
-            step.action.split_once(':').is_some_and(
+            step.action().split_once(':').is_some_and(
                 |(svc, op)| !svc.is_empty() && op.starts_with(|c: char| c.is_ascii_uppercase())
             ),
             "{name}: action `{}` of {id} is `service:Operation`",
-            step.action
+            step.action()
         );
 
         // depends_on: unique, earlier steps only.
@@ -438,7 +489,7 @@ fn plan_invariants(path: &Path, model: &stackc::check::Model, a: &Artifacts) {
 
         // Every ref names an earlier step (`STEP.attr`, attr without dots) listed in depends_on.
         let mut rs = Vec::new();
-        refs(&step.params, &mut rs);
+        refs(&step.params(), &mut rs);
         for r in rs {
             let (target, attr) = r
                 .rsplit_once('.')
@@ -461,13 +512,14 @@ fn plan_invariants(path: &Path, model: &stackc::check::Model, a: &Artifacts) {
         }
 
         // Create steps carry the ownership tags.
-        let op = step.action.split_once(':').map_or("", |(_, op)| op);
-        if op.starts_with("Create") && !UNTAGGABLE_CREATES.iter().any(|(a, _)| *a == step.action) {
-            let tags = stackc_tags(&step.params);
+        let op = step.action().split_once(':').map_or("", |(_, op)| op);
+        if op.starts_with("Create") && !UNTAGGABLE_CREATES.iter().any(|(a, _)| *a == step.action())
+        {
+            let tags = stackc_tags(&step.params());
             assert!(
                 !tags.is_empty(),
                 "{name}: create step {id} ({}) carries no tags",
-                step.action
+                step.action()
             );
             for t in tags {
                 assert_eq!(
@@ -484,7 +536,8 @@ fn plan_invariants(path: &Path, model: &stackc::check::Model, a: &Artifacts) {
 
         // Secrets: only ever `{"secret": "VAR"}`, nothing beside the name.
         let mut found = Vec::new();
-        secrets(&step.params, id.to_string(), &mut found);
+        let params = step.params();
+        secrets(&params, id.to_string(), &mut found);
         for (at, obj) in found {
             assert_eq!(
                 obj.len(),
@@ -499,14 +552,14 @@ fn plan_invariants(path: &Path, model: &stackc::check::Model, a: &Artifacts) {
                 "{name}: {at}: `{var}` is an environment-variable name"
             );
         }
-        if let Some(p) = step.params.get("MasterUserPassword") {
+        if let Some(p) = step.params().get("MasterUserPassword") {
             assert!(
                 p.get("secret").is_some(),
                 "{name}: {id}: MasterUserPassword is {p}, not {{\"secret\": VAR}}"
             );
         }
         for o in step
-            .params
+            .params()
             .get("OptionSettings")
             .and_then(Value::as_array)
             .into_iter()
@@ -557,6 +610,18 @@ fn plans_keep_their_invariants() {
     assert!(steps > 0);
 }
 
+/// The plan's RDS instance, to break.
+fn db(a: &mut Artifacts) -> &mut DbInstance {
+    a.plan
+        .steps
+        .iter_mut()
+        .find_map(|s| match &mut s.desired {
+            Desired::DbInstance(db) => Some(db),
+            _ => None,
+        })
+        .expect("an RDS step")
+}
+
 /// The invariant checker itself catches what it is for (so that its passing means something).
 #[test]
 fn plan_invariants_catch_broken_plans() {
@@ -585,32 +650,13 @@ fn plan_invariants_catch_broken_plans() {
             s.depends_on.clear();
         }),
         ("create without tags", |a| {
-            let s = a
-                .plan
-                .steps
-                .iter_mut()
-                .find(|s| s.action == "rds:CreateDBInstance")
-                .expect("an RDS step");
-            s.params.as_object_mut().expect("object").remove("Tags");
+            db(a).tags = Tags::default();
         }),
         ("secret value", |a| {
-            let s = a
-                .plan
-                .steps
-                .iter_mut()
-                .find(|s| s.action == "rds:CreateDBInstance")
-                .expect("an RDS step");
-            s.params["MasterUserPassword"] = Value::String("hunter2".into());
+            db(a).password = Some(Val::Lit("hunter2".into()));
         }),
-        ("secret object with a value", |a| {
-            let s = a
-                .plan
-                .steps
-                .iter_mut()
-                .find(|s| s.action == "rds:CreateDBInstance")
-                .expect("an RDS step");
-            s.params["MasterUserPassword"]["value"] = Value::String("hunter2".into());
-        }),
+        // (A secret object that also holds its value cannot be built: `Val::Secret` holds
+        // only the variable's name.)
     ];
     for (what, doctor) in doctors {
         let mut bad = good.clone();

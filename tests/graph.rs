@@ -25,8 +25,13 @@ use common::examples;
 fn outputs(src: &str) -> Vec<(&'static str, String)> {
     let (model, diags) = stackc::compile(src);
     let model = model.unwrap_or_else(|| panic!("the program has errors: {diags:?}"));
-    let g = graph::model_graph(&model);
-    let p = graph::plan_graph(&stackc::lower::lower(&model).plan);
+    model_outputs(&model)
+}
+
+/// The four outputs of a model.
+fn model_outputs(model: &stackc::check::Model) -> Vec<(&'static str, String)> {
+    let g = graph::model_graph(model);
+    let p = graph::plan_graph(&stackc::lower::lower(model).plan);
     vec![
         ("dot", graph::render(&g, Format::Dot)),
         ("mermaid", graph::render(&g, Format::Mermaid)),
@@ -229,6 +234,86 @@ fn labels_are_escaped() {
         mermaid.contains("c0 -.->|\"6379/tcp open, not read\"|"),
         "{mermaid}"
     );
+}
+
+/// Text that Mermaid or Graphviz would read as something else than a label: a Mermaid
+/// directive (`%%{init: ...}%%`, which Mermaid honours anywhere in the text), and an image
+/// long enough to pass Graphviz's 16 KiB limit on a string. `stackc check` refuses both
+/// images (ECS takes neither), so no program carries them to `graph`: they are put into the
+/// model of a valid program, to test the renderer on its own.
+const HOSTILE: &str = r#"
+stack hostile { }
+environment hostile-env { }
+service web {
+  image     = "nginx"
+  memory    = 128 MiB
+  essential = true
+  links     = [api]
+}
+service api { image = "nginx" memory = 64 MiB }
+"#;
+
+/// The four outputs of [`HOSTILE`] with its hostile images.
+fn hostile_outputs() -> Vec<(&'static str, String)> {
+    let (model, diags) = stackc::compile(HOSTILE);
+    let mut model = model.unwrap_or_else(|| panic!("the program has errors: {diags:?}"));
+    model.services[0].image = "%%{init:{'theme':'dark'}}%%".into();
+    model.services[1].image = "x".repeat(20_000).into();
+    model_outputs(&model)
+}
+
+#[test]
+fn graphviz_renders_hostile_labels() {
+    for (name, text) in hostile_outputs() {
+        if name.ends_with("dot") {
+            let svg = dot_svg(&format!("hostile {name}"), &text);
+            assert!(svg.contains("class=\"node\""), "hostile {name}");
+        }
+    }
+}
+
+/// Every Mermaid output, of the examples and of the tricky and hostile programs, read by
+/// Mermaid's own parser (tests/graph/mermaid, pinned by its package-lock.json): it parses,
+/// and no label text became configuration.
+#[test]
+fn mermaid_parses_every_output_and_no_label_is_a_directive() {
+    let Some(support) = common::npm_support("graph/mermaid", "mermaid") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    let mut programs: Vec<(String, Vec<(&str, String)>)> = examples()
+        .into_iter()
+        .map(|(p, s)| (p.display().to_string(), outputs(&s)))
+        .collect();
+    programs.push(("tricky".into(), outputs(TRICKY)));
+    programs.push(("hostile".into(), hostile_outputs()));
+    for (what, outs) in programs {
+        for (name, text) in outs {
+            if name.ends_with("mermaid") {
+                let file = dir.path().join(format!("{}.mmd", files.len()));
+                std::fs::write(&file, text).unwrap();
+                files.push((format!("{what} {name}"), file));
+            }
+        }
+    }
+    // A control: the same directive written raw in a label is configuration to Mermaid.
+    let raw = dir.path().join("raw.mmd");
+    std::fs::write(
+        &raw,
+        "flowchart LR\n  n0[\"web %%{init: {'theme':'dark'}}%% x\"]\n",
+    )
+    .unwrap();
+    let results: Vec<serde_json::Value> = common::node_json(
+        &support.join("parse.mjs"),
+        files.iter().map(|f| f.1.as_path()).chain([raw.as_path()]),
+    );
+    let (control, results) = results.split_last().unwrap();
+    assert_eq!(control["config"]["theme"], "dark", "{control}");
+    for ((what, _), r) in files.iter().zip(results) {
+        assert_eq!(r["ok"], true, "{what}: {r}");
+        assert_eq!(r["config"], serde_json::json!({}), "{what}: {r}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------

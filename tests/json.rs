@@ -149,9 +149,10 @@ const KEYS: [&str; 10] = [
 
 fn library_json(src: &str, file: &str) -> Value {
     let (_, diags) = stackc::compile(src);
+    let index = stackc::syntax::lines::LineIndex::new(src);
     let objects = diags
         .iter()
-        .map(|d| serde_json::to_value(d.to_json(src, file)).expect("a diagnostic serialises"))
+        .map(|d| serde_json::to_value(d.to_json(&index, file)).expect("a diagnostic serialises"))
         .collect();
     Value::Array(objects)
 }

@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+mod common;
+
 const TIMEOUT: Duration = Duration::from_secs(20);
 const URI: &str = "file:///tmp/stackc-lsp-test/app.stack";
 
@@ -106,6 +108,13 @@ impl Client {
         let body = serde_json::to_string(&msg).unwrap();
         let stdin = self.stdin.as_mut().expect("stdin is open");
         write!(stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Sends bytes as they are: frames a client may get wrong.
+    fn send_raw(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("stdin is open");
+        stdin.write_all(bytes).unwrap();
         stdin.flush().unwrap();
     }
 
@@ -416,6 +425,102 @@ fn strict_lints_on_request() {
     }
 }
 
+/// Frames a careless or hostile client sends are answered with JSON-RPC errors, and the
+/// session goes on: invalid JSON, JSON that is not a message, a bad or missing
+/// Content-Length, a message over the 64 MiB the server reads.
+#[test]
+fn bad_frames_get_error_replies_and_the_session_goes_on() {
+    let mut c = Client::start();
+    c.initialize();
+    let error_with_null_id = |m: &Value, code: i64| m["id"].is_null() && m["error"]["code"] == code;
+    c.send_raw(b"Content-Length: 9\r\n\r\n{not json");
+    c.wait_for("a parse error", |m| error_with_null_id(m, -32700));
+    c.send_raw(b"Content-Length: 23\r\n\r\n{\"id\": 77, \"method\": 3}");
+    c.wait_for("an invalid request", |m| {
+        m["id"] == 77 && m["error"]["code"] == -32600
+    });
+    c.send_raw(b"Content-Length: -5\r\n\r\n");
+    c.wait_for("a bad length", |m| {
+        error_with_null_id(m, -32700) && m["error"]["message"].as_str().unwrap().contains("-5")
+    });
+    c.send_raw(b"X-Nothing: here\r\n\r\n");
+    c.wait_for("a frame without length", |m| error_with_null_id(m, -32700));
+    let big = 64 * 1024 * 1024 + 1;
+    let mut frame = format!("Content-Length: {big}\r\n\r\n").into_bytes();
+    frame.resize(frame.len() + big, b' ');
+    c.send_raw(&frame);
+    c.wait_for("a message too big", |m| {
+        error_with_null_id(m, -32700) && m["error"]["message"].as_str().unwrap().contains("64 MiB")
+    });
+    // Still serving.
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": URI, "languageId": "stack", "version": 1, "text": BROKEN}}),
+    );
+    assert_eq!(codes(&c.diagnostics()), ["stack::unknown_attribute"]);
+    assert_eq!(c.call("shutdown", Value::Null), Value::Null);
+    assert_eq!(c.exit_status(), 0);
+}
+
+/// Before `initialize`, a request is refused (-32002) and the session goes on; a client that
+/// opens a document before `initialized` is served.
+#[test]
+fn the_handshake_is_forgiving() {
+    let mut c = Client::start();
+    let early = c.request("textDocument/hover", at(0, 0));
+    assert_eq!(early["error"]["code"], json!(-32002), "{early}");
+    c.call(
+        "initialize",
+        json!({"processId": null, "rootUri": null, "capabilities": {}}),
+    );
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": URI, "languageId": "stack", "version": 1, "text": BROKEN}}),
+    );
+    assert_eq!(codes(&c.diagnostics()), ["stack::unknown_attribute"]);
+    c.notify("initialized", json!({}));
+    assert_eq!(c.call("shutdown", Value::Null), Value::Null);
+    assert_eq!(c.exit_status(), 0);
+}
+
+/// In a file with lone `\r` line ends, the server counts lines as the client does: a comment
+/// ends at `\r`, diagnostics are placed on the right line, and the formatting edit replaces
+/// exactly the whole document (it used to end on line 0, and the client kept the rest).
+#[test]
+fn lone_carriage_returns_end_lines_for_the_server_too() {
+    let text = BROKEN.replace('\n', "\r");
+    let mut c = Client::start();
+    c.initialize();
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": URI, "languageId": "stack", "version": 1, "text": text}}),
+    );
+    let diags = c.diagnostics();
+    assert_eq!(
+        diags[0]["range"],
+        json!({"start": pos(6, 2), "end": pos(6, 8)})
+    );
+    // Fix the mistake, then format: the edit spans the whole text.
+    let fixed = text.replace("memroy   ", "memory   ");
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": URI, "version": 2}, "contentChanges": [{"text": fixed}]}),
+    );
+    let edits = c.call(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": URI}, "options": {"tabSize": 2, "insertSpaces": true}}),
+    );
+    let lines = fixed.split('\r').count() as u32;
+    assert_eq!(edits[0]["range"]["start"], pos(0, 0), "{edits}");
+    assert_eq!(edits[0]["range"]["end"], pos(lines - 1, 0), "{edits}");
+    assert!(
+        !edits[0]["newText"].as_str().unwrap().contains('\n'),
+        "{edits}"
+    );
+    assert_eq!(c.call("shutdown", Value::Null), Value::Null);
+    assert_eq!(c.exit_status(), 0);
+}
+
 #[test]
 fn exit_without_shutdown_is_status_1() {
     let mut c = Client::start();
@@ -534,23 +639,16 @@ fn the_vscode_extension_is_well_formed() {
 #[test]
 fn the_vscode_grammar_tokenises_like_vscode() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let support = root.join("tests/lsp/textmate");
-    if !support.join("node_modules/vscode-textmate").exists() {
-        println!("skipped: run `npm ci --prefix tests/lsp/textmate` (tests/run.sh does)");
+    let Some(support) = common::npm_support("lsp/textmate", "vscode-textmate") else {
         return;
-    }
-    let out = Command::new("node")
-        .arg(support.join("tokenize.js"))
-        .arg(root.join("editors/vscode/syntaxes/stack.tmLanguage.json"))
-        .arg(root.join("tests/lsp/highlight.stack"))
-        .output()
-        .expect("node runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    };
+    let tokens: Vec<(u32, String, Vec<String>)> = common::node_json(
+        &support.join("tokenize.js"),
+        [
+            root.join("editors/vscode/syntaxes/stack.tmLanguage.json"),
+            root.join("tests/lsp/highlight.stack"),
+        ],
     );
-    let tokens: Vec<(u32, String, Vec<String>)> = serde_json::from_slice(&out.stdout).unwrap();
     // The scopes of the first token with this text on this line (0-based).
     let scopes = |line: u32, text: &str| -> Vec<String> {
         tokens

@@ -97,7 +97,7 @@ fn run_one(src: &str, render: bool) {
             d.code().starts_with("stack::"),
             "a diagnostic without a stack:: code: {d:?}"
         );
-        let _ = d.to_json(src, "fuzz.stack");
+        let _ = d.to_json(&stackc::syntax::lines::LineIndex::new(src), "fuzz.stack");
     }
     if render {
         let _ = render_plain("fuzz.stack", src, &diags);

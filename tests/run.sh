@@ -29,6 +29,9 @@ if ! command -v npm >/dev/null; then
 fi
 npm ci --prefix tests/lsp/textmate --no-audit --no-fund
 
+step "Mermaid's parser for the graph tests (tests/graph/mermaid, pinned by its package-lock.json)"
+npm ci --prefix tests/graph/mermaid --no-audit --no-fund
+
 step "format and lints"
 cargo fmt --check
 cargo clippy --all-targets --all-features -- -D warnings

@@ -31,7 +31,7 @@ fuzz_target!(|data: &[u8]| {
             src.is_char_boundary(start) && src.is_char_boundary(end),
             "span {start}..{end} splits a character"
         );
-        let _ = d.to_json(src, "fuzz.stack");
+        let _ = d.to_json(&stackc::syntax::lines::LineIndex::new(src), "fuzz.stack");
     }
     let _ = stackc::diagnostic::render_plain("fuzz.stack", src, &diags);
     if let Some(model) = model {

@@ -140,8 +140,12 @@ impl Cx {
                 None,
             );
         }
-        // A role that was written but could not be read is not "missing".
-        let role_known = execution_role.is_some() || !m.ok("execution_role");
+        // A role that was written but could not be read is not "missing"; without a written
+        // `instance_profile`, apply makes the execution role (and lets the instance role it
+        // makes pass it), so only a program that names its own profile must name the role.
+        let role_known = execution_role.is_some()
+            || !m.ok("execution_role")
+            || (instance_profile.is_none() && m.ok("instance_profile"));
         let tier = match m.word("tier") {
             Some("load_balanced") => Tier::LoadBalanced,
             _ => Tier::Single,
@@ -175,7 +179,7 @@ impl Cx {
         let (identifier, id_span, check_id) = match written {
             Some((id, span)) => (id, span, true),
             None => (
-                format!("{}-{name}", stack.unwrap_or("stack")),
+                crate::naming::store_identifier(stack.unwrap_or("stack"), &name),
                 block.name.span,
                 stack.is_some() && m.ok("identifier"),
             ),
@@ -351,6 +355,12 @@ impl Cx {
         read_stores: &mut [bool],
     ) -> (Service, ServiceInfo<'a>) {
         let (m, nested) = read(self, Kind::Service, block);
+        let name = &block.name.text;
+        let verdict = names::container_name(name);
+        check_name(self, block.name.span, name, "container name", verdict, None);
+        if let (Some(image), Some(span)) = (m.str("image"), m.span("image")) {
+            check_name(self, span, &image, "image", names::image(&image), None);
+        }
         let memory = m.int("memory").map(|n| n as u32);
         let memory_reservation = m.int("memory_reservation").map(|n| n as u32);
         if !m.written("memory") && !m.written("memory_reservation") {
@@ -374,9 +384,6 @@ impl Cx {
                     hard,
                 });
             }
-        }
-        if let (Some(i), Some(span)) = (m.compact_str("image"), m.span("image")) {
-            check_name(self, span, &i, "image", names::image(&i), None);
         }
         let hostname = m.compact_str("hostname");
         if let (Some(h), Some(span)) = (&hostname, m.span("hostname")) {
@@ -403,9 +410,11 @@ impl Cx {
             Some(Typed::Names(ns)) => ns,
             _ => &[],
         };
-        let mut env = Vec::new();
+        // Sized once: a service with a million keys would otherwise copy them as it grows.
+        let mut env = Vec::with_capacity(nested.iter().map(|n| n.attrs.len()).sum());
         let mut bindings = SmallVec::new();
-        let mut seen: HashMap<&str, Span> = HashMap::default();
+        let first_def = first_definitions(&nested);
+        let mut k = 0;
         let mut first_env: Option<Span> = None;
         for n in nested {
             match first_env {
@@ -425,10 +434,12 @@ impl Cx {
                 if !names::is_env_key(&key.text) {
                     self.err(names::invalid_env_var(key));
                 }
-                if let Some(first) = seen.get(key.text.as_str()) {
+                let first = first_def[k];
+                k += 1;
+                if let Some(first) = first {
                     self.err(CheckError::DuplicateName {
                         span: key.span,
-                        first: *first,
+                        first,
                         what: "env key",
                         name: key.text.to_string(),
                         verb: "defined",
@@ -436,7 +447,6 @@ impl Cx {
                     });
                     continue;
                 }
-                seen.insert(&key.text, key.span);
                 if let Some(value) = self.env_value(key, &a.value, items, read_stores) {
                     let binding = match &value {
                         EnvValue::Store { store, export } => Some(Binding::Store {
@@ -660,6 +670,26 @@ impl Cx {
 }
 
 /// IAM role and instance profile names: 1 to 64 (roles) or 128 characters of `\w+=,.@-`.
+/// For each env key of the nested blocks, in order: where the same key was first defined, or
+/// None for a first definition. Found by sorting rather than with a hash map, which for a
+/// service with a million keys cost more memory than the keys themselves.
+fn first_definitions(nested: &[&Nested]) -> Vec<Option<Span>> {
+    let keys: Vec<&Ident> = nested
+        .iter()
+        .flat_map(|n| n.attrs.iter().map(|a| &a.key))
+        .collect();
+    let mut order: Vec<u32> = (0..keys.len() as u32).collect();
+    // Stable: equal keys stay in source order, so the first of a run is the first definition.
+    order.sort_by(|&a, &b| keys[a as usize].text.cmp(&keys[b as usize].text));
+    let mut first = vec![None; keys.len()];
+    for run in order.chunk_by(|&a, &b| keys[a as usize].text == keys[b as usize].text) {
+        for &i in &run[1..] {
+            first[i as usize] = Some(keys[run[0] as usize].span);
+        }
+    }
+    first
+}
+
 fn iam_name(s: &str) -> names::Verdict {
     let ok = !s.is_empty()
         && s.len() <= 64

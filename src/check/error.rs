@@ -321,13 +321,14 @@ pub enum CheckError {
     },
 
     #[error(
-        "service `{service}` reads the managed password of `{store}` but the environment has no `execution_role`"
+        "service `{service}` reads the managed password of `{store}` but the environment names its own `instance_profile` and no `execution_role`"
     )]
     #[diagnostic(
         code(stack::missing_execution_role),
         help(
-            "ECS fetches the secret with the task execution role: add \
-             `execution_role = \"arn:aws:iam::ACCOUNT:role/ecsTaskExecutionRole\"` to environment `{environment}`"
+            "ECS fetches the secret with the task execution role, which the instance profile's role must be allowed to pass: \
+             add `execution_role = \"arn:aws:iam::ACCOUNT:role/NAME\"` to environment `{environment}` (a role trusted by \
+             `ecs-tasks.amazonaws.com` that may read the secret), or remove `instance_profile` and stackc makes both"
         )
     )]
     MissingExecutionRole {

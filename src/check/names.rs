@@ -188,6 +188,10 @@ pub fn image(s: &str) -> Verdict {
         Some((n, d)) => (n, Some(d)),
         None => (s, None),
     };
+    // A NUL or a line break is no image, and would reach Dockerrun.aws.json as it is.
+    if s.chars().any(char::is_control) {
+        return Some("images hold no control characters");
+    }
     if name.is_empty() || name.len() > MAX_IMAGE {
         return Some("ECS takes images of 1 to 255 characters (before an `@` digest)");
     }
@@ -221,8 +225,17 @@ pub fn role_arn(s: &str) -> Verdict {
         && parts[4].len() == 12
         && parts[4].chars().all(|c| c.is_ascii_digit())
         && parts[5].starts_with("role/")
-        && parts[5].len() > 5;
+        && parts[5].len() > 5
+        // IAM paths and names: letters, digits and `+=,.@_-` (no space, no control character).
+        && parts[5]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c));
     (!ok).then_some("IAM role ARNs look like `arn:aws:iam::123456789012:role/NAME`")
+}
+
+/// ECS container names (a service's name): at most 255 characters.
+pub fn container_name(s: &str) -> Verdict {
+    (s.len() > 255).then_some("ECS container names are at most 255 characters long")
 }
 
 /// Instance and node types: `family.size`, e.g. `t3.small`, `db.t3.micro`, `cache.t3.micro`.
@@ -356,6 +369,12 @@ mod tests {
         assert!(region("useast1").is_some() && region("us-east").is_some());
         assert!(role_arn("arn:aws:iam::123456789012:role/ecsTaskExecutionRole").is_none());
         assert!(role_arn("ecsTaskExecutionRole").is_some());
+        assert!(role_arn("arn:aws:iam::123456789012:role/ecs Role").is_some());
+        assert!(role_arn("arn:aws:iam::123456789012:role/ecs\nRole").is_some());
+        assert!(role_arn("arn:aws:iam::123456789012:role/path/to/Role+1").is_none());
+        assert!(container_name(&"a".repeat(255)).is_none());
+        assert!(container_name(&"a".repeat(256)).is_some());
+        assert!(image("nginx:1.27").is_none() && image("nginx\0").is_some());
         assert!(instance_type("t3.small", "").is_none());
         for ok in [
             "nginx",

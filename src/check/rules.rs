@@ -12,6 +12,7 @@ use miette::LabeledSpan;
 
 use super::attrs::Kind;
 use super::*;
+use crate::naming;
 use crate::syntax::ast::{Value, ValueKind};
 
 /// The firewall as checked: the model part, and which services may reach which stores.
@@ -969,47 +970,61 @@ const GROUP_MAX: usize = 255;
 /// The names `apply` derives from the stack, environment and store names (IAM roles, security
 /// groups, subnet groups), against AWS's rules. Reported on the name they derive from, once
 /// per name; names already reported for their own rules are skipped.
-fn derived_names(cx: &mut Cx, items: &Items<'_>, env: Option<&Environment>, stores: &[Store]) {
+/// `reads_managed`: a service reads a managed password (so apply makes the execution role when
+/// the program names none).
+fn derived_names(
+    cx: &mut Cx,
+    items: &Items<'_>,
+    env: Option<&Environment>,
+    stores: &[Store],
+    reads_managed: bool,
+) {
     let valid = |n: &str| names::block_name(n).is_none();
     let stack = items
         .stack
         .filter(|b| valid(&b.name.text) && names::eb_application(&b.name.text).is_none());
     if let (Some(block), Some(env)) = (stack, env) {
         let name = block.name.text.as_str();
-        // (suffix, the attribute that avoids creating the role)
-        let roles = [
-            ("-eb-service", env.service_role.is_none(), "service_role"),
-            (
-                "-eb-ec2",
-                env.instance_profile.is_none(),
-                "instance_profile",
-            ),
-        ];
-        if let Some(&(suffix, _, attr)) = roles
+        // (the role, whether apply creates it, the attribute that avoids creating it)
+        let roles = naming::roles(name).map(|(role, attr)| {
+            let created = match attr {
+                "service_role" => env.service_role.is_none(),
+                "execution_role" => {
+                    reads_managed && env.execution_role.is_none() && env.instance_profile.is_none()
+                }
+                _ => env.instance_profile.is_none(),
+            };
+            (role, created, attr)
+        });
+        if let Some((role, _, attr)) = roles
             .iter()
-            .find(|(suffix, created, _)| *created && name.len() + suffix.len() > IAM_ROLE_MAX)
+            .find(|(role, created, _)| *created && role.len() > IAM_ROLE_MAX)
         {
+            let suffix = &role[name.len()..];
             cx.err(CheckError::InvalidName {
                 span: block.name.span,
                 name: name.to_string(),
                 what: "stack name".into(),
                 rule: format!(
-                    "the IAM role `{name}{suffix}` would be {} characters; IAM role names have at most {IAM_ROLE_MAX}",
-                    name.len() + suffix.len()
+                    "the IAM role `{role}` would be {} characters; IAM role names have at most {IAM_ROLE_MAX}",
+                    role.len()
                 ),
                 help: Some(format!(
                     "shorten the stack name to at most {} characters, or give the environment an existing `{attr}`",
                     IAM_ROLE_MAX - suffix.len()
                 )),
             });
-        } else if !stores.is_empty() && (name == "sg" || name.starts_with("sg-")) {
-            let store = &stores[0].name;
+        } else if let Some(group) = stores
+            .first()
+            .map(|s| naming::store_security_group(name, &s.name))
+            .filter(|g| g.starts_with("sg-"))
+        {
             cx.err(CheckError::InvalidName {
                 span: block.name.span,
                 name: name.to_string(),
                 what: "stack name".into(),
                 rule: format!(
-                    "the security group `{name}-{store}` would start with `sg-`, which EC2 keeps for group ids"
+                    "the security group `{group}` would start with `sg-`, which EC2 keeps for group ids"
                 ),
                 help: Some("rename the stack so that it does not start with `sg-`".into()),
             });
@@ -1017,14 +1032,14 @@ fn derived_names(cx: &mut Cx, items: &Items<'_>, env: Option<&Environment>, stor
     }
     if let (Some(block), Some(env)) = (items.environment, env) {
         let name = block.name.text.as_str();
-        if names::eb_environment(name).is_none() && name.starts_with("sg-") {
+        let group = naming::environment_security_group(&env.name);
+        if names::eb_environment(name).is_none() && group.starts_with("sg-") {
             cx.err(CheckError::InvalidName {
                 span: block.name.span,
                 name: name.to_string(),
                 what: "environment name".into(),
                 rule: format!(
-                    "the instances' security group `{}` would start with `sg-`, which EC2 keeps for group ids",
-                    env.name
+                    "the instances' security group `{group}` would start with `sg-`, which EC2 keeps for group ids"
                 ),
                 help: Some("rename the environment so that it does not start with `sg-`".into()),
             });
@@ -1040,7 +1055,7 @@ fn derived_names(cx: &mut Cx, items: &Items<'_>, env: Option<&Environment>, stor
         if !written || !valid(store) {
             continue;
         }
-        let derived = format!("{stack}-{store}");
+        let derived = naming::store_security_group(stack, store);
         let rule = if derived.len() > GROUP_MAX {
             format!(
                 "its security group and subnet group `{stack}-…` would be {} characters; they have at most {GROUP_MAX}",
@@ -1145,7 +1160,6 @@ pub(crate) fn references(
     fw: &CheckedFirewall,
     read_stores: &[bool],
 ) {
-    derived_names(cx, items, env, stores);
     let mut bound: HashMap<&str, (&Binding, Span)> = HashMap::default();
     let mut role_needed: Vec<(usize, usize, Span)> = Vec::new();
     let no_firewall = items.firewalls.is_empty();
@@ -1186,6 +1200,7 @@ pub(crate) fn references(
         }
     }
     literal_conflicts(cx, services, stores, infos, &bound);
+    derived_names(cx, items, env, stores, !role_needed.is_empty());
     env_properties(cx, stores, &bound);
     if let (Some(env), Some(env_block), Some(&(svc, store, span))) =
         (env, items.environment, role_needed.first())

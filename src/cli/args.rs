@@ -63,6 +63,21 @@ pub enum Command {
     /// Delete the stack's resources from AWS (data stores with deletion protection are kept)
     #[cfg(feature = "aws")]
     Destroy(DeployArgs),
+    /// Show the environment's status and health, its instances, the running version and the data stores
+    #[cfg(feature = "aws")]
+    #[command(after_help = "Exit status: 0 healthy, 1 not healthy, 2 not deployed.")]
+    Status(StatusArgs),
+    /// Deploy the previous (or a named) application version again, through the health gate
+    #[cfg(feature = "aws")]
+    #[command(
+        after_help = "Examples:\n  stackc rollback app.stack --list\n  stackc rollback app.stack --yes\n  stackc rollback app.stack --to v-0123456789ab --yes"
+    )]
+    Rollback(RollbackArgs),
+    /// Print the least-privilege IAM policy a deployer needs to run plan, apply and destroy for a file
+    #[command(
+        after_help = "Example:\n  stackc iam-policy app.stack > deployer-policy.json\n  aws iam create-policy --policy-name app-deployer --policy-document file://deployer-policy.json\n\nResources are scoped by the stack's names and tags where AWS allows it; see docs/deploy.md.\nNothing is printed on stdout when the file has errors (exit 1)."
+    )]
+    IamPolicy(IamPolicyArgs),
     /// Print the page of a diagnostic code: what it checks, why, an example and the fix
     #[command(
         after_help = "Examples:\n  stackc explain stack::open_to_world\n  stackc explain unused_port\n  stackc explain --list"
@@ -145,6 +160,82 @@ pub struct DeployArgs {
     /// Exit 2 when there are changes (plan only)
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// How long apply waits for the environment to become healthy after a deployment, e.g.
+    /// `15m`, `90s`, `1h` (apply only)
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration)]
+    pub health_timeout: std::time::Duration,
+    /// Keep a version that fails its health check instead of deploying the one before again,
+    /// to inspect it (apply only)
+    #[arg(long)]
+    pub no_rollback: bool,
+}
+
+/// `90s`, `15m`, `1h`, or a number of seconds.
+#[cfg(feature = "aws")]
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let (digits, unit) = s.trim().split_at(
+        s.trim()
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(s.trim().len()),
+    );
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration: write e.g. `15m`, `90s` or `1h`"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n.saturating_mul(60),
+        "h" => n.saturating_mul(3600),
+        _ => {
+            return Err(format!(
+                "`{s}` is not a duration: the unit is `s`, `m` or `h`"
+            ));
+        }
+    };
+    if secs == 0 {
+        return Err("the duration must be above 0".into());
+    }
+    Ok(std::time::Duration::from_secs(secs))
+}
+
+#[cfg(feature = "aws")]
+#[derive(clap::Args)]
+pub struct StatusArgs {
+    /// The .stack file
+    pub file: PathBuf,
+    /// Send every AWS call to this endpoint (e.g. a local emulator); also AWS_ENDPOINT_URL
+    #[arg(long, env = "AWS_ENDPOINT_URL")]
+    pub endpoint_url: Option<String>,
+    /// How to print the status
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+#[cfg(feature = "aws")]
+#[derive(clap::Args)]
+pub struct RollbackArgs {
+    /// The .stack file
+    pub file: PathBuf,
+    /// Send every AWS call to this endpoint (e.g. a local emulator); also AWS_ENDPOINT_URL
+    #[arg(long, env = "AWS_ENDPOINT_URL")]
+    pub endpoint_url: Option<String>,
+    /// The version to deploy (a label of `--list`); by default the one before the running one
+    #[arg(long, value_name = "LABEL")]
+    pub to: Option<String>,
+    /// List the application's versions, newest first, and say which one runs
+    #[arg(long, conflicts_with = "to")]
+    pub list: bool,
+    /// Do not ask for confirmation (required when not on a terminal)
+    #[arg(long, short)]
+    pub yes: bool,
+    /// How long to wait for the environment to become healthy, e.g. `15m`, `90s`
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration)]
+    pub health_timeout: std::time::Duration,
+}
+
+#[derive(clap::Args)]
+pub struct IamPolicyArgs {
+    /// The .stack file
+    pub file: PathBuf,
 }
 
 #[derive(clap::Args)]

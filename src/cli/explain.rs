@@ -19,7 +19,7 @@ pub fn main(args: &ExplainArgs) -> ExitCode {
                 Some(c) => format!("did you mean `{c}`?"),
                 None => "`stackc explain --list` lists every code".into(),
             };
-            eprintln!("error: no diagnostic has the code `{code}`: {help}");
+            say!("error: no diagnostic has the code `{code}`: {help}");
             ExitCode::from(1)
         }
     }

@@ -23,7 +23,7 @@ pub fn man() -> ExitCode {
     match man_page() {
         Ok(page) => write_stdout(&page),
         Err(e) => {
-            eprintln!("error: cannot render the man page: {e}");
+            say!("error: cannot render the man page: {e}");
             ExitCode::from(1)
         }
     }

@@ -2,13 +2,13 @@
 //! program on stdout and the warnings, with their lines, on stderr. The import reads the
 //! shell's variables and the files beside FILE (`.env`, `env_file`) through [`Beside`].
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use stackc::import::{self, Context, SourceKind};
 
-use super::{MAX_INPUT, io_reason, read_source, write_stdout};
+use super::input::{ReadError, read_file};
+use super::{read_source, write_stdout};
 
 pub fn main(path: &Path) -> ExitCode {
     let src = match read_source(path) {
@@ -28,16 +28,16 @@ pub fn main(path: &Path) -> ExitCode {
         Ok(out) => {
             for w in &out.warnings {
                 match w.line {
-                    Some(l) => eprintln!("warning: {name}:{l}: {}", w.message),
-                    None => eprintln!("warning: {name}: {}", w.message),
+                    Some(l) => say!("warning: {name}:{l}: {}", w.message),
+                    None => say!("warning: {name}: {}", w.message),
                 }
             }
             write_stdout(out.stack.as_bytes())
         }
         Err(e) => {
             match e.line {
-                Some(l) => eprintln!("error: {name}:{l}: {}", e.message),
-                None => eprintln!("error: {name}: {}", e.message),
+                Some(l) => say!("error: {name}:{l}: {}", e.message),
+                None => say!("error: {name}: {}", e.message),
             }
             ExitCode::from(1)
         }
@@ -55,23 +55,13 @@ impl Context for Beside {
     }
 
     fn file(&self, path: &str) -> Option<Result<String, String>> {
-        // The import asks only for paths inside the folder.
-        let full = self.dir.join(path);
-        let file = match std::fs::File::open(&full) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
-            Err(e) => return Some(Err(io_reason(&e))),
-        };
-        // At most the cap and one byte more, whatever the file claims to be (a FIFO, a
-        // device): more than the cap is refused, not read.
-        let mut bytes = Vec::new();
-        if let Err(e) = file.take(MAX_INPUT + 1).read_to_end(&mut bytes) {
-            return Some(Err(io_reason(&e)));
+        // The import asks only for paths inside the folder. The one bounded reader: a FIFO or
+        // a device is read to the cap and no further, a directory is refused.
+        match read_file(&self.dir.join(path)) {
+            Ok(text) => Some(Ok(text)),
+            Err(ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => Some(Err(e.message())),
         }
-        if bytes.len() as u64 > MAX_INPUT {
-            return Some(Err("larger than 512 MiB".into()));
-        }
-        Some(String::from_utf8(bytes).map_err(|_| "not UTF-8 text".into()))
     }
 }
 

@@ -2,6 +2,14 @@
 //! writing outputs; `graph`, `import`, and the generated completions and man page. Exit codes:
 //! 0 clean, 1 problems in the input or an unreadable file, 2 usage errors (clap's own).
 
+/// Prints one line on stderr, with any control character from the input escaped; a failure
+/// to write there has nowhere to be reported.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::cli::output::stderr_line(&format!($($arg)*))
+    };
+}
+
 mod args;
 #[cfg(feature = "aws")]
 mod deploy;
@@ -10,10 +18,10 @@ mod fmt;
 mod generate;
 mod graph;
 mod import;
-mod output;
+pub(crate) mod input;
+pub(crate) mod output;
 mod render;
 
-use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -21,7 +29,11 @@ use clap::Parser;
 
 use args::{Args, CheckArgs, Command, Format};
 use stackc::check::lints::Options;
+use stackc::syntax::lines::LineIndex;
 use stackc::{Diagnostic, compile, compile_with, lower};
+
+pub(crate) use input::read_source;
+pub(crate) use output::write_stdout;
 
 pub fn main() -> ExitCode {
     let args = Args::parse();
@@ -31,6 +43,7 @@ pub fn main() -> ExitCode {
         Command::Build(b) => build(&b.file, &b.out),
         Command::Fmt(f) => fmt::main(&f),
         Command::Graph(g) => graph::main(&g),
+        Command::IamPolicy(p) => graph::iam_policy(&p.file),
         Command::Import(i) => import::main(&i.file),
         Command::Lsp(_) => crate::lsp::main(),
         #[cfg(feature = "aws")]
@@ -39,52 +52,13 @@ pub fn main() -> ExitCode {
         Command::Apply(a) => deploy::main(deploy::Mode::Apply, &a),
         #[cfg(feature = "aws")]
         Command::Destroy(a) => deploy::main(deploy::Mode::Destroy, &a),
+        #[cfg(feature = "aws")]
+        Command::Status(a) => deploy::status(&a),
+        #[cfg(feature = "aws")]
+        Command::Rollback(a) => deploy::rollback(&a),
         Command::Completions(c) => generate::completions(c.shell),
         Command::Man => generate::man(),
     }
-}
-
-/// Writes a command's whole output to stdout. A reader that went away (`| head`) is not an
-/// error of ours; any other failure is reported and exits 1.
-pub(crate) fn write_stdout(bytes: &[u8]) -> ExitCode {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(bytes).and_then(|()| out.flush()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: cannot write to stdout: {}", io_reason(&e));
-            ExitCode::from(1)
-        }
-    }
-}
-
-/// Files larger than this are refused before reading: no real program comes near it, and the
-/// compiler's spans are 32-bit.
-const MAX_INPUT: u64 = 512 * 1024 * 1024;
-
-/// Reads a source file, or prints a one-line error naming it.
-fn read_source(path: &Path) -> Result<String, ExitCode> {
-    let fail = |msg: String| {
-        eprintln!("error: {}: {msg}", path.display());
-        ExitCode::from(1)
-    };
-    let meta = std::fs::metadata(path).map_err(|e| fail(io_reason(&e)))?;
-    if meta.is_dir() {
-        return Err(fail("is a directory, not a .stack file".into()));
-    }
-    if meta.len() > MAX_INPUT {
-        return Err(fail(format!(
-            "is {} bytes; stackc reads files up to 512 MiB",
-            meta.len()
-        )));
-    }
-    let bytes = std::fs::read(path).map_err(|e| fail(io_reason(&e)))?;
-    String::from_utf8(bytes).map_err(|e| {
-        fail(format!(
-            "is not UTF-8 text (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        ))
-    })
 }
 
 /// An IO error in words, without Rust's "(os error 2)" suffix.
@@ -126,21 +100,26 @@ fn check(args: &CheckArgs) -> ExitCode {
     match format {
         Format::Json => {
             // Suppressed diagnostics are reported too, marked `"suppressed": true`.
-            let mut json: Vec<_> = diags.iter().map(|d| d.to_json(&src, &name)).collect();
+            let index = LineIndex::new(&src);
+            let mut json: Vec<_> = diags.iter().map(|d| d.to_json(&index, &name)).collect();
             json.extend(compiled.suppressed.iter().map(|d| {
-                let mut j = d.to_json(&src, &name);
+                let mut j = d.to_json(&index, &name);
                 j.suppressed = true;
                 j
             }));
             json.sort_by_key(|j| (j.line, j.column, j.end_line, j.end_column));
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&json).expect("plain data serialises")
-            );
+            let written = output::stream_stdout(|out| {
+                serde_json::to_writer_pretty(&mut *out, &json)?;
+                out.write_all(b"\n")
+            });
+            if let Err(code) = written {
+                return code;
+            }
         }
         Format::Human => {
-            let out = render::Stream::Stdout;
-            render::report(out, &name, &src, &diags);
+            if !render::report(render::Stream::Stdout, &name, &src, &diags) {
+                return ExitCode::from(1);
+            }
         }
     }
     if has_errors(&diags, *deny_warnings) {
@@ -159,7 +138,7 @@ fn build(path: &Path, out_dir: &Path) -> ExitCode {
     let (model, diags) = compile(&src);
     render::report(render::Stream::Stderr, &name, &src, &diags);
     let Some(model) = model else {
-        eprintln!("error: {name}: not built; nothing was written");
+        say!("error: {name}: not built; nothing was written");
         return ExitCode::from(1);
     };
     let artifacts = lower::lower(&model);
@@ -170,7 +149,7 @@ fn build(path: &Path, out_dir: &Path) -> ExitCode {
     match output::write_all(out_dir, &files) {
         Ok(()) => {
             let n = model.services.len();
-            eprintln!(
+            say!(
                 "built {name} → {} ({n} container{}, {} plan steps)",
                 out_dir.display(),
                 if n == 1 { "" } else { "s" },
@@ -179,7 +158,7 @@ fn build(path: &Path, out_dir: &Path) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(msg) => {
-            eprintln!("error: {msg}");
+            say!("error: {msg}");
             ExitCode::from(1)
         }
     }

@@ -3,7 +3,7 @@
 //! The layout: two-space indent; the `=` of the attributes of one block aligned; one blank
 //! line between top-level items; blank lines inside a block kept (several become one); a
 //! list on one line while the line fits in [`WIDTH`] columns, else one element per line; the
-//! line ends of the file (`\n`, or `\r\n` when its first line ends so).
+//! line ends of the file (those of its first line: `\n`, `\r\n` or a lone `\r`).
 //!
 //! The printer walks the syntax tree, which has a span on every node, and takes comments
 //! from a separate scan of the text (the grammar skips them). A comment is printed before
@@ -16,6 +16,7 @@
 
 use crate::Diagnostic;
 use crate::syntax::ast::{Attr, Block, Entry, File, Firewall, Item, Span, Value, ValueKind};
+use crate::syntax::lex::{self, Lexeme};
 
 pub mod build;
 mod comments;
@@ -34,11 +35,10 @@ pub fn format(src: &str) -> Result<String, Vec<Diagnostic>> {
     match parsed.file {
         Some(file) if parsed.errors.is_empty() => {
             let out = print(src, &file);
-            // A file written with Windows line ends keeps them.
-            if src.find('\n').is_some_and(|i| src[..i].ends_with('\r')) {
-                Ok(out.replace('\n', "\r\n"))
-            } else {
-                Ok(out)
+            // A file written with Windows (or old Mac) line ends keeps them.
+            match lex::first_line_break(src) {
+                "\n" => Ok(out),
+                other => Ok(out.replace('\n', other)),
             }
         }
         _ => Err(parsed.errors.into_iter().map(Diagnostic::from).collect()),
@@ -125,16 +125,16 @@ impl Printer<'_> {
         let from = self.last_end.min(pos);
         let gap = &self.src[from..pos.min(self.src.len())];
         let mut newlines = 0;
-        for c in gap.chars() {
-            match c {
-                '\n' => {
+        for (kind, _, _) in lex::lexemes(gap, 0) {
+            match kind {
+                Lexeme::LineEnd => {
                     newlines += 1;
                     if newlines >= 2 {
                         return true;
                     }
                 }
-                ' ' | '\t' | '\r' => {}
-                // A comment in between: only the newlines after it count.
+                Lexeme::Space => {}
+                // A comment in between: only the line breaks after it count.
                 _ => newlines = 0,
             }
         }
@@ -188,7 +188,7 @@ impl Printer<'_> {
         if let Some(c) = self.comments.get(self.next)
             && c.start >= end
             && self.src[end..c.start].trim().is_empty()
-            && !self.src[end..c.start].contains('\n')
+            && !self.src[end..c.start].contains(['\n', '\r'])
         {
             let text = self.src[c.start..c.end].trim_end();
             self.out.push(' ');
@@ -269,20 +269,10 @@ impl Printer<'_> {
 
     /// The offset of the `{` that follows `from` (the grammar guarantees one, after trivia).
     fn open_brace(&self, from: usize) -> usize {
-        let mut pos = from;
-        let bytes = self.src.as_bytes();
-        while pos < bytes.len() {
-            match bytes[pos] {
-                b'{' => return pos,
-                b'#' => {
-                    while pos < bytes.len() && bytes[pos] != b'\n' {
-                        pos += 1;
-                    }
-                }
-                _ => pos += 1,
-            }
-        }
-        from
+        lex::lexemes(self.src, from)
+            .filter(|l| l.0 == Lexeme::Code)
+            .find_map(|(_, s, e)| self.src[s..e].find('{').map(|i| s + i))
+            .unwrap_or(from)
     }
 
     fn attr(&mut self, a: &Attr, depth: usize, width: usize, keep_blank: bool) {

@@ -68,11 +68,9 @@ pub fn reads_managed_password(model: &Model) -> bool {
 pub fn dockerrun(model: &Model) -> String {
     let doc = Dockerrun {
         version: 2,
-        execution_role_arn: if reads_managed_password(model) {
-            model.environment.execution_role.as_deref()
-        } else {
-            None
-        },
+        // A role the program names is always its tasks' execution role; one stackc makes goes
+        // in at upload (its ARN holds the account's id).
+        execution_role_arn: model.environment.execution_role.as_deref(),
         container_definitions: model
             .services
             .iter()

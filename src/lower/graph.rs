@@ -14,6 +14,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use crate::check::{EnvValue, Export, Model, RedisEngine, StoreKind, Tier};
+use crate::diagnostic::is_unsafe;
 use crate::lower::Plan;
 
 /// The language of the output.
@@ -309,10 +310,10 @@ pub fn plan_graph(plan: &Plan) -> Graph {
     for s in &plan.steps {
         let i = g.node(
             format!("step:{}", s.id),
-            vec![s.id.clone(), s.action.clone(), s.resource.clone()],
+            vec![s.id.clone(), s.action().to_string(), s.resource.clone()],
             Shape::Box,
         );
-        g.nodes[i].class = Some(aws_service_class(&s.action));
+        g.nodes[i].class = Some(aws_service_class(s.action()));
     }
     for (i, s) in plan.steps.iter().enumerate() {
         for d in &s.depends_on {
@@ -382,7 +383,8 @@ pub fn render(g: &Graph, format: Format) -> String {
 // ----- DOT ---------------------------------------------------------------------------------
 
 /// A DOT double-quoted string: `"` and `\` escaped, `&` as `&amp;` (Graphviz reads HTML
-/// entities in strings), newlines as DOT's `\n` (centred lines).
+/// entities in strings), newlines as DOT's `\n` (centred lines), and any other control
+/// character (Graphviz refuses a NUL) shown as its escape, `\u{1b}`.
 pub fn dot_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
@@ -393,6 +395,7 @@ pub fn dot_quote(s: &str) -> String {
             '&' => out.push_str("&amp;"),
             '\n' => out.push_str("\\n"),
             '\r' => {}
+            c if is_unsafe(c) => out.push_str(&format!("\\\\u{{{:x}}}", c as u32)),
             c => out.push(c),
         }
     }
@@ -400,7 +403,33 @@ pub fn dot_quote(s: &str) -> String {
     out
 }
 
+/// The longest line of a label, in characters: a longer one (an image of 20,000 characters)
+/// is cut, as Graphviz refuses strings over 16 KiB and Mermaid diagrams over 50,000
+/// characters.
+const MAX_LABEL_LINE: usize = 200;
+
+/// The longest node or cluster key used as a DOT id; a longer one is replaced by its index.
+const MAX_DOT_ID: usize = 1000;
+
+/// A label line as drawn: cut to [`MAX_LABEL_LINE`] characters.
+fn clip(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(MAX_LABEL_LINE) {
+        Some((i, _)) => format!("{}…", &s[..i]).into(),
+        None => s.into(),
+    }
+}
+
+/// The DOT id of a node or a cluster: its key, or its index when the key is too long.
+fn dot_id(key: &str, fallback: impl FnOnce() -> String) -> String {
+    if key.len() <= MAX_DOT_ID {
+        dot_quote(key)
+    } else {
+        dot_quote(&fallback())
+    }
+}
+
 fn dot_label(lines: &[String]) -> String {
+    let lines: Vec<_> = lines.iter().map(|l| clip(l)).collect();
     dot_quote(&lines.join("\n"))
 }
 
@@ -410,11 +439,12 @@ fn dot(g: &Graph) -> String {
         Direction::LeftRight => "LR",
         Direction::TopDown => "TB",
     };
-    let _ = writeln!(o, "digraph {} {{", dot_quote(&g.title));
+    let title = clip(&g.title);
+    let _ = writeln!(o, "digraph {} {{", dot_quote(&title));
     let _ = writeln!(
         o,
         "  graph [rankdir={rankdir}, compound=true, fontname=\"Helvetica\", fontsize=12, labelloc=t, label={}];",
-        dot_quote(&g.title)
+        dot_quote(&title)
     );
     o.push_str("  node [fontname=\"Helvetica\", fontsize=11];\n");
     o.push_str("  edge [fontname=\"Helvetica\", fontsize=10];\n");
@@ -424,7 +454,12 @@ fn dot(g: &Graph) -> String {
         .iter()
         .flat_map(|c| c.nodes.iter().copied())
         .collect();
-    let node_line = |n: &Node| -> String {
+    let node_id = |i: usize| dot_id(&g.nodes[i].key, || format!("n{i}"));
+    let cluster_id = |ci: usize| {
+        let c = &g.clusters[ci];
+        dot_id(&format!("cluster_{}", c.key), || format!("cluster_{ci}"))
+    };
+    let node_line = |i: usize, n: &Node| -> String {
         let mut attrs = vec![format!("label={}", dot_label(&n.lines))];
         match n.shape {
             Shape::Box => {
@@ -446,24 +481,20 @@ fn dot(g: &Graph) -> String {
                 .map_or("#eeeeee", |(_, col)| col);
             attrs.push(format!("fillcolor={}", dot_quote(colour)));
         }
-        format!("{} [{}];", dot_quote(&n.key), attrs.join(", "))
+        format!("{} [{}];", node_id(i), attrs.join(", "))
     };
 
     for (i, n) in g.nodes.iter().enumerate() {
         if !in_cluster.contains(&i) {
-            let _ = writeln!(o, "  {}", node_line(n));
+            let _ = writeln!(o, "  {}", node_line(i, n));
         }
     }
-    for c in &g.clusters {
-        let _ = writeln!(
-            o,
-            "  subgraph {} {{",
-            dot_quote(&format!("cluster_{}", c.key))
-        );
-        let _ = writeln!(o, "    label={};", dot_quote(&c.label));
+    for (ci, c) in g.clusters.iter().enumerate() {
+        let _ = writeln!(o, "  subgraph {} {{", cluster_id(ci));
+        let _ = writeln!(o, "    label={};", dot_quote(&clip(&c.label)));
         o.push_str("    style=\"rounded,dashed\";\n");
         for &i in &c.nodes {
-            let _ = writeln!(o, "    {}", node_line(&g.nodes[i]));
+            let _ = writeln!(o, "    {}", node_line(i, &g.nodes[i]));
         }
         o.push_str("  }\n");
     }
@@ -471,20 +502,16 @@ fn dot(g: &Graph) -> String {
         let mut attrs = Vec::new();
         let from = if e.from_cluster {
             // DOT draws edges between nodes: leave from a node of the cluster, clipped at its frame.
-            let c = &g.clusters[e.from];
-            attrs.push(format!(
-                "ltail={}",
-                dot_quote(&format!("cluster_{}", c.key))
-            ));
-            match c.nodes.first() {
-                Some(&i) => &g.nodes[i].key,
+            attrs.push(format!("ltail={}", cluster_id(e.from)));
+            match g.clusters[e.from].nodes.first() {
+                Some(&i) => node_id(i),
                 None => continue,
             }
         } else {
-            &g.nodes[e.from].key
+            node_id(e.from)
         };
         if let Some(l) = &e.label {
-            attrs.push(format!("label={}", dot_quote(l)));
+            attrs.push(format!("label={}", dot_quote(&clip(l))));
         }
         if e.style == EdgeStyle::Dashed {
             attrs.push("style=dashed".into());
@@ -494,12 +521,7 @@ fn dot(g: &Graph) -> String {
         } else {
             format!(" [{}]", attrs.join(", "))
         };
-        let _ = writeln!(
-            o,
-            "  {} -> {}{attrs};",
-            dot_quote(from),
-            dot_quote(&g.nodes[e.to].key)
-        );
+        let _ = writeln!(o, "  {from} -> {}{attrs};", node_id(e.to));
     }
     o.push_str("}\n");
     o
@@ -508,10 +530,12 @@ fn dot(g: &Graph) -> String {
 // ----- Mermaid -----------------------------------------------------------------------------
 
 /// Text for inside a Mermaid `"..."` label: the characters Mermaid would read as syntax (`"`,
-/// `#`, `<`, `>`, `&`, `|`, `` ` ``) as its entity codes, newlines as `<br>`.
+/// `#`, `<`, `>`, `&`, `|`, `` ` ``, and `%`, which starts a `%%{init: ...}%%` directive that
+/// Mermaid honours anywhere in the text) as its entity codes, newlines as `<br>`, other
+/// control characters shown as their escape (`\u{1b}`), cut to [`MAX_LABEL_LINE`].
 pub fn mermaid_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+    for c in clip(s).chars() {
         match c {
             '"' => out.push_str("#quot;"),
             '#' => out.push_str("#35;"),
@@ -520,8 +544,10 @@ pub fn mermaid_text(s: &str) -> String {
             '>' => out.push_str("#gt;"),
             '|' => out.push_str("#124;"),
             '`' => out.push_str("#96;"),
+            '%' => out.push_str("#37;"),
             '\n' => out.push_str("<br>"),
             '\r' => {}
+            c if is_unsafe(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
             c => out.push(c),
         }
     }
@@ -539,7 +565,8 @@ fn mermaid(g: &Graph) -> String {
         Direction::LeftRight => "LR",
         Direction::TopDown => "TD",
     };
-    let _ = writeln!(o, "%% {}", g.title.replace('\n', " "));
+    // A comment line: the title as a label would show it (no line break, no `%`).
+    let _ = writeln!(o, "%% {}", mermaid_text(&g.title.replace('\n', " ")));
     let _ = writeln!(o, "flowchart {dir}");
     // Ids are positional (`n3`, `c0`): names may hold `-`, and words like `end` are syntax.
     let id = |i: usize| format!("n{i}");
@@ -625,5 +652,15 @@ mod tests {
         assert_eq!(mermaid_text(r#"a"b"#), "a#quot;b");
         assert_eq!(mermaid_text("<x>|`#&"), "#lt;x#gt;#124;#96;#35;#amp;");
         assert_eq!(mermaid_text("a\nb"), "a<br>b");
+        assert_eq!(mermaid_text("%%{init: {}}%%"), "#37;#37;{init: {}}#37;#37;");
+        assert_eq!(mermaid_text("a\u{0}b\u{1b}"), "a\\u{0}b\\u{1b}");
+    }
+
+    #[test]
+    fn dot_shows_control_characters_and_long_labels_are_cut() {
+        assert_eq!(dot_quote("a\u{0}b"), r#""a\\u{0}b""#);
+        let long = "x".repeat(20_000);
+        assert_eq!(clip(&long).chars().count(), MAX_LABEL_LINE + 1);
+        assert!(mermaid_text(&long).len() < 1000);
     }
 }

@@ -1,27 +1,50 @@
 //! `plan.json`: the ordered provisioning steps for an account that has none of the stack.
 //!
-//! Each step is one AWS API call, named `service:Operation` as IAM names it, with parameters
-//! named as the API names them. Values known only after an earlier step ran appear as
-//! `{"ref": "STEP.attribute"}`; a step depends on every step it refers to, so `depends_on` is
-//! derived from the parameters and cannot disagree with them (plus a few ordering-only
-//! dependencies: a role is used only once all its policies are attached). `deploy` executes
-//! these steps.
+//! Each step is one AWS resource of a type of `deploy::resources`, built as that type's typed
+//! desired state; `plan.json` shows it as the API call that creates it (`service:Operation`, as
+//! IAM names it) with the call's parameters. Values known only after an earlier step ran are
+//! typed references to that step's outputs (`{"ref": "STEP.attribute"}` in JSON); a step
+//! depends on every step it refers to, so `depends_on` is derived from the parameters and
+//! cannot disagree with them (plus a few ordering-only dependencies: a role is used only once
+//! all its policies are attached). `deploy` executes these steps.
 
 use std::collections::{BTreeSet, HashSet};
 
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde::ser::SerializeStruct;
+use serde_json::Value;
 
 use crate::check::{EnvValue, Export, Model, Password, Protocol, Store, StoreKind, Tier};
-
-/// The platform branch `platform = ecs` resolves to, newest recommended version at apply time.
-pub const ECS_PLATFORM_BRANCH: &str = "ECS running on 64bit Amazon Linux 2023";
+use crate::deploy::resource::{Handle, Ref, Tags, Val};
+use crate::deploy::resources::app_servers::AppServers;
+use crate::deploy::resources::app_version::{self, AppVersion, SourceBundle};
+use crate::deploy::resources::application::{self, Application};
+use crate::deploy::resources::bundle::{self, Body, Bundle, DOCKERRUN, StorageLocation};
+use crate::deploy::resources::cache::{self, CacheCluster, ReplicationGroup};
+use crate::deploy::resources::db_instance::{self, DbInstance};
+use crate::deploy::resources::default_subnets::{self, DefaultSubnets};
+use crate::deploy::resources::default_vpc::{self, DefaultVpc};
+use crate::deploy::resources::environment::{self, Environment, OptionSetting, PROPERTIES};
+use crate::deploy::resources::environment_properties::EnvironmentProperties;
+use crate::deploy::resources::ingress::{GroupPair, Ingress, IpPermission, IpRange};
+use crate::deploy::resources::instance_profile::{self, InstanceProfile, ProfileRole};
+use crate::deploy::resources::platform::{self, ECS_PLATFORM_BRANCH, Platform};
+use crate::deploy::resources::role::{self, PolicyDocument, Role};
+use crate::deploy::resources::role_policy::RolePolicy;
+use crate::deploy::resources::role_policy_attachment::RolePolicyAttachment;
+use crate::deploy::resources::security_group::{self, SecurityGroup};
+use crate::deploy::resources::subnet_group::{self, CacheSubnetGroup, DbSubnetGroup};
+use crate::deploy::resources::{Desired, Kind, Member};
+use crate::naming;
 
 /// AWS managed policies for the EB instance role and service role.
 pub const INSTANCE_POLICIES: [&str; 2] = [
     "arn:aws:iam::aws:policy/AWSElasticBeanstalkWebTier",
     "arn:aws:iam::aws:policy/AWSElasticBeanstalkMulticontainerDocker",
 ];
+/// The AWS managed policy of the ECS task execution role stackc makes (ECR pulls, logs).
+pub const EXECUTION_POLICIES: [&str; 1] =
+    ["arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"];
 pub const SERVICE_POLICIES: [&str; 2] = [
     "arn:aws:iam::aws:policy/service-role/AWSElasticBeanstalkEnhancedHealth",
     "arn:aws:iam::aws:policy/AWSElasticBeanstalkManagedUpdatesCustomerRolePolicy",
@@ -34,17 +57,61 @@ pub struct Plan {
     pub steps: Vec<Step>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+/// One resource of the plan.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Step {
     pub id: String,
-    pub action: String,
+    /// For people: `RDS instance shop-db`.
     pub resource: String,
     pub depends_on: Vec<String>,
-    pub params: Value,
+    pub desired: Desired,
 }
 
-fn r(step: &str, attr: &str) -> Value {
-    json!({ "ref": format!("{step}.{attr}") })
+impl Step {
+    pub fn kind(&self) -> Kind {
+        self.desired.kind()
+    }
+
+    /// The API call that creates it, as IAM names it.
+    pub fn action(&self) -> &'static str {
+        self.kind().action()
+    }
+
+    /// Its parameters as `plan.json` shows them.
+    pub fn params(&self) -> Value {
+        serde_json::to_value(&self.desired).unwrap_or(Value::Null)
+    }
+
+    /// Its desired state, if it is of type `R`.
+    pub fn desired_as<R: Member>(&self) -> Option<&R> {
+        R::of(&self.desired)
+    }
+}
+
+impl Serialize for Step {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("Step", 5)?;
+        st.serialize_field("id", &self.id)?;
+        st.serialize_field("action", self.action())?;
+        st.serialize_field("resource", &self.resource)?;
+        st.serialize_field("depends_on", &self.depends_on)?;
+        st.serialize_field("params", &self.desired)?;
+        st.end()
+    }
+}
+
+impl Plan {
+    pub fn step(&self, id: &str) -> Option<&Step> {
+        self.steps.iter().find(|s| s.id == id)
+    }
+
+    /// The step of type `R` a reference points at.
+    pub fn referred<R: Member, T>(&self, v: &Val<T>) -> Option<&R> {
+        match v {
+            Val::Ref { target } => self.step(target.parts().0)?.desired_as::<R>(),
+            Val::Secret { .. } | Val::Lit(_) => None,
+        }
+    }
 }
 
 struct Builder<'m> {
@@ -53,66 +120,53 @@ struct Builder<'m> {
 }
 
 impl Builder<'_> {
-    fn tags(&self, name: &str) -> Value {
-        json!([
-            { "Key": "stackc:stack", "Value": self.model.stack.name },
-            { "Key": "stackc:name", "Value": name },
-        ])
+    fn tags(&self, name: &str) -> Tags {
+        Tags::of(&self.model.stack.name, name)
     }
 
-    fn step(
+    fn add<R: Member + Into<Desired>>(
         &mut self,
         id: impl Into<String>,
-        action: &str,
         resource: impl Into<String>,
-        params: Value,
-    ) {
-        self.step_after(id, action, resource, params, &[]);
+        desired: R,
+    ) -> Handle<R> {
+        self.add_after(id, resource, desired, &[])
     }
 
     /// A step that must also wait for `after`, steps whose outputs it does not read.
-    fn step_after(
+    fn add_after<R: Member + Into<Desired>>(
         &mut self,
         id: impl Into<String>,
-        action: &str,
         resource: impl Into<String>,
-        params: Value,
+        desired: R,
         after: &[String],
-    ) {
+    ) -> Handle<R> {
+        let id = id.into();
+        let desired: Desired = desired.into();
         let mut deps: BTreeSet<String> = after.iter().cloned().collect();
-        collect_refs(&params, &mut deps);
+        collect_refs(
+            &serde_json::to_value(&desired).unwrap_or(Value::Null),
+            &mut deps,
+        );
         self.steps.push(Step {
-            id: id.into(),
-            action: action.into(),
+            id: id.clone(),
             resource: resource.into(),
             depends_on: deps.into_iter().collect(),
-            params,
+            desired,
         });
-    }
-
-    fn security_group(&mut self, id: &str, group_name: &str, tag_name: &str, description: &str) {
-        let tags = self.tags(tag_name);
-        self.step(
-            id,
-            "ec2:CreateSecurityGroup",
-            format!("security group {group_name}"),
-            json!({
-                "GroupName": group_name,
-                "Description": description,
-                "VpcId": r("vpc", "vpc_id"),
-                "TagSpecifications": [{ "ResourceType": "security-group", "Tags": tags }],
-            }),
-        );
+        Handle::new(id)
     }
 }
 
+/// The steps a value refers to.
 fn collect_refs(v: &Value, out: &mut BTreeSet<String>) {
     match v {
         Value::Object(m) => {
-            if let Some(Value::String(s)) = m.get("ref") {
-                if let Some((step, _)) = s.rsplit_once('.') {
-                    out.insert(step.to_string());
-                }
+            if let Some(r) = m
+                .get("ref")
+                .and_then(|r| serde_json::from_value::<Ref>(r.clone()).ok())
+            {
+                out.insert(r.parts().0.to_string());
             }
             m.values().for_each(|v| collect_refs(v, out));
         }
@@ -121,50 +175,46 @@ fn collect_refs(v: &Value, out: &mut BTreeSet<String>) {
     }
 }
 
-/// Names of the resources stackc creates; shared with deploy so both agree.
-pub mod names {
-    use crate::check::Model;
+/// What a store is, as the plan made it: later steps read its endpoint.
+enum StoreStep {
+    Postgres(Handle<DbInstance>),
+    Cluster(Handle<CacheCluster>),
+    Group(Handle<ReplicationGroup>),
+}
 
-    pub fn env_security_group(m: &Model) -> String {
-        m.environment.name.clone()
+impl StoreStep {
+    fn host(&self) -> Val<String> {
+        match self {
+            StoreStep::Postgres(h) => h.get(db_instance::HOST),
+            StoreStep::Cluster(h) => h.get(cache::CLUSTER_HOST),
+            StoreStep::Group(h) => h.get(cache::GROUP_HOST),
+        }
     }
-    pub fn lb_security_group(m: &Model) -> String {
-        format!("{}-lb", m.environment.name)
-    }
-    pub fn store_security_group(m: &Model, store: &str) -> String {
-        format!("{}-{store}", m.stack.name)
-    }
-    pub fn subnet_group(m: &Model, store: &str) -> String {
-        format!("{}-{store}", m.stack.name)
-    }
-    pub fn instance_role(m: &Model) -> String {
-        format!("{}-eb-ec2", m.stack.name)
-    }
-    pub fn service_role(m: &Model) -> String {
-        format!("{}-eb-service", m.stack.name)
+
+    fn port(&self) -> Val<String> {
+        match self {
+            StoreStep::Postgres(h) => h.get(db_instance::PORT),
+            StoreStep::Cluster(h) => h.get(cache::CLUSTER_PORT),
+            StoreStep::Group(h) => h.get(cache::GROUP_PORT),
+        }
     }
 }
 
-/// The step id of a store's resource.
-fn store_step(s: &Store) -> String {
-    format!("store.{}", s.name)
-}
-
-/// The value of an env property that reads `store.export`.
-fn export_value(store: &Store, export: Export) -> Value {
-    let id = store_step(store);
-    match (&store.kind, export) {
-        (_, Export::Host) => r(&id, "host"),
-        (_, Export::Port) => r(&id, "port"),
-        (StoreKind::Postgres(p), Export::Database) => json!(p.database),
-        (StoreKind::Postgres(p), Export::Username) => json!(p.username),
-        (StoreKind::Postgres(p), Export::Password) => match &p.password {
-            Password::Managed => r(&id, "password_secret"),
-            Password::Env(var) => json!({ "secret": var }),
+/// The value of an env property that reads `store.export`, and whether it is a managed
+/// password (a secret of Secrets Manager, read by Elastic Beanstalk itself).
+fn export_value(store: &Store, step: &StoreStep, export: Export) -> Option<(Val<String>, bool)> {
+    Some(match (&store.kind, export, step) {
+        (_, Export::Host, _) => (step.host(), false),
+        (_, Export::Port, _) => (step.port(), false),
+        (StoreKind::Postgres(p), Export::Database, _) => (p.database.clone().into(), false),
+        (StoreKind::Postgres(p), Export::Username, _) => (p.username.clone().into(), false),
+        (StoreKind::Postgres(p), Export::Password, StoreStep::Postgres(h)) => match &p.password {
+            Password::Managed => (h.get(db_instance::PASSWORD_SECRET), true),
+            Password::Env(var) => (Val::secret(var.clone()), false),
         },
         // The checker only lets postgres export database, username and password.
-        (StoreKind::Redis(_), _) => Value::Null,
-    }
+        _ => return None,
+    })
 }
 
 /// The whole plan. `bundle_hash` is the hex SHA-256 of `Dockerrun.aws.json`.
@@ -176,85 +226,91 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
     let stack = &model.stack.name;
     let env = &model.environment;
 
-    b.step(
-        "vpc",
-        "ec2:DescribeVpcs",
-        "default VPC",
-        json!({ "Filters": [{ "Name": "isDefault", "Values": ["true"] }] }),
-    );
-    b.step(
+    let vpc = b.add("vpc", "default VPC", DefaultVpc::default());
+    let subnets = b.add(
         "subnets",
-        "ec2:DescribeSubnets",
         "default subnets",
-        json!({ "Filters": [
-            { "Name": "vpc-id", "Values": [r("vpc", "vpc_id")] },
-            { "Name": "default-for-az", "Values": ["true"] },
-        ] }),
+        DefaultSubnets::of_vpc(vpc.get(default_vpc::VPC_ID)),
     );
 
     // Security groups: one for the instances (and one for the load balancer), one per store.
-    let env_sg = names::env_security_group(model);
-    b.security_group(
+    let group = |b: &mut Builder<'_>, id: &str, name: String, tag: &str, what: String| {
+        let tags = b.tags(tag);
+        let sg = SecurityGroup::new(
+            name.clone(),
+            format!("stackc {stack}: {what}"),
+            vpc.get(default_vpc::VPC_ID),
+            tags,
+        );
+        b.add(id, format!("security group {name}"), sg)
+    };
+    let env_sg_name = naming::environment_security_group(&env.name);
+    let env_sg = group(
+        &mut b,
         "sg.environment",
-        &env_sg,
+        env_sg_name.clone(),
         &env.name,
-        &format!("stackc {stack}: instances of {}", env.name),
+        format!("instances of {}", env.name),
     );
     let lb = env.tier == Tier::LoadBalanced;
-    if lb {
-        let lb_sg = names::lb_security_group(model);
-        b.security_group(
+    let lb_sg_name = naming::load_balancer_security_group(&env.name);
+    let lb_sg = lb.then(|| {
+        group(
+            &mut b,
             "sg.load_balancer",
-            &lb_sg,
-            &format!("{}/lb", env.name),
-            &format!("stackc {stack}: load balancer of {}", env.name),
-        );
-    }
-    for s in &model.stores {
-        let name = names::store_security_group(model, &s.name);
-        b.security_group(
-            &format!("sg.{}", s.name),
-            &name,
-            &s.name,
-            &format!("stackc {stack}: {} {}", kind_word(s), s.name),
-        );
-    }
+            lb_sg_name.clone(),
+            &naming::load_balancer_tag(&env.name),
+            format!("load balancer of {}", env.name),
+        )
+    });
+    let store_sgs: Vec<Handle<SecurityGroup>> = model
+        .stores
+        .iter()
+        .map(|s| {
+            let name = naming::store_security_group(stack, &s.name);
+            group(
+                &mut b,
+                &format!("sg.{}", s.name),
+                name,
+                &s.name,
+                format!("{} {}", kind_word(s), s.name),
+            )
+        })
+        .collect();
 
     // Ingress: the firewall's port rules go where the traffic first lands.
-    let ingress_target = if lb {
-        "sg.load_balancer"
-    } else {
-        "sg.environment"
-    };
-    let mut public: Vec<Value> = Vec::new();
+    let mut public: Vec<IpPermission<_>> = Vec::new();
     let mut seen = HashSet::new();
     for i in &model.firewall.ingress {
         if !seen.insert((i.port, i.protocol, i.cidr.clone())) {
             continue;
         }
-        public.push(json!({
-            "IpProtocol": i.protocol.as_str(),
-            "FromPort": i.port,
-            "ToPort": i.port,
-            "IpRanges": [{ "CidrIp": i.cidr, "Description": format!("to service {}", i.service) }],
-        }));
+        public.push(IpPermission {
+            protocol: i.protocol.as_str().into(),
+            from: i.port.into(),
+            to: i.port.into(),
+            ranges: vec![IpRange {
+                cidr: i.cidr.clone(),
+                description: Some(format!("to service {}", i.service)),
+            }],
+            groups: Vec::new(),
+        });
     }
     if !public.is_empty() {
-        b.step(
-            format!("ingress.{}", ingress_target.trim_start_matches("sg.")),
-            "ec2:AuthorizeSecurityGroupIngress",
-            format!(
-                "ingress rules of {}",
-                if lb {
-                    names::lb_security_group(model)
-                } else {
-                    env_sg.clone()
-                }
-            ),
-            json!({ "GroupId": r(ingress_target, "group_id"), "IpPermissions": public }),
+        let (id, target, name) = match &lb_sg {
+            Some(lb_sg) => ("ingress.load_balancer", lb_sg, &lb_sg_name),
+            None => ("ingress.environment", &env_sg, &env_sg_name),
+        };
+        b.add(
+            id,
+            format!("ingress rules of {name}"),
+            Ingress {
+                group_id: target.get(security_group::GROUP_ID),
+                permissions: public,
+            },
         );
     }
-    if lb {
+    if let Some(lb_sg) = &lb_sg {
         let mut ports: Vec<(u16, &str)> = model
             .firewall
             .ingress
@@ -263,267 +319,363 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
             .collect();
         ports.sort_unstable();
         ports.dedup();
-        let perms: Vec<Value> = ports
+        let perms: Vec<IpPermission<_>> = ports
             .iter()
-            .map(|(p, proto)| json!({
-                "IpProtocol": proto,
-                "FromPort": p,
-                "ToPort": p,
-                "UserIdGroupPairs": [{ "GroupId": r("sg.load_balancer", "group_id"), "Description": "from the load balancer" }],
-            }))
+            .map(|&(p, proto)| IpPermission {
+                protocol: proto.into(),
+                from: p.into(),
+                to: p.into(),
+                ranges: Vec::new(),
+                groups: vec![GroupPair {
+                    group_id: lb_sg.get(security_group::GROUP_ID),
+                    description: Some("from the load balancer".into()),
+                }],
+            })
             .collect();
         if !perms.is_empty() {
-            b.step(
+            b.add(
                 "ingress.environment",
-                "ec2:AuthorizeSecurityGroupIngress",
-                format!("ingress rules of {env_sg}"),
-                json!({ "GroupId": r("sg.environment", "group_id"), "IpPermissions": perms }),
+                format!("ingress rules of {env_sg_name}"),
+                Ingress {
+                    group_id: env_sg.get(security_group::GROUP_ID),
+                    permissions: perms,
+                },
             );
         }
     }
     for &i in &model.firewall.reachable_stores {
         let s = &model.stores[i];
-        b.step(
+        b.add(
             format!("ingress.{}", s.name),
-            "ec2:AuthorizeSecurityGroupIngress",
-            format!("ingress rules of {}", names::store_security_group(model, &s.name)),
-            json!({
-                "GroupId": r(&format!("sg.{}", s.name), "group_id"),
-                "IpPermissions": [{
-                    "IpProtocol": "tcp",
-                    "FromPort": s.port(),
-                    "ToPort": s.port(),
-                    "UserIdGroupPairs": [{ "GroupId": r("sg.environment", "group_id"), "Description": format!("from environment {}", env.name) }],
+            format!(
+                "ingress rules of {}",
+                naming::store_security_group(stack, &s.name)
+            ),
+            Ingress {
+                group_id: store_sgs[i].get(security_group::GROUP_ID),
+                permissions: vec![IpPermission {
+                    protocol: "tcp".into(),
+                    from: s.port().into(),
+                    to: s.port().into(),
+                    ranges: Vec::new(),
+                    groups: vec![GroupPair {
+                        group_id: env_sg.get(security_group::GROUP_ID),
+                        description: Some(format!("from environment {}", env.name)),
+                    }],
                 }],
-            }),
+            },
         );
     }
 
     // Data stores, each in a subnet group of the default VPC's subnets.
-    for s in &model.stores {
-        store_steps(&mut b, s);
-    }
+    let subnet_ids = subnets.get(default_subnets::SUBNET_IDS);
+    let store_steps: Vec<StoreStep> = model
+        .stores
+        .iter()
+        .zip(&store_sgs)
+        .map(|(s, sg)| {
+            store_steps(
+                &mut b,
+                s,
+                sg.get(security_group::GROUP_ID),
+                subnet_ids.clone(),
+            )
+        })
+        .collect();
 
     // IAM: what a new account lacks and the console would make.
-    let instance_profile = match &env.instance_profile {
-        Some(p) => json!(p),
+    let mut instance_role = None;
+    let instance_profile: Val<String> = match &env.instance_profile {
+        Some(p) => p.clone().into(),
         None => {
-            iam_role(
+            let name = naming::instance_role(stack);
+            let (role, policies) = iam_role(
                 &mut b,
                 "iam.instance_role",
-                &names::instance_role(model),
+                &name,
                 "ec2.amazonaws.com",
                 &INSTANCE_POLICIES,
             );
-            let name = names::instance_role(model);
-            let tags = b.tags(&name);
-            b.step(
+            let profile_name = naming::instance_profile(stack);
+            let tags = b.tags(&profile_name);
+            let profile = b.add(
                 "iam.instance_profile",
-                "iam:CreateInstanceProfile",
-                format!("instance profile {name}"),
-                json!({ "InstanceProfileName": name, "Tags": tags }),
+                format!("instance profile {profile_name}"),
+                InstanceProfile {
+                    name: profile_name.clone(),
+                    tags,
+                },
             );
-            b.step_after(
+            let holding = b.add_after(
                 "iam.instance_profile.role",
-                "iam:AddRoleToInstanceProfile",
-                format!("role of instance profile {name}"),
-                json!({
-                    "InstanceProfileName": r("iam.instance_profile", "instance_profile_name"),
-                    "RoleName": r("iam.instance_role", "role_name"),
-                }),
+                format!("role of instance profile {profile_name}"),
+                ProfileRole {
+                    profile: profile.get(instance_profile::PROFILE_NAME),
+                    role: role.get(role::ROLE_NAME),
+                },
                 // The role goes into use with all its policies.
-                &policy_steps("iam.instance_role", &INSTANCE_POLICIES),
+                &policies,
             );
-            r("iam.instance_profile.role", "instance_profile_name")
+            instance_role = Some(role);
+            holding.get(instance_profile::HOLDING_PROFILE)
         }
     };
     let mut service_role_after = Vec::new();
-    let service_role = match &env.service_role {
-        Some(role) => json!(role),
+    let service_role: Val<String> = match &env.service_role {
+        Some(role) => role.clone().into(),
         None => {
-            iam_role(
+            let name = naming::service_role(stack);
+            let (role, policies) = iam_role(
                 &mut b,
                 "iam.service_role",
-                &names::service_role(model),
+                &name,
                 "elasticbeanstalk.amazonaws.com",
                 &SERVICE_POLICIES,
             );
-            service_role_after = policy_steps("iam.service_role", &SERVICE_POLICIES);
-            r("iam.service_role", "role_name")
+            service_role_after = policies;
+            role.get(role::ROLE_NAME)
         }
     };
 
+    // The ECS task execution role, when a container reads a managed password (ECS fetches
+    // it with this role) and the program names none: stackc makes it when it also makes the
+    // instance role, which must be allowed to pass it (the checker asks a program that names
+    // its own instance profile to name the execution role too).
+    let mut environment_after = service_role_after;
+    let mut execution_role_made = None;
+    let execution_role: Option<Val<String>> = match &env.execution_role {
+        Some(arn) => Some(arn.clone().into()),
+        None if instance_role.is_some() && super::reads_managed_password(model) => {
+            let name = naming::execution_role(stack);
+            let (role, policies) = iam_role(
+                &mut b,
+                "iam.execution_role",
+                &name,
+                "ecs-tasks.amazonaws.com",
+                &EXECUTION_POLICIES,
+            );
+            environment_after.extend(policies);
+            let arn = role.get(role::ARN);
+            execution_role_made = Some(role);
+            Some(arn)
+        }
+        None => None,
+    };
+    // Elastic Beanstalk passes the execution role to ECS as the instance role: the role stackc
+    // makes may pass exactly that role, to ECS only.
+    if let (Some(instance), Some(arn)) = (&instance_role, &execution_role) {
+        let role = naming::instance_role(stack);
+        b.add(
+            "iam.instance_role.pass",
+            format!("pass-role policy of role {role}"),
+            RolePolicy {
+                role: instance.get(role::ROLE_NAME),
+                name: naming::PASS_ROLE_POLICY.into(),
+                document: PolicyDocument::allow(
+                    "iam:PassRole",
+                    vec![arn.clone()],
+                    Some(serde_json::json!({ "StringEquals": { "iam:PassedToService": "ecs-tasks.amazonaws.com" } })),
+                ),
+            },
+        );
+        environment_after.push("iam.instance_role.pass".into());
+    }
+
     // Elastic Beanstalk: application, bundle, version, platform, environment.
     let app_tags = b.tags(stack);
-    b.step(
+    let app = b.add(
         "app",
-        "elasticbeanstalk:CreateApplication",
         format!("application {stack}"),
-        json!({ "ApplicationName": stack, "Description": "managed by stackc", "Tags": app_tags }),
+        Application {
+            name: stack.clone(),
+            description: "managed by stackc".into(),
+            tags: app_tags,
+        },
     );
-    b.step(
+    let storage = b.add(
         "storage",
-        "elasticbeanstalk:CreateStorageLocation",
         "Elastic Beanstalk's S3 bucket",
-        json!({}),
+        StorageLocation::default(),
     );
-    let label = version_label(bundle_hash);
-    let key = format!("stackc/{stack}/{label}.zip");
-    b.step(
+    let label = naming::version_label(bundle_hash);
+    let key = naming::bundle_key(stack, &label);
+    let upload = b.add(
         "bundle",
-        "s3:PutObject",
         format!("source bundle {key}"),
-        json!({
-            "Bucket": r("storage", "s3_bucket"),
-            "Key": key,
-            "Body": { "zip": ["Dockerrun.aws.json"] },
-        }),
+        Bundle {
+            bucket: storage.get(bundle::S3_BUCKET),
+            key,
+            body: Body {
+                zip: vec![DOCKERRUN.into()],
+                // The ARN of a role stackc makes holds the account's id, known at apply.
+                execution_role: execution_role_made.as_ref().map(|r| r.get(role::ARN)),
+            },
+        },
     );
     let version_tags = b.tags(stack);
-    b.step(
+    let version = b.add(
         "version",
-        "elasticbeanstalk:CreateApplicationVersion",
         format!("application version {label}"),
-        json!({
-            "ApplicationName": r("app", "application_name"),
-            "VersionLabel": label,
-            "SourceBundle": { "S3Bucket": r("bundle", "bucket"), "S3Key": r("bundle", "key") },
-            "Process": true,
-            "Tags": version_tags,
-        }),
+        AppVersion {
+            application: app.get(application::NAME),
+            label: label.clone(),
+            bundle: SourceBundle {
+                bucket: upload.get(bundle::BUCKET),
+                key: upload.get(bundle::KEY),
+            },
+            process: true,
+            tags: version_tags,
+        },
     );
-    b.step(
+    let platform = b.add(
         "platform",
-        "elasticbeanstalk:ListPlatformVersions",
         format!("newest recommended \"{ECS_PLATFORM_BRANCH}\" platform"),
-        json!({ "Filters": [
-            { "Type": "PlatformBranchName", "Operator": "=", "Values": [ECS_PLATFORM_BRANCH] },
-            { "Type": "PlatformLifecycleState", "Operator": "=", "Values": ["Recommended"] },
-        ] }),
+        Platform::newest(ECS_PLATFORM_BRANCH),
     );
 
-    let mut options = vec![
-        opt(
-            "aws:autoscaling:launchconfiguration",
-            "InstanceType",
-            json!(env.instance_type),
+    let launch = "aws:autoscaling:launchconfiguration";
+    let mut options: Vec<OptionSetting<_>> = vec![
+        // `aws:autoscaling:launchconfiguration/InstanceType` is obsolete: Elastic Beanstalk
+        // ignores it once `InstanceTypes` is set ("General options for all environments").
+        OptionSetting::new(
+            "aws:ec2:instances",
+            "InstanceTypes",
+            env.instance_type.clone(),
         ),
-        opt(
-            "aws:autoscaling:launchconfiguration",
-            "IamInstanceProfile",
-            instance_profile,
-        ),
-        opt(
-            "aws:autoscaling:launchconfiguration",
+        OptionSetting::new(launch, "IamInstanceProfile", instance_profile),
+        OptionSetting::new(
+            launch,
             "SecurityGroups",
-            r("sg.environment", "group_id"),
+            env_sg.get(security_group::GROUP_ID),
         ),
         // Without this EB adds its own group, which admits port 80 from anywhere.
-        opt(
-            "aws:autoscaling:launchconfiguration",
-            "DisableDefaultEC2SecurityGroup",
-            json!("true"),
-        ),
-        opt(
+        OptionSetting::new(launch, "DisableDefaultEC2SecurityGroup", "true".to_string()),
+        OptionSetting::new(
             "aws:elasticbeanstalk:environment",
             "EnvironmentType",
-            json!(if lb { "LoadBalanced" } else { "SingleInstance" }),
+            if lb { "LoadBalanced" } else { "SingleInstance" }.to_string(),
         ),
-        opt(
+        OptionSetting::new(
             "aws:elasticbeanstalk:environment",
             "ServiceRole",
             service_role,
         ),
-        opt(
+        OptionSetting::new(
             "aws:elasticbeanstalk:healthreporting:system",
             "SystemType",
-            json!("enhanced"),
+            "enhanced".to_string(),
         ),
     ];
-    if lb {
-        options.push(opt(
+    if let Some(lb_sg) = &lb_sg {
+        options.push(OptionSetting::new(
             "aws:elasticbeanstalk:environment",
             "LoadBalancerType",
-            json!("application"),
+            "application".to_string(),
         ));
-        options.push(opt(
+        options.push(OptionSetting::new(
             "aws:elbv2:loadbalancer",
             "SecurityGroups",
-            r("sg.load_balancer", "group_id"),
+            lb_sg.get(security_group::GROUP_ID),
         ));
-        options.push(opt(
+        options.push(OptionSetting::new(
             "aws:elbv2:loadbalancer",
             "ManagedSecurityGroup",
-            r("sg.load_balancer", "group_id"),
+            lb_sg.get(security_group::GROUP_ID),
         ));
         options.extend(listeners(model));
     }
     // Properties that need a store's endpoint go in a second step, so the environment (minutes
     // to create) and the stores (minutes too) are created at the same time, not one after the
     // other. The rest is known up front and goes in the creation call.
-    let (late, early): (Vec<Value>, Vec<Value>) =
-        env_properties(model).into_iter().partition(|o| {
-            let mut refs = BTreeSet::new();
-            collect_refs(o, &mut refs);
-            !refs.is_empty()
-        });
-    options.extend(early);
+    let (late, early): (Vec<Property>, Vec<Property>) = env_properties(model, &store_steps)
+        .into_iter()
+        .partition(|p| matches!(p.option.value, Val::Ref { .. }));
+    options.extend(early.into_iter().map(|p| p.option));
     let env_tags = b.tags(&env.name);
-    b.step_after(
+    let environment = b.add_after(
         "environment",
-        "elasticbeanstalk:CreateEnvironment",
         format!("environment {}", env.name),
-        json!({
-            "ApplicationName": r("app", "application_name"),
-            "EnvironmentName": env.name,
-            "PlatformArn": r("platform", "platform_arn"),
-            "VersionLabel": r("version", "version_label"),
-            "OptionSettings": options,
-            "Tags": env_tags,
-        }),
-        &service_role_after,
+        Environment {
+            application: app.get(application::NAME),
+            name: env.name.clone(),
+            platform: platform.get(platform::PLATFORM_ARN),
+            version: version.get(app_version::LABEL),
+            options,
+            tags: env_tags,
+        },
+        &environment_after,
     );
     if !late.is_empty() {
         // The instances fetch `environmentsecrets` with the instance profile's role: the role
         // stackc makes may read exactly the secrets the environment names, before it names
         // them. (A profile the program names is the program's to grant.)
-        let secrets: BTreeSet<&str> = late
-            .iter()
-            .filter_map(|o| o["Value"]["ref"].as_str()?.strip_suffix(".password_secret"))
-            .collect();
-        let secrets: Vec<Value> = secrets.iter().map(|s| r(s, "secret_arn")).collect();
-        let mut after = Vec::new();
-        if env.instance_profile.is_none() && !secrets.is_empty() {
-            let role = names::instance_role(model);
-            b.step(
-                "iam.instance_role.secrets",
-                "iam:PutRolePolicy",
-                format!("secrets policy of role {role}"),
-                json!({
-                    "RoleName": r("iam.instance_role", "role_name"),
-                    "PolicyName": SECRETS_POLICY,
-                    "PolicyDocument": {
-                        "Version": "2012-10-17",
-                        "Statement": [{
-                            "Effect": "Allow",
-                            "Action": "secretsmanager:GetSecretValue",
-                            "Resource": secrets,
-                        }],
-                    },
-                }),
-            );
-            after.push("iam.instance_role.secrets".to_string());
+        let mut secrets: Vec<Val<String>> = Vec::new();
+        for p in late.iter().filter(|p| p.managed_secret) {
+            if let Some(store) = p.store {
+                if let StoreStep::Postgres(h) = &store_steps[store] {
+                    let arn = h.get(db_instance::SECRET_ARN);
+                    if !secrets.contains(&arn) {
+                        secrets.push(arn);
+                    }
+                }
+            }
         }
-        b.step_after(
+        secrets.sort_by_key(|v| serde_json::to_string(v).unwrap_or_default());
+        // Elastic Beanstalk reads them with the instance role, ECS with the execution role: the
+        // roles stackc makes may read exactly these secrets, before the environment names them.
+        let mut after = Vec::new();
+        let readers = [
+            (
+                "iam.instance_role.secrets",
+                naming::instance_role(stack),
+                &instance_role,
+            ),
+            (
+                "iam.execution_role.secrets",
+                naming::execution_role(stack),
+                &execution_role_made,
+            ),
+        ];
+        for (id, name, role) in readers {
+            if let (Some(role), false) = (role, secrets.is_empty()) {
+                b.add(
+                    id,
+                    format!("secrets policy of role {name}"),
+                    RolePolicy {
+                        role: role.get(role::ROLE_NAME),
+                        name: naming::SECRETS_POLICY.into(),
+                        document: PolicyDocument::allow(
+                            "secretsmanager:GetSecretValue",
+                            secrets.clone(),
+                            None,
+                        ),
+                    },
+                );
+                after.push(id.to_string());
+            }
+        }
+        let environment_name = environment.get(environment::ENVIRONMENT_NAME);
+        b.add_after(
             "environment.stores",
-            "elasticbeanstalk:UpdateEnvironment",
             format!("store endpoints of environment {}", env.name),
-            json!({
-                "EnvironmentName": r("environment", "environment_name"),
-                "OptionSettings": late,
-            }),
+            EnvironmentProperties {
+                environment: environment_name.clone(),
+                options: late.into_iter().map(|p| p.option).collect(),
+            },
             &after,
         );
+        // Tasks load their secrets when they start: a rotation restarts them.
+        if !secrets.is_empty() {
+            b.add_after(
+                "environment.app_servers",
+                format!("app servers of environment {}", env.name),
+                AppServers {
+                    environment: environment_name,
+                    secrets_loaded: secrets,
+                },
+                &["environment.stores".to_string()],
+            );
+        }
     }
 
     Plan {
@@ -533,16 +685,11 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
     }
 }
 
-/// `v-` and the first 12 hex digits of the bundle's hash: same bundle, same label.
-pub fn version_label(bundle_hash: &str) -> String {
-    format!("v-{}", &bundle_hash[..bundle_hash.len().min(12)])
-}
-
 /// The load balancer's listeners besides Elastic Beanstalk's default one (HTTP on port 80,
 /// forwarded to port 80 of the instances): for every other TCP port a rule opens, an HTTP
 /// listener on that port and a process that forwards it to the same port of the instances.
 /// (The checker refuses UDP rules on a load-balanced environment.)
-fn listeners(model: &Model) -> Vec<Value> {
+fn listeners(model: &Model) -> Vec<OptionSetting<crate::deploy::resource::Planned>> {
     let mut ports: Vec<u16> = model
         .firewall
         .ingress
@@ -556,12 +703,24 @@ fn listeners(model: &Model) -> Vec<Value> {
     for p in ports {
         let process = format!("port{p}");
         let process_ns = format!("aws:elasticbeanstalk:environment:process:{process}");
-        options.push(opt(&process_ns, "Port", json!(p.to_string())));
-        options.push(opt(&process_ns, "Protocol", json!("HTTP")));
+        options.push(OptionSetting::new(&process_ns, "Port", p.to_string()));
+        options.push(OptionSetting::new(
+            &process_ns,
+            "Protocol",
+            "HTTP".to_string(),
+        ));
         let listener_ns = format!("aws:elbv2:listener:{p}");
-        options.push(opt(&listener_ns, "ListenerEnabled", json!("true")));
-        options.push(opt(&listener_ns, "Protocol", json!("HTTP")));
-        options.push(opt(&listener_ns, "DefaultProcess", json!(process)));
+        options.push(OptionSetting::new(
+            &listener_ns,
+            "ListenerEnabled",
+            "true".to_string(),
+        ));
+        options.push(OptionSetting::new(
+            &listener_ns,
+            "Protocol",
+            "HTTP".to_string(),
+        ));
+        options.push(OptionSetting::new(&listener_ns, "DefaultProcess", process));
     }
     options
 }
@@ -573,187 +732,187 @@ fn kind_word(s: &Store) -> &'static str {
     }
 }
 
-fn opt(namespace: &str, name: &str, value: Value) -> Value {
-    json!({ "Namespace": namespace, "OptionName": name, "Value": value })
+/// An environment property the program sets.
+struct Property {
+    option: OptionSetting<crate::deploy::resource::Planned>,
+    /// The store it reads, if any.
+    store: Option<usize>,
+    /// A managed password: a secret Elastic Beanstalk fetches.
+    managed_secret: bool,
 }
 
 /// Env values that read a store or a secret become EB environment properties, by key (the
 /// checker guarantees one binding per key).
-fn env_properties(model: &Model) -> Vec<Value> {
-    let mut props: Vec<(&str, Value, bool)> = Vec::new();
+fn env_properties(model: &Model, stores: &[StoreStep]) -> Vec<Property> {
+    let mut props: Vec<(&str, Val<String>, Option<usize>, bool)> = Vec::new();
     let mut seen = HashSet::new();
     for svc in &model.services {
         for e in &svc.env {
-            let (value, secret) = match &e.value {
+            let (value, store, managed) = match &e.value {
                 EnvValue::Literal(_) => continue,
-                EnvValue::Secret(var) => (json!({ "secret": var }), false),
+                EnvValue::Secret(var) => (Val::secret(var.to_string()), None, false),
                 EnvValue::Store { store, export } => {
-                    let s = &model.stores[*store];
-                    let v = export_value(s, *export);
-                    let managed = v
-                        .get("ref")
-                        .and_then(Value::as_str)
-                        .is_some_and(|r| r.ends_with(".password_secret"));
-                    (v, managed)
+                    let Some((v, managed)) =
+                        export_value(&model.stores[*store], &stores[*store], *export)
+                    else {
+                        continue;
+                    };
+                    (v, Some(*store), managed)
                 }
             };
             if seen.insert(e.key.as_str()) {
-                props.push((&e.key, value, secret));
+                props.push((&e.key, value, store, managed));
             }
         }
     }
     props.sort_by(|a, b| a.0.cmp(b.0));
     props
         .into_iter()
-        .map(|(k, v, secret)| {
-            let ns = if secret {
-                "aws:elasticbeanstalk:application:environmentsecrets"
+        .map(|(k, v, store, managed)| {
+            let ns = if managed {
+                format!("{PROPERTIES}secrets")
             } else {
-                "aws:elasticbeanstalk:application:environment"
+                PROPERTIES.to_string()
             };
-            opt(ns, k, v)
+            Property {
+                option: OptionSetting::new(&ns, k, v),
+                store,
+                managed_secret: managed,
+            }
         })
         .collect()
 }
 
-/// The inline policy of the instance role that lets instances read the managed passwords.
-pub const SECRETS_POLICY: &str = "read-managed-passwords";
-
-fn iam_role(b: &mut Builder<'_>, id: &str, name: &str, principal: &str, policies: &[&str]) {
-    let tags = b.tags(name);
-    let trust = json!({
-        "Version": "2012-10-17",
-        "Statement": [{ "Effect": "Allow", "Principal": { "Service": principal }, "Action": "sts:AssumeRole" }],
-    });
-    b.step(
+/// A role trusted by `principal`, with its managed policies attached (in parallel: each
+/// attachment needs only the role). Returns the role and the attachment steps.
+fn iam_role(
+    b: &mut Builder<'_>,
+    id: &str,
+    name: &str,
+    principal: &str,
+    policies: &[&str],
+) -> (Handle<Role>, Vec<String>) {
+    let role = b.add(
         id,
-        "iam:CreateRole",
         format!("role {name}"),
-        json!({ "RoleName": name, "AssumeRolePolicyDocument": trust.to_string(), "Tags": tags }),
+        Role::trusting(&b.model.stack.name, name, principal),
     );
-    // In parallel: each attachment needs only the role.
-    for (step, p) in policy_steps(id, policies).into_iter().zip(policies) {
-        b.step(
-            step,
-            "iam:AttachRolePolicy",
+    let mut steps = Vec::new();
+    for (i, p) in policies.iter().enumerate() {
+        let step = format!("{id}.policy.{}", i + 1);
+        b.add(
+            step.clone(),
             format!(
                 "policy {} of role {name}",
                 p.rsplit('/').next().unwrap_or(p)
             ),
-            json!({ "RoleName": r(id, "role_name"), "PolicyArn": p }),
+            RolePolicyAttachment {
+                role: role.get(role::ROLE_NAME),
+                policy: p.to_string(),
+            },
         );
+        steps.push(step);
     }
+    (role, steps)
 }
 
-fn policy_steps(role_step: &str, policies: &[&str]) -> Vec<String> {
-    (1..=policies.len())
-        .map(|i| format!("{role_step}.policy.{i}"))
-        .collect()
-}
-
-fn store_steps(b: &mut Builder<'_>, s: &Store) {
+fn store_steps(
+    b: &mut Builder<'_>,
+    s: &Store,
+    sg: Val<String>,
+    subnets: Val<Vec<String>>,
+) -> StoreStep {
     let model = b.model;
-    let id = store_step(s);
-    let subnet_group = names::subnet_group(model, &s.name);
-    let sg = r(&format!("sg.{}", s.name), "group_id");
+    let id = format!("store.{}", s.name);
+    let subnet_group = naming::subnet_group(&model.stack.name, &s.name);
+    let description = format!("stackc {}: subnets of {}", model.stack.name, s.name);
     let tags = b.tags(&s.name);
     match &s.kind {
         StoreKind::Postgres(p) => {
-            b.step(
+            let group = b.add(
                 format!("{id}.subnets"),
-                "rds:CreateDBSubnetGroup",
                 format!("DB subnet group {subnet_group}"),
-                json!({
-                    "DBSubnetGroupName": subnet_group,
-                    "DBSubnetGroupDescription": format!("stackc {}: subnets of {}", model.stack.name, s.name),
-                    "SubnetIds": r("subnets", "subnet_ids"),
-                    "Tags": tags,
-                }),
+                DbSubnetGroup {
+                    name: subnet_group,
+                    description,
+                    subnets,
+                    tags: tags.clone(),
+                },
             );
-            let mut params = json!({
-                "DBInstanceIdentifier": p.identifier,
-                "Engine": "postgres",
-                "EngineVersion": p.version,
-                "DBInstanceClass": p.class,
-                "AllocatedStorage": p.storage_gib,
-                "DBName": p.database,
-                "MasterUsername": p.username,
-            });
-            let m = params.as_object_mut().expect("params is an object");
-            match &p.password {
-                Password::Managed => m.insert("ManageMasterUserPassword".into(), json!(true)),
-                Password::Env(var) => {
-                    m.insert("MasterUserPassword".into(), json!({ "secret": var }))
-                }
+            let (managed, password) = match &p.password {
+                Password::Managed => (true, None),
+                Password::Env(var) => (false, Some(Val::secret(var.clone()))),
             };
-            m.insert("BackupRetentionPeriod".into(), json!(p.backup_days));
-            m.insert("DeletionProtection".into(), json!(p.deletion_protection));
-            m.insert("MultiAZ".into(), json!(p.multi_az));
-            m.insert("StorageEncrypted".into(), json!(p.encrypted));
-            m.insert("PubliclyAccessible".into(), json!(p.public));
-            m.insert("VpcSecurityGroupIds".into(), json!([sg]));
-            m.insert(
-                "DBSubnetGroupName".into(),
-                r(&format!("{id}.subnets"), "name"),
-            );
-            m.insert("CopyTagsToSnapshot".into(), json!(true));
-            m.insert("Tags".into(), tags);
-            b.step(
+            StoreStep::Postgres(b.add(
                 id,
-                "rds:CreateDBInstance",
                 format!("RDS instance {}", p.identifier),
-                params,
-            );
+                DbInstance {
+                    identifier: p.identifier.clone(),
+                    engine: "postgres".into(),
+                    engine_version: p.version.clone(),
+                    class: p.class.clone(),
+                    storage_gib: p.storage_gib,
+                    db_name: p.database.clone(),
+                    username: p.username.clone(),
+                    managed_password: managed,
+                    password,
+                    backup_days: p.backup_days.into(),
+                    deletion_protection: p.deletion_protection,
+                    multi_az: p.multi_az,
+                    encrypted: p.encrypted,
+                    public: p.public,
+                    security_groups: vec![sg],
+                    subnet_group: group.get(subnet_group::DB_NAME),
+                    copy_tags: true,
+                    tags,
+                },
+            ))
         }
         StoreKind::Redis(rd) => {
-            b.step(
+            let group = b.add(
                 format!("{id}.subnets"),
-                "elasticache:CreateCacheSubnetGroup",
                 format!("cache subnet group {subnet_group}"),
-                json!({
-                    "CacheSubnetGroupName": subnet_group,
-                    "CacheSubnetGroupDescription": format!("stackc {}: subnets of {}", model.stack.name, s.name),
-                    "SubnetIds": r("subnets", "subnet_ids"),
-                    "Tags": tags,
-                }),
+                CacheSubnetGroup {
+                    name: subnet_group,
+                    description,
+                    subnets,
+                    tags: tags.clone(),
+                },
             );
-            let subnets = r(&format!("{id}.subnets"), "name");
             if rd.is_replication_group() {
-                b.step(
+                StoreStep::Group(b.add(
                     id,
-                    "elasticache:CreateReplicationGroup",
                     format!("ElastiCache replication group {}", rd.identifier),
-                    json!({
-                        "ReplicationGroupId": rd.identifier,
-                        "ReplicationGroupDescription": format!("stackc {}: {}", model.stack.name, s.name),
-                        "Engine": rd.engine.as_str(),
-                        "EngineVersion": rd.version,
-                        "CacheNodeType": rd.node_type,
-                        "NumCacheClusters": u32::from(rd.replicas) + 1,
-                        "AutomaticFailoverEnabled": rd.replicas > 0,
-                        "TransitEncryptionEnabled": rd.encrypted,
-                        "AtRestEncryptionEnabled": rd.encrypted,
-                        "CacheSubnetGroupName": subnets,
-                        "SecurityGroupIds": [sg],
-                        "Tags": tags,
-                    }),
-                );
+                    ReplicationGroup {
+                        id: rd.identifier.clone(),
+                        description: format!("stackc {}: {}", model.stack.name, s.name),
+                        engine: rd.engine.as_str().into(),
+                        engine_version: rd.version.clone(),
+                        node_type: rd.node_type.clone(),
+                        clusters: u32::from(rd.replicas) + 1,
+                        failover: rd.replicas > 0,
+                        transit_encryption: rd.encrypted,
+                        at_rest_encryption: rd.encrypted,
+                        subnet_group: group.get(subnet_group::CACHE_NAME),
+                        security_groups: vec![sg],
+                        tags,
+                    },
+                ))
             } else {
-                b.step(
+                StoreStep::Cluster(b.add(
                     id,
-                    "elasticache:CreateCacheCluster",
                     format!("ElastiCache cluster {}", rd.identifier),
-                    json!({
-                        "CacheClusterId": rd.identifier,
-                        "Engine": rd.engine.as_str(),
-                        "EngineVersion": rd.version,
-                        "CacheNodeType": rd.node_type,
-                        "NumCacheNodes": 1,
-                        "CacheSubnetGroupName": subnets,
-                        "SecurityGroupIds": [sg],
-                        "Tags": tags,
-                    }),
-                );
+                    CacheCluster {
+                        id: rd.identifier.clone(),
+                        engine: rd.engine.as_str().into(),
+                        engine_version: rd.version.clone(),
+                        node_type: rd.node_type.clone(),
+                        nodes: 1,
+                        subnet_group: group.get(subnet_group::CACHE_NAME),
+                        security_groups: vec![sg],
+                        tags,
+                    },
+                ))
             }
         }
     }
@@ -776,7 +935,7 @@ mod tests {
             .iter()
             .find(|s| s.id == "environment")
             .expect("an environment step");
-        env.params["OptionSettings"]
+        env.params()["OptionSettings"]
             .as_array()
             .expect("option settings")
             .iter()
@@ -889,7 +1048,7 @@ mod engine_tests {
             .into_iter()
             .find(|s| s.id == id)
             .unwrap_or_else(|| panic!("no step {id}"))
-            .params
+            .params()
     }
 
     const SRC: &str = r#"

@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use stackc::check::Kind;
 use stackc::check::attrs::Ty;
 use stackc::syntax::ast::Span;
+use stackc::syntax::lex::{self, Lexeme};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Tok {
@@ -36,40 +37,39 @@ fn is_ident_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
 }
 
-/// The tokens of any text (the lexical rules of docs/language.md §3, loosely).
-fn lex(src: &str) -> Vec<Token> {
+/// The tokens of any text: strings, comments and line breaks as the compiler's lexer reads
+/// them ([`lex`]), and the code between them split into names, numbers and punctuation.
+fn tokens(src: &str) -> Vec<Token> {
     let b = src.as_bytes();
     let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        let start = i;
-        let kind = match b[i] {
-            b' ' | b'\t' | b'\r' | b'\n' => {
-                i += 1;
+    for (kind, start, end) in lex::lexemes(src, 0) {
+        let kind = match kind {
+            Lexeme::Space | Lexeme::LineEnd => continue,
+            Lexeme::Comment => Tok::Comment,
+            Lexeme::Str { .. } => Tok::Str,
+            Lexeme::Code => {
+                code_tokens(src, b, start, end, &mut out);
                 continue;
             }
-            b'#' => {
-                i = src[i..].find('\n').map_or(b.len(), |n| i + n);
-                Tok::Comment
-            }
-            b'"' => {
-                i += 1;
-                while i < b.len() && b[i] != b'"' && b[i] != b'\n' {
-                    i += if b[i] == b'\\' { 2 } else { 1 };
-                }
-                if i < b.len() && b[i] == b'"' {
-                    i += 1;
-                }
-                Tok::Str
-            }
+        };
+        out.push(Token { kind, start, end });
+    }
+    out
+}
+
+/// The tokens of a run of code (no space, string or comment in it).
+fn code_tokens(src: &str, b: &[u8], mut i: usize, end: usize, out: &mut Vec<Token>) {
+    while i < end {
+        let start = i;
+        let kind = match b[i] {
             c if is_ident_start(c) => {
-                while i < b.len() && is_ident_char(b[i]) {
+                while i < end && is_ident_char(b[i]) {
                     i += 1;
                 }
                 Tok::Ident
             }
             c if c.is_ascii_digit() => {
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b":./".contains(&b[i])) {
+                while i < end && (b[i].is_ascii_alphanumeric() || b":./".contains(&b[i])) {
                     i += 1;
                 }
                 Tok::Number
@@ -84,12 +84,12 @@ fn lex(src: &str) -> Vec<Token> {
                 Tok::Other
             }
         };
-        // An escape at the very end can step past it.
-        let end = i.min(b.len());
-        i = end;
-        out.push(Token { kind, start, end });
+        out.push(Token {
+            kind,
+            start,
+            end: i,
+        });
     }
-    out
 }
 
 /// A block found by the lexical reading.
@@ -460,7 +460,7 @@ fn is_unit(s: &str) -> bool {
 
 /// The blocks of any text, as far as a lexical reading can tell.
 pub fn blocks(src: &str) -> Vec<BlockInfo> {
-    let toks = lex(src);
+    let toks = tokens(src);
     Reader::new(src, &toks).run().blocks
 }
 
@@ -480,7 +480,7 @@ pub enum Role {
 
 /// The role of the word that starts at `start`.
 pub fn role_at(src: &str, start: usize) -> Role {
-    let toks = lex(src);
+    let toks = tokens(src);
     // The token that holds `start`.
     let i = toks.partition_point(|t| t.start <= start).saturating_sub(1);
     let Some(tok) = toks.get(i).filter(|t| t.start <= start && start < t.end) else {
@@ -558,7 +558,7 @@ pub fn complete(src: &str, offset: usize) -> Vec<Item> {
         .iter()
         .rposition(|&c| !is_ident_char(c))
         .map_or(0, |i| i + 1);
-    let toks = lex(src);
+    let toks = tokens(src);
     let inside_literal = toks.iter().any(|t| match t.kind {
         Tok::Comment => t.start < offset && offset <= t.end,
         Tok::Str => {

@@ -1,35 +1,25 @@
 //! Byte offsets ↔ LSP positions. LSP counts columns in UTF-16 code units by default (the only
 //! encoding every client supports), while the compiler's spans are byte offsets into UTF-8.
-//! Lines end at `\n`; a `\r` before it belongs to the line break, never to a column.
+//! Lines are those of the compiler's one line index ([`stackc::syntax::lines`]): they end at
+//! `\n`, `\r\n` or a lone `\r`, as the protocol says, and a line break belongs to no column.
 //! Every conversion clamps: a position past the end of a line or of the text means its end.
 
 use lsp_types::{Position, Range};
 use stackc::syntax::ast::Span;
+use stackc::syntax::lines;
 
-/// The line starts of one text, for conversions in O(log lines + line length).
-pub struct LineIndex<'a> {
-    text: &'a str,
-    /// Byte offset of the first character of each line; always holds 0.
-    starts: Vec<usize>,
-}
+/// The lines of one text, for conversions in O(log lines + line length).
+pub struct LineIndex<'a>(lines::LineIndex<'a>);
 
 impl<'a> LineIndex<'a> {
     pub fn new(text: &'a str) -> Self {
-        let mut starts = vec![0];
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { text, starts }
+        LineIndex(lines::LineIndex::new(text))
     }
 
     /// The position of a byte offset; an offset past the end or inside a character is moved
     /// back to the nearest character boundary.
     pub fn position(&self, offset: usize) -> Position {
-        let mut offset = offset.min(self.text.len());
-        while !self.text.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        let line = self.starts.partition_point(|&s| s <= offset) - 1;
-        let start = self.starts[line];
-        let column: usize = self.text[start..offset].chars().map(char::len_utf16).sum();
+        let (line, column) = self.0.line_utf16(offset);
         Position::new(to_u32(line), to_u32(column))
     }
 
@@ -44,26 +34,8 @@ impl<'a> LineIndex<'a> {
     /// column past the end of its line means the end of the line; a column in the middle of a
     /// surrogate pair means the start of that character.
     pub fn offset(&self, pos: Position) -> usize {
-        let line = pos.line as usize;
-        let Some(&start) = self.starts.get(line) else {
-            return self.text.len();
-        };
-        let end = match self.starts.get(line + 1) {
-            Some(&next) => next - 1,
-            None => self.text.len(),
-        };
-        let content = self.text[start..end]
-            .strip_suffix('\r')
-            .unwrap_or(&self.text[start..end]);
-        let want = pos.character as usize;
-        let mut units = 0;
-        for (i, c) in content.char_indices() {
-            if units + c.len_utf16() > want {
-                return start + i;
-            }
-            units += c.len_utf16();
-        }
-        start + content.len()
+        self.0
+            .offset_utf16(pos.line as usize, pos.character as usize)
     }
 }
 
@@ -128,6 +100,16 @@ mod tests {
         assert_eq!(index.offset(pos(7, 0)), text.len());
         assert_eq!(index.position(999), pos(1, 2));
         assert_eq!(LineIndex::new("").offset(pos(3, 3)), 0);
+    }
+
+    #[test]
+    fn a_lone_carriage_return_ends_a_line_as_editors_count() {
+        let text = "# a\rfirewall {}\r\nx";
+        let index = LineIndex::new(text);
+        assert_eq!(index.position(text.find('f').unwrap()), pos(1, 0));
+        assert_eq!(index.position(text.find('x').unwrap()), pos(2, 0));
+        assert_eq!(index.offset(pos(1, 99)), 15);
+        assert_eq!(index.position(text.len()), pos(2, 1));
     }
 
     #[test]

@@ -27,6 +27,7 @@ use stackc::check::lints::Options;
 use super::complete::{self, ItemKind};
 use super::index::{LineIndex, apply_change};
 use super::{diagnostics, query};
+use crate::cli::input::MAX_INPUT;
 
 /// What the server advertises.
 pub fn capabilities() -> ServerCapabilities {
@@ -59,9 +60,31 @@ struct Server<'c> {
     options: Options,
 }
 
-/// Serves one client until `exit`: Ok(true) when `shutdown` came first (a clean exit).
-pub fn serve(conn: &Connection) -> Result<bool, String> {
-    let (id, params) = conn.initialize_start().map_err(|e| e.to_string())?;
+/// Serves one client until `exit`: true when `shutdown` came first (a clean exit).
+///
+/// Before `initialize`, requests are answered "not initialized" and notifications dropped, as
+/// the protocol says; after it, everything is served (`initialized` says nothing we need, and
+/// a client that sends `didOpen` before it is not turned away).
+pub fn serve(conn: &Connection) -> bool {
+    let send = |msg: Message| {
+        let _ = conn.sender.send(msg);
+    };
+    let (id, params) = loop {
+        match conn.receiver.recv() {
+            Err(_) => return false,
+            Ok(Message::Request(req)) if req.method == "initialize" => break (req.id, req.params),
+            Ok(Message::Request(req)) => send(
+                Response::new_err(
+                    req.id,
+                    ErrorCode::ServerNotInitialized as i32,
+                    "the server is not initialized yet".into(),
+                )
+                .into(),
+            ),
+            Ok(Message::Notification(n)) if n.method == "exit" => return false,
+            Ok(_) => {}
+        }
+    };
     // `initializationOptions: {"strict": true}` runs the strict lints, as `check --strict`.
     let strict = params
         .pointer("/initializationOptions/strict")
@@ -74,8 +97,7 @@ pub fn serve(conn: &Connection) -> Result<bool, String> {
             version: Some(env!("CARGO_PKG_VERSION").into()),
         },
     });
-    conn.initialize_finish(id, result)
-        .map_err(|e| e.to_string())?;
+    send(Response::new_ok(id, result).into());
     let mut server = Server {
         conn,
         docs: HashMap::new(),
@@ -89,6 +111,11 @@ pub fn serve(conn: &Connection) -> Result<bool, String> {
                 ErrorCode::InvalidRequest as i32,
                 "the server is shutting down".into(),
             )),
+            Message::Request(req) if req.method == "initialize" => server.send(Response::new_err(
+                req.id,
+                ErrorCode::InvalidRequest as i32,
+                "the server is already initialized".into(),
+            )),
             Message::Request(req) if req.method == "shutdown" => {
                 shut_down = true;
                 server.send(Response::new_ok(req.id, ()));
@@ -100,7 +127,7 @@ pub fn serve(conn: &Connection) -> Result<bool, String> {
                     .unwrap_or_else(|_| internal_error(id));
                 server.send(response);
             }
-            Message::Notification(n) if n.method == "exit" => return Ok(shut_down),
+            Message::Notification(n) if n.method == "exit" => return shut_down,
             Message::Notification(n) => {
                 let _ = catch_unwind(AssertUnwindSafe(|| server.notification(n)));
             }
@@ -108,7 +135,7 @@ pub fn serve(conn: &Connection) -> Result<bool, String> {
         }
     }
     // The client went away without `exit`.
-    Ok(false)
+    false
 }
 
 fn internal_error(id: RequestId) -> Response {
@@ -205,7 +232,21 @@ impl Server<'_> {
         let Some(doc) = self.docs.get(key) else {
             return;
         };
-        let diags = diagnostics::check(&doc.uri, &doc.text, &self.options);
+        // As `stackc check` reads no file above this size, the server checks no document above
+        // it (edits can grow one without bound); it says so instead.
+        let diags = if doc.text.len() > MAX_INPUT {
+            vec![lsp_types::Diagnostic {
+                severity: Some(lsp_types::DiagnosticSeverity::ERROR),
+                source: Some("stackc".into()),
+                message: format!(
+                    "the document is larger than {} MiB, the most stackc checks",
+                    MAX_INPUT >> 20
+                ),
+                ..Default::default()
+            }]
+        } else {
+            diagnostics::check(&doc.uri, &doc.text, &self.options)
+        };
         self.notify_diagnostics(doc.uri.clone(), diags, Some(doc.version));
     }
 

@@ -18,7 +18,6 @@ fn exact<T>(mut v: Vec<T>) -> Vec<T> {
     v
 }
 
-#[derive(Default)]
 pub(super) struct Builder {
     pub(super) errors: Vec<SyntaxError>,
     /// Byte offset of the item being built: pest's positions count from there.
@@ -27,12 +26,12 @@ pub(super) struct Builder {
 
 impl Builder {
     /// The span of a pair, in the whole file (pairs count from the start of their item).
-    fn span(&self, p: &Pair<'_, Rule>) -> Span {
+    pub(super) fn span(&self, p: &Pair<'_, Rule>) -> Span {
         let s = p.as_span();
         Span::new(self.base + s.start(), self.base + s.end())
     }
 
-    fn ident(&self, p: Pair<'_, Rule>) -> Ident {
+    pub(super) fn ident(&self, p: Pair<'_, Rule>) -> Ident {
         Ident {
             text: CompactString::from(p.as_str()),
             span: self.span(&p),
@@ -76,7 +75,7 @@ impl Builder {
         }
     }
 
-    fn nested(&mut self, p: Pair<'_, Rule>) -> Nested {
+    pub(super) fn nested(&mut self, p: Pair<'_, Rule>) -> Nested {
         let sp = self.span(&p);
         let mut it = p.into_inner();
         let name = self.ident(it.next().expect("name"));
@@ -97,7 +96,7 @@ impl Builder {
         }
     }
 
-    fn attr(&mut self, p: Pair<'_, Rule>) -> Attr {
+    pub(super) fn attr(&mut self, p: Pair<'_, Rule>) -> Attr {
         let missing_eq = matches!(p.as_rule(), Rule::attr_no_eq | Rule::attr_no_eq_q);
         let mut it = p.into_inner().filter(|p| p.as_rule() != Rule::eq);
         let key = self.ident(it.next().expect("key"));
@@ -242,6 +241,7 @@ impl Builder {
                 '"' => out.push('"'),
                 '\\' => out.push('\\'),
                 'n' => out.push('\n'),
+                'r' => out.push('\r'),
                 't' => out.push('\t'),
                 other => {
                     self.errors.push(SyntaxError::BadEscape {
@@ -262,9 +262,7 @@ impl Builder {
         for q in p.into_inner() {
             match q.as_rule() {
                 Rule::kw_firewall => keyword = self.span(&q),
-                Rule::fw_name => self.errors.push(SyntaxError::NamedFirewall {
-                    span: self.span(&q),
-                }),
+                Rule::fw_name => self.named_firewall(&q),
                 Rule::rule | Rule::rule_q => rules.push(self.rule(q)),
                 Rule::lbrace | Rule::rbrace => {}
                 r => unreachable!("firewall: {r:?}"),
@@ -277,7 +275,13 @@ impl Builder {
         }
     }
 
-    fn rule(&mut self, p: Pair<'_, Rule>) -> FirewallRule {
+    /// A name after `firewall`, which has none.
+    pub(super) fn named_firewall(&mut self, q: &Pair<'_, Rule>) {
+        self.errors
+            .push(SyntaxError::NamedFirewall { span: self.span(q) });
+    }
+
+    pub(super) fn rule(&mut self, p: Pair<'_, Rule>) -> FirewallRule {
         let sp = self.span(&p);
         let mut subjects = Vec::new();
         let mut sources = Vec::new();

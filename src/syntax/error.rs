@@ -54,7 +54,9 @@ pub enum SyntaxError {
     #[error("unknown escape `\\{escape}` in a string")]
     #[diagnostic(
         code(stack::syntax),
-        help("the escapes are `\\\"`, `\\\\`, `\\n` and `\\t`; write a backslash as `\\\\`")
+        help(
+            "the escapes are `\\\"`, `\\\\`, `\\n`, `\\r` and `\\t`; write a backslash as `\\\\`"
+        )
     )]
     BadEscape {
         #[label("not an escape")]

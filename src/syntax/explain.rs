@@ -6,6 +6,7 @@ use pest::error::{ErrorVariant, InputLocation};
 
 use super::ast::Span;
 use super::error::SyntaxError;
+use super::lex::{self, Lexeme};
 use super::parser::Rule;
 
 /// The kinds of block a file may hold, for messages (the checker owns the real table).
@@ -26,20 +27,35 @@ pub(super) fn convert_error(src: &str, e: &pest::error::Error<Rule>) -> SyntaxEr
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
+    let mut err = describe_error(src, pos, e);
+    // A character that looks like a space (or like nothing): whatever was expected, the fix
+    // is the same.
+    if let (Some(_), SyntaxError::Unexpected { help, .. }) =
+        (src[pos..].chars().next().and_then(invisible), &mut err)
+    {
+        *help = Some(
+            "stackc reads only ASCII spaces, tabs and line breaks between words: retype it as a plain space, or remove it"
+                .into(),
+        );
+    }
+    err
+}
+
+fn describe_error(src: &str, pos: usize, e: &pest::error::Error<Rule>) -> SyntaxError {
     // A string that runs into the end of its line: pest fails at its opening quote.
-    if src[pos..].starts_with('"') {
-        let line_end = src[pos + 1..].find('\n').map_or(src.len(), |i| pos + 1 + i);
-        if !src[pos + 1..line_end].contains('"') {
-            return SyntaxError::UnterminatedString {
-                span: Span::new(pos, line_end.max(pos + 1)),
-            };
-        }
+    if let Some((Lexeme::Str { closed: false }, start, end)) = lex::lexemes(src, pos).next() {
+        return SyntaxError::UnterminatedString {
+            span: Span::new(start, end.max(start + 1)),
+        };
     }
     let positives: &[Rule] = match &e.variant {
         ErrorVariant::ParsingError { positives, .. } => positives,
         ErrorVariant::CustomError { .. } => &[],
     };
     if let Some(err) = non_ascii_name(src, pos) {
+        return err;
+    }
+    if let Some(err) = number_run_into_letters(src, pos) {
         return err;
     }
     let cx = Context::scan(src, pos);
@@ -106,6 +122,34 @@ fn non_ascii_name(src: &str, pos: usize) -> Option<SyntaxError> {
     })
 }
 
+/// `1e30`, `10x`: digits run into letters, which no value is.
+fn number_run_into_letters(src: &str, pos: usize) -> Option<SyntaxError> {
+    let b = src.as_bytes();
+    if !b.get(pos)?.is_ascii_alphabetic() || pos == 0 || !b[pos - 1].is_ascii_digit() {
+        return None;
+    }
+    let start = b[..pos]
+        .iter()
+        .rposition(|c| !c.is_ascii_digit())
+        .map_or(0, |i| i + 1);
+    if start > 0 && (b[start - 1].is_ascii_alphanumeric() || b[start - 1] == b'_') {
+        return None;
+    }
+    let end = b[pos..]
+        .iter()
+        .position(|&c| !(c.is_ascii_alphanumeric() || c == b'_' || c == b'.'))
+        .map_or(b.len(), |i| pos + i);
+    Some(SyntaxError::Unexpected {
+        span: Span::new(start, end),
+        expected: "a whole number".into(),
+        found: format!("`{}`", &src[start..end]),
+        help: Some(
+            "numbers are whole and written in decimal digits (`1024`); a size takes a unit: `512 MiB`"
+                .into(),
+        ),
+    })
+}
+
 /// A block still open at the end of the file, or at the header of a next top-level block.
 fn unclosed_block(src: &str, pos: usize, cx: &Context) -> Option<SyntaxError> {
     let outer = cx.open.last()?;
@@ -166,7 +210,7 @@ fn unclosed_block(src: &str, pos: usize, cx: &Context) -> Option<SyntaxError> {
 /// The header of a top-level block (`service api {`) on the line of `pos`, inside `open`:
 /// where its kind starts, and the kind.
 fn next_block_header<'s>(src: &'s str, pos: usize, open: &Open) -> Option<(usize, &'s str)> {
-    let line_start = src[..pos].rfind('\n').map_or(0, |i| i + 1);
+    let line_start = lex::line_start(src, pos);
     let line = &src[line_start..];
     let indent = line.len() - line.trim_start().len();
     let (word, rest) = split_word(line.trim_start());
@@ -309,13 +353,16 @@ fn key_without_value(src: &str, pos: usize, found: &str) -> Option<SyntaxError> 
     if found != "`=`" {
         return None;
     }
-    let line_start = src[..pos].rfind('\n')? + 1;
+    let line_start = lex::line_start(src, pos);
+    if line_start == 0 {
+        return None;
+    }
     let (this_key, rest) = split_word(src[line_start..pos].trim_start());
     if this_key.is_empty() || !rest.trim().is_empty() {
         return None;
     }
-    let prev = src[..line_start - 1].trim_end();
-    let prev_start = prev.rfind('\n').map_or(0, |i| i + 1);
+    let prev = src[..line_start].trim_end();
+    let prev_start = lex::line_start(prev, prev.len());
     let prev_line = &prev[prev_start..];
     let (key, rest) = split_word(prev_line.trim_start());
     if key.is_empty() || !rest.trim().is_empty() {
@@ -347,8 +394,8 @@ fn found_at(src: &str, pos: usize) -> (usize, String) {
         return (pos, "end of file".to_string());
     };
     if c == '"' {
-        let end = rest[1..].find(['"', '\n']).map_or(rest.len(), |i| i + 2);
-        return (pos + end.min(rest.len()), "a string".to_string());
+        let end = lex::lexemes(src, pos).next().map_or(src.len(), |l| l.2);
+        return (end, "a string".to_string());
     }
     let len = if c.is_ascii_alphanumeric() || c == '_' {
         rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
@@ -361,10 +408,32 @@ fn found_at(src: &str, pos: usize) -> (usize, String) {
         "end of line".to_string()
     } else if c.is_control() {
         format!("{c:?}")
+    } else if let Some(name) = invisible(c) {
+        format!("`U+{:04X}` ({name})", c as u32)
     } else {
         format!("`{tok}`")
     };
     (pos + len, shown)
+}
+
+/// What a character that looks like nothing (or like a space) is, in words; None for the
+/// others. Such a character between two words reads as a space to people, not to stackc.
+fn invisible(c: char) -> Option<&'static str> {
+    Some(match c {
+        '\u{a0}' => "a no-break space",
+        '\u{202f}' => "a narrow no-break space",
+        '\u{2028}' => "a line separator",
+        '\u{2029}' => "a paragraph separator",
+        '\u{200b}' => "a zero-width space",
+        '\u{feff}' => "a zero-width no-break space",
+        '\u{ad}' => "a soft hyphen",
+        '\u{3000}' => "an ideographic space",
+        c if c.is_whitespace() => "a Unicode space",
+        '\u{200c}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' => {
+            "an invisible formatting character"
+        }
+        _ => return None,
+    })
 }
 
 /// What the parser wanted, in words. Recovery rules (a missing `=`, nesting) are left out
@@ -538,7 +607,7 @@ fn help_for(
         if found == "a string" {
             let word: String = rest[1..]
                 .chars()
-                .take_while(|c| *c != '"' && *c != '\n')
+                .take_while(|c| *c != '"' && *c != '\n' && *c != '\r')
                 .collect();
             return Some(format!(
                 "write {} without quotes: `{word} = ...`",
@@ -570,8 +639,8 @@ fn unquoted_value_help(src: &str, pos: usize, found: &str) -> Option<String> {
     if !matches!(found, "`.`" | "`:`" | "`/`" | "`@`") {
         return None;
     }
-    let line_start = src[..pos].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = src[pos..].find('\n').map_or(src.len(), |i| pos + i);
+    let line_start = lex::line_start(src, pos);
+    let line_end = lex::line_end(src, pos);
     let (key, value_start) = {
         let eq = src[line_start..pos].rfind('=')? + line_start;
         let key = src[line_start..eq]
@@ -654,100 +723,91 @@ impl Context {
         let b = src.as_bytes();
         let limit = limit.min(b.len());
         let mut cx = Context::default();
-        let mut i = 0;
         // Where the current line starts, and the indentation of its first token (if any yet).
         let mut line_start = 0;
         let mut line_indent: Option<usize> = None;
-        while i < limit {
-            let c = b[i];
-            if !matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b'#') && line_indent.is_none() {
-                line_indent = Some(i - line_start);
-                if c == b'}' {
-                    // A `}` first on its line, less indented than the line of the `{` it
-                    // closes, was probably meant for an outer block.
-                    if let Some(inner) = cx.open.last() {
-                        if i - line_start < inner.indent && cx.open.len() >= 2 {
-                            let inner = inner.clone();
-                            let n = cx.open.len();
-                            let outer = &mut cx.open[n - 2];
-                            if outer.misclosed.is_none() {
-                                outer.misclosed = Some(Box::new((inner, cx.last_token_end)));
-                            }
-                        }
-                    }
-                }
+        for (kind, start, end) in lex::lexemes(src, 0) {
+            if start >= limit {
+                break;
             }
-            match c {
-                b'#' => {
-                    while i < limit && b[i] != b'\n' {
-                        i += 1;
-                    }
-                    continue;
-                }
-                b'\n' => {
-                    i += 1;
-                    line_start = i;
+            match kind {
+                Lexeme::LineEnd => {
+                    line_start = end;
                     line_indent = None;
                     continue;
                 }
-                b' ' | b'\t' | b'\r' => {
-                    i += 1;
-                    continue;
-                }
-                b'"' => {
-                    let mut j = i + 1;
-                    while j < b.len() && b[j] != b'"' && b[j] != b'\n' {
-                        j += if b[j] == b'\\' { 2 } else { 1 };
-                    }
-                    let end = if j < b.len() && b[j] == b'"' {
-                        j + 1
-                    } else {
-                        j.min(b.len())
-                    };
-                    cx.words.clear();
-                    cx.last_token_end = end;
-                    i = end;
-                    continue;
-                }
-                b'{' => {
-                    // `service web {` at the top, `env {` inside a block.
-                    let n = cx.words.len();
-                    let take = if cx.open.is_empty() { 2 } else { 1 };
-                    let header = cx.words[n.saturating_sub(take)..].to_vec();
-                    cx.open.push(Open {
-                        brace: i,
-                        header,
-                        indent: line_indent.unwrap_or(0),
-                        misclosed: None,
-                    });
-                    cx.words.clear();
-                }
-                b'}' => {
-                    cx.open.pop();
-                    cx.words.clear();
-                }
-                c if c.is_ascii_alphanumeric() || c == b'_' => {
-                    let mut j = i;
-                    while j < b.len()
-                        && (b[j].is_ascii_alphanumeric() || b[j] == b'_' || b[j] == b'-')
-                    {
-                        j += 1;
-                    }
-                    cx.words.push((i, j));
-                    cx.last_token_end = j;
-                    i = j;
-                    continue;
-                }
-                _ => cx.words.clear(),
+                Lexeme::Space | Lexeme::Comment => continue,
+                Lexeme::Str { .. } | Lexeme::Code => {}
             }
-            // Multi-byte characters end at a char boundary after their last byte.
-            i += 1;
-            while i < b.len() && !src.is_char_boundary(i) {
+            if line_indent.is_none() {
+                line_indent = Some(start - line_start);
+                if b[start] == b'}' {
+                    cx.note_misclosed(start - line_start);
+                }
+            }
+            if let Lexeme::Str { .. } = kind {
+                cx.words.clear();
+                cx.last_token_end = end;
+                continue;
+            }
+            let mut i = start;
+            while i < end.min(limit) {
+                match b[i] {
+                    b'{' => {
+                        // `service web {` at the top, `env {` inside a block.
+                        let n = cx.words.len();
+                        let take = if cx.open.is_empty() { 2 } else { 1 };
+                        let header = cx.words[n.saturating_sub(take)..].to_vec();
+                        cx.open.push(Open {
+                            brace: i,
+                            header,
+                            indent: line_indent.unwrap_or(0),
+                            misclosed: None,
+                        });
+                        cx.words.clear();
+                    }
+                    b'}' => {
+                        cx.open.pop();
+                        cx.words.clear();
+                    }
+                    c if c.is_ascii_alphanumeric() || c == b'_' => {
+                        let mut j = i;
+                        while j < end
+                            && (b[j].is_ascii_alphanumeric() || b[j] == b'_' || b[j] == b'-')
+                        {
+                            j += 1;
+                        }
+                        cx.words.push((i, j));
+                        cx.last_token_end = j;
+                        i = j;
+                        continue;
+                    }
+                    _ => cx.words.clear(),
+                }
+                // Multi-byte characters end at a char boundary after their last byte.
                 i += 1;
+                while i < end && !src.is_char_boundary(i) {
+                    i += 1;
+                }
+                cx.last_token_end = i;
             }
-            cx.last_token_end = i;
         }
         cx
+    }
+
+    /// A `}` first on its line at `indent`, less indented than the line of the `{` it closes,
+    /// was probably meant for an outer block.
+    fn note_misclosed(&mut self, indent: usize) {
+        if let Some(inner) = self.open.last() {
+            if indent < inner.indent && self.open.len() >= 2 {
+                let inner = inner.clone();
+                let n = self.open.len();
+                let outer = &mut self.open[n - 2];
+                if outer.misclosed.is_none() {
+                    outer.misclosed = Some(Box::new((inner, self.last_token_end)));
+                }
+            }
+        }
     }
 
     fn innermost_header(&self, src: &str) -> Option<String> {

@@ -2,8 +2,11 @@
 
 pub mod ast;
 mod build;
+mod chunked;
 mod error;
 mod explain;
+pub mod lex;
+pub mod lines;
 mod parser;
 
 pub use error::SyntaxError;

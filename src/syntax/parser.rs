@@ -1,12 +1,15 @@
 //! The driver: the text cut into top-level items, each parsed by pest (on threads for a big
-//! file), the trees built by [`super::build`] and a failure explained by [`super::explain`].
+//! file, a long item in runs of entries by [`super::chunked`]), the trees built by
+//! [`super::build`] and a failure explained by [`super::explain`].
 
 use pest::Parser as _;
 
 use super::ast::*;
 use super::build::Builder;
+use super::chunked;
 use super::error::SyntaxError;
 use super::explain::convert_error;
+use super::lex::{self, Lexeme};
 
 #[derive(pest_derive::Parser)]
 #[grammar = "../grammar/stack.pest"]
@@ -103,9 +106,31 @@ const CHUNKS_PER_THREAD: usize = 8;
 
 /// Parses the items at `ranges` (each the exact text of one item); None if one does not parse.
 fn parse_items(src: &str, ranges: &[(usize, usize)]) -> ItemsParsed {
-    let mut b = Builder::default();
+    parse_items_in(src, ranges, chunked::CHUNK_ABOVE, chunked::CHUNK)
+}
+
+/// [`parse_items`], reading items over `chunk_above` bytes in pieces of about `chunk`.
+fn parse_items_in(
+    src: &str,
+    ranges: &[(usize, usize)],
+    chunk_above: usize,
+    chunk: usize,
+) -> ItemsParsed {
+    let mut b = Builder {
+        errors: Vec::new(),
+        base: 0,
+    };
     let mut items = Vec::with_capacity(ranges.len());
     for &(start, end) in ranges {
+        if end - start > chunk_above {
+            let errors = b.errors.len();
+            if let Some(item) = chunked::item(&mut b, src, start, end, chunk) {
+                items.push(item);
+                continue;
+            }
+            // A piece did not parse: the item is read whole, from its own errors.
+            b.errors.truncate(errors);
+        }
         // pest indexes the lines of its whole input, so each call gets just one item's text.
         let item = StackParser::parse(Rule::item_at, &src[start..end])
             .ok()?
@@ -124,50 +149,37 @@ fn parse_items(src: &str, ranges: &[(usize, usize)]) -> ItemsParsed {
 }
 
 /// The first byte at or after `pos` that is not whitespace or a comment; None at the end.
-fn skip_trivia(src: &str, mut pos: usize) -> Option<usize> {
-    let b = src.as_bytes();
-    while pos < b.len() {
-        match b[pos] {
-            b' ' | b'\t' | b'\r' | b'\n' => pos += 1,
-            b'#' => pos = src[pos..].find('\n').map_or(b.len(), |i| pos + i),
-            _ => return Some(pos),
-        }
-    }
-    None
+fn skip_trivia(src: &str, pos: usize) -> Option<usize> {
+    lex::lexemes(src, pos)
+        .find(|l| matches!(l.0, Lexeme::Code | Lexeme::Str { .. }))
+        .map(|l| l.1)
 }
 
 /// Where the top-level item starting at `start` ends: after the `}` that closes its first
-/// `{`, skipping strings and comments. None when the braces do not balance (a syntax error,
-/// which `parse_whole` then describes).
+/// `{`, skipping strings and comments. None when the braces do not balance or a string is
+/// not closed (a syntax error, which `parse_whole` then describes).
 fn item_end(src: &str, start: usize) -> Option<usize> {
     let b = src.as_bytes();
     let mut depth = 0usize;
-    let mut i = start;
-    while i < b.len() {
-        match b[i] {
-            b'#' => {
-                i = src[i..].find('\n').map_or(b.len(), |n| i + n);
-                continue;
-            }
-            b'"' => {
-                i += 1;
-                while i < b.len() && b[i] != b'"' {
-                    if b[i] == b'\n' {
-                        return None;
+    for (kind, s, e) in lex::lexemes(src, start) {
+        match kind {
+            Lexeme::Str { closed: false } => return None,
+            Lexeme::Code => {
+                for (i, &c) in (s..e).zip(&b[s..e]) {
+                    match c {
+                        b'{' => depth += 1,
+                        b'}' => {
+                            depth = depth.checked_sub(1)?;
+                            if depth == 0 {
+                                return Some(i + 1);
+                            }
+                        }
+                        _ => {}
                     }
-                    i += if b[i] == b'\\' { 2 } else { 1 };
-                }
-            }
-            b'{' => depth += 1,
-            b'}' => {
-                depth = depth.checked_sub(1)?;
-                if depth == 0 {
-                    return Some(i + 1);
                 }
             }
             _ => {}
         }
-        i += 1;
     }
     None
 }
@@ -177,7 +189,10 @@ fn item_end(src: &str, start: usize) -> Option<usize> {
 fn parse_whole(src: &str) -> Parsed {
     match StackParser::parse(Rule::file, src) {
         Ok(mut pairs) => {
-            let mut b = Builder::default();
+            let mut b = Builder {
+                errors: Vec::new(),
+                base: 0,
+            };
             let file = b.file(pairs.next().expect("the file rule always yields one pair"));
             Parsed {
                 file: Some(file),
@@ -255,6 +270,24 @@ mod tests {
                         continue; // unbalanced braces: only the whole-file path runs
                     }
                     let items = parse_items(&text, &ranges);
+                    // Every item read in pieces, one entry a piece: the same items, and no item
+                    // that parses falls back to being read whole.
+                    let pieces = parse_items_in(&text, &ranges, 0, 1);
+                    assert_eq!(items, pieces, "in pieces: {}:\n{text}", path.display());
+                    for &(start, end) in &ranges {
+                        if parse_items_in(&text, &[(start, end)], usize::MAX, 0).is_some() {
+                            let mut b = Builder {
+                                errors: Vec::new(),
+                                base: 0,
+                            };
+                            assert!(
+                                chunked::item(&mut b, &text, start, end, 1).is_some(),
+                                "read in pieces: {}\n{}",
+                                path.display(),
+                                &text[start..end]
+                            );
+                        }
+                    }
                     let name = path.display();
                     assert_eq!(items.is_some(), whole.file.is_some(), "{name}:\n{text}");
                     if let (Some((items, errors)), Some(file)) = (items, whole.file) {

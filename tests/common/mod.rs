@@ -182,6 +182,70 @@ pub fn examples() -> Vec<(PathBuf, String)> {
         .collect()
 }
 
+/// The folder of a test's npm packages (`tests/DIR`, installed by `npm ci` in tests/run.sh),
+/// or None, after saying that the test is skipped, when `package` is not installed there.
+pub fn npm_support(dir: &str, package: &str) -> Option<PathBuf> {
+    let support = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(dir);
+    if support.join("node_modules").join(package).exists() {
+        Some(support)
+    } else {
+        println!("skipped: run `npm ci --prefix tests/{dir}` (tests/run.sh does)");
+        None
+    }
+}
+
+/// Runs a Node script of the test support with `args` and reads the JSON it prints.
+pub fn node_json<T: serde::de::DeserializeOwned>(
+    script: &Path,
+    args: impl IntoIterator<Item = impl AsRef<std::ffi::OsStr>>,
+) -> T {
+    let out = std::process::Command::new("node")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON from the script")
+}
+
+/// stdout and stderr of a run, together.
+pub fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// The run's text, after asserting that it succeeded.
+pub fn ok(out: &Output) -> String {
+    let t = text(out);
+    assert!(
+        out.status.success(),
+        "stackc failed ({:?}):\n{t}",
+        out.status.code()
+    );
+    t
+}
+
+/// `src` with text replaced (each must be there), written to `dir/name`.
+pub fn write_program(dir: &Path, name: &str, src: &str, edits: &[(&str, &str)]) -> PathBuf {
+    let mut src = src.to_string();
+    for (a, b) in edits {
+        assert!(src.contains(a), "{a:?} not in the program");
+        src = src.replace(a, b);
+    }
+    let p = dir.join(name);
+    std::fs::write(&p, src).expect("write program");
+    p
+}
+
 /// An import context with no shell variables, reading the files beside the imported one (the
 /// CLI's, without the shell).
 pub struct Beside<'a>(pub &'a Path);
@@ -195,4 +259,39 @@ impl stackc::import::Context for Beside<'_> {
         let dir = self.0.parent().expect("a folder");
         std::fs::read_to_string(dir.join(path)).ok().map(Ok)
     }
+}
+
+/// `\n`, `\r`, `\t`, `\e`, `\0`, `\\`, `\xHH` (a byte) and `\u{H...}` (a character) in a
+/// header value or an escaped body of a hostile case (`tests/hostile/README.md`).
+pub fn unescape_bytes(s: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        let c = if c != '\\' {
+            c
+        } else {
+            match chars.next() {
+                Some('n') => '\n',
+                Some('r') => '\r',
+                Some('t') => '\t',
+                Some('e') => '\u{1b}',
+                Some('0') => '\0',
+                Some('\\') => '\\',
+                Some('x') => {
+                    let hex: String = chars.by_ref().take(2).collect();
+                    out.push(u8::from_str_radix(&hex, 16).expect("\\xHH: two hex digits"));
+                    continue;
+                }
+                Some('u') => {
+                    assert_eq!(chars.next(), Some('{'), "\\u{{...}} in {s}");
+                    let hex: String = chars.by_ref().take_while(|c| *c != '}').collect();
+                    char::from_u32(u32::from_str_radix(&hex, 16).expect("\\u{H...}: hex digits"))
+                        .expect("\\u{H...}: a character")
+                }
+                other => panic!("unknown escape \\{other:?} in {s}"),
+            }
+        };
+        out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+    }
+    out
 }

@@ -12,11 +12,13 @@ Control API on the same port:
   POST /__proxy/reset   clears the counters and re-seeds the fault RNG
   GET  /__proxy/config  current fault settings
   POST /__proxy/config  JSON object with any of throttle_rate, unavailable_rate,
-                        latency_ms, seed; answers with the resulting settings
+                        reset_rate, latency_ms, seed, echo_operations; answers with the
+                        resulting settings
 """
 
 import argparse
 import http.client
+import html
 import json
 import os
 import random
@@ -48,13 +50,30 @@ HOP_BY_HOP = {
 
 
 class FaultConfig:
-    FIELDS = {"throttle_rate": float, "unavailable_rate": float, "latency_ms": float, "seed": int}
+    FIELDS = {
+        "throttle_rate": float,
+        "unavailable_rate": float,
+        "reset_rate": float,
+        "latency_ms": float,
+        "seed": int,
+        "echo_operations": list,
+    }
 
-    def __init__(self, throttle_rate: float, unavailable_rate: float, latency_ms: float, seed: int):
+    def __init__(
+        self,
+        throttle_rate: float,
+        unavailable_rate: float,
+        latency_ms: float,
+        seed: int,
+        echo_operations: list[str] | None = None,
+        reset_rate: float = 0.0,
+    ):
         self.throttle_rate = throttle_rate
         self.unavailable_rate = unavailable_rate
+        self.reset_rate = reset_rate
         self.latency_ms = latency_ms
         self.seed = seed
+        self.echo_operations = list(echo_operations or [])
 
     def updated(self, changes: dict[str, Any]) -> "FaultConfig":
         unknown = set(changes) - set(self.FIELDS)
@@ -62,12 +81,15 @@ class FaultConfig:
             raise ValueError(f"unknown settings: {sorted(unknown)}")
         values = {name: self.FIELDS[name](changes.get(name, getattr(self, name))) for name in self.FIELDS}
         new = FaultConfig(**values)
-        if not (0 <= new.throttle_rate <= 1 and 0 <= new.unavailable_rate <= 1):
+        rates = (new.throttle_rate, new.unavailable_rate, new.reset_rate)
+        if not all(0 <= r <= 1 for r in rates):
             raise ValueError("rates must be between 0 and 1")
-        if new.throttle_rate + new.unavailable_rate > 1:
-            raise ValueError("throttle_rate + unavailable_rate must not exceed 1")
+        if sum(rates) > 1:
+            raise ValueError("throttle_rate + unavailable_rate + reset_rate must not exceed 1")
         if new.latency_ms < 0:
             raise ValueError("latency_ms must not be negative")
+        if not all(isinstance(op, str) for op in new.echo_operations):
+            raise ValueError("echo_operations must be a list of operation names")
         return new
 
     def as_dict(self) -> dict[str, Any]:
@@ -88,20 +110,35 @@ class ProxyState:
         self.rng = random.Random(config.seed)
         self.epoch = time.monotonic()
         self.calls: list[dict[str, Any]] = []
+        # Services that have had an answer from upstream: only their connections are reset.
+        self.answered: set[str] = set()
 
     def now_ms(self) -> float:
         return round((time.monotonic() - self.epoch) * 1000, 3)
 
-    def draw_fault(self) -> tuple[str | None, float]:
+    def echoes(self, operation: str) -> bool:
+        with self.lock:
+            return operation in self.config.echo_operations
+
+    def draw_fault(self, service: str) -> tuple[str | None, float]:
         """One RNG draw per call, in arrival order, so a seed fixes the fault sequence."""
         with self.lock:
             roll = self.rng.random()
             config = self.config
+            answered = service in self.answered
         if roll < config.throttle_rate:
             return "throttle", config.latency_ms
         if roll < config.throttle_rate + config.unavailable_rate:
             return "unavailable", config.latency_ms
+        # A connection that breaks mid-run. Before a service has answered, a broken connection
+        # is what a wrong endpoint looks like, which stackc reports at once instead of retrying.
+        if roll < config.throttle_rate + config.unavailable_rate + config.reset_rate and answered:
+            return "reset", config.latency_ms
         return None, config.latency_ms
+
+    def mark_answered(self, service: str) -> None:
+        with self.lock:
+            self.answered.add(service)
 
     def record(self, call: dict[str, Any]) -> None:
         with self.lock:
@@ -154,6 +191,27 @@ def classify(method: str, path: str, query: str, headers: Any, body: bytes) -> t
     else:  # REST-JSON services; their errors are shaped like awsJson ones
         operation, protocol = f"{method} {path}", "json"
     return service, operation, not operation.startswith(READ_PREFIXES), protocol
+
+
+def echo_response(body: bytes) -> tuple[int, dict[str, str], bytes]:
+    """A validation error that quotes every value of the request (query protocol), as AWS's
+    validation messages quote the value they refuse ("1 validation error detected: Value 'x' at
+    'name' failed to satisfy constraint: ..."): it proves that whatever AWS echoes, stackc
+    never shows a secret it sent."""
+    request_id = str(uuid.uuid4())
+    values = [
+        f"Value '{v}' at '{k}' failed to satisfy constraint: the proxy's echo fault"
+        for k, vs in parse_qs(body.decode(errors="replace")).items()
+        for v in vs
+        if k not in ("Action", "Version")
+    ]
+    message = html.escape(f"{len(values)} validation errors detected: " + "; ".join(values))
+    payload = (
+        f"<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code><Message>{message}</Message>"
+        f"</Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+    ).encode()
+    headers = {"x-amzn-RequestId": request_id, "Content-Type": "text/xml", "Content-Length": str(len(payload))}
+    return 400, headers, payload
 
 
 def fault_response(protocol: str, kind: str, has_body: bool) -> tuple[int, dict[str, str], bytes]:
@@ -232,12 +290,23 @@ class ProxyHandler(BaseHTTPRequestHandler):
             "fault": None,
             "start_ms": state.now_ms(),
         }
-        fault, latency_ms = state.draw_fault()
-        if fault:
+        fault, latency_ms = state.draw_fault(service)
+        if fault == "reset":
+            # Read the request, then hang up without an answer (the SDK sees the connection
+            # closed before the response: hyper's IncompleteMessage).
+            call.update(fault=fault, status=None, end_ms=state.now_ms())
+            state.record(call)
+            self.close_connection = True
+            return
+        if protocol == "query" and state.echoes(operation):
+            fault = "echo"
+            status, headers, payload = echo_response(body)
+        elif fault:
             status, headers, payload = fault_response(protocol, fault, self.command != "HEAD")
         else:
             time.sleep(latency_ms / 1000)
             status, headers, payload = self.forward(body)
+            state.mark_answered(service)
         call.update(fault=fault, status=status, end_ms=state.now_ms())
         state.record(call)
         self.reply(status, headers, payload)
@@ -337,6 +406,7 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0 = any free port)")
     parser.add_argument("--throttle-rate", type=float, default=0.0)
     parser.add_argument("--unavailable-rate", type=float, default=0.0)
+    parser.add_argument("--reset-rate", type=float, default=0.0)
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
@@ -350,6 +420,7 @@ def main() -> int:
             {
                 "throttle_rate": args.throttle_rate,
                 "unavailable_rate": args.unavailable_rate,
+                "reset_rate": args.reset_rate,
                 "latency_ms": args.latency_ms,
                 "seed": args.seed,
             }

@@ -3,6 +3,7 @@
 Run: bash tests/support/setup-venv.sh && .venv/bin/pytest -q tests/support
 """
 
+import io
 import json
 import os
 import re
@@ -14,11 +15,14 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 import boto3
+import botocore.exceptions
 import botocore.retries.standard
 import pytest
 from botocore.config import Config
@@ -115,27 +119,70 @@ def control(proxy: Process, endpoint: str, body: dict[str, Any] | None = None) -
 
 @pytest.fixture
 def clean_proxy(proxy: Process) -> Iterator[Process]:
-    control(proxy, "config", {"throttle_rate": 0, "unavailable_rate": 0, "latency_ms": 0, "seed": 0})
+    control(proxy, "config", {"throttle_rate": 0, "unavailable_rate": 0, "reset_rate": 0, "latency_ms": 0, "seed": 0})
     control(proxy, "reset", {})
     yield proxy
     control(proxy, "config", {"throttle_rate": 0, "unavailable_rate": 0, "latency_ms": 0, "seed": 0})
 
 
-def eb_app_with_version(endpoint: str) -> tuple[Any, str]:
-    """A new application with version v1, its bundle uploaded to the storage location."""
+def dockerrun(*images: str, execution_role: str | None = None, **container: Any) -> dict[str, Any]:
+    """A Dockerrun.aws.json v2 with one container per image."""
+    document: dict[str, Any] = {
+        "AWSEBDockerrunVersion": 2,
+        "containerDefinitions": [
+            {"name": f"c{n}", "image": image, "essential": True, "memory": 128, **container}
+            for n, image in enumerate(images or ("nginx:1.27",))
+        ],
+    }
+    if execution_role:
+        document["executionRoleArn"] = execution_role
+    return document
+
+
+def add_version(endpoint: str, app: str, label: str, document: dict[str, Any] | None = None) -> None:
+    """Uploads a source bundle (a zip holding Dockerrun.aws.json) and creates version `label`."""
     eb, s3 = client(endpoint, "elasticbeanstalk"), client(endpoint, "s3")
+    bucket = eb.create_storage_location()["S3Bucket"]
+    bundle = io.BytesIO()
+    with zipfile.ZipFile(bundle, "w") as archive:
+        archive.writestr("Dockerrun.aws.json", json.dumps(document or dockerrun()))
+    s3.put_object(Bucket=bucket, Key=f"{app}/{label}.zip", Body=bundle.getvalue())
+    eb.create_application_version(
+        ApplicationName=app, VersionLabel=label, SourceBundle={"S3Bucket": bucket, "S3Key": f"{app}/{label}.zip"}
+    )
+
+
+def eb_app_with_version(endpoint: str, document: dict[str, Any] | None = None) -> tuple[Any, str]:
+    """A new application with version v1, its bundle uploaded to the storage location."""
+    eb = client(endpoint, "elasticbeanstalk")
     app = unique("app")
     eb.create_application(ApplicationName=app, Tags=[{"Key": "stackc:stack", "Value": app}])
-    bucket = eb.create_storage_location()["S3Bucket"]
-    s3.put_object(Bucket=bucket, Key=f"{app}/v1.zip", Body=b"PK")
-    eb.create_application_version(
-        ApplicationName=app, VersionLabel="v1", SourceBundle={"S3Bucket": bucket, "S3Key": f"{app}/v1.zip"}
-    )
+    add_version(endpoint, app, "v1", document)
     return eb, app
 
 
 def create_env(eb: Any, app: str, **extra: Any) -> dict[str, Any]:
     return eb.create_environment(ApplicationName=app, EnvironmentName=unique("env"), PlatformArn=ECS_440_ARN, **extra)
+
+
+def settled(eb: Any, name: str) -> dict[str, Any]:
+    """The environment once its operation has settled (no delay: the next describe settles it)."""
+    env = eb.describe_environments(EnvironmentNames=[name])["Environments"][0]
+    assert env["Status"] in ("Ready", "Terminated"), env["Status"]
+    return env
+
+
+def events_of(eb: Any, name: str, **filters: Any) -> list[tuple[str, str, str]]:
+    """(Severity, Message, RequestId) of an environment's events, oldest first."""
+    events = eb.describe_events(EnvironmentName=name, **filters)["Events"]
+    return [(e["Severity"], e["Message"], e["RequestId"]) for e in reversed(events)]
+
+
+def propagated(ec2: Any, group_id: str) -> None:
+    """Waits out a new group's propagation as a client must: its first use answers NotFound."""
+    code, status, message = error_of(lambda: ec2.describe_security_groups(GroupIds=[group_id]))
+    assert (code, status, message) == ("InvalidGroup.NotFound", 400, f"The security group '{group_id}' does not exist")
+    ec2.describe_security_groups(GroupIds=[group_id])
 
 
 # Elastic Beanstalk
@@ -178,7 +225,9 @@ def test_eb_environment_lifecycle(moto: Process) -> None:
     )
     eb.describe_environments(EnvironmentIds=[env_id])
     settings = eb.describe_configuration_settings(ApplicationName=app, EnvironmentName=name)["ConfigurationSettings"]
-    assert settings[0]["OptionSettings"] == [dict(option, Value="t3.large")]
+    chosen = {(o["Namespace"], o["OptionName"]): o.get("Value") for o in settings[0]["OptionSettings"]}
+    assert chosen[(option["Namespace"], "InstanceType")] == "t3.large"
+    assert ("aws:elasticbeanstalk:application:environment", "MODE") not in chosen
 
     tags = eb.list_tags_for_resource(ResourceArn=env["EnvironmentArn"])["ResourceTags"]
     assert tags == [{"Key": "team", "Value": "a"}]
@@ -208,11 +257,15 @@ def test_eb_status_delay_keeps_transitional_status_visible() -> None:
         time.sleep(0.4)  # past the delay, but Launching has not been shown yet
         assert eb.describe_environments(EnvironmentNames=[name])["Environments"][0]["Status"] == "Launching"
         assert eb.describe_environments(EnvironmentNames=[name])["Environments"][0]["Status"] == "Ready"
-        eb.update_environment(EnvironmentName=name, VersionLabel="v1")
-        assert eb.describe_environments(EnvironmentNames=[name])["Environments"][0]["Status"] == "Updating"
-        assert eb.describe_environments(EnvironmentNames=[name])["Environments"][0]["Status"] == "Updating"
-        time.sleep(0.35)
-        assert eb.describe_environments(EnvironmentNames=[name])["Environments"][0]["Status"] == "Ready"
+        for operation in (
+            lambda: eb.update_environment(EnvironmentName=name, VersionLabel="v1"),
+            lambda: eb.restart_app_server(EnvironmentName=name),
+        ):
+            operation()
+            assert eb.describe_environments(EnvironmentNames=[name])["Environments"][0]["Status"] == "Updating"
+            assert eb.describe_environments(EnvironmentNames=[name])["Environments"][0]["Status"] == "Updating"
+            time.sleep(0.35)
+            assert eb.describe_environments(EnvironmentNames=[name])["Environments"][0]["Status"] == "Ready"
     finally:
         assert server.stop() == 0
 
@@ -326,6 +379,494 @@ def test_eb_delete_application(moto: Process) -> None:
     assert [e["Status"] for e in eb.describe_environments(EnvironmentNames=[name])["Environments"]] == ["Terminated"]
 
 
+# Elastic Beanstalk: health of the ECS platform's task
+
+ECS_TASKS = "ecs-tasks.amazonaws.com"
+
+
+def allow(action: str, resource: str, **condition: Any) -> dict[str, Any]:
+    statement: dict[str, Any] = {"Effect": "Allow", "Action": action, "Resource": resource}
+    if condition:
+        statement["Condition"] = condition
+    return statement
+
+
+def make_role(endpoint: str, service: str, *statements: dict[str, Any], name: str | None = None) -> str:
+    """A role trusted by `service` with one inline policy holding `statements`; its ARN."""
+    iam = client(endpoint, "iam")
+    name = name or unique("role")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+    }
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    if statements:
+        iam.put_role_policy(
+            RoleName=name,
+            PolicyName="p",
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": list(statements)}),
+        )
+    return arn
+
+
+def make_instance_profile(endpoint: str, *statements: dict[str, Any]) -> str:
+    """An instance profile whose EC2 role holds `statements`; its name."""
+    iam = client(endpoint, "iam")
+    role_name = make_role(endpoint, "ec2.amazonaws.com", *statements).rsplit("/", 1)[1]
+    name = unique("profile")
+    iam.create_instance_profile(InstanceProfileName=name)
+    iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=role_name)
+    return name
+
+
+def make_secret(endpoint: str) -> str:
+    return client(endpoint, "secretsmanager").create_secret(
+        Name=unique("db"), SecretString=json.dumps({"username": "app", "password": "pw"})
+    )["ARN"]
+
+
+@dataclass
+class TaskWorld:
+    """The IAM and Secrets Manager setup one environment's task meets."""
+
+    exec_service: str | None = ECS_TASKS  # None: the role does not exist
+    exec_reads_secret: bool = True
+    instance_passes_role: bool = True
+    instance_reads_secret: bool = True
+    execution_role_in_dockerrun: bool = True
+    image: str = "nginx:1.27"
+    passed_to_service: str = ECS_TASKS
+    secret_exists: bool = True
+    json_key: str = "password"
+
+
+def env_in(endpoint: str, world: TaskWorld, secret: str | None = None) -> tuple[Any, str, str, str]:
+    """Creates an environment whose version's task meets `world` and reads `secret` (a new one by
+    default): (client, name, the create's RequestId, the execution role's ARN)."""
+    gone = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:gone-AbCdEf"
+    secret = secret or (make_secret(endpoint) if world.secret_exists else gone)
+    exec_arn = f"arn:aws:iam::{ACCOUNT}:role/{unique('missing')}"
+    if world.exec_service:
+        reads = [allow("secretsmanager:GetSecretValue", secret)] if world.exec_reads_secret else []
+        exec_arn = make_role(endpoint, world.exec_service, *reads)
+    instance: list[dict[str, Any]] = []
+    if world.instance_passes_role:
+        instance.append(allow("iam:PassRole", exec_arn, StringEquals={"iam:PassedToService": world.passed_to_service}))
+    if world.instance_reads_secret:
+        instance.append(allow("secretsmanager:GetSecretValue", secret))
+    profile = make_instance_profile(endpoint, *instance)
+    document = dockerrun(world.image, execution_role=exec_arn if world.execution_role_in_dockerrun else None)
+    eb, app = eb_app_with_version(endpoint, document)
+    options = [
+        {"Namespace": "aws:autoscaling:launchconfiguration", "OptionName": "IamInstanceProfile", "Value": profile},
+        {
+            "Namespace": "aws:elasticbeanstalk:application:environmentsecrets",
+            "OptionName": "DB_PASSWORD",
+            "Value": f"{secret}:{world.json_key}::",
+        },
+    ]
+    created = create_env(eb, app, VersionLabel="v1", OptionSettings=options)
+    return eb, created["EnvironmentName"], created["ResponseMetadata"]["RequestId"], exec_arn
+
+
+def test_eb_task_that_can_start_is_green(moto: Process) -> None:
+    # The execution role has an inline GetSecretValue policy and no AmazonECSTaskExecutionRolePolicy:
+    # on EC2 instances that pull public images, ECS needs nothing more (ecs_tasks.py).
+    eb, name, request_id, _ = env_in(moto.url, TaskWorld())
+    env = settled(eb, name)
+    assert (env["Health"], env["HealthStatus"], env["VersionLabel"]) == ("Green", "Ok", "v1")
+    assert events_of(eb, name, RequestId=request_id)[-2:] == [
+        ("INFO", f"Successfully launched environment: {name}", request_id),
+        ("INFO", "Environment health has transitioned from Pending to Ok.", request_id),
+    ]
+    health = eb.describe_environment_health(EnvironmentName=name, AttributeNames=["All"])
+    assert (health["Status"], health["Color"], health["HealthStatus"], health["Causes"]) == ("Ready", "Green", "Ok", [])
+    assert health["InstancesHealth"]["Ok"] == 1 and health["InstancesHealth"]["Severe"] == 0
+    assert set(eb.describe_environment_health(EnvironmentName=name)) == {"EnvironmentName", "ResponseMetadata"}
+    instances = eb.describe_instances_health(EnvironmentName=name, AttributeNames=["All"])["InstanceHealthList"]
+    assert [(i["HealthStatus"], i["Deployment"]["VersionLabel"], i["Deployment"]["Status"]) for i in instances] == [
+        ("Ok", "v1", "Deployed")
+    ]
+    assert re.fullmatch(r"i-[0-9a-f]{17}", instances[0]["InstanceId"])
+
+
+PASS_ROLE_DENIED = re.compile(
+    rf"AccessDeniedException: User: arn:aws:sts::{ACCOUNT}:assumed-role/role-\w+/i-[0-9a-f]+ is not authorized to "
+    r"perform: iam:PassRole on resource: arn:aws:iam::\d+:role/role-\w+ because no identity-based policy allows "
+    r"the iam:PassRole action"
+)
+CANNOT_ASSUME = re.compile(
+    r"ECS was unable to assume the role 'arn:aws:iam::\d+:role/[\w-]+' that was provided for this task\. "
+    r"Please verify that the role being passed has the proper trust relationship and permissions"
+)
+
+
+@pytest.mark.parametrize(
+    "world, reason",
+    [
+        (
+            TaskWorld(image="nginx:does-not-exist"),
+            re.compile(
+                r"Task failed to start\. \(c0: CannotPullContainerError: Error response from daemon: manifest for "
+                r"nginx:does-not-exist not found: manifest unknown: manifest unknown\)"
+            ),
+        ),
+        (TaskWorld(exec_service=None), CANNOT_ASSUME),
+        (TaskWorld(exec_service="ec2.amazonaws.com"), CANNOT_ASSUME),
+        (TaskWorld(instance_passes_role=False), PASS_ROLE_DENIED),
+        (TaskWorld(passed_to_service="ec2.amazonaws.com"), PASS_ROLE_DENIED),
+        (
+            TaskWorld(exec_reads_secret=False),
+            re.compile(
+                r"ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval "
+                r"failed: unable to retrieve secret from asm: service call has been retried 1 time\(s\): "
+                r"AccessDeniedException: User: .*:assumed-role/role-\w+/[0-9a-f]{32} is not authorized to perform: "
+                r"secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:us-east-1:\d+:secret:db-\w+-\w{6} "
+            ),
+        ),
+        (
+            TaskWorld(secret_exists=False),
+            re.compile(
+                r"retried 1 time\(s\): ResourceNotFoundException: Secrets Manager can't find the specified secret"
+            ),
+        ),
+        (
+            TaskWorld(json_key="passwd"),
+            re.compile(r"retried 1 time\(s\): retrieved secret from Secrets Manager did not contain json key passwd$"),
+        ),
+        (
+            TaskWorld(instance_reads_secret=False),
+            re.compile(
+                r"AccessDeniedException: User: .*/i-[0-9a-f]+ is not authorized to perform: "
+                r"secretsmanager:GetSecretValue"
+            ),
+        ),
+        (
+            TaskWorld(execution_role_in_dockerrun=False),
+            re.compile(
+                r"ClientException: When you are specifying container secrets, you must also specify a value for "
+                r"'executionRoleArn'\."
+            ),
+        ),
+    ],
+    ids=[
+        "image-missing",
+        "execution-role-missing",
+        "execution-role-not-trusting-ecs-tasks",
+        "instance-role-without-pass-role",
+        "pass-role-for-another-service",
+        "execution-role-cannot-read-secret",
+        "secret-missing",
+        "secret-without-json-key",
+        "instance-role-cannot-read-secret",
+        "secrets-without-execution-role",
+    ],
+)
+def test_eb_task_that_cannot_start_is_red(moto: Process, world: TaskWorld, reason: re.Pattern[str]) -> None:
+    eb, name, request_id, _ = env_in(moto.url, world)
+    env = settled(eb, name)
+    assert (env["Status"], env["Health"], env["HealthStatus"]) == ("Ready", "Red", "Severe")
+    events = events_of(eb, name, RequestId=request_id)
+    errors = [message for severity, message, _ in events if severity == "ERROR"]
+    assert errors[0].startswith("ECS task stopped due to: ") and reason.search(errors[0]), errors[0]
+    assert errors[-1] == (
+        "Create environment operation is complete, but with errors. For more information, see troubleshooting "
+        "documentation."
+    )
+    assert events[-1][:2] == (
+        "WARN",
+        (
+            "Environment health has transitioned from Pending to Severe. Command failed on all instances. "
+            "ELB health is failing or not available for all instances."
+        ),
+    )
+    causes = eb.describe_environment_health(EnvironmentName=name, AttributeNames=["Causes"])["Causes"]
+    assert causes == ["Command failed on all instances.", "ELB health is failing or not available for all instances."]
+
+
+def test_eb_iam_evaluation_wildcards_and_deny(moto: Process) -> None:
+    """The evaluator reads Action and Resource wildcards, managed policies, and explicit Deny."""
+    iam = client(moto.url, "iam")
+    secret = make_secret(moto.url)
+    exec_arn = make_role(moto.url, ECS_TASKS, allow("secretsmanager:Get*", secret.rsplit(":", 1)[0] + ":db-*"))
+    profile = make_instance_profile(moto.url, allow("iam:Pass*", "*"), allow("secretsmanager:*", "*"))
+    eb, app = eb_app_with_version(moto.url, dockerrun(execution_role=exec_arn))
+    add_version(moto.url, app, "v2", dockerrun(execution_role=exec_arn))
+    options = [
+        {"Namespace": "aws:autoscaling:launchconfiguration", "OptionName": "IamInstanceProfile", "Value": profile},
+        {"Namespace": "aws:elasticbeanstalk:application:environmentsecrets", "OptionName": "S", "Value": secret},
+    ]
+    name = create_env(eb, app, VersionLabel="v1", OptionSettings=options)["EnvironmentName"]
+    assert settled(eb, name)["Health"] == "Green"
+    # An attached customer managed policy that denies: the explicit Deny wins.
+    deny = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "secretsmanager:*", "Resource": "*"}]}
+    policy = iam.create_policy(PolicyName=unique("deny"), PolicyDocument=json.dumps(deny))["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName=exec_arn.rsplit("/", 1)[1], PolicyArn=policy)
+    eb.update_environment(EnvironmentName=name, VersionLabel="v2")
+    assert settled(eb, name)["Health"] == "Red"
+
+
+def test_eb_failed_deployment_is_not_rolled_back(moto: Process) -> None:
+    eb, app = eb_app_with_version(moto.url)
+    add_version(moto.url, app, "v2", dockerrun("nginx:1.27", "redis:does-not-exist"))
+    name = create_env(eb, app, VersionLabel="v1")["EnvironmentName"]
+    assert settled(eb, name)["Health"] == "Green"
+
+    update = eb.update_environment(EnvironmentName=name, VersionLabel="v2")
+    assert (update["Status"], update["VersionLabel"]) == ("Updating", "v2")
+    request_id = update["ResponseMetadata"]["RequestId"]
+    env = settled(eb, name)
+    # Nothing runs and nothing rolls back; the environment expects the version that ran before.
+    assert (env["Status"], env["Health"], env["HealthStatus"], env["VersionLabel"]) == ("Ready", "Red", "Severe", "v1")
+    health = eb.describe_environment_health(EnvironmentId=env["EnvironmentId"], AttributeNames=["Causes", "Color"])
+    assert health["Causes"] == [
+        "Command failed on all instances.",
+        'Incorrect application version found on all instances. Expected version "v1" (deployment 1).',
+        "ELB health is failing or not available for all instances.",
+    ]
+    deployment = eb.describe_instances_health(EnvironmentName=name, AttributeNames=["Deployment"])[
+        "InstanceHealthList"
+    ][0]["Deployment"]
+    assert (deployment["VersionLabel"], deployment["DeploymentId"], deployment["Status"]) == ("v2", 2, "Failed")
+    messages = [m for _, m, _ in events_of(eb, name, RequestId=request_id)]
+    assert messages[:2] == ["Environment update is starting.", "Deploying new version to instance(s)."]
+    assert messages[2] == (
+        "ECS task stopped due to: Task failed to start. (c1: CannotPullContainerError: Error response from daemon: "
+        "manifest for redis:does-not-exist not found: manifest unknown: manifest unknown)"
+    )
+    assert "Failed to deploy application." in messages
+    assert [m for s, m, _ in events_of(eb, name, Severity="ERROR")] == [
+        m for s, m, _ in events_of(eb, name, RequestId=request_id) if s == "ERROR"
+    ]
+
+    # Deploying a version that works brings the environment back.
+    redeploy = eb.update_environment(EnvironmentName=name, VersionLabel="v1")["ResponseMetadata"]["RequestId"]
+    env = settled(eb, name)
+    assert (env["Health"], env["HealthStatus"], env["VersionLabel"]) == ("Green", "Ok", "v1")
+    assert events_of(eb, name, RequestId=redeploy)[-1][:2] == (
+        "INFO",
+        "Environment health has transitioned from Severe to Ok.",
+    )
+
+
+def test_eb_environment_without_dockerrun_fails_to_deploy(moto: Process) -> None:
+    eb, app = eb_app_with_version(moto.url)
+    bucket = eb.create_storage_location()["S3Bucket"]
+    client(moto.url, "s3").put_object(Bucket=bucket, Key=f"{app}/empty.zip", Body=b"not a zip")
+    eb.create_application_version(
+        ApplicationName=app, VersionLabel="empty", SourceBundle={"S3Bucket": bucket, "S3Key": f"{app}/empty.zip"}
+    )
+    name = create_env(eb, app, VersionLabel="empty")["EnvironmentName"]
+    assert settled(eb, name)["Health"] == "Red"
+    assert ("ERROR", "Instance deployment failed. For details, see 'eb-engine.log'.") in [
+        e[:2] for e in events_of(eb, name)
+    ]
+    # The Docker platform and the sample application (no version) are not modelled: Green.
+    docker = eb.create_environment(
+        ApplicationName=app, EnvironmentName=unique("env"), PlatformArn=ECS_440_ARN.replace("ECS", "Docker")
+    )
+    assert settled(eb, docker["EnvironmentName"])["Health"] == "Green"
+
+
+def test_eb_restart_app_server_starts_tasks_again(moto: Process) -> None:
+    eb, name, _, exec_arn = env_in(moto.url, TaskWorld())
+    before = settled(eb, name)
+    assert before["Health"] == "Green"
+    restart = eb.restart_app_server(EnvironmentName=name)["ResponseMetadata"]["RequestId"]
+    # Updating until a describe settles it (the delay test shows the status itself).
+    code, _, message = error_of(lambda: eb.restart_app_server(EnvironmentName=name))
+    assert (code, message) == (
+        "InvalidParameterValue",
+        f"Environment named {name} is in an invalid state for this operation. Must be Ready.",
+    )
+    after = settled(eb, name)
+    assert after["Health"] == "Green" and after["DateUpdated"] > before["DateUpdated"]
+    assert [e[:2] for e in events_of(eb, name, RequestId=restart)] == [
+        ("INFO", "restartAppServer is starting."),
+        ("INFO", "restartAppServer completed successfully."),
+    ]
+    # Tasks read their secrets again when they start: a role that lost access now fails.
+    client(moto.url, "iam").delete_role_policy(RoleName=exec_arn.rsplit("/", 1)[1], PolicyName="p")
+    eb.restart_app_server(EnvironmentName=name)
+    assert settled(eb, name)["Health"] == "Red"
+
+
+def test_eb_request_ids_are_the_calls_own(moto: Process) -> None:
+    eb = client(moto.url, "elasticbeanstalk")
+    with pytest.raises(ClientError) as caught:
+        eb.terminate_environment(EnvironmentName="no-such-env")
+    for metadata in (caught.value.response["ResponseMetadata"], eb.describe_events()["ResponseMetadata"]):
+        assert re.fullmatch(r"[A-Za-z0-9]{52}", metadata["RequestId"])
+        assert metadata["RequestId"] == metadata["HTTPHeaders"]["x-amzn-requestid"]
+
+
+def test_eb_describe_events_filters(moto: Process) -> None:
+    eb, app = eb_app_with_version(moto.url)
+    created = create_env(eb, app, VersionLabel="v1")
+    name = created["EnvironmentName"]
+    settled(eb, name)
+    every = eb.describe_events(EnvironmentName=name)["Events"]
+    middle = every[len(every) // 2]["EventDate"]
+    assert all(e["EventDate"] >= middle for e in eb.describe_events(EnvironmentName=name, StartTime=middle)["Events"])
+    assert all(e["EventDate"] < middle for e in eb.describe_events(EnvironmentName=name, EndTime=middle)["Events"])
+    assert eb.describe_events(EnvironmentName=name, Severity="WARN")["Events"] == []
+    assert {e["RequestId"] for e in every} == {created["ResponseMetadata"]["RequestId"]}
+    assert eb.describe_events(EnvironmentName=name, RequestId="no-such-request")["Events"] == []
+    assert len(eb.describe_events(EnvironmentName=name, MaxRecords=1)["Events"]) == 1
+
+
+# Elastic Beanstalk: configuration options
+
+# What stackc sends (src/lower/plan.rs): every option must be one AWS knows.
+STACKC_OPTIONS = [
+    ("aws:autoscaling:launchconfiguration", "InstanceType", "t3.small"),
+    ("aws:ec2:instances", "InstanceTypes", "t3.small"),
+    ("aws:autoscaling:launchconfiguration", "IamInstanceProfile", "stack-ec2"),
+    ("aws:autoscaling:launchconfiguration", "SecurityGroups", "sg-0123456789abcdef0"),
+    ("aws:autoscaling:launchconfiguration", "DisableDefaultEC2SecurityGroup", "true"),
+    ("aws:elasticbeanstalk:environment", "EnvironmentType", "LoadBalanced"),
+    ("aws:elasticbeanstalk:environment", "ServiceRole", "stack-eb-service"),
+    ("aws:elasticbeanstalk:environment", "LoadBalancerType", "application"),
+    ("aws:elasticbeanstalk:healthreporting:system", "SystemType", "enhanced"),
+    ("aws:elbv2:loadbalancer", "SecurityGroups", "sg-0123456789abcdef1"),
+    ("aws:elbv2:loadbalancer", "ManagedSecurityGroup", "sg-0123456789abcdef1"),
+    ("aws:elasticbeanstalk:environment:process:port8080", "Port", "8080"),
+    ("aws:elasticbeanstalk:environment:process:port8080", "Protocol", "HTTP"),
+    ("aws:elbv2:listener:8080", "ListenerEnabled", "true"),
+    ("aws:elbv2:listener:8080", "Protocol", "HTTP"),
+    ("aws:elbv2:listener:8080", "DefaultProcess", "port8080"),
+    ("aws:elasticbeanstalk:application:environment", "API_URL", "http://api"),
+    ("aws:elasticbeanstalk:application:environmentsecrets", "DB_PASSWORD", "arn:aws:secretsmanager:::secret:x"),
+]
+
+
+def options(*triples: tuple[str, str, str]) -> list[dict[str, str]]:
+    return [{"Namespace": n, "OptionName": o, "Value": v} for n, o, v in triples]
+
+
+def test_eb_rejects_unknown_options_as_aws_does(moto: Process) -> None:
+    eb, app = eb_app_with_version(moto.url)
+    for namespace, option in (
+        ("aws:elasticbeanstalk:environment", "Domain"),
+        ("aws:elb:loadbalancer", "LoadBalancerType"),
+        ("aws:no:such:namespace", "X"),
+        # The Docker platform's proxy option does not apply to the ECS platform.
+        ("aws:elasticbeanstalk:environment:proxy", "ProxyServer"),
+    ):
+        code, status, message = error_of(lambda: create_env(eb, app, OptionSettings=options((namespace, option, "x"))))
+        assert (code, status, message) == (
+            "ConfigurationValidationException",
+            400,
+            (
+                f"Configuration validation exception: Invalid option specification (Namespace: '{namespace}', "
+                f"OptionName: '{option}'): Unknown configuration setting."
+            ),
+        )
+    name = create_env(eb, app, VersionLabel="v1", OptionSettings=options(*STACKC_OPTIONS))["EnvironmentName"]
+    settled(eb, name)
+    bad = options(("aws:elbv2:listener:443", "Protocl", "HTTPS"))
+    assert error_of(lambda: eb.update_environment(EnvironmentName=name, OptionSettings=bad))[0] == (
+        "ConfigurationValidationException"
+    )
+    messages = eb.validate_configuration_settings(
+        ApplicationName=app, EnvironmentName=name, OptionSettings=bad + options(*STACKC_OPTIONS)
+    )["Messages"]
+    assert messages == [
+        {
+            "Message": "Invalid option specification (Namespace: 'aws:elbv2:listener:443', OptionName: 'Protocl'): "
+            "Unknown configuration setting.",
+            "Severity": "error",
+            "Namespace": "aws:elbv2:listener:443",
+            "OptionName": "Protocl",
+        }
+    ]
+    docker = ECS_440_ARN.replace("ECS", "Docker")
+    eb.create_environment(
+        ApplicationName=app,
+        EnvironmentName=unique("env"),
+        PlatformArn=docker,
+        OptionSettings=options(("aws:elasticbeanstalk:environment:proxy", "ProxyServer", "none")),
+    )
+
+
+def configuration(eb: Any, app: str, name: str) -> dict[tuple[str, str], dict[str, Any]]:
+    settings = eb.describe_configuration_settings(ApplicationName=app, EnvironmentName=name)["ConfigurationSettings"]
+    found = settings[0]["OptionSettings"]
+    assert found == sorted(found, key=lambda o: (o["Namespace"], o["OptionName"])), "AWS answers sorted"
+    return {(o["Namespace"], o["OptionName"]): o for o in found}
+
+
+def test_eb_configuration_settings_are_aws_full_answer(moto: Process) -> None:
+    eb, app = eb_app_with_version(moto.url)
+    env = create_env(eb, app, VersionLabel="v1", OptionSettings=options(*STACKC_OPTIONS))
+    settled(eb, env["EnvironmentName"])
+    found = configuration(eb, app, env["EnvironmentName"])
+
+    def value(namespace: str, option: str) -> str | None:
+        return found[(namespace, option)].get("Value")
+
+    assert len(found) > 80
+    # AWS's defaults, with the resource they configure.
+    assert found[("aws:autoscaling:asg", "MinSize")] == {
+        "Namespace": "aws:autoscaling:asg",
+        "OptionName": "MinSize",
+        "ResourceName": "AWSEBAutoScalingGroup",
+        "Value": "1",
+    }
+    assert value("aws:autoscaling:asg", "MaxSize") == "4"
+    assert value("aws:elasticbeanstalk:command", "DeploymentPolicy") == "AllAtOnce"
+    assert value("aws:elasticbeanstalk:environment:process:default", "HealthCheckPath") == "/"
+    assert value("aws:elbv2:listener:default", "ListenerEnabled") == "true"
+    assert "Value" not in found[("aws:autoscaling:launchconfiguration", "EC2KeyName")]
+    # What was sent, in AWS's forms: ServiceRole as an ARN, the rest as sent.
+    assert value("aws:elasticbeanstalk:environment", "ServiceRole") == f"arn:aws:iam::{ACCOUNT}:role/stack-eb-service"
+    assert value("aws:autoscaling:launchconfiguration", "SecurityGroups") == "sg-0123456789abcdef0"
+    assert value("aws:elasticbeanstalk:healthreporting:system", "SystemType") == "enhanced"
+    assert value("aws:elasticbeanstalk:environment:process:port8080", "Port") == "8080"
+    assert value("aws:elasticbeanstalk:environment:process:port8080", "HealthCheckPath") == "/"
+    assert value("aws:elasticbeanstalk:application:environment", "API_URL") == "http://api"
+    # A classic load balancer's namespaces do not apply to an application load balancer.
+    assert not any(namespace.startswith("aws:elb:") for namespace, _ in found)
+
+    # The obsolete InstanceType follows InstanceTypes' first entry, whatever was sent for it.
+    eb.update_environment(
+        EnvironmentName=env["EnvironmentName"],
+        OptionSettings=options(
+            ("aws:ec2:instances", "InstanceTypes", "t3.large,t3.xlarge"),
+            ("aws:autoscaling:launchconfiguration", "InstanceType", "t3.nano"),
+        ),
+    )
+    settled(eb, env["EnvironmentName"])
+    found = configuration(eb, app, env["EnvironmentName"])
+    assert value("aws:ec2:instances", "InstanceTypes") == "t3.large,t3.xlarge"
+    assert value("aws:autoscaling:launchconfiguration", "InstanceType") == "t3.large"
+
+
+def test_eb_configuration_settings_defaults_depend_on_environment(moto: Process) -> None:
+    eb, app = eb_app_with_version(moto.url)
+    single = create_env(
+        eb, app, OptionSettings=options(("aws:elasticbeanstalk:environment", "EnvironmentType", "SingleInstance"))
+    )
+    found = configuration(eb, app, single["EnvironmentName"])
+    assert found[("aws:autoscaling:asg", "MaxSize")]["Value"] == "1"
+    assert found[("aws:ec2:instances", "InstanceTypes")]["Value"] == "t3.micro, t3.small"
+    assert found[("aws:autoscaling:launchconfiguration", "InstanceType")]["Value"] == "t3.micro"
+    assert not any(ns.startswith(("aws:elb", "aws:elasticbeanstalk:environment:process")) for ns, _ in found)
+    # Without DisableDefaultEC2SecurityGroup, Elastic Beanstalk adds the group it creates.
+    groups = found[("aws:autoscaling:launchconfiguration", "SecurityGroups")]["Value"]
+    assert re.fullmatch(rf"awseb-{single['EnvironmentId']}-stack-AWSEBSecurityGroup-\w{{12}}", groups)
+
+    classic = create_env(eb, app)
+    found = configuration(eb, app, classic["EnvironmentName"])
+    assert found[("aws:elasticbeanstalk:environment", "LoadBalancerType")]["Value"] == "classic"
+    assert found[("aws:elb:healthcheck", "Target")] == {
+        "Namespace": "aws:elb:healthcheck",
+        "OptionName": "Target",
+        "ResourceName": "AWSEBLoadBalancer",
+        "Value": "TCP:80",
+    }
+
+
 # ElastiCache
 
 
@@ -340,6 +881,7 @@ def test_elasticache_single_node_cluster(moto: Process) -> None:
     ec2, vpc, subnets = default_network(moto.url)
     ec = client(moto.url, "elasticache")
     group = ec2.create_security_group(GroupName=unique("redis"), Description="redis", VpcId=vpc)["GroupId"]
+    propagated(ec2, group)
     subnet_group, cluster_id = unique("subnets"), unique("redis")
     ec.create_cache_subnet_group(
         CacheSubnetGroupName=subnet_group, CacheSubnetGroupDescription="d", SubnetIds=subnets[:2]
@@ -410,6 +952,7 @@ def test_rds_instance_lifecycle(moto: Process) -> None:
     ec2, vpc, subnets = default_network(moto.url)
     rds, secrets = client(moto.url, "rds"), client(moto.url, "secretsmanager")
     group = ec2.create_security_group(GroupName=unique("db"), Description="db", VpcId=vpc)["GroupId"]
+    propagated(ec2, group)
     subnet_group, db_id = unique("dbsubnets"), unique("db")
     rds.create_db_subnet_group(DBSubnetGroupName=subnet_group, DBSubnetGroupDescription="d", SubnetIds=subnets[:2])
     created = rds.create_db_instance(
@@ -452,7 +995,80 @@ def test_rds_instance_lifecycle(moto: Process) -> None:
     ec2.delete_security_group(GroupId=group)
 
 
+def test_rds_managed_password_rotation_is_observable(moto: Process) -> None:
+    rds, secrets = client(moto.url, "rds"), client(moto.url, "secretsmanager")
+    arn = rds.create_db_instance(
+        DBInstanceIdentifier=unique("db"),
+        DBInstanceClass="db.t3.micro",
+        Engine="postgres",
+        AllocatedStorage=20,
+        MasterUsername="stackc",
+        ManageMasterUserPassword=True,
+    )["DBInstance"]["MasterUserSecret"]["SecretArn"]
+    created = secrets.describe_secret(SecretId=arn)
+    assert (created["RotationEnabled"], created["RotationRules"]) == (True, {"AutomaticallyAfterDays": 7})
+    assert "LastRotatedDate" not in created and created["OwningService"] == "rds"
+    before = json.loads(secrets.get_secret_value(SecretId=arn)["SecretString"])
+
+    # An environment whose tasks read the password and started before the rotation.
+    eb, name, _, _ = env_in(moto.url, TaskWorld(), secret=arn)
+    env = settled(eb, name)
+    assert env["Health"] == "Green"
+    started = env["DateUpdated"]
+
+    rotated_id = secrets.rotate_secret(SecretId=arn)["VersionId"]
+    rotated = secrets.describe_secret(SecretId=arn)
+    assert rotated["LastRotatedDate"] > started and rotated["LastChangedDate"] == rotated["LastRotatedDate"]
+    assert rotated["VersionIdsToStages"][rotated_id] == ["AWSCURRENT"]
+    assert sorted(rotated["VersionIdsToStages"].values()) == [["AWSCURRENT"], ["AWSPREVIOUS"]]
+    after = json.loads(secrets.get_secret_value(SecretId=arn)["SecretString"])
+    assert after["username"] == before["username"] == "stackc" and after["password"] != before["password"]
+    previous = json.loads(secrets.get_secret_value(SecretId=arn, VersionStage="AWSPREVIOUS")["SecretString"])
+    assert previous == before
+
+    # RestartAppServer starts the tasks again, after the rotation.
+    eb.restart_app_server(EnvironmentName=name)
+    restarted = settled(eb, name)
+    assert restarted["Health"] == "Green" and restarted["DateUpdated"] > rotated["LastRotatedDate"]
+
+
 # EC2, IAM, S3
+
+
+def test_ec2_new_security_group_is_not_visible_at_once(moto: Process) -> None:
+    ec2, vpc, _ = default_network(moto.url)
+    group = ec2.create_security_group(GroupName=unique("new"), Description="d", VpcId=vpc)["GroupId"]
+    other = ec2.create_security_group(GroupName=unique("other"), Description="d", VpcId=vpc)["GroupId"]
+    rule = {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "UserIdGroupPairs": [{"GroupId": other}]}
+    # Filters do not name the group: they are not affected.
+    found = ec2.describe_security_groups(Filters=[{"Name": "group-id", "Values": [group]}])["SecurityGroups"]
+    assert [g["GroupId"] for g in found] == [group]
+    # The group the rule names counts as much as the group the call changes.
+    assert error_of(lambda: ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[rule])) == (
+        "InvalidGroup.NotFound",
+        400,
+        f"The security group '{group}' does not exist",
+    )
+    ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[rule])
+    assert ec2.describe_security_groups(GroupIds=[group, other])["SecurityGroups"]
+    # The botocore standard retry policy does not retry it: the client must.
+    retrying = client(moto.url, "ec2", attempts=3)
+    late = retrying.create_security_group(GroupName=unique("late"), Description="d", VpcId=vpc)["GroupId"]
+    assert error_of(lambda: retrying.delete_security_group(GroupId=late))[0] == "InvalidGroup.NotFound"
+    retrying.delete_security_group(GroupId=late)
+
+
+@pytest.mark.parametrize("calls", [0, 2])
+def test_ec2_propagation_calls_are_configurable(calls: int) -> None:
+    server = Process("stackc_moto.py", env={**os.environ, "STACKC_MOTO_EC2_PROPAGATION_CALLS": str(calls)})
+    try:
+        ec2, vpc, _ = default_network(server.url)
+        group = ec2.create_security_group(GroupName=unique("g"), Description="d", VpcId=vpc)["GroupId"]
+        for _ in range(calls):
+            assert error_of(lambda: ec2.describe_security_groups(GroupIds=[group]))[0] == "InvalidGroup.NotFound"
+        ec2.describe_security_groups(GroupIds=[group])
+    finally:
+        assert server.stop() == 0
 
 
 def test_ec2_security_groups(moto: Process) -> None:
@@ -462,6 +1078,8 @@ def test_ec2_security_groups(moto: Process) -> None:
     tag_spec = [{"ResourceType": "security-group", "Tags": [{"Key": "stackc:stack", "Value": stack}]}]
     app = ec2.create_security_group(GroupName=unique("app"), Description="app", VpcId=vpc, TagSpecifications=tag_spec)
     db = ec2.create_security_group(GroupName=unique("db"), Description="db", VpcId=vpc, TagSpecifications=tag_spec)
+    propagated(ec2, app["GroupId"])
+    propagated(ec2, db["GroupId"])
     permission = {
         "IpProtocol": "tcp",
         "FromPort": 5432,
@@ -498,6 +1116,7 @@ def test_iam_role_with_managed_policies_and_instance_profile(moto: Process) -> N
         "AWSElasticBeanstalkMulticontainerDocker",
         "service-role/AWSElasticBeanstalkEnhancedHealth",
         "AWSElasticBeanstalkManagedUpdatesCustomerRolePolicy",
+        "service-role/AmazonECSTaskExecutionRolePolicy",
     ]
     for policy in policies:
         iam.attach_role_policy(RoleName=name, PolicyArn=f"arn:aws:iam::aws:policy/{policy}")
@@ -626,8 +1245,44 @@ def test_proxy_latency_applies_to_concurrent_calls(clean_proxy: Process) -> None
     assert elapsed < 1.0, "calls were serialised instead of running concurrently"
 
 
+def test_proxy_echo_fault_quotes_every_value_of_the_request(clean_proxy: Process) -> None:
+    control(clean_proxy, "config", {"echo_operations": ["CreateDBSubnetGroup"]})
+    rds = client(clean_proxy.url, "rds")
+    code, status, message = error_of(
+        lambda: rds.create_db_subnet_group(
+            DBSubnetGroupName="g", DBSubnetGroupDescription="s3cr3t <&> value", SubnetIds=["subnet-1"]
+        )
+    )
+    assert (code, status) == ("ValidationError", 400)
+    assert "Value 's3cr3t <&> value' at 'DBSubnetGroupDescription'" in message
+    assert "Value 'subnet-1'" in message
+    # Other operations pass.
+    rds.describe_db_instances()
+    stats = control(clean_proxy, "stats")
+    assert [c["fault"] for c in stats["calls"]] == ["echo", None]
+
+
+def test_proxy_reset_fault_hangs_up_only_on_a_service_that_has_answered(moto: Process) -> None:
+    proxy = Process("faultproxy.py", "--upstream", moto.url, "--port", "0", "--reset-rate", "1")
+    try:
+        sts = client(proxy.url, "sts")
+        sts.get_caller_identity()  # the first call of a service is always forwarded
+        with pytest.raises(botocore.exceptions.ConnectionClosedError):
+            sts.get_caller_identity()
+        calls = control(proxy, "stats")["calls"]
+        assert [(c["service"], c["fault"], c["status"]) for c in calls] == [("sts", None, 200), ("sts", "reset", None)]
+    finally:
+        assert proxy.stop() == 0
+
+
 def test_proxy_rejects_bad_config(clean_proxy: Process) -> None:
-    for bad in ({"throttle_rate": 2}, {"throttle_rate": 0.7, "unavailable_rate": 0.7}, {"latency": 5}):
+    for bad in (
+        {"throttle_rate": 2},
+        {"throttle_rate": 0.7, "unavailable_rate": 0.7},
+        {"unavailable_rate": 0.5, "reset_rate": 0.6},
+        {"latency": 5},
+        {"echo_operations": [1]},
+    ):
         with pytest.raises(urllib.error.HTTPError) as caught:
             control(clean_proxy, "config", bad)
         assert caught.value.code == 400

@@ -8,6 +8,7 @@
 
 use super::CODES;
 use crate::syntax::ast::{File, Span};
+use crate::syntax::lines::LineIndex;
 
 /// The codes a comment can suppress.
 pub fn suppressible(code: &str) -> bool {
@@ -56,22 +57,22 @@ impl<'a> Allows<'a> {
         }
         let mut above = Vec::new();
         let mut pending: Vec<&str> = Vec::new();
-        let mut start = 0;
-        for line in src.split('\n') {
-            let next = start + line.len() + 1;
+        let lines = LineIndex::new(src);
+        for l in 0..lines.line_count() {
+            // The last line runs to the end of any offset.
+            let (start, next) = match l + 1 < lines.line_count() {
+                true => (lines.line_start(l), lines.line_start(l + 1)),
+                false => (lines.line_start(l), usize::MAX),
+            };
             if !pending.is_empty() {
                 above.push((start, next, pending.clone()));
             }
+            let line = lines.line_text(l);
             if line.trim_start().starts_with('#') {
                 pending.extend(codes_of(line));
             } else {
                 pending.clear();
             }
-            start = next;
-        }
-        // The last line runs to the end of any offset.
-        if let Some(last) = above.last_mut().filter(|l| l.1 == start) {
-            last.1 = usize::MAX;
         }
         let mut allows = Allows {
             above,

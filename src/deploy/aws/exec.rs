@@ -1,6 +1,8 @@
 //! The executor: runs the diff's changes as a dependency graph. A step starts as soon as every
 //! step it depends on is done; independent steps run concurrently (bounded). On the first
 //! failure nothing new starts, the calls in flight finish, and the error says what was done.
+//! It knows no resource type: what a step does is its type's [`Apply`](super::Apply), the
+//! order is the plan's `depends_on`, and deletions follow the types' declared uses.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -8,10 +10,11 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 use tokio::task::JoinSet;
 
-use super::{Ctx, DeployError};
-use crate::deploy::diff::{Change, Op, resolve};
-use crate::deploy::state::Snapshot;
-use crate::lower::Plan;
+use super::{Ctx, DeployError, Gone, Job, scrub};
+use crate::deploy::diff::{Change, FieldChange, Op, resolve, secret_values};
+use crate::deploy::resources::Kind;
+use crate::deploy::state::{Found, Snapshot};
+use crate::lower::{Plan, Step};
 
 /// How many steps may be in flight at once: enough for every independent start of the
 /// reference program, few enough to stay clear of AWS's request rate limits.
@@ -28,11 +31,6 @@ type StepResult = Result<Map<String, Value>, DeployError>;
 pub struct Failure {
     pub error: DeployError,
     pub done: Vec<String>,
-}
-
-/// Whether a status means "settled": nothing to wait for before using the resource.
-pub fn settled(status: Option<&str>) -> bool {
-    matches!(status, None | Some("available" | "Ready"))
 }
 
 fn verb(op: Op) -> &'static str {
@@ -77,12 +75,16 @@ pub async fn apply(
     secret: SecretFn,
 ) -> Result<Vec<String>, Failure> {
     let ops: HashMap<&str, Op> = changes.iter().map(|c| (c.step.as_str(), c.op)).collect();
+    let fields: HashMap<&str, &[FieldChange]> = changes
+        .iter()
+        .map(|c| (c.step.as_str(), c.fields.as_slice()))
+        .collect();
+    let op_of = |id: &str| ops.get(id).copied().unwrap_or(Op::Keep);
     let mut outputs: HashMap<String, Map<String, Value>> = HashMap::new();
     let mut pending: Vec<usize> = Vec::new();
     for (i, step) in plan.steps.iter().enumerate() {
-        let op = ops.get(step.id.as_str()).copied().unwrap_or(Op::Keep);
         let found = snap.found.get(&step.id);
-        if op == Op::Keep && settled(found.and_then(|f| f.status.as_deref())) {
+        if op_of(&step.id) == Op::Keep && found.is_none_or(|f| f.settled) {
             // Nothing to do; what exists already answers the references to it.
             outputs.insert(
                 step.id.clone(),
@@ -101,7 +103,7 @@ pub async fn apply(
     let mut running: JoinSet<(usize, StepResult)> = JoinSet::new();
     let mut in_flight = 0usize;
     let mut failure: Option<DeployError> = None;
-    // Steps whose work went into an earlier call (see `fold_into_creation`).
+    // Steps whose work went into an earlier call (see `fold`).
     let mut folded: HashSet<String> = HashSet::new();
 
     loop {
@@ -115,7 +117,7 @@ pub async fn apply(
                     continue;
                 }
                 let idx = pending.remove(i);
-                let op = ops.get(step.id.as_str()).copied().unwrap_or(Op::Keep);
+                let op = op_of(&step.id);
                 if folded.contains(&step.id) {
                     outputs.insert(step.id.clone(), Map::new());
                     done_steps.insert(step.id.clone());
@@ -128,27 +130,38 @@ pub async fn apply(
                     i = 0;
                     continue;
                 }
-                let mut params = match resolve(&step.params, &outputs, &*secret) {
+                let planned = step.params();
+                let mut params = match resolve(&planned, &outputs, &*secret) {
                     Ok(p) => p,
                     Err(msg) => {
                         failure = Some(DeployError::other(&step.resource, msg));
                         break;
                     }
                 };
+                let mut secrets = Vec::new();
+                secret_values(&planned, &params, &mut secrets);
                 if op == Op::Create {
-                    folded.extend(fold_into_creation(
-                        plan,
-                        step,
-                        &mut params,
-                        &ops,
-                        &done_steps,
-                        &outputs,
-                        &*secret,
-                    ));
+                    for (id, field, items) in
+                        fold(plan, step, &ops, &done_steps, &outputs, &*secret)
+                    {
+                        if let Some(f) = plan.step(&id) {
+                            secret_values(&f.params()[field], &items, &mut secrets);
+                        }
+                        if let (Some(Value::Array(into)), Value::Array(more)) =
+                            (params.get_mut(field), items)
+                        {
+                            into.extend(more);
+                            folded.insert(id);
+                        }
+                    }
                 }
                 let ctx = ctx.clone();
                 let step = step.clone();
                 let found = snap.found.get(&step.id).cloned();
+                let step_fields = fields
+                    .get(step.id.as_str())
+                    .map(|f| f.to_vec())
+                    .unwrap_or_default();
                 ctx.progress.begin(
                     &step.id,
                     &format!("{} {}", sign(op), step.resource),
@@ -156,8 +169,15 @@ pub async fn apply(
                 );
                 in_flight += 1;
                 running.spawn(async move {
-                    let r = super::run(&ctx, &step, op, &params, found.as_ref()).await;
-                    (idx, r)
+                    let job = Job {
+                        step: &step,
+                        op,
+                        params,
+                        found: found.as_ref(),
+                        changes: &step_fields,
+                    };
+                    let r = step.kind().run(&ctx, job).await;
+                    (idx, r.map_err(|e| scrub(e, &secrets)))
                 });
             }
         }
@@ -176,7 +196,7 @@ pub async fn apply(
             }
         };
         let step = &plan.steps[idx];
-        let op = ops.get(step.id.as_str()).copied().unwrap_or(Op::Keep);
+        let op = op_of(&step.id);
         match result {
             Ok(out) => {
                 ctx.progress.finish(&step.id, verb(op));
@@ -206,12 +226,18 @@ pub async fn apply(
 
     // Resources the program no longer describes go last, users of others first.
     let mut orphans: Vec<&Change> = changes.iter().filter(|c| c.op == Op::Delete).collect();
-    orphans.sort_by_key(|c| delete_rank(&c.action));
+    orphans.sort_by_key(|c| c.kind.delete_level());
     for c in orphans {
         let id = c.step.trim_start_matches("orphan:");
         ctx.progress
             .begin(&c.step, &format!("- {}", c.resource), "deleting");
-        match super::delete(&ctx, &c.action, id, &c.resource, None).await {
+        let gone = Gone {
+            id,
+            resource: &c.resource,
+            key: &c.step,
+            found: None,
+        };
+        match c.kind.delete(&ctx, &gone).await {
             Ok(()) => {
                 ctx.progress.finish(&c.step, "deleted");
                 done.push(format!("deleted {}", c.resource));
@@ -225,25 +251,24 @@ pub async fn apply(
     Ok(done)
 }
 
-/// An environment created now can take, in its creation call, the options of an
-/// `UpdateEnvironment` step that only waited for it and for steps already done (the store
-/// endpoints when the stores were ready first): one call and one wait less on the critical
-/// path. Returns the steps so folded.
-fn fold_into_creation(
+/// Steps that can go into the creation call of `step` (their type declares it, see
+/// `Resource::FOLDS_INTO`): to be created now, waiting only for `step` and for steps already
+/// done (the store endpoints when the stores were ready first). One call and one wait less on
+/// the critical path. Returns each such step with the field and the resolved items to append.
+fn fold(
     plan: &Plan,
-    step: &crate::lower::Step,
-    params: &mut Value,
+    step: &Step,
     ops: &HashMap<&str, Op>,
     done_steps: &HashSet<String>,
     outputs: &HashMap<String, Map<String, Value>>,
     secret: &(dyn Fn(&str) -> Option<String> + Send + Sync),
-) -> Vec<String> {
-    if step.action != "elasticbeanstalk:CreateEnvironment" {
-        return Vec::new();
-    }
-    let mut folded = Vec::new();
+) -> Vec<(String, &'static str, Value)> {
+    let mut out = Vec::new();
     for f in &plan.steps {
-        let foldable = f.action == "elasticbeanstalk:UpdateEnvironment"
+        let Some((into, field)) = f.kind().folds_into() else {
+            continue;
+        };
+        let foldable = into == step.kind()
             && f.depends_on.contains(&step.id)
             && f.depends_on
                 .iter()
@@ -252,18 +277,14 @@ fn fold_into_creation(
         if !foldable {
             continue;
         }
-        let Ok(extra) = resolve(&f.params, outputs, secret) else {
+        let Ok(extra) = resolve(&f.params(), outputs, secret) else {
             continue;
         };
-        if let (Some(Value::Array(into)), Some(Value::Array(more))) = (
-            params.get_mut("OptionSettings"),
-            extra.get("OptionSettings"),
-        ) {
-            into.extend(more.iter().cloned());
-            folded.push(f.id.clone());
+        if let Some(items) = extra.get(field) {
+            out.push((f.id.clone(), field, items.clone()));
         }
     }
-    folded
+    out
 }
 
 /// For each step, the number of steps in the longest chain that starts with it.
@@ -286,24 +307,32 @@ fn chain_lengths(plan: &Plan) -> Vec<usize> {
     tail
 }
 
-/// Deletion order: what uses others goes first (environments before the stores they read,
-/// stores before their security groups, security groups last but for IAM).
-pub fn delete_rank(action: &str) -> u8 {
-    match action {
-        "elasticbeanstalk:UpdateEnvironment" | "elasticbeanstalk:CreateEnvironment" => 0,
-        "elasticbeanstalk:CreateApplicationVersion" | "s3:PutObject" => 1,
-        "elasticbeanstalk:CreateApplication" => 2,
-        "rds:CreateDBInstance"
-        | "elasticache:CreateCacheCluster"
-        | "elasticache:CreateReplicationGroup" => 3,
-        "rds:CreateDBSubnetGroup" | "elasticache:CreateCacheSubnetGroup" => 4,
-        "ec2:AuthorizeSecurityGroupIngress" => 5,
-        "ec2:CreateSecurityGroup" => 6,
-        "iam:AddRoleToInstanceProfile" => 7,
-        "iam:CreateInstanceProfile" | "iam:AttachRolePolicy" => 8,
-        "iam:CreateRole" => 9,
-        _ => 10,
+/// The steps destroy keeps: every resource its type says is protected (a database with
+/// deletion protection), with everything it stands on (its security group and subnet group).
+/// Its ingress rules go, so the environment's group (gone with the environment) is free.
+fn kept(plan: &Plan, snap: &Snapshot) -> (HashSet<String>, Vec<String>) {
+    let mut keep = HashSet::new();
+    let mut notes = Vec::new();
+    let mut stack: Vec<&Step> = Vec::new();
+    for step in &plan.steps {
+        if snap
+            .found
+            .get(&step.id)
+            .is_some_and(|f| step.kind().protected(&f.current))
+        {
+            notes.push(format!(
+                "{} has deletion protection and was kept: set `deletion_protection = false` in the file, run `stackc apply`, then `stackc destroy` again",
+                step.resource
+            ));
+            stack.push(step);
+        }
     }
+    while let Some(step) = stack.pop() {
+        if keep.insert(step.id.clone()) {
+            stack.extend(step.depends_on.iter().filter_map(|d| plan.step(d)));
+        }
+    }
+    (keep, notes)
 }
 
 /// Destroys every resource of the stack that refresh found: users before what they use.
@@ -313,81 +342,44 @@ pub async fn destroy(
     plan: &Plan,
     snap: &Snapshot,
 ) -> Result<(Vec<String>, Vec<String>), Failure> {
-    // A protected store is kept with what it stands on: its security group and subnet group.
-    // Its ingress rules go, so the environment's group (gone with the environment) is free.
-    let mut kept = Vec::new();
-    let mut keep: HashSet<String> = HashSet::new();
+    let (keep, notes) = kept(plan, snap);
+    // (kind, AWS id, resource, what refresh found)
+    let mut targets: Vec<(Kind, String, String, Option<Found>)> = Vec::new();
     for step in &plan.steps {
         let Some(f) = snap.found.get(&step.id) else {
             continue;
         };
-        if f.current.get("DeletionProtection") == Some(&Value::Bool(true)) {
-            let name = step.id.trim_start_matches("store.");
-            keep.extend([
-                step.id.clone(),
-                format!("sg.{name}"),
-                format!("{}.subnets", step.id),
-            ]);
-            kept.push(format!(
-                "{} has deletion protection and was kept: set `deletion_protection = false` in the file, run `stackc apply`, then `stackc destroy` again",
-                step.resource
-            ));
-        }
-    }
-    let mut targets: Vec<(
-        u8,
-        String,
-        String,
-        String,
-        Option<crate::deploy::state::Found>,
-    )> = Vec::new();
-    for step in &plan.steps {
-        let Some(f) = snap.found.get(&step.id) else {
-            continue;
-        };
-        if super::super::diff::is_read(&step.action) || keep.contains(&step.id) {
+        if step.kind().is_lookup() || keep.contains(&step.id) {
             continue;
         }
-        let id = f
-            .outputs
-            .get("id")
-            .and_then(Value::as_str)
-            .unwrap_or(&step.id)
-            .to_string();
-        let action = f.action.clone().unwrap_or_else(|| step.action.clone());
-        targets.push((
-            delete_rank(&action),
-            action,
-            id,
-            step.resource.clone(),
-            Some(f.clone()),
-        ));
+        let id = f.id().unwrap_or(&step.id).to_string();
+        targets.push((f.kind, id, step.resource.clone(), Some(f.clone())));
     }
     for o in &snap.orphans {
-        targets.push((
-            delete_rank(&o.action),
-            o.action.clone(),
-            o.id.clone(),
-            o.resource.clone(),
-            None,
-        ));
+        targets.push((o.kind, o.id.clone(), o.resource.clone(), None));
     }
-    targets.sort_by_key(|t| t.0);
+    targets.sort_by_key(|t| t.0.delete_level());
     let mut done = Vec::new();
-    // Same rank: independent of each other, so deleted concurrently.
+    // Same level: independent of each other, so deleted concurrently.
     let mut i = 0;
     while i < targets.len() {
-        let rank = targets[i].0;
+        let level = targets[i].0.delete_level();
         let mut set = JoinSet::new();
-        while i < targets.len() && targets[i].0 == rank {
-            let (_, action, id, resource, found) = targets[i].clone();
+        while i < targets.len() && targets[i].0.delete_level() == level {
+            let (kind, id, resource, found) = targets[i].clone();
             i += 1;
             let ctx = ctx.clone();
-            let key = format!("destroy:{id}:{action}");
+            let key = format!("destroy:{id}:{}", kind.action());
             ctx.progress
                 .begin(&key, &format!("- {resource}"), "deleting");
             set.spawn(async move {
-                let r = super::delete(&ctx, &action, &id, &resource, found.as_ref()).await;
+                let gone = Gone {
+                    id: &id,
+                    resource: &resource,
+                    key: &key,
+                    found: found.as_ref(),
+                };
+                let r = kind.delete(&ctx, &gone).await;
                 ctx.progress
                     .finish(&key, if r.is_ok() { "deleted" } else { "failed" });
                 (resource, r)
@@ -412,5 +404,5 @@ pub async fn destroy(
             return Err(Failure { error, done });
         }
     }
-    Ok((done, kept))
+    Ok((done, notes))
 }

@@ -1,32 +1,35 @@
-//! The AWS side of deploy: clients, the error type, and dispatch to one module per service.
+//! The AWS side of deploy: the SDK clients, the error type, the [`Apply`] contract every
+//! resource type implements (in its own file under `resources/`), and the generic glue that
+//! refreshes and runs a step of any type.
 //!
-//! Every module offers the same three entry points for the plan actions it owns:
-//! `refresh` (reads only: fill the [`Snapshot`]), `run` (perform one step: create, update,
-//! replace, read or wait, and return the step's outputs) and `delete` (remove and wait until
-//! gone). Retries of throttled or failed calls are the SDK's own (standard mode, see
-//! [`clients`]); the only loops here are waiters on AWS's documented statuses.
+//! Retries of throttled or failed calls are the SDK's own (standard mode, see [`clients`]);
+//! what else waits is a waiter on a status AWS documents ([`wait`]).
 
 pub mod clients;
-mod eb;
-mod ec2;
-mod elasticache;
+pub mod consistency;
+mod error;
 pub mod exec;
-mod iam;
 pub mod progress;
-mod rds;
+pub mod reach;
+pub mod reads;
+pub mod status;
 pub mod wait;
 
-use std::fmt;
+use std::future::Future;
 use std::time::Duration;
 
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::diff::Op;
+pub use clients::Clients;
+pub use error::{DeployError, aws_error, error_code, message_has, scrub};
+use progress::Progress;
+use reads::Reads;
+
+use super::diff::{FieldChange, Op};
+use super::resource::Outputs;
+use super::resources::{Kind, Member};
 use super::state::{Found, Snapshot};
 use crate::lower::{Plan, Step};
-pub use clients::Clients;
-use progress::Progress;
 
 /// Everything a step needs to talk to AWS.
 pub struct Ctx {
@@ -37,7 +40,12 @@ pub struct Ctx {
     pub dockerrun: String,
     pub timing: Timing,
     pub progress: Progress,
+    /// Deploy the version that ran before when a new one fails its health check.
+    pub rollback: bool,
 }
+
+/// How long apply waits, by default, for an environment to become healthy after an operation.
+pub const HEALTH_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
 /// Poll intervals and timeouts of the waiters.
 #[derive(Clone, Debug)]
@@ -49,6 +57,8 @@ pub struct Timing {
     pub store_timeout: Duration,
     /// How long an environment may take to become Ready.
     pub environment_timeout: Duration,
+    /// How long a Ready environment may take to become healthy after an operation.
+    pub health_timeout: Duration,
 }
 
 impl Timing {
@@ -63,210 +73,185 @@ impl Timing {
             poll_max: (first * 6).min(Duration::from_secs(30)).max(first),
             store_timeout: Duration::from_secs(60 * 60),
             environment_timeout: Duration::from_secs(45 * 60),
+            health_timeout: HEALTH_TIMEOUT,
         }
     }
 }
 
-/// A failed AWS call: which resource, which call, AWS's error code and message.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DeployError {
-    pub resource: String,
-    pub call: String,
-    pub code: String,
-    pub message: String,
+/// A step as its messages and progress line name it.
+#[derive(Clone, Copy, Debug)]
+pub struct StepRef<'a> {
+    /// The plan step's id: the key of its progress line.
+    pub id: &'a str,
+    /// For people: `RDS instance shop-db`.
+    pub resource: &'a str,
 }
 
-impl fmt::Display for DeployError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.call.is_empty() {
-            write!(f, "{}: {}", self.resource, self.message)
-        } else {
-            write!(
-                f,
-                "{}: {} failed: {}: {}",
-                self.resource, self.call, self.code, self.message
-            )
+/// A resource to delete.
+#[derive(Clone, Copy, Debug)]
+pub struct Gone<'a> {
+    /// Its AWS identifier (group id, DB identifier, environment id, ...).
+    pub id: &'a str,
+    pub resource: &'a str,
+    /// The key of its progress line.
+    pub key: &'a str,
+    /// What refresh found, when it belongs to a step of the plan.
+    pub found: Option<&'a Found>,
+}
+
+/// One step to perform.
+pub struct Job<'a> {
+    pub step: &'a Step,
+    pub op: Op,
+    /// The step's parameters, resolved: no references, secrets as their values.
+    pub params: Value,
+    pub found: Option<&'a Found>,
+    /// What the diff found changed (for an update).
+    pub changes: &'a [FieldChange],
+}
+
+/// What a resource type does against AWS. Each method waits until AWS has finished what it
+/// asked for (a database available, an environment Ready) and returns the outputs later steps
+/// read.
+pub trait Apply: Member {
+    /// The fields [`Apply::update`] changes: exactly those the type declares as changing in
+    /// place (a test holds the two lists together).
+    const UPDATES: &'static [&'static str] = &[];
+
+    /// Reads what exists for the plan's steps of this type, at once, and the resources of this
+    /// type tagged with the stack that no step describes (orphans). Reads another type also
+    /// needs go through `reads`, which makes each once per refresh.
+    fn refresh(
+        ctx: &Ctx,
+        reads: &Reads,
+        plan: &Plan,
+        steps: &[(&Step, &Self)],
+    ) -> impl Future<Output = Result<Snapshot, DeployError>> + Send;
+
+    /// Creates it (a lookup: reads it).
+    fn create(
+        ctx: &Ctx,
+        step: &StepRef<'_>,
+        want: &Self::Live,
+    ) -> impl Future<Output = Result<Outputs, DeployError>> + Send;
+
+    /// Changes what `changes` lists, in place.
+    fn update(
+        ctx: &Ctx,
+        step: &StepRef<'_>,
+        want: &Self::Live,
+        found: &Found,
+        changes: &[FieldChange],
+    ) -> impl Future<Output = Result<Outputs, DeployError>> + Send {
+        let _ = (ctx, want, found, changes);
+        let resource = step.resource.to_string();
+        async move {
+            Err(DeployError::other(
+                resource,
+                "stackc cannot change this resource in place",
+            ))
         }
     }
-}
 
-impl std::error::Error for DeployError {}
+    /// Waits for an unchanged resource that is not settled yet (an interrupted apply).
+    fn settle(
+        ctx: &Ctx,
+        step: &StepRef<'_>,
+        want: &Self::Live,
+        found: &Found,
+    ) -> impl Future<Output = Result<Outputs, DeployError>> + Send {
+        let _ = (ctx, step, want);
+        let outputs = found.outputs.clone();
+        async move { Ok(outputs) }
+    }
 
-impl DeployError {
-    /// A failure that is not an AWS error response (a timeout, a missing field).
-    pub fn other(resource: impl Into<String>, message: impl Into<String>) -> DeployError {
-        DeployError {
-            resource: resource.into(),
-            call: String::new(),
-            code: String::new(),
-            message: message.into(),
+    /// Deletes what exists, then creates it anew.
+    fn replace(
+        ctx: &Ctx,
+        step: &StepRef<'_>,
+        want: &Self::Live,
+        found: &Found,
+    ) -> impl Future<Output = Result<Outputs, DeployError>> + Send {
+        async move {
+            let gone = Gone {
+                id: found.id().unwrap_or(step.id),
+                resource: step.resource,
+                key: step.id,
+                found: Some(found),
+            };
+            Self::delete(ctx, &gone).await?;
+            Self::create(ctx, step, want).await
         }
     }
+
+    /// Deletes it and waits until it is gone; what is already gone is not an error.
+    fn delete(ctx: &Ctx, gone: &Gone<'_>) -> impl Future<Output = Result<(), DeployError>> + Send;
 }
 
-/// Turns an SDK error into a [`DeployError`]: AWS's code and message, never a debug dump.
-pub fn aws_error<E>(resource: &str, call: &str, e: &E) -> DeployError
-where
-    E: ProvideErrorMetadata + std::error::Error,
-{
-    let code = e.code().unwrap_or("NoAwsError").to_string();
-    let message = match e.message() {
-        Some(m) => m.to_string(),
-        // No AWS error in the answer (a refused connection, a timeout, a proxy's HTML page):
-        // the innermost cause in one line, never the SDK's dump of the raw response.
-        None => {
-            let mut cause: &dyn std::error::Error = e;
-            while let Some(inner) = cause.source() {
-                cause = inner;
-            }
-            let text = cause.to_string();
-            let line: String = text
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .chars()
-                .take(200)
-                .collect();
-            if line.is_empty() {
-                "no AWS error in the response".to_string()
-            } else {
-                format!("no AWS error in the response: {line}")
-            }
-        }
+/// Refresh of one type: its steps of the plan.
+pub(crate) async fn refresh_kind<R: Apply>(
+    ctx: &Ctx,
+    reads: &Reads,
+    plan: &Plan,
+) -> Result<Snapshot, DeployError> {
+    let steps: Vec<(&Step, &R)> = plan
+        .steps
+        .iter()
+        .filter_map(|s| R::of(&s.desired).map(|d| (s, d)))
+        .collect();
+    R::refresh(ctx, reads, plan, &steps).await
+}
+
+/// One step of one type.
+pub(crate) async fn run_kind<R: Apply>(ctx: &Ctx, job: Job<'_>) -> Result<Outputs, DeployError> {
+    let step = StepRef {
+        id: &job.step.id,
+        resource: &job.step.resource,
     };
-    DeployError {
-        resource: resource.to_string(),
-        call: call.to_string(),
-        code,
-        message,
+    let want: R::Live = serde_json::from_value(job.params).map_err(|e| {
+        DeployError::other(
+            step.resource,
+            format!("the step's parameters are not valid: {e}"),
+        )
+    })?;
+    match (job.op, job.found) {
+        (Op::Keep, Some(f)) => R::settle(ctx, &step, &want, f).await,
+        (Op::Update, Some(f)) => R::update(ctx, &step, &want, f, job.changes).await,
+        // What exists is another kind (a cache cluster that must become a replication group).
+        (Op::Replace, Some(f)) if f.kind != R::KIND => {
+            let gone = Gone {
+                id: f.id().unwrap_or(step.id),
+                resource: step.resource,
+                key: step.id,
+                found: Some(f),
+            };
+            f.kind.delete(ctx, &gone).await?;
+            R::create(ctx, &step, &want).await
+        }
+        (Op::Replace, Some(f)) => R::replace(ctx, &step, &want, f).await,
+        (Op::Create | Op::Read, _) | (Op::Keep | Op::Update | Op::Replace, None) => {
+            R::create(ctx, &step, &want).await
+        }
+        (Op::Delete, _) => Err(DeployError::other(
+            step.resource,
+            "a step of the plan is never deleted",
+        )),
     }
 }
 
-/// The error code of an SDK error, for matching "not found" and friends.
-pub fn error_code<E: ProvideErrorMetadata>(e: &E) -> Option<&str> {
-    e.code()
-}
-
-/// Whether a tag list (as key/value pairs) marks a resource of `stack`.
-pub fn owned<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>, stack: &str) -> bool {
-    tags.into_iter()
-        .any(|(k, v)| k == "stackc:stack" && v == stack)
-}
-
-/// The value of tag `stackc:name`, if any.
-pub fn tag_name<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> Option<&'a str> {
-    tags.into_iter()
-        .find(|(k, _)| *k == "stackc:name")
-        .map(|(_, v)| v)
-}
-
-/// The AWS service part of a plan action (`rds` of `rds:CreateDBInstance`).
-fn service_of(action: &str) -> &str {
-    action.split_once(':').map_or(action, |(s, _)| s)
-}
-
-/// Reads the current state of every resource of the plan, and this stack's others.
+/// Reads the current state of every resource of the plan, and this stack's others: every type
+/// at once, each shared read made once.
 pub async fn refresh(ctx: &Ctx, plan: &Plan) -> Result<Snapshot, DeployError> {
+    let reads = Reads::default();
+    let parts =
+        futures_util::future::try_join_all(Kind::ALL.iter().map(|k| k.refresh(ctx, &reads, plan)))
+            .await?;
     let mut snap = Snapshot::default();
-    let (a, b, c, d, e) = tokio::join!(
-        ec2::refresh(ctx, plan),
-        rds::refresh(ctx, plan),
-        elasticache::refresh(ctx, plan),
-        iam::refresh(ctx, plan),
-        eb::refresh(ctx, plan),
-    );
-    for part in [a?, b?, c?, d?, e?] {
+    for part in parts {
         snap.found.extend(part.found);
         snap.orphans.extend(part.orphans);
         snap.conflicts.extend(part.conflicts);
     }
     snap.orphans.sort();
     Ok(snap)
-}
-
-/// Performs one step and returns its outputs. `params` are resolved (no refs, secrets as
-/// their values); `found` is what refresh saw.
-pub async fn run(
-    ctx: &Ctx,
-    step: &Step,
-    op: Op,
-    params: &Value,
-    found: Option<&Found>,
-) -> Result<Map<String, Value>, DeployError> {
-    match service_of(&step.action) {
-        "ec2" => ec2::run(ctx, step, op, params, found).await,
-        "rds" => rds::run(ctx, step, op, params, found).await,
-        "elasticache" => elasticache::run(ctx, step, op, params, found).await,
-        "iam" => iam::run(ctx, step, op, params, found).await,
-        "elasticbeanstalk" | "s3" => eb::run(ctx, step, op, params, found).await,
-        other => Err(DeployError::other(
-            &step.resource,
-            format!("no executor for AWS service {other}"),
-        )),
-    }
-}
-
-/// Deletes a resource found for `action` with AWS identifier `id`, and waits until it is gone.
-pub async fn delete(
-    ctx: &Ctx,
-    action: &str,
-    id: &str,
-    resource: &str,
-    found: Option<&Found>,
-) -> Result<(), DeployError> {
-    match service_of(action) {
-        "ec2" => ec2::delete(ctx, action, id, resource).await,
-        "rds" => rds::delete(ctx, action, id, resource, found).await,
-        "elasticache" => elasticache::delete(ctx, action, id, resource).await,
-        "iam" => iam::delete(ctx, action, id, resource, found).await,
-        "elasticbeanstalk" | "s3" => eb::delete(ctx, action, id, resource).await,
-        _ => Ok(()),
-    }
-}
-
-/// Helpers to read resolved JSON parameters.
-pub(crate) mod params {
-    use serde_json::Value;
-
-    pub fn str<'a>(p: &'a Value, key: &str) -> &'a str {
-        p.get(key).and_then(Value::as_str).unwrap_or_default()
-    }
-
-    pub fn opt_str(p: &Value, key: &str) -> Option<String> {
-        p.get(key).and_then(Value::as_str).map(str::to_string)
-    }
-
-    pub fn int(p: &Value, key: &str) -> Option<i32> {
-        p.get(key)
-            .and_then(Value::as_i64)
-            .and_then(|n| i32::try_from(n).ok())
-    }
-
-    pub fn bool(p: &Value, key: &str) -> Option<bool> {
-        p.get(key).and_then(Value::as_bool)
-    }
-
-    pub fn strings(p: &Value, key: &str) -> Vec<String> {
-        p.get(key)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect()
-    }
-
-    /// `Tags: [{Key, Value}]` as pairs.
-    pub fn tags(p: &Value) -> Vec<(String, String)> {
-        p.get("Tags")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .map(|t| {
-                (
-                    t["Key"].as_str().unwrap_or_default().to_string(),
-                    t["Value"].as_str().unwrap_or_default().to_string(),
-                )
-            })
-            .collect()
-    }
 }

@@ -1,5 +1,7 @@
 //! The diff: the plan's steps against what refresh found, as create / update (which fields,
-//! old → new) / replace / delete / no change per resource. Pure: unit-tested without AWS.
+//! old → new) / replace / delete / no change per resource. Generic: how each field compares
+//! and whether a change is made in place or by replacement is what its resource type declares
+//! ([`Field`]); nothing here knows a resource type. Pure: unit-tested without AWS.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
@@ -7,8 +9,10 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use super::resource::{Change as How, Field, OptionRules, secret_var, version};
+use super::resources::Kind;
 use super::state::{Found, Snapshot};
-use crate::lower::{Plan, Step};
+use crate::lower::Plan;
 
 /// What apply will do to one resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -20,7 +24,7 @@ pub enum Op {
     Delete,
     /// Exists and matches: nothing to do.
     Keep,
-    /// A lookup (default VPC, platform version): no resource of its own.
+    /// A lookup (default VPC, platform version) refresh could not make: read during apply.
     Read,
 }
 
@@ -28,7 +32,10 @@ pub enum Op {
 pub struct Change {
     /// The plan step, or `orphan:ID` for a resource the program no longer describes.
     pub step: String,
-    pub action: String,
+    #[serde(skip)]
+    pub kind: Kind,
+    /// The API call that creates it.
+    pub action: &'static str,
     pub resource: String,
     pub op: Op,
     pub fields: Vec<FieldChange>,
@@ -38,7 +45,8 @@ pub struct Change {
 }
 
 /// One changed field. `new` is `"(known after apply)"` for values not known yet and
-/// `"(sensitive)"` for secrets; `old` likewise never holds a secret.
+/// `"(sensitive)"` for secrets; `old` likewise never holds a secret. An option of Elastic
+/// Beanstalk is named `namespace/name`; `new` is null for one to remove.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FieldChange {
     pub field: String,
@@ -50,74 +58,6 @@ pub struct FieldChange {
 const UNKNOWN: &str = "(known after apply)";
 const SENSITIVE: &str = "(sensitive)";
 
-/// How a field of a create call may change on an existing resource.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Policy {
-    Ignore,
-    Update,
-    Replace,
-    /// Compared as a set, updated in place.
-    Set,
-    /// An engine version: upgrades in place, downgrades by replacement; `16` matches `16.4`.
-    Version,
-    /// Grows in place, shrinks by replacement (RDS storage).
-    Grow,
-    /// A JSON document (IAM policies, as text or as JSON), compared as JSON.
-    JsonDoc,
-    /// Security group rules, compared rule by rule.
-    Rules,
-    /// EB option settings: each desired option must hold its value; others are AWS's.
-    Options,
-}
-
-fn policy(action: &str, field: &str) -> Policy {
-    use Policy::*;
-    match (action, field) {
-        (_, "Tags" | "TagSpecifications" | "Description") => Ignore,
-        ("ec2:CreateSecurityGroup", "VpcId") => Replace,
-        ("ec2:AuthorizeSecurityGroupIngress", "IpPermissions") => Rules,
-        (_, "SubnetIds" | "VpcSecurityGroupIds" | "SecurityGroupIds") => Set,
-        ("rds:CreateDBInstance", f) => match f {
-            "Engine" | "DBName" | "MasterUsername" | "StorageEncrypted" => Replace,
-            "EngineVersion" => Version,
-            "AllocatedStorage" => Grow,
-            "DBInstanceClass"
-            | "BackupRetentionPeriod"
-            | "DeletionProtection"
-            | "MultiAZ"
-            | "PubliclyAccessible"
-            | "CopyTagsToSnapshot"
-            | "ManageMasterUserPassword" => Update,
-            // A password cannot be read back; it is set at creation and by rotation.
-            _ => Ignore,
-        },
-        ("elasticache:CreateCacheCluster" | "elasticache:CreateReplicationGroup", f) => match f {
-            "Engine" | "TransitEncryptionEnabled" | "AtRestEncryptionEnabled" => Replace,
-            "EngineVersion" => Version,
-            "CacheNodeType" | "NumCacheClusters" | "AutomaticFailoverEnabled" => Update,
-            _ => Ignore,
-        },
-        ("iam:CreateRole", "AssumeRolePolicyDocument") => JsonDoc,
-        ("iam:PutRolePolicy", "PolicyDocument") => JsonDoc,
-        ("iam:AddRoleToInstanceProfile", "RoleName") => Update,
-        ("elasticbeanstalk:CreateEnvironment", "VersionLabel") => Update,
-        (
-            "elasticbeanstalk:CreateEnvironment" | "elasticbeanstalk:UpdateEnvironment",
-            "OptionSettings",
-        ) => Options,
-        _ => Ignore,
-    }
-}
-
-/// Reads of the plan that own no resource.
-pub fn is_read(action: &str) -> bool {
-    let op = action.split_once(':').map_or(action, |(_, op)| op);
-    op.starts_with("Describe")
-        || op.starts_with("List")
-        || op.starts_with("Get")
-        || op == "CreateStorageLocation"
-}
-
 /// Resolves `{"ref"}` with known outputs (unknown ones become `{"unknown": REF}`) and
 /// `{"secret": VAR}` with `secret(VAR)`. Fails on a secret variable that is not set.
 pub fn resolve(
@@ -125,6 +65,13 @@ pub fn resolve(
     outputs: &HashMap<String, Map<String, Value>>,
     secret: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Value, String> {
+    if let Some(var) = secret_var(v) {
+        let problem = || {
+            let var = var.to_string();
+            super::preflight::Problem::Secret { var, empty: false }.to_string()
+        };
+        return secret(var).map(Value::String).ok_or_else(problem);
+    }
     Ok(match v {
         Value::Object(m) if m.len() == 1 && m.contains_key("ref") => {
             let r = m["ref"].as_str().unwrap_or_default();
@@ -132,17 +79,6 @@ pub fn resolve(
             match outputs.get(step).and_then(|o| o.get(attr)) {
                 Some(v) => v.clone(),
                 None => json!({ "unknown": r }),
-            }
-        }
-        Value::Object(m) if m.len() == 1 && m.contains_key("secret") => {
-            let var = m["secret"].as_str().unwrap_or_default();
-            match secret(var) {
-                Some(s) => Value::String(s),
-                None => {
-                    return Err(format!(
-                        "the environment variable {var} is not set (the program reads it with secret(\"{var}\"))"
-                    ));
-                }
             }
         }
         Value::Object(m) => {
@@ -161,6 +97,27 @@ pub fn resolve(
     })
 }
 
+/// The resolved values of a step's secrets (`{"secret": VAR}` in `planned`, at the same place
+/// in `resolved`): what must never appear in a message.
+pub fn secret_values(planned: &Value, resolved: &Value, out: &mut Vec<String>) {
+    match (planned, resolved) {
+        (p, Value::String(s)) if secret_var(p).is_some() && !s.is_empty() => {
+            out.push(s.clone());
+        }
+        (Value::Object(p), Value::Object(r)) => {
+            for (k, v) in p {
+                if let Some(rv) = r.get(k) {
+                    secret_values(v, rv, out);
+                }
+            }
+        }
+        (Value::Array(p), Value::Array(r)) => {
+            p.iter().zip(r).for_each(|(p, r)| secret_values(p, r, out))
+        }
+        _ => {}
+    }
+}
+
 fn has_unknown(v: &Value) -> bool {
     match v {
         Value::Object(m) => {
@@ -173,15 +130,16 @@ fn has_unknown(v: &Value) -> bool {
 
 fn has_secret(v: &Value) -> bool {
     match v {
-        Value::Object(m) => m.contains_key("secret") && m.len() == 1 || m.values().any(has_secret),
+        v if secret_var(v).is_some() => true,
+        Value::Object(m) => m.values().any(has_secret),
         Value::Array(a) => a.iter().any(has_secret),
         _ => false,
     }
 }
 
 /// The value as the plan shows it: unknowns and secrets replaced by words.
-fn shown(desired: &Value, resolved: &Value) -> Value {
-    if has_secret(desired) {
+fn shown(sensitive: bool, resolved: &Value) -> Value {
+    if sensitive {
         json!(SENSITIVE)
     } else if has_unknown(resolved) {
         json!(UNKNOWN)
@@ -198,37 +156,26 @@ pub fn diff(
 ) -> Result<Vec<Change>, String> {
     let mut outputs: HashMap<String, Map<String, Value>> = HashMap::new();
     let mut changes = Vec::new();
-    let version_exists = plan.steps.iter().any(|s| {
-        s.action == "elasticbeanstalk:CreateApplicationVersion" && snap.found.contains_key(&s.id)
-    });
-    let env_property_keys = desired_env_properties(plan);
+    let pruned = pruned_options(plan);
     for step in &plan.steps {
-        let resolved = resolve(&step.params, &outputs, secret)?;
+        let kind = step.kind();
+        let planned = step.params();
+        let resolved = resolve(&planned, &outputs, secret)?;
         let found = snap.found.get(&step.id);
-        let (op, fields, reason) = if is_read(&step.action) {
-            // A lookup refresh already made needs no second call; the bucket is needed only
-            // to upload a bundle that does not exist yet.
-            let storage = step.action.ends_with("CreateStorageLocation");
-            let op = if (storage && version_exists) || (!storage && found.is_some()) {
-                Op::Keep
-            } else {
-                Op::Read
-            };
-            (op, Vec::new(), None)
-        } else if step.action == "s3:PutObject" && version_exists {
-            (Op::Keep, Vec::new(), None)
-        } else {
-            match found {
-                None => (Op::Create, Vec::new(), None),
-                Some(f) => compare(step, &resolved, f, &env_property_keys),
-            }
+        let (op, fields, reason) = match found {
+            // A lookup refresh already made needs no second call.
+            Some(_) if kind.is_lookup() => (Op::Keep, Vec::new(), None),
+            None if kind.is_lookup() => (Op::Read, Vec::new(), None),
+            None => (Op::Create, Vec::new(), None),
+            Some(f) => compare(kind, &planned, &resolved, f, &pruned),
         };
         if let (Op::Keep | Op::Update | Op::Read, Some(f)) = (op, found) {
             outputs.insert(step.id.clone(), f.outputs.clone());
         }
         changes.push(Change {
             step: step.id.clone(),
-            action: step.action.clone(),
+            kind,
+            action: kind.action(),
             resource: step.resource.clone(),
             op,
             fields,
@@ -238,7 +185,8 @@ pub fn diff(
     for o in &snap.orphans {
         changes.push(Change {
             step: format!("orphan:{}", o.id),
-            action: o.action.clone(),
+            kind: o.kind,
+            action: o.kind.action(),
             resource: o.resource.clone(),
             op: Op::Delete,
             fields: Vec::new(),
@@ -248,95 +196,73 @@ pub fn diff(
     Ok(changes)
 }
 
-/// Every key the plan sets in the environment-properties namespaces.
-fn desired_env_properties(plan: &Plan) -> BTreeSet<(String, String)> {
-    let mut keys = BTreeSet::new();
-    for s in &plan.steps {
-        if let Some(opts) = s.params.get("OptionSettings").and_then(Value::as_array) {
-            for o in opts {
-                let ns = o["Namespace"].as_str().unwrap_or_default();
-                if ns.starts_with("aws:elasticbeanstalk:application:environment") {
-                    keys.insert((
-                        ns.to_string(),
-                        o["OptionName"].as_str().unwrap_or_default().to_string(),
-                    ));
+/// For each namespace prefix an option list prunes: every option of it some step of the plan
+/// sets, as (namespace, name).
+fn pruned_options(plan: &Plan) -> HashMap<&'static str, BTreeSet<(String, String)>> {
+    let mut out: HashMap<&'static str, BTreeSet<(String, String)>> = HashMap::new();
+    let prefixes: BTreeSet<&'static str> = Kind::ALL
+        .iter()
+        .flat_map(|k| k.fields())
+        .filter_map(|f| match f.change {
+            How::Options(OptionRules { prune: Some(p), .. }) => Some(p),
+            _ => None,
+        })
+        .collect();
+    for prefix in prefixes {
+        let keys = out.entry(prefix).or_default();
+        for step in &plan.steps {
+            let params = step.params();
+            for f in step
+                .kind()
+                .fields()
+                .iter()
+                .filter(|f| matches!(f.change, How::Options(_)))
+            {
+                for o in params
+                    .get(f.name)
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    let (ns, name) = option_key(o);
+                    if ns.starts_with(prefix) {
+                        keys.insert((ns, name));
+                    }
                 }
             }
         }
     }
-    keys
+    out
 }
 
 fn compare(
-    step: &Step,
+    kind: Kind,
+    planned: &Value,
     desired: &Value,
     found: &Found,
-    env_keys: &BTreeSet<(String, String)>,
+    pruned: &HashMap<&'static str, BTreeSet<(String, String)>>,
 ) -> (Op, Vec<FieldChange>, Option<String>) {
-    if let Some(existing) = &found.action {
-        if existing != &step.action {
-            return (
-                Op::Replace,
-                Vec::new(),
-                Some(format!(
-                    "it exists as {} and must become {}",
-                    short(existing),
-                    short(&step.action)
-                )),
-            );
-        }
+    if found.kind != kind {
+        return (
+            Op::Replace,
+            Vec::new(),
+            Some(format!(
+                "it exists as {} and must become {}",
+                short(found.kind),
+                short(kind)
+            )),
+        );
     }
     let mut fields = Vec::new();
-    let empty = Map::new();
-    let want = desired.as_object().unwrap_or(&empty);
-    for (field, new) in want {
-        let pol = policy(&step.action, field);
-        if pol == Policy::Ignore {
-            continue;
-        }
-        let old = found.current.get(field).cloned().unwrap_or(Value::Null);
-        let raw = step.params.get(field).unwrap_or(&Value::Null);
-        match pol {
-            Policy::Options => {
-                let remove = step.action == "elasticbeanstalk:CreateEnvironment";
-                fields.extend(option_changes(raw, new, &old, remove.then_some(env_keys)));
-            }
-            Policy::Rules => {
-                let (a, b) = (rule_set(new), rule_set(&old));
-                if a != b && !has_unknown(new) {
-                    fields.push(FieldChange {
-                        field: field.clone(),
-                        old: json!(b.iter().collect::<Vec<_>>()),
-                        new: json!(a.iter().collect::<Vec<_>>()),
-                        forces_replacement: false,
-                    });
-                } else if has_unknown(new) {
-                    fields.push(FieldChange {
-                        field: field.clone(),
-                        old: json!(b.iter().collect::<Vec<_>>()),
-                        new: json!(UNKNOWN),
-                        forces_replacement: false,
-                    });
-                }
-            }
-            _ => {
-                if let Some(replace) = field_differs(pol, new, &old) {
-                    fields.push(FieldChange {
-                        field: field.clone(),
-                        old: if has_secret(raw) {
-                            json!(SENSITIVE)
-                        } else {
-                            old
-                        },
-                        new: shown(raw, new),
-                        forces_replacement: replace,
-                    });
-                }
-            }
-        }
-    }
-    if let Some(f) = password_switch(&step.action, want, &found.current) {
-        fields.push(f);
+    for field in kind.fields() {
+        let new = desired.get(field.name).unwrap_or(&Value::Null);
+        let raw = planned.get(field.name).unwrap_or(&Value::Null);
+        let old = found
+            .current
+            .get(field.name)
+            .cloned()
+            .unwrap_or(Value::Null);
+        fields.extend(field_changes(field, raw, new, old, pruned));
     }
     let op = if fields.iter().any(|f| f.forces_replacement) {
         Op::Replace
@@ -345,94 +271,121 @@ fn compare(
     } else {
         Op::Update
     };
-    let reason = (op == Op::Replace).then(|| {
-        let f: Vec<&str> = fields
-            .iter()
-            .filter(|f| f.forces_replacement)
-            .map(|f| f.field.as_str())
-            .collect();
-        format!("{} cannot be changed in place", f.join(", "))
-    });
+    let reason = match op {
+        Op::Replace => {
+            let f: Vec<&str> = fields
+                .iter()
+                .filter(|f| f.forces_replacement)
+                .map(|f| f.field.as_str())
+                .collect();
+            Some(format!("{} cannot be changed in place", f.join(", ")))
+        }
+        Op::Update => kind.update_reason().map(str::to_string),
+        _ => None,
+    };
     (op, fields, reason)
 }
 
-/// A database whose password Secrets Manager manages, when the program now gives the password
-/// (`secret("VAR")`): managing is turned off and the password set, in place. The opposite
-/// switch is an ordinary field (`ManageMasterUserPassword`).
-fn password_switch(
-    action: &str,
-    want: &Map<String, Value>,
-    current: &Map<String, Value>,
-) -> Option<FieldChange> {
-    let managed = |m: &Map<String, Value>| m.get("ManageMasterUserPassword") == Some(&json!(true));
-    (action == "rds:CreateDBInstance"
-        && want.contains_key("MasterUserPassword")
-        && !managed(want)
-        && managed(current))
-    .then(|| FieldChange {
-        field: "ManageMasterUserPassword".into(),
-        old: json!(true),
-        new: json!(false),
-        forces_replacement: false,
-    })
-}
-
-fn short(action: &str) -> &str {
-    action
-        .split_once(':')
-        .map_or(action, |(_, op)| op.trim_start_matches("Create"))
-}
-
-/// Whether a field differs; `Some(true)` when the difference forces a replacement.
-fn field_differs(pol: Policy, new: &Value, old: &Value) -> Option<bool> {
-    if has_unknown(new) {
-        return Some(pol == Policy::Replace);
-    }
-    match pol {
-        Policy::Set => {
-            let set = |v: &Value| -> BTreeSet<String> {
-                v.as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|x| x.to_string())
-                    .collect()
+/// The changes of one field, as its declaration says to compare it.
+fn field_changes(
+    field: &Field,
+    raw: &Value,
+    new: &Value,
+    old: Value,
+    pruned: &HashMap<&'static str, BTreeSet<(String, String)>>,
+) -> Vec<FieldChange> {
+    let sensitive = field.sensitive || has_secret(raw);
+    let change = |old: Value, new: Value, forces_replacement: bool| FieldChange {
+        field: field.name.to_string(),
+        old: if sensitive && !old.is_null() {
+            json!(SENSITIVE)
+        } else {
+            old
+        },
+        new,
+        forces_replacement,
+    };
+    let replace = match field.change {
+        How::Identity | How::Ignore(_) => return Vec::new(),
+        How::Options(rules) => return option_changes(raw, new, &old, rules, pruned),
+        How::Rules => {
+            let (a, b) = (rule_set(new), rule_set(&old));
+            return if has_unknown(new) {
+                vec![change(
+                    json!(b.iter().collect::<Vec<_>>()),
+                    json!(UNKNOWN),
+                    false,
+                )]
+            } else if a != b {
+                vec![change(
+                    json!(b.iter().collect::<Vec<_>>()),
+                    json!(a.iter().collect::<Vec<_>>()),
+                    false,
+                )]
+            } else {
+                Vec::new()
             };
-            (set(new) != set(old)).then_some(false)
         }
-        Policy::Version => {
+        _ if has_unknown(new) => Some(field.change == How::Replace),
+        How::Set => {
+            // A single value (not a list) is a set of one.
+            let set = |v: &Value| -> BTreeSet<String> {
+                match v {
+                    Value::Array(a) => a.iter().map(|x| x.to_string()).collect(),
+                    Value::Null => BTreeSet::new(),
+                    other => BTreeSet::from([other.to_string()]),
+                }
+            };
+            (set(new) != set(&old)).then_some(false)
+        }
+        How::Version => {
             let (n, o) = (
                 new.as_str().unwrap_or_default(),
                 old.as_str().unwrap_or_default(),
             );
-            if o == n || o.starts_with(&format!("{n}.")) {
-                return None;
-            }
-            Some(version_key(n) < version_key(o))
+            (!version::satisfies(o, n)).then(|| version::cmp(n, o).is_lt())
         }
-        Policy::Grow => {
+        How::Grow => {
             let (n, o) = (new.as_u64().unwrap_or(0), old.as_u64().unwrap_or(0));
             (n != o).then_some(n < o)
         }
-        Policy::JsonDoc => {
+        How::Document => {
             // As JSON text (IAM's answers, trust policies) or as JSON (the plan's policies).
             let parse = |v: &Value| match v {
                 Value::String(s) => serde_json::from_str::<Value>(s).ok(),
                 other => Some(other.clone()),
             };
-            (parse(new) != parse(old)).then_some(false)
+            (parse(new) != parse(&old)).then_some(false)
         }
-        Policy::Replace => (!same(new, old)).then_some(true),
-        _ => (!same(new, old)).then_some(false),
+        How::Replace => (!same(new, &old)).then_some(true),
+        How::Update => (!same(new, &old)).then_some(false),
+    };
+    match replace {
+        Some(forces) => vec![change(old, shown(sensitive, new), forces)],
+        None => Vec::new(),
+    }
+}
+
+/// `CacheCluster` of `elasticache:CreateCacheCluster`.
+fn short(kind: Kind) -> &'static str {
+    let action = kind.action();
+    action
+        .split_once(':')
+        .map_or(action, |(_, op)| op.trim_start_matches("Create"))
+}
+
+/// An option value as text (Elastic Beanstalk holds strings).
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
     }
 }
 
 /// Equality that lets `5432` match `"5432"`: EB and some describe calls return strings.
 fn same(a: &Value, b: &Value) -> bool {
     a == b || a.to_string().trim_matches('"') == b.to_string().trim_matches('"')
-}
-
-fn version_key(v: &str) -> Vec<u64> {
-    v.split('.').map(|p| p.parse().unwrap_or(0)).collect()
 }
 
 /// One security-group rule per (protocol, port range, source): descriptions do not count.
@@ -462,67 +415,68 @@ fn rule_set(perms: &Value) -> BTreeSet<String> {
     out
 }
 
-const LOAD_BALANCER_TYPE: &str = "aws:elasticbeanstalk:environment/LoadBalancerType";
-
-fn option_key(o: &Value) -> String {
-    format!(
-        "{}/{}",
-        o["Namespace"].as_str().unwrap_or_default(),
-        o["OptionName"].as_str().unwrap_or_default()
+fn option_key(o: &Value) -> (String, String) {
+    (
+        o["Namespace"].as_str().unwrap_or_default().to_string(),
+        o["OptionName"].as_str().unwrap_or_default().to_string(),
     )
 }
 
-/// Changes of EB options: each desired option against its current value; with
-/// `remove_unlisted`, environment properties that exist but are no longer wanted.
+fn option_name(o: &Value) -> String {
+    let (ns, name) = option_key(o);
+    format!("{ns}/{name}")
+}
+
+/// Changes of option settings: each desired option against its current value; with `prune`,
+/// options of that namespace that exist but that no step wants any more.
 fn option_changes(
     raw: &Value,
     desired: &Value,
     current: &Value,
-    remove_unlisted: Option<&BTreeSet<(String, String)>>,
+    rules: OptionRules,
+    pruned: &HashMap<&'static str, BTreeSet<(String, String)>>,
 ) -> Vec<FieldChange> {
     let cur: HashMap<String, &Value> = current
         .as_array()
         .into_iter()
         .flatten()
-        .map(|o| (option_key(o), &o["Value"]))
+        .map(|o| (option_name(o), &o["Value"]))
         .collect();
     let raws: HashMap<String, &Value> = raw
         .as_array()
         .into_iter()
         .flatten()
-        .map(|o| (option_key(o), &o["Value"]))
+        .map(|o| (option_name(o), &o["Value"]))
         .collect();
     let mut out = Vec::new();
     for o in desired.as_array().into_iter().flatten() {
-        let key = option_key(o);
+        let key = option_name(o);
         let new = &o["Value"];
         let raw_v = raws.get(&key).copied().unwrap_or(&Value::Null);
         let old = cur.get(&key).copied().cloned().unwrap_or(Value::Null);
-        if has_unknown(new) || !same(new, &old) {
-            // Elastic Beanstalk sets an environment's load balancer type once, at creation
-            // (a single-instance environment gets one when it becomes load balanced).
-            let forces_replacement = key == LOAD_BALANCER_TYPE && !old.is_null();
+        let norm = |v: &Value| Value::String((rules.normalize)(&key, &value_text(v)));
+        if has_unknown(new) || !same(&norm(new), &norm(&old)) || old.is_null() {
+            let forces_replacement = rules.replace.contains(&key.as_str()) && !old.is_null();
+            let sensitive = has_secret(raw_v);
             out.push(FieldChange {
                 field: key,
-                old: if has_secret(raw_v) && !old.is_null() {
+                old: if sensitive && !old.is_null() {
                     json!(SENSITIVE)
                 } else {
                     old
                 },
-                new: shown(raw_v, new),
+                new: shown(sensitive, new),
                 forces_replacement,
             });
         }
     }
-    if let Some(wanted) = remove_unlisted {
+    if let Some(prefix) = rules.prune {
+        let wanted = pruned.get(prefix);
         for o in current.as_array().into_iter().flatten() {
-            let ns = o["Namespace"].as_str().unwrap_or_default();
-            let name = o["OptionName"].as_str().unwrap_or_default();
-            if ns.starts_with("aws:elasticbeanstalk:application:environment")
-                && !wanted.contains(&(ns.to_string(), name.to_string()))
-            {
+            let key = option_key(o);
+            if key.0.starts_with(prefix) && !wanted.is_some_and(|w| w.contains(&key)) {
                 out.push(FieldChange {
-                    field: option_key(o),
+                    field: option_name(o),
                     // The program no longer says whether it was a secret("VAR"): never show it.
                     old: json!(SENSITIVE),
                     new: Value::Null,
@@ -534,53 +488,27 @@ fn option_changes(
     out
 }
 
-/// Replacements apply would have to refuse: a database with deletion protection on that the
-/// program does not turn off, and an environment (apply does not terminate a running
-/// application to create it again). Found before any change, so that apply stops before
-/// starting (the database step refuses too, as a last guard). Each is (resource, why).
+/// Replacements apply would have to refuse (each resource type says which it refuses: a
+/// protected database the program does not unprotect, an environment, which would stop the
+/// application). Found before any change, so that apply stops before starting. Each is
+/// (resource, why).
 pub fn refused(plan: &Plan, snap: &Snapshot, changes: &[Change]) -> Vec<(String, String)> {
-    let reason = |c: &Change| {
-        c.reason
-            .clone()
-            .unwrap_or_else(|| "it cannot be changed in place".into())
-    };
-    let environments = changes
-        .iter()
-        .filter(|c| c.op == Op::Replace && c.action == "elasticbeanstalk:CreateEnvironment")
-        .map(|c| {
-            (
-                c.resource.clone(),
-                format!(
-                    "must be replaced ({}), which stops the application: keep the setting, or \
-                     run `stackc destroy` and then `stackc apply`",
-                    reason(c)
-                ),
-            )
-        });
     changes
         .iter()
-        .filter(|c| c.op == Op::Replace && c.action == "rds:CreateDBInstance")
-        .filter(|c| {
-            let protected = snap
-                .found
-                .get(&c.step)
-                .is_some_and(|f| f.current.get("DeletionProtection") == Some(&Value::Bool(true)));
-            let turned_off = plan.steps.iter().any(|s| {
-                s.id == c.step && s.params.get("DeletionProtection") == Some(&Value::Bool(false))
-            });
-            protected && !turned_off
-        })
-        .map(|c| {
-            (
+        .filter(|c| c.op == Op::Replace)
+        .filter_map(|c| {
+            let found = snap.found.get(&c.step)?;
+            let want = plan.step(&c.step)?.params();
+            let tail = c.kind.refuse_replacement(&found.current, &want)?;
+            let reason = c
+                .reason
+                .clone()
+                .unwrap_or_else(|| "it cannot be changed in place".into());
+            Some((
                 c.resource.clone(),
-                format!(
-                    "must be replaced ({}) but has deletion protection on: set \
-                     `deletion_protection = false` for it in the file and run `stackc apply` first",
-                    reason(c)
-                ),
-            )
+                format!("must be replaced ({reason}){tail}"),
+            ))
         })
-        .chain(environments)
         .collect()
 }
 
@@ -596,8 +524,8 @@ pub fn render(changes: &[Change]) -> String {
     let mut out = String::new();
     for c in changes {
         let (sign, word) = match c.op {
-            Op::Create => ("+", "create"),
-            Op::Update => ("~", "update"),
+            Op::Create => ("+", c.kind.verbs().0),
+            Op::Update => ("~", c.kind.verbs().1),
             Op::Replace => ("-/+", "replace"),
             Op::Delete => ("-", "delete"),
             Op::Keep | Op::Read => continue,

@@ -7,6 +7,8 @@ use std::collections::{BTreeSet, HashMap};
 use serde_json::{Map, Value, json};
 
 use super::*;
+use crate::deploy::resource::Change as How;
+use crate::deploy::resources::Kind;
 use crate::deploy::state::{Found, Orphan, Snapshot};
 use crate::lower::Plan;
 
@@ -45,7 +47,7 @@ fn refs(v: &Value, out: &mut BTreeSet<String>) {
 fn fake_outputs(plan: &Plan) -> HashMap<String, Map<String, Value>> {
     let mut all = BTreeSet::new();
     for s in &plan.steps {
-        refs(&s.params, &mut all);
+        refs(&s.params(), &mut all);
     }
     let mut out: HashMap<String, Map<String, Value>> = HashMap::new();
     for r in all {
@@ -66,10 +68,10 @@ fn matching(plan: &Plan) -> Snapshot {
     let outputs = fake_outputs(plan);
     let mut snap = Snapshot::default();
     for s in &plan.steps {
-        let current = resolve(&s.params, &outputs, &secret).unwrap();
+        let current = resolve(&s.params(), &outputs, &secret).unwrap();
         let out = outputs.get(&s.id).cloned().unwrap_or_default();
         snap.found
-            .insert(s.id.clone(), Found::new(current, Value::Object(out)));
+            .insert(s.id.clone(), Found::new(s.kind(), &current, out));
     }
     snap
 }
@@ -87,7 +89,7 @@ fn empty_account_creates_everything() {
     let changes = diff(&plan, &Snapshot::default(), &secret).unwrap();
     assert!(has_changes(&changes));
     for c in &changes {
-        let expected = if is_read(&c.action) {
+        let expected = if c.kind.is_lookup() {
             Op::Read
         } else {
             Op::Create
@@ -213,8 +215,7 @@ fn immutable_fields_force_replacement() {
 fn a_cluster_that_must_become_a_replication_group_is_replaced() {
     let plan = plan_of(&PROGRAM.replace("redis cache { }", "redis cache { replicas = 1 }"));
     let mut snap = matching(&plan);
-    snap.found.get_mut("store.cache").unwrap().action =
-        Some("elasticache:CreateCacheCluster".into());
+    snap.found.get_mut("store.cache").unwrap().kind = Kind::CacheCluster;
     let changes = diff(&plan, &snap, &secret).unwrap();
     let c = change(&changes, "store.cache");
     assert_eq!(c.op, Op::Replace);
@@ -309,7 +310,7 @@ fn orphans_are_deleted() {
     let plan = plan_of(PROGRAM);
     let mut snap = matching(&plan);
     snap.orphans.push(Orphan {
-        action: "rds:CreateDBInstance".into(),
+        kind: Kind::DbInstance,
         id: "shop-old".into(),
         resource: "RDS instance shop-old".into(),
     });
@@ -433,4 +434,149 @@ fn a_new_load_balancer_type_replaces_the_environment_and_apply_refuses_it() {
     let snap = with_option(Some("application"));
     let changes = diff(&plan, &snap, &secret).unwrap();
     assert_eq!(change(&changes, "environment").op, Op::Keep);
+}
+
+/// A changed value of each kind of field, and what the diff must then do.
+fn variants(how: How, current: &Value) -> Vec<(Value, Op)> {
+    let other = |v: &Value| match v {
+        Value::String(s) => json!(format!("{s}-other")),
+        Value::Bool(b) => json!(!b),
+        Value::Number(n) => json!(n.as_u64().unwrap_or(0) + 1),
+        Value::Array(a) => {
+            let mut a = a.clone();
+            a.push(json!("other"));
+            json!(a)
+        }
+        Value::Object(_) | Value::Null => json!({ "other": true }),
+    };
+    match how {
+        How::Identity | How::Ignore(_) => vec![(other(current), Op::Keep)],
+        How::Update | How::Set | How::Document => vec![(other(current), Op::Update)],
+        How::Replace => vec![(other(current), Op::Replace)],
+        How::Rules => {
+            let mut rules = current.as_array().cloned().unwrap_or_default();
+            rules.push(json!({ "IpProtocol": "tcp", "FromPort": 1, "ToPort": 1, "IpRanges": [{ "CidrIp": "10.9.9.9/32" }] }));
+            vec![(json!(rules), Op::Update)]
+        }
+        How::Options(_) => {
+            let mut options = current.as_array().cloned().unwrap_or_default();
+            if let Some(first) = options.first_mut() {
+                first["Value"] = other(&first["Value"]);
+            }
+            vec![(json!(options), Op::Update)]
+        }
+        // Running an older version: an upgrade; a newer one: a downgrade, by replacement.
+        How::Version => vec![(json!("1.0"), Op::Update), (json!("999.1"), Op::Replace)],
+        How::Grow => {
+            let n = current.as_u64().unwrap_or(0);
+            vec![
+                (json!(n.saturating_sub(1)), Op::Update),
+                (json!(n + 1), Op::Replace),
+            ]
+        }
+    }
+}
+
+/// Programs whose plans, together, hold every resource type.
+fn every_kind_programs() -> [String; 2] {
+    [
+        PROGRAM.to_string(),
+        PROGRAM
+            .replace("redis cache { }", "redis cache { replicas = 1 }")
+            .replace(
+                r#"postgres db { database = "shop" }"#,
+                "postgres db {\n  database = \"shop\"\n  # allow(stack::plain_secret_env)\n  password = secret(\"API_KEY\")\n}",
+            )
+            .replace("PGPASSWORD = db.password", ""),
+    ]
+}
+
+/// Every action a resource type declares is granted by the deployer's policy, on the narrowest
+/// resources its type chose (and no type grants an action it does not declare).
+#[test]
+fn every_declared_action_is_granted() {
+    use crate::deploy::policy::Scope;
+    for program in every_kind_programs() {
+        let plan = plan_of(&program);
+        let scope = Scope {
+            stack: &plan.stack,
+            region: "eu-west-1",
+        };
+        for &kind in Kind::ALL {
+            let granted: BTreeSet<&str> = kind
+                .grants(&scope, &plan)
+                .iter()
+                .flat_map(|g| g.actions.clone())
+                .collect();
+            let declared: BTreeSet<&str> = kind.actions().iter().copied().collect();
+            assert_eq!(granted, declared, "{kind:?}");
+        }
+    }
+    let policy = crate::deploy::policy::deployer_policy(&plan_of(PROGRAM));
+    let text = policy.to_string();
+    assert!(
+        text.contains("arn:aws:rds:eu-west-1:*:db:shop-db"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\"ec2:ResourceTag/stackc:stack\":\"shop\""),
+        "{text}"
+    );
+}
+
+/// Forgetting is a test failure: every field of every resource type is declared (the
+/// `desired!` struct cannot have one without a `Change`), each declared field is one the type
+/// serialises, and a changed value of each field gives the action its declaration says. The
+/// programs below hold every type.
+#[test]
+fn every_field_of_every_type_changes_as_declared() {
+    let programs = every_kind_programs();
+    let mut seen = BTreeSet::new();
+    for program in &programs {
+        let plan = plan_of(program);
+        let base = matching(&plan);
+        for step in &plan.steps {
+            let kind = step.kind();
+            seen.insert(kind);
+            let declared: BTreeSet<&str> = kind.fields().iter().map(|f| f.name).collect();
+            let params = step.params();
+            for key in params.as_object().unwrap().keys() {
+                assert!(
+                    declared.contains(key.as_str()),
+                    "{kind:?} serialises {key}, which it does not declare"
+                );
+            }
+            if kind.is_lookup() {
+                continue;
+            }
+            for field in kind.fields() {
+                let Some(current) = base.found[&step.id].current.get(field.name) else {
+                    continue;
+                };
+                for (changed, want) in variants(field.change, current) {
+                    let snap = with_current(base.clone(), &step.id, field.name, changed.clone());
+                    let changes = diff(&plan, &snap, &secret).unwrap();
+                    let c = change(&changes, &step.id);
+                    assert_eq!(
+                        c.op, want,
+                        "{kind:?}.{} = {changed} under {:?}: {c:?}",
+                        field.name, field.change
+                    );
+                    if field.sensitive {
+                        let text = serde_json::to_string(&c.fields).unwrap();
+                        assert!(
+                            !text.contains("hunter2"),
+                            "{kind:?}.{} shows a secret: {text}",
+                            field.name
+                        );
+                    }
+                }
+            }
+        }
+    }
+    let all: BTreeSet<Kind> = Kind::ALL.iter().copied().collect();
+    assert_eq!(
+        seen, all,
+        "the programs of this test must hold every resource type"
+    );
 }

@@ -3,7 +3,7 @@
 //! file cannot hold (an image with a control character, a host name that is not one) are
 //! replaced or dropped here, with a warning.
 
-use crate::check::{Export, Kind, names};
+use crate::check::{Kind, names};
 use crate::fmt::build::{Builder, Val, representable};
 use crate::import::{SourceKind, Warnings};
 use crate::syntax::ast::SizeUnit;
@@ -11,9 +11,6 @@ use crate::syntax::ast::SizeUnit;
 use super::firewall::Rule;
 use super::memory::size_words;
 use super::{EnvOut, Out, Plan, Svc, stores};
-
-/// A placeholder ARN, for the execution role a managed password needs.
-const PLACEHOLDER_ROLE: &str = "arn:aws:iam::123456789012:role/ecsTaskExecutionRole";
 
 /// One attribute with its comments.
 pub(super) struct Line {
@@ -110,11 +107,6 @@ pub(super) fn write(
             )),
         ),
     }
-    let reads_password = plan.svcs.iter().any(|s| {
-        s.env
-            .iter()
-            .any(|e| matches!(e.value, Out::Ref(_, Export::Password)))
-    });
     let valid_role = plan.app.execution_role.as_ref().and_then(|(role, line)| {
         if names::role_arn(role).is_none() {
             Some(role.clone())
@@ -126,13 +118,10 @@ pub(super) fn write(
             None
         }
     });
-    match valid_role {
-        Some(role) => env_lines.push(Line::attr("execution_role", Val::Str(role))),
-        None if reads_password => env_lines.push(
-            Line::attr("execution_role", Val::Str(PLACEHOLDER_ROLE.into()))
-                .note("TODO: the ECS task execution role of your account, with which ECS reads the managed password from Secrets Manager (AWS's \"Amazon ECS task execution IAM role\")"),
-        ),
-        None => {}
+    // Without one, apply makes the execution role a managed password needs (the import
+    // writes no `instance_profile`, so apply makes the instance role that passes it too).
+    if let Some(role) = valid_role {
+        env_lines.push(Line::attr("execution_role", Val::Str(role)));
     }
     write_lines(&mut b, &env_lines);
     b.close();

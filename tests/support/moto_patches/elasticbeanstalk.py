@@ -4,20 +4,28 @@ moto 5.2.5 only has Create/Describe/DeleteApplication, Create/DescribeEnvironmen
 ListAvailableSolutionStacks and environment tags. CreateEnvironment drops most of its
 input (OptionSettings, PlatformArn, VersionLabel, Tier; EnvironmentId and CNAME come
 back empty), DescribeEnvironments ignores every filter, and UpdateEnvironment,
-TerminateEnvironment, Create/Describe/DeleteApplicationVersion, CreateStorageLocation,
-DescribeConfigurationSettings, ListPlatformVersions and DescribeEvents answer HTTP 500.
+TerminateEnvironment, RestartAppServer, Create/Describe/DeleteApplicationVersion,
+CreateStorageLocation, DescribeConfigurationSettings, ValidateConfigurationSettings,
+ListPlatformVersions, DescribeEvents, DescribeEnvironmentHealth and DescribeInstancesHealth
+answer HTTP 500. Its environments are always Green.
 
-Status changes are driven by DescribeEnvironments (what a client polls anyway): an
-operation puts the environment into Launching/Updating/Terminating and a later
-DescribeEnvironments settles it into Ready/Terminated. STACKC_MOTO_EB_DELAY_SECONDS
+Status changes are driven by DescribeEnvironments and DescribeEnvironmentHealth (what a
+client polls anyway): an operation puts the environment into Launching/Updating/Terminating
+and a later describe settles it into Ready/Terminated. STACKC_MOTO_EB_DELAY_SECONDS
 (default 0) is the minimum time before settling; when it is above 0 the transitional
-status is also shown by at least one DescribeEnvironments.
+status is also shown by at least one describe.
+
+When an operation that starts the environment's ECS task settles (create, version or
+configuration deployment, RestartAppServer), its health is computed from what that task
+would do on AWS (``ecs_tasks``), and the events and health causes AWS gives are recorded
+(``eb_health``). Option names are checked and answered as AWS does (``eb_options``).
 """
 
 import os
 import re
 import string
 import time
+from datetime import UTC
 from typing import Any
 
 from moto.core.common_models import BaseModel
@@ -36,7 +44,12 @@ from moto.elasticbeanstalk.utils import make_arn
 from moto.moto_api._internal import mock_random
 from moto.s3.exceptions import MissingBucket
 from moto.s3.models import S3Backend, s3_backends
+from moto.secretsmanager.models import secretsmanager_backends
+from moto.utilities.aws_headers import gen_amzn_requestid_long
 from moto.utilities.utils import get_partition
+
+from . import eb_health, eb_options, ecs_tasks
+from .eb_health import CONFIGURE, CREATE, DEPLOY, RESTART, Health
 
 DELAY_ENV_VAR = "STACKC_MOTO_EB_DELAY_SECONDS"
 
@@ -52,10 +65,15 @@ PLATFORM_CATALOGUE = [
 # numbers, and hyphens. It can't start or end with a hyphen."
 ENVIRONMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{2,38}[A-Za-z0-9]$")
 
+ENVIRONMENT_NS = "aws:elasticbeanstalk:environment"
+# DescribeEvents' Severity, lowest first.
+SEVERITIES = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"]
+LAUNCH_NS = "aws:autoscaling:launchconfiguration"
+
+# Health while an operation runs; once Ready, health is what the operation's tasks did.
 HEALTH_BY_STATUS = {
     "Launching": ("Grey", "Pending"),
     "Updating": ("Green", "Info"),
-    "Ready": ("Green", "Ok"),
     "Terminating": ("Grey", None),
     "Terminated": ("Grey", None),
 }
@@ -63,6 +81,18 @@ HEALTH_BY_STATUS = {
 
 class InvalidParameterCombinationError(ServiceException):
     code = "InvalidParameterCombination"
+
+
+class InvalidRequestError(ServiceException):
+    code = "InvalidRequestException"
+
+
+class ConfigurationValidationError(ServiceException):
+    # AWS answers an unknown option with this code and "Configuration validation exception: "
+    # before the message (real answers: "An error occurred (ConfigurationValidationException)
+    # when calling the CreateEnvironment operation: Configuration validation exception: ...",
+    # squidsolutions/aws-eb-shell#1; pulumi/pulumi-aws#3461, status code 400).
+    code = "ConfigurationValidationException"
 
 
 def _random_id(length: int, alphabet: str = string.ascii_lowercase + string.digits) -> str:
@@ -234,8 +264,9 @@ class StackcEnvironment(Environment):
         self._application_name = app.application_name
         self._account_id = backend.account_id
         self._region = backend.region_name
-        self._events = backend.events
+        self._backend = backend
         self._transition: Transition | None = None
+        self._operation: tuple[str | None, str] = (None, "")
         self.environment_id = "e-" + _random_id(10)
         self.solution_stack_name = params["solution_stack_name"]
         self._platform_arn = params["platform_arn"]
@@ -253,7 +284,20 @@ class StackcEnvironment(Environment):
             )
         else:
             self.cname = self.endpoint_url = None
-        self.begin("Launching", "Ready", "createEnvironment is starting.")
+        self.instances = [
+            {
+                "InstanceId": "i-" + _random_id(17, "0123456789abcdef"),
+                "LaunchedAt": utcnow(),
+                "AvailabilityZone": f"{self._region}{'abc'[n % 3]}",
+            }
+            for n in range(self._instance_count())
+        ]
+        # DescribeInstancesHealth's Deployment; "expected" is what a failed deployment leaves
+        # the environment expecting: the version (and deployment) that ran before.
+        self.deployment = {"VersionLabel": self.version_label, "DeploymentId": 1, "Status": "In Progress"}
+        self._expected = (self.version_label, 1)
+        self._health = Health("Grey", "Pending")
+        self.begin("Launching", "Ready", "createEnvironment is starting.", CREATE, backend.request_id)
 
     @property
     def application_name(self) -> str:
@@ -277,11 +321,41 @@ class StackcEnvironment(Environment):
     def platform_arn(self, value: str | None) -> None:
         self._platform_arn = value
 
-    def begin(self, status: str, final: str, message: str) -> None:
+    @property
+    def load_balanced(self) -> bool:
+        return self.tier["Name"] == "WebServer" and self.setting(ENVIRONMENT_NS, "EnvironmentType") != "SingleInstance"
+
+    @property
+    def health_causes(self) -> list[str]:
+        return self._health.causes if self.status == "Ready" else []
+
+    def setting(self, namespace: str, name: str) -> str | None:
+        return next(
+            (s.get("Value") for s in self.option_settings if (s["Namespace"], s["OptionName"]) == (namespace, name)),
+            None,
+        )
+
+    def instance_health(self) -> tuple[str, str, list[str]]:
+        """(Color, HealthStatus, Causes) of every instance; they all run the same task."""
+        if self.status == "Ready":
+            return self._health.color, self._health.status, self._health.instance_causes
+        color, status = HEALTH_BY_STATUS[self.status]
+        return color, status or "NoData", []
+
+    def begin(self, status: str, final: str, message: str, operation: str | None, request_id: str) -> None:
         self._set_status(status)
         self.abortable_operation_in_progress = status == "Updating"
         self._transition = Transition(final)
-        self.record_event(message)
+        self._operation = (operation, request_id)
+        self.record_event(message, request_id)
+
+    def deploy(self, version_label: str) -> None:
+        self.version_label = version_label
+        self.deployment = {
+            "VersionLabel": version_label,
+            "DeploymentId": self.deployment["DeploymentId"] + 1,
+            "Status": "In Progress",
+        }
 
     def refresh(self) -> None:
         if self._transition and self._transition.settles_now():
@@ -289,16 +363,44 @@ class StackcEnvironment(Environment):
             self._set_status(self._transition.final)
             self._transition = None
             self.abortable_operation_in_progress = False
-            self.record_event(
-                {
-                    "Launching": f"Successfully launched environment: {self.environment_name}",
-                    "Updating": "Environment update completed successfully.",
-                    "Terminating": "terminateEnvironment completed successfully.",
-                }[previous]
-            )
+            operation, request_id = self._operation
+            if previous == "Terminating":
+                self.record_event("terminateEnvironment completed successfully.", request_id)
+            elif operation is None:
+                self.record_event("Environment update completed successfully.", request_id)
+            else:
+                self._finish(operation, request_id)
 
-    def record_event(self, message: str) -> None:
-        self._events.append(
+    def _finish(self, operation: str, request_id: str) -> None:
+        """The operation's tasks have started (or not): record AWS's events and health."""
+        failures = self._backend.task_failures(self)
+        expected_label, expected_deployment = self._expected
+        outcome = eb_health.outcome(
+            operation,
+            self.environment_name,
+            [i["InstanceId"] for i in self.instances],
+            failures,
+            expected_label,
+            expected_deployment,
+            self.load_balanced,
+        )
+        for severity, message in outcome.events:
+            self.record_event(message, request_id, severity)
+        if operation in (CREATE, DEPLOY):
+            self.deployment |= {"Status": "Failed" if outcome.failed else "Deployed", "DeploymentTime": utcnow()}
+            if outcome.failed and operation == DEPLOY:
+                # The environment goes on expecting the version that ran before.
+                self.version_label = expected_label
+            else:
+                self._expected = (self.version_label, self.deployment["DeploymentId"])
+        transition = eb_health.transition_event(self._health.status, outcome.health.status, outcome.health.causes)
+        self._health = outcome.health
+        self._set_status(self.status)
+        if transition:
+            self.record_event(transition[1], request_id, transition[0])
+
+    def record_event(self, message: str, request_id: str, severity: str = "INFO") -> None:
+        self._backend.events.append(
             {
                 "EventDate": utcnow(),
                 "Message": message,
@@ -306,21 +408,30 @@ class StackcEnvironment(Environment):
                 "EnvironmentName": self.environment_name,
                 "VersionLabel": self.version_label,
                 "PlatformArn": self._platform_arn,
-                # No RequestId: moto rewrites everything between the first <RequestId> and the last
-                # </RequestId> of a response body into its own request id.
-                "Severity": "INFO",
+                # AWS: DescribeEvents' RequestId "restricts the described events to include only
+                # those associated with this request ID".
+                "RequestId": request_id,
+                "Severity": severity,
                 "_environment_id": self.environment_id,
             }
         )
 
+    def _instance_count(self) -> int:
+        # A single-instance environment has one; a load-balanced one starts with MinSize.
+        if not self.load_balanced:
+            return 1
+        try:
+            return max(1, int(self.setting("aws:autoscaling:asg", "MinSize") or 1))
+        except ValueError:
+            return 1
+
     def _set_status(self, status: str) -> None:
         self.status = status
-        self.health, self.health_status = HEALTH_BY_STATUS[status]
+        if status == "Ready":
+            self.health, self.health_status = self._health.color, self._health.status
+        else:
+            self.health, self.health_status = HEALTH_BY_STATUS[status]
         self.date_updated = utcnow()
-
-
-def _setting_key(setting: dict[str, str]) -> tuple[str | None, str, str]:
-    return (setting.get("ResourceName"), setting["Namespace"], setting["OptionName"])
 
 
 class StackcEBBackend(EBBackend):
@@ -328,6 +439,8 @@ class StackcEBBackend(EBBackend):
         super().__init__(region_name, account_id)
         self.environments: list[StackcEnvironment] = []
         self.events: list[dict[str, Any]] = []
+        # The RequestId of the call being served; its events carry it.
+        self.request_id = ""
 
     @property
     def _url_module(self) -> Any:
@@ -363,7 +476,7 @@ class StackcEBBackend(EBBackend):
                 + ", ".join(env.environment_name for env in running)
             )
         for env in running:
-            env.begin("Terminating", "Terminated", "terminateEnvironment is starting.")
+            env.begin("Terminating", "Terminated", "terminateEnvironment is starting.", None, self.request_id)
         del self.applications[application_name]
 
     def _application(self, name: str) -> StackcApplication:
@@ -445,6 +558,7 @@ class StackcEBBackend(EBBackend):
         )
         if params["version_label"] and params["version_label"] not in app.application_versions:
             raise InvalidParameterValueError(f"No Application Version named '{params['version_label']}' found.")
+        _reject_unknown_options(params["option_settings"], params["solution_stack_name"])
         env = StackcEnvironment(self, app, environment_name, params)
         self.environments.append(env)
         return env
@@ -519,27 +633,41 @@ class StackcEBBackend(EBBackend):
             )
         self._require_ready(env)
         app = self.applications.get(env.application_name)
-        if params["version_label"]:
-            if app is None or params["version_label"] not in app.application_versions:
-                raise InvalidParameterValueError(f"No Application Version named '{params['version_label']}' found.")
-            env.version_label = params["version_label"]
+        if params["version_label"] and (app is None or params["version_label"] not in app.application_versions):
+            raise InvalidParameterValueError(f"No Application Version named '{params['version_label']}' found.")
+        platform = env.platform_arn, env.solution_stack_name
         if params["platform_arn"] or params["solution_stack_name"]:
-            env.platform_arn, env.solution_stack_name = self._resolve_platform(
-                params["platform_arn"], params["solution_stack_name"]
-            )
-        removed = {_setting_key(option) for option in params["options_to_remove"]}
-        merged = {_setting_key(s): s for s in env.option_settings if _setting_key(s) not in removed}
-        merged.update({_setting_key(s): s for s in params["option_settings"]})
+            platform = self._resolve_platform(params["platform_arn"], params["solution_stack_name"])
+        _reject_unknown_options(params["option_settings"], platform[1])
+        operation = None
+        if params["version_label"]:
+            env.deploy(params["version_label"])
+            operation = DEPLOY
+        elif changes_configuration or platform != (env.platform_arn, env.solution_stack_name):
+            # A configuration deployment: on the ECS platform, environment properties and
+            # secrets reach the containers through the task, so the tasks start again.
+            operation = CONFIGURE
+        env.platform_arn, env.solution_stack_name = platform
+        removed = {eb_options.setting_key(option) for option in params["options_to_remove"]}
+        merged = {eb_options.setting_key(s): s for s in env.option_settings if eb_options.setting_key(s) not in removed}
+        merged.update({eb_options.setting_key(s): s for s in params["option_settings"]})
         env.option_settings = list(merged.values())
         if params["description"] is not None:
             env.description = params["description"]
-        env.begin("Updating", "Ready", "Environment update is starting.")
+        env.begin("Updating", "Ready", "Environment update is starting.", operation, self.request_id)
         return env
+
+    def restart_app_server(self, environment_id: str | None, environment_name: str | None) -> None:
+        # AWS: "Causes the environment to restart the application container server running on
+        # each Amazon EC2 instance." The ECS platform's tasks start again, reading their secrets.
+        env = self._live_environment(environment_id, environment_name)
+        self._require_ready(env)
+        env.begin("Updating", "Ready", "restartAppServer is starting.", RESTART, self.request_id)
 
     def terminate_environment(self, environment_id: str | None, environment_name: str | None) -> StackcEnvironment:
         env = self._live_environment(environment_id, environment_name)
         self._require_ready(env)
-        env.begin("Terminating", "Terminated", "terminateEnvironment is starting.")
+        env.begin("Terminating", "Terminated", "terminateEnvironment is starting.", None, self.request_id)
         return env
 
     def describe_configuration_settings(self, application_name: str, environment_name: str) -> dict[str, Any]:
@@ -555,8 +683,116 @@ class StackcEBBackend(EBBackend):
             "DeploymentStatus": "deployed",
             "DateCreated": env.date_created,
             "DateUpdated": env.date_updated,
-            "OptionSettings": env.option_settings,
+            "OptionSettings": eb_options.full_settings(env.option_settings, self._options_context(env)),
         }
+
+    def validate_configuration_settings(
+        self, application_name: str, environment_name: str | None, option_settings: list[dict[str, Any]]
+    ) -> list[dict[str, str]]:
+        # AWS answers problems as messages ("Severity: error ... the option setting is invalid")
+        # rather than as an error.
+        self._application(application_name)
+        stack = self._live_environment(None, environment_name).solution_stack_name if environment_name else ""
+        return [
+            {
+                "Message": eb_options.unknown_setting_message(setting),
+                "Severity": "error",
+                "Namespace": setting.get("Namespace", ""),
+                "OptionName": setting.get("OptionName", ""),
+            }
+            for setting in eb_options.unknown_settings(option_settings, _is_docker(stack))
+        ]
+
+    def _options_context(self, env: StackcEnvironment) -> eb_options.Context:
+        return eb_options.Context(
+            account_id=self.account_id,
+            partition=get_partition(self.region_name),
+            environment_id=env.environment_id,
+            docker_platform=_is_docker(env.solution_stack_name),
+            worker_tier=env.tier["Name"] == "Worker",
+        )
+
+    # Health
+
+    def task_failures(self, env: StackcEnvironment) -> list[ecs_tasks.Failure]:
+        """Why the environment's ECS task would not start on AWS (ECS platform only; the
+        Docker platform and an environment running the sample application always start)."""
+        app = self.applications.get(env.application_name)
+        version = app.application_versions.get(env.version_label or "") if app else None
+        if not env.solution_stack_name.endswith("running ECS") or version is None or not version.source_bundle:
+            return []
+        dockerrun = ecs_tasks.read_dockerrun(_s3(self), version.source_bundle)
+        if dockerrun is None:
+            # The ECS platform needs "a configuration file named Dockerrun.aws.json"; AL2023
+            # platforms report a failed deployment this way.
+            return [ecs_tasks.Failure("Instance deployment failed. For details, see 'eb-engine.log'.", ecs=False)]
+        env_secrets = [
+            s["Value"] for s in env.option_settings if s["Namespace"] == eb_options.ENV_SECRETS and s.get("Value")
+        ]
+        instance = ecs_tasks.Instance(
+            account_id=self.account_id,
+            partition=get_partition(self.region_name),
+            instance_id=env.instances[0]["InstanceId"],
+            profile=env.setting(LAUNCH_NS, "IamInstanceProfile"),
+        )
+        secrets = secretsmanager_backends[self.account_id][self.region_name]
+        return ecs_tasks.task_failures(dockerrun, env_secrets, instance, secrets)
+
+    def _health_environment(self, environment_id: str | None, environment_name: str | None) -> StackcEnvironment:
+        # These two operations answer InvalidRequestException where the others answer
+        # InvalidParameterValue (their only documented client error).
+        if not environment_id and not environment_name:
+            raise InvalidRequestError("Specify either EnvironmentName or EnvironmentId.")  # emulator wording
+        try:
+            env = self._live_environment(environment_id, environment_name)
+        except InvalidParameterValueError as e:
+            raise InvalidRequestError(e.message) from e
+        env.refresh()
+        return env
+
+    def describe_environment_health(
+        self, environment_id: str | None, environment_name: str | None, attributes: list[str]
+    ) -> dict[str, Any]:
+        env = self._health_environment(environment_id, environment_name)
+        statuses = [env.instance_health()[1] for _ in env.instances] if env.status != "Terminated" else []
+        every = {
+            "Status": env.status,
+            "Color": env.health,
+            "HealthStatus": env.health_status,
+            "Causes": env.health_causes,
+            "ApplicationMetrics": {"RequestCount": 0},
+            "InstancesHealth": {s: statuses.count(s) for s in eb_health.INSTANCE_STATUSES},
+            "RefreshedAt": utcnow(),
+        }
+        # "If no attribute names are specified, returns the name of the environment."
+        return {"EnvironmentName": env.environment_name} | _chosen(every, attributes)
+
+    def describe_instances_health(
+        self, environment_id: str | None, environment_name: str | None, attributes: list[str]
+    ) -> dict[str, Any]:
+        env = self._health_environment(environment_id, environment_name)
+        color, status, causes = env.instance_health()
+        instance_type = eb_options.instance_type(env.option_settings)
+        instances = [
+            {"InstanceId": i["InstanceId"]}
+            | _chosen(
+                {
+                    "HealthStatus": status,
+                    "Color": color,
+                    "Causes": causes,
+                    "LaunchedAt": i["LaunchedAt"],
+                    "ApplicationMetrics": {"RequestCount": 0},
+                    "System": {},
+                    "Deployment": env.deployment,
+                    "AvailabilityZone": i["AvailabilityZone"],
+                    "InstanceType": instance_type,
+                },
+                attributes,
+            )
+            for i in env.instances
+        ]
+        refreshed = _chosen({"RefreshedAt": utcnow()}, attributes)
+        return {"InstanceHealthList": instances} | refreshed
 
     # Account-level helpers
 
@@ -570,21 +806,20 @@ class StackcEBBackend(EBBackend):
     def list_platform_versions(self, filters: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [s for s in _platform_summaries(self.region_name) if all(_matches_filter(s, f) for f in filters)]
 
-    def describe_events(
-        self,
-        application_name: str | None,
-        environment_name: str | None,
-        environment_id: str | None,
-        start_time: Any,
-        max_records: int | None,
-    ) -> list[dict[str, Any]]:
+    def describe_events(self, filters: dict[str, Any], max_records: int | None) -> list[dict[str, Any]]:
+        """Newest first. StartTime: "on or after"; EndTime: "up to, but not including";
+        Severity: "the specified severity or higher"; the others must equal the event's."""
+        start, end = _naive_utc(filters.pop("StartTime", None)), _naive_utc(filters.pop("EndTime", None))
+        severity = filters.pop("Severity", None)
+        environment_id = filters.pop("EnvironmentId", None)
         events = [
             {k: v for k, v in event.items() if not k.startswith("_")}
             for event in reversed(self.events)
-            if (not application_name or event["ApplicationName"] == application_name)
-            and (not environment_name or event["EnvironmentName"] == environment_name)
+            if all(value is None or event.get(key) == value for key, value in filters.items())
             and (not environment_id or event["_environment_id"] == environment_id)
-            and (start_time is None or event["EventDate"] >= start_time)
+            and (start is None or event["EventDate"] >= start)
+            and (end is None or event["EventDate"] < end)
+            and (severity is None or SEVERITIES.index(event["Severity"]) >= SEVERITIES.index(severity))
         ]
         return events[:max_records] if max_records else events
 
@@ -631,6 +866,29 @@ class StackcEBBackend(EBBackend):
             )
 
 
+def _is_docker(solution_stack_name: str) -> bool:
+    return solution_stack_name.endswith("running Docker")
+
+
+def _reject_unknown_options(settings: list[dict[str, Any]], solution_stack_name: str) -> None:
+    unknown = eb_options.unknown_settings(settings, _is_docker(solution_stack_name))
+    if unknown:
+        message = eb_options.unknown_setting_message(unknown[0])
+        raise ConfigurationValidationError(f"Configuration validation exception: {message}")
+
+
+def _chosen(attributes: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    """The AttributeNames asked for ("All" for every one)."""
+    return {k: v for k, v in attributes.items() if "All" in names or k in names}
+
+
+def _naive_utc(moment: Any) -> Any:
+    # Events are stamped with moto's naive UTC; a client's time may carry a zone.
+    if moment is not None and getattr(moment, "tzinfo", None) is not None:
+        return moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
 def _tags(param: list[dict[str, str]] | None) -> dict[str, str]:
     return {tag["Key"]: tag["Value"] for tag in param or []}
 
@@ -639,6 +897,23 @@ class StackcEBResponse(EBResponse):
     @property
     def elasticbeanstalk_backend(self) -> StackcEBBackend:
         return eb_backends[self.current_account][self.region]
+
+    def call_action(self) -> Any:
+        # The request id is chosen before the operation runs, so that the events it records
+        # carry the id the client receives.
+        self.request_id = gen_amzn_requestid_long()
+        self.elasticbeanstalk_backend.request_id = self.request_id
+        return super().call_action()
+
+    def _enrich_response(self, headers: dict[str, str], body: Any) -> tuple[dict[str, str], Any]:
+        # moto's version rewrites every <RequestId> in the body, events' included; only the
+        # call's own (the last one, in ResponseMetadata or ErrorResponse) is the call's.
+        headers["x-amzn-requestid"] = self.request_id
+        if isinstance(body, str):
+            body = re.sub(
+                r"(.*<RequestId>)[^<]*(</RequestId>)", rf"\g<1>{self.request_id}\g<2>", body, count=1, flags=re.S
+            )
+        return headers, body
 
     def create_application(self) -> ActionResult:
         app = self.elasticbeanstalk_backend.create_application(
@@ -735,6 +1010,32 @@ class StackcEBResponse(EBResponse):
         )
         return ActionResult(env)
 
+    def restart_app_server(self) -> ActionResult:
+        self.elasticbeanstalk_backend.restart_app_server(
+            self._get_param("EnvironmentId"), self._get_param("EnvironmentName")
+        )
+        return EmptyResult()
+
+    def validate_configuration_settings(self) -> ActionResult:
+        messages = self.elasticbeanstalk_backend.validate_configuration_settings(
+            self._get_param("ApplicationName"),
+            self._get_param("EnvironmentName"),
+            list(self._get_param("OptionSettings", [])),
+        )
+        return ActionResult({"Messages": messages})
+
+    def describe_environment_health(self) -> ActionResult:
+        health = self.elasticbeanstalk_backend.describe_environment_health(
+            self._get_param("EnvironmentId"), self._get_param("EnvironmentName"), self._get_param("AttributeNames", [])
+        )
+        return ActionResult(health)
+
+    def describe_instances_health(self) -> ActionResult:
+        health = self.elasticbeanstalk_backend.describe_instances_health(
+            self._get_param("EnvironmentId"), self._get_param("EnvironmentName"), self._get_param("AttributeNames", [])
+        )
+        return ActionResult(health)
+
     def describe_configuration_settings(self) -> ActionResult:
         settings = self.elasticbeanstalk_backend.describe_configuration_settings(
             self._get_param("ApplicationName"), self._get_param("EnvironmentName")
@@ -749,13 +1050,22 @@ class StackcEBResponse(EBResponse):
         return ActionResult({"PlatformSummaryList": summaries})
 
     def describe_events(self) -> ActionResult:
-        events = self.elasticbeanstalk_backend.describe_events(
-            self._get_param("ApplicationName"),
-            self._get_param("EnvironmentName"),
-            self._get_param("EnvironmentId"),
-            self._get_param("StartTime"),
-            self._get_param("MaxRecords"),
-        )
+        filters = {
+            name: self._get_param(name)
+            for name in (
+                "ApplicationName",
+                "VersionLabel",
+                "TemplateName",
+                "EnvironmentId",
+                "EnvironmentName",
+                "PlatformArn",
+                "RequestId",
+                "Severity",
+                "StartTime",
+                "EndTime",
+            )
+        }
+        events = self.elasticbeanstalk_backend.describe_events(filters, self._get_param("MaxRecords"))
         return ActionResult({"Events": events})
 
 

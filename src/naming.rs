@@ -1,0 +1,126 @@
+//! The names `apply` gives what it creates, derived from the program's names: store
+//! identifiers, security and subnet groups, IAM roles and profiles, inline policies, bundle keys,
+//! version labels and tags. One place, called by `check` (which validates these names against
+//! AWS's rules before anything is deployed), `lower` (which writes them into the plan) and
+//! `deploy` (which finds what an earlier apply made by them), so the three cannot drift apart.
+
+/// The tag that marks a resource as this stack's: nothing without it is changed or deleted.
+pub const TAG_STACK: &str = "stackc:stack";
+/// The tag naming the block a resource was made for.
+pub const TAG_NAME: &str = "stackc:name";
+
+/// The default identifier of a data store (RDS instance, ElastiCache cluster or group).
+pub fn store_identifier(stack: &str, store: &str) -> String {
+    format!("{stack}-{store}")
+}
+
+/// The security group of the environment's instances: the environment's name.
+pub fn environment_security_group(env: &str) -> String {
+    env.to_string()
+}
+
+/// The security group of the environment's load balancer.
+pub fn load_balancer_security_group(env: &str) -> String {
+    format!("{env}-lb")
+}
+
+/// The `stackc:name` tag of the load balancer's security group.
+pub fn load_balancer_tag(env: &str) -> String {
+    format!("{env}/lb")
+}
+
+/// The security group of a data store.
+pub fn store_security_group(stack: &str, store: &str) -> String {
+    format!("{stack}-{store}")
+}
+
+/// The DB or cache subnet group of a data store.
+pub fn subnet_group(stack: &str, store: &str) -> String {
+    format!("{stack}-{store}")
+}
+
+/// Suffix of the instance role (and its instance profile) after the stack's name.
+pub const INSTANCE_ROLE_SUFFIX: &str = "-eb-ec2";
+/// Suffix of the service role after the stack's name.
+pub const SERVICE_ROLE_SUFFIX: &str = "-eb-service";
+
+/// The role of the environment's instances, made when the program names no `instance_profile`.
+pub fn instance_role(stack: &str) -> String {
+    format!("{stack}{INSTANCE_ROLE_SUFFIX}")
+}
+
+/// The instance profile holding [`instance_role`]: the same name.
+pub fn instance_profile(stack: &str) -> String {
+    instance_role(stack)
+}
+
+/// Elastic Beanstalk's service role, made when the program names no `service_role`.
+pub fn service_role(stack: &str) -> String {
+    format!("{stack}{SERVICE_ROLE_SUFFIX}")
+}
+
+/// Suffix of the ECS task execution role after the stack's name.
+pub const EXECUTION_ROLE_SUFFIX: &str = "-ecs-exec";
+
+/// The ECS task execution role, made when a container reads a managed password and the
+/// program names no `execution_role` (and no `instance_profile`).
+pub fn execution_role(stack: &str) -> String {
+    format!("{stack}{EXECUTION_ROLE_SUFFIX}")
+}
+
+/// Every IAM role stackc may make for a stack, with the attribute that avoids making it.
+pub fn roles(stack: &str) -> [(String, &'static str); 3] {
+    [
+        (service_role(stack), "service_role"),
+        (instance_role(stack), "instance_profile"),
+        (execution_role(stack), "execution_role"),
+    ]
+}
+
+/// The inline policy of a role stackc makes that lets it read the managed passwords the
+/// environment names (the instance role, for Elastic Beanstalk; the execution role, for ECS).
+pub const SECRETS_POLICY: &str = "read-managed-passwords";
+
+/// The inline policy of the instance role stackc makes that lets Elastic Beanstalk pass the
+/// execution role to ECS.
+pub const PASS_ROLE_POLICY: &str = "pass-execution-role";
+
+/// The S3 prefix under which the stack's source bundles are uploaded.
+pub fn bundle_prefix(stack: &str) -> String {
+    format!("stackc/{stack}/")
+}
+
+/// The S3 key of the source bundle of version `label`.
+pub fn bundle_key(stack: &str, label: &str) -> String {
+    format!("{}{label}.zip", bundle_prefix(stack))
+}
+
+/// `v-` and the first 12 hex digits of the bundle's hash: same bundle, same label.
+pub fn version_label(bundle_hash: &str) -> String {
+    format!("v-{}", &bundle_hash[..bundle_hash.len().min(12)])
+}
+
+/// The final snapshot a deleted DB instance leaves: `<identifier>-final-<unix seconds>`.
+pub fn final_snapshot(identifier: &str, unix_seconds: u64) -> String {
+    format!("{identifier}-final-{unix_seconds}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(store_identifier("shop", "db"), "shop-db");
+        assert_eq!(instance_profile("shop"), "shop-eb-ec2");
+        assert_eq!(service_role("shop"), "shop-eb-service");
+        assert_eq!(bundle_key("shop", "v-0123"), "stackc/shop/v-0123.zip");
+        assert!(bundle_key("shop", "v-1").starts_with(&bundle_prefix("shop")));
+        assert_eq!(version_label("0123456789abcdef"), "v-0123456789ab");
+        assert_eq!(version_label("ab"), "v-ab");
+        assert_eq!(
+            final_snapshot("shop-db", 1_700_000_000),
+            "shop-db-final-1700000000"
+        );
+    }
+}
