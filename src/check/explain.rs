@@ -57,6 +57,8 @@ pub static PAGES: &[Page] = pages![
     "missing_execution_role",
     "env_conflict",
     "load_balancer_port",
+    "too_many_containers",
+    "env_too_large",
     "unused",
     "public_database",
     "open_to_world",

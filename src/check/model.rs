@@ -156,10 +156,11 @@ pub struct Store {
 impl Store {
     /// The TCP port the store listens on.
     pub fn port(&self) -> u16 {
-        match self.kind {
-            StoreKind::Postgres(_) => 5432,
-            StoreKind::Redis(_) => 6379,
-        }
+        let kind = match self.kind {
+            StoreKind::Postgres(_) => super::Kind::Postgres,
+            StoreKind::Redis(_) => super::Kind::Redis,
+        };
+        kind.store_port().unwrap_or_default()
     }
 }
 
