@@ -58,6 +58,7 @@ pub static PAGES: &[Page] = pages![
     "env_conflict",
     "load_balancer_port",
     "too_many_containers",
+    "shared_identifier",
     "env_too_large",
     "unused",
     "public_database",
