@@ -1,6 +1,6 @@
 //! The names `apply` gives what it creates, derived from the program's names: store
 //! identifiers, security and subnet groups, IAM roles and profiles, inline policies, bundle keys,
-//! version labels and tags. One place, called by `check` (which validates these names against
+//! version labels, image repositories and tags. One place, called by `check` (which validates these names against
 //! AWS's rules before anything is deployed), `lower` (which writes them into the plan) and
 //! `deploy` (which finds what an earlier apply made by them), so the three cannot drift apart.
 
@@ -163,6 +163,12 @@ pub fn service_log_streams(service: &str) -> String {
     format!("{LOG_STREAM_PREFIX}/{service}/")
 }
 
+/// The ECR repository of a service built from a Dockerfile: `<base>/<service>`, where `base`
+/// is [`base`] (each environment and preview has its own images).
+pub fn repository(base: &str, service: &str) -> String {
+    format!("{base}/{service}")
+}
+
 /// The final snapshot a deleted DB instance leaves: `<identifier>-final-<unix seconds>`.
 pub fn final_snapshot(identifier: &str, unix_seconds: u64) -> String {
     format!("{identifier}-final-{unix_seconds}")
@@ -178,6 +184,10 @@ mod tests {
         assert_eq!(instance_profile("shop"), "shop-eb-ec2");
         assert_eq!(service_role("shop"), "shop-eb-service");
         assert_eq!(bundle_key("shop", "v-0123"), "stackc/shop/v-0123.zip");
+        assert_eq!(
+            repository("shop-production", "server"),
+            "shop-production/server"
+        );
         assert!(is_version_label(&version_label(&"ab12".repeat(16))));
         assert!(!is_version_label("v-0123") && !is_version_label("release-1.2"));
         assert!(!is_version_label("v-ABCDEF012345"));

@@ -16,6 +16,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+use stackc::check::ImageSource;
 use stackc::lower::graph::{self, Format};
 
 const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
@@ -257,8 +258,8 @@ service api { image = "nginx" memory = 64 MiB }
 fn hostile_outputs() -> Vec<(&'static str, String)> {
     let (model, diags) = stackc::compile(HOSTILE);
     let mut model = model.unwrap_or_else(|| panic!("the program has errors: {diags:?}"));
-    model.services[0].image = "%%{init:{'theme':'dark'}}%%".into();
-    model.services[1].image = "x".repeat(20_000).into();
+    model.services[0].source = ImageSource::Image("%%{init:{'theme':'dark'}}%%".into());
+    model.services[1].source = ImageSource::Image("x".repeat(20_000).into());
     model_outputs(&model)
 }
 

@@ -3,6 +3,8 @@
 //!
 //! The tables are data so that the checker, the docs and editor tooling share one truth.
 
+use std::collections::BTreeMap;
+
 use rustc_hash::FxHashMap as HashMap;
 
 use super::CheckError;
@@ -104,6 +106,8 @@ pub enum Ty {
     Word(&'static [&'static str]),
     /// `managed` or `secret("VAR")`.
     Password,
+    /// A list of build arguments, `["NAME=value"]`.
+    BuildArgs,
 }
 
 impl Ty {
@@ -125,6 +129,7 @@ impl Ty {
                 ws.join(" or ")
             }
             Ty::Password => "`managed` or `secret(\"ENV_VAR\")`".into(),
+            Ty::BuildArgs => "a list of build arguments (`[\"NAME=value\"]`)".into(),
         }
     }
 }
@@ -253,7 +258,19 @@ pub static ENVIRONMENT: &[AttrSpec] = &[
 pub const MEMORY_MIB: (u64, u64) = (6, 4 * 1024 * 1024);
 
 pub static SERVICE: &[AttrSpec] = &[
-    req("image", Ty::Str, "Docker image, e.g. `\"nginx:1.27\"`"),
+    a(
+        "image",
+        Ty::Str,
+        None,
+        "Docker image to pull, e.g. `\"nginx:1.27\"`; a service has `image` or `build`",
+    ),
+    a(
+        "build",
+        Ty::Str,
+        None,
+        "build the image from a Dockerfile: the context directory (holding `Dockerfile`), \
+         relative to the `.stack` file; or a block `build { context dockerfile target args }`",
+    ),
     a(
         "memory",
         Ty::Size {
@@ -307,6 +324,36 @@ pub static SERVICE: &[AttrSpec] = &[
         "the working directory of the command",
     ),
 ];
+
+/// The attributes of a service's `build { }` block (`build = "DIR"` is its `context` alone).
+pub static BUILD: &[AttrSpec] = &[
+    req(
+        "context",
+        Ty::Str,
+        "the build context: a directory, relative to the `.stack` file",
+    ),
+    a(
+        "dockerfile",
+        Ty::Str,
+        Some("\"Dockerfile\""),
+        "the Dockerfile, relative to the context and inside it",
+    ),
+    a(
+        "target",
+        Ty::Str,
+        None,
+        "the stage of a multi-stage Dockerfile to build (`--target`); the last one when absent",
+    ),
+    a(
+        "args",
+        Ty::BuildArgs,
+        Some("[]"),
+        "build arguments, `[\"NAME=value\"]` (`--build-arg`)",
+    ),
+];
+
+/// The name of a service's nested block that holds its build, and of the short form's key.
+pub const BUILD_BLOCK: &str = "build";
 
 pub static POSTGRES: &[AttrSpec] = &[
     a(
@@ -421,6 +468,16 @@ pub static REDIS: &[AttrSpec] = &[
     ),
 ];
 
+/// The default of attribute `name` in a table, as a string value (without its quotes).
+pub fn default_str(specs: &[AttrSpec], name: &str) -> &'static str {
+    specs
+        .iter()
+        .find(|s| s.name == name)
+        .and_then(|s| s.default)
+        .unwrap_or_default()
+        .trim_matches('"')
+}
+
 /// A port mapping as checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PortMapping {
@@ -444,13 +501,15 @@ pub enum Typed {
     Word(&'static str),
     /// `secret("VAR")`: the variable name; `managed` is `Word("managed")`.
     Secret(String),
+    /// Build arguments by name.
+    BuildArgs(BTreeMap<String, String>),
 }
 
 /// The attributes of one block after reading: typed values with the spans they came from.
 #[derive(Debug, Default)]
 pub struct AttrMap {
-    /// The block kind, whose table holds the defaults.
-    kind: Option<Kind>,
+    /// The block's table, which holds the defaults.
+    specs: &'static [AttrSpec],
     /// A block has a handful of attributes: a vector searched in order beats hashing (one
     /// map per block was a tenth of `check` on big files).
     values: Vec<(&'static str, Typed, Span)>,
@@ -488,8 +547,9 @@ impl AttrMap {
 
     /// The table's default of an attribute, as written (`"t3.small"`, `20 GiB`, `true`).
     fn default_text(&self, name: &str) -> &'static str {
-        self.kind
-            .and_then(|k| k.attrs().iter().find(|s| s.name == name))
+        self.specs
+            .iter()
+            .find(|s| s.name == name)
             .and_then(|s| s.default)
             .unwrap_or_default()
     }
@@ -497,7 +557,7 @@ impl AttrMap {
     /// A string attribute, else its default from the table (one place holds each default).
     pub fn str_or_default(&self, name: &str) -> String {
         self.str(name)
-            .unwrap_or_else(|| self.default_text(name).trim_matches('"').to_string())
+            .unwrap_or_else(|| default_str(self.specs, name).to_string())
     }
 
     /// An integer or size attribute, else its default from the table.
@@ -553,6 +613,13 @@ impl AttrMap {
             _ => None,
         }
     }
+
+    pub fn build_args(&self, name: &str) -> Option<&BTreeMap<String, String>> {
+        match self.get(name) {
+            Some(Typed::BuildArgs(args)) => Some(args),
+            _ => None,
+        }
+    }
 }
 
 /// Reads the attributes of a block of `kind`: reports unknown, duplicate, mistyped and
@@ -563,9 +630,63 @@ pub fn read(
     attrs: &[&Attr],
     errors: &mut Vec<CheckError>,
 ) -> AttrMap {
-    let specs = kind.attrs();
+    let table = Table {
+        specs: kind.attrs(),
+        kind: kind.keyword(),
+        owner: kind.keyword(),
+        block: block_name.text.to_string(),
+        unknown_help: &|key| unknown_attr_help(kind, key),
+    };
+    read_table(&table, block_name.span, attrs, errors)
+}
+
+/// Reads the attributes of service `service`'s `build { }` block, whose name is at `at`.
+pub fn read_build(
+    service: &str,
+    at: Span,
+    attrs: &[&Attr],
+    errors: &mut Vec<CheckError>,
+) -> AttrMap {
+    let table = Table {
+        specs: BUILD,
+        kind: BUILD_BLOCK,
+        owner: "the `build` block of service",
+        block: service.to_string(),
+        unknown_help: &|key| match did_you_mean(key, BUILD.iter().map(|s| s.name)) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => {
+                let all: Vec<&str> = BUILD.iter().map(|s| s.name).collect();
+                format!("a `build` block has: {}", all.join(", "))
+            }
+        },
+    };
+    read_table(&table, at, attrs, errors)
+}
+
+/// A table of attributes as [`read_table`] reads it, with what its messages call the block.
+struct Table<'a> {
+    specs: &'static [AttrSpec],
+    /// The kind of block (`service`, `build`), as "KIND blocks have no attribute" says it.
+    kind: &'static str,
+    /// What "OWNER `BLOCK` has no `ATTR`" calls the block: its kind, or for a nested block
+    /// what it belongs to (``the `build` block of service``).
+    owner: &'static str,
+    /// The block's name (a nested block's: its block's).
+    block: String,
+    /// The help of an attribute the table does not have.
+    unknown_help: &'a dyn Fn(&str) -> String,
+}
+
+/// Reads attributes against a table; a missing required attribute is labelled on `at`.
+fn read_table(
+    table: &Table<'_>,
+    at: Span,
+    attrs: &[&Attr],
+    errors: &mut Vec<CheckError>,
+) -> AttrMap {
+    let specs = table.specs;
     let mut map = AttrMap {
-        kind: Some(kind),
+        specs,
         ..AttrMap::default()
     };
     let mut seen: Vec<(&str, Span)> = Vec::with_capacity(attrs.len());
@@ -581,9 +702,9 @@ pub fn read(
             }
             errors.push(CheckError::UnknownAttribute {
                 span: attr.key.span,
-                kind: kind.keyword(),
+                kind: table.kind,
                 key: key.to_string(),
-                help: Some(unknown_attr_help(kind, key)),
+                help: Some((table.unknown_help)(key)),
             });
             continue;
         };
@@ -612,9 +733,9 @@ pub fn read(
     for spec in specs.iter().filter(|s| s.required) {
         if !map.written(spec.name) {
             errors.push(CheckError::MissingAttribute {
-                span: block_name.span,
-                kind: kind.keyword(),
-                block: block_name.text.to_string(),
+                span: at,
+                kind: table.owner,
+                block: table.block.clone(),
                 attr: spec.name.to_string(),
                 help: Some(format!("add `{} = {}`", spec.name, example_of(spec))),
             });
@@ -655,8 +776,8 @@ fn has_invalid(v: &Value) -> bool {
 /// An example value for a help line that adds a missing attribute.
 fn example_of(spec: &AttrSpec) -> &'static str {
     match (spec.name, spec.ty) {
-        ("image", _) => "\"nginx:1.27\"",
         ("database", _) => "\"app\"",
+        ("context", _) => "\"./DIR\"",
         (_, Ty::Str) => "\"...\"",
         (_, Ty::Size { unit_mib: GIB, .. }) => "20 GiB",
         (_, Ty::Size { .. }) => "128 MiB",
@@ -965,6 +1086,10 @@ fn convert(spec: &AttrSpec, v: &Value, errors: &mut Vec<CheckError>) -> Option<T
             errors.push(CheckError::PasswordLiteral { span: v.span });
             return None;
         }
+        (Ty::BuildArgs, ValueKind::List(items)) => Ok(Typed::BuildArgs(build_args(items, errors))),
+        (Ty::BuildArgs, ValueKind::Str(s)) => {
+            Err(Some(format!("write a list: `{name} = [{s:?}]`")))
+        }
         _ => Err(None),
     };
     match result {
@@ -974,6 +1099,63 @@ fn convert(spec: &AttrSpec, v: &Value, errors: &mut Vec<CheckError>) -> Option<T
             None
         }
     }
+}
+
+/// The elements of `args`: each `"NAME=value"`, each name once. The value is the build's own:
+/// a build reads no argument from the deployer's environment (its hash would not know it).
+fn build_args(items: &[Value], errors: &mut Vec<CheckError>) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut seen: HashMap<&str, Span> = HashMap::default();
+    for item in items {
+        let s = match &item.kind {
+            ValueKind::Str(s) => s,
+            ValueKind::Invalid => continue,
+            other => {
+                errors.push(CheckError::TypeMismatch {
+                    span: item.span,
+                    expected: "a build argument (`\"NAME=value\"`)".into(),
+                    found: other.describe().into(),
+                    help: Some("write each argument in quotes: `\"NAME=value\"`".into()),
+                });
+                continue;
+            }
+        };
+        let Some((key, value)) = s.split_once('=') else {
+            errors.push(CheckError::TypeMismatch {
+                span: item.span,
+                expected: "a build argument (`\"NAME=value\"`)".into(),
+                found: "a string without `=`".into(),
+                help: Some(format!(
+                    "give it a value: `\"{s}=...\"` (a build reads no argument from your environment)"
+                )),
+            });
+            continue;
+        };
+        if !super::names::is_env_key(key) {
+            errors.push(CheckError::InvalidName {
+                span: item.span,
+                name: key.to_string(),
+                what: "build argument name".into(),
+                rule: "letters, digits and `_`, not starting with a digit".into(),
+                help: super::names::fix_env_key(key).map(|f| format!("try `{f}`")),
+            });
+            continue;
+        }
+        if let Some(first) = seen.get(key) {
+            errors.push(CheckError::DuplicateName {
+                span: item.span,
+                first: *first,
+                what: "build argument",
+                name: key.to_string(),
+                verb: "listed",
+                help: Some("remove one of them".into()),
+            });
+            continue;
+        }
+        seen.insert(key, item.span);
+        out.insert(key.to_string(), value.to_string());
+    }
+    out
 }
 
 /// A short rendering of a scalar for a help line.
@@ -1059,12 +1241,13 @@ mod tests {
     /// The defaults the checker fills in are read from the tables: each must read as its type.
     #[test]
     fn every_default_reads_as_its_type() {
-        for kind in Kind::ALL {
+        let tables = Kind::ALL.map(|k| (k.keyword(), k.attrs()));
+        for (kind, specs) in tables.into_iter().chain([(BUILD_BLOCK, BUILD)]) {
             let map = AttrMap {
-                kind: Some(kind),
+                specs,
                 ..AttrMap::default()
             };
-            for spec in kind.attrs() {
+            for spec in specs {
                 let Some(text) = spec.default else { continue };
                 let ok = match spec.ty {
                     Ty::Str => text.starts_with('"') && text.ends_with('"') && text.len() >= 2,
@@ -1076,18 +1259,18 @@ mod tests {
                     Ty::Bool => text == "true" || text == "false",
                     Ty::Word(words) => words.contains(&text),
                     Ty::Password => text == "managed",
-                    Ty::Ports | Ty::Names | Ty::Strings => text == "[]",
+                    Ty::Ports | Ty::Names | Ty::Strings | Ty::BuildArgs => text == "[]",
                 };
-                assert!(ok, "{}.{}: default `{text}`", kind.keyword(), spec.name);
+                assert!(ok, "{kind}.{}: default `{text}`", spec.name);
             }
         }
         let env = AttrMap {
-            kind: Some(Kind::Environment),
+            specs: ENVIRONMENT,
             ..AttrMap::default()
         };
         assert_eq!(env.str_or_default("instance_type"), "t3.small");
         let pg = AttrMap {
-            kind: Some(Kind::Postgres),
+            specs: POSTGRES,
             ..AttrMap::default()
         };
         assert_eq!(pg.int_or_default("storage"), 20);

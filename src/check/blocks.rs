@@ -1,7 +1,8 @@
 //! One block at a time: attributes read against the tables, names checked against AWS's
 //! rules, defaults filled in.
 
-use super::attrs::{self, AttrMap, Kind, Typed};
+use super::attrs::{self, AttrMap, BUILD_BLOCK, Kind, Typed};
+use super::build;
 use super::*;
 use crate::syntax::ast::{Nested, ValueKind};
 use compact_str::ToCompactString;
@@ -29,22 +30,39 @@ fn check_name(
     }
 }
 
-/// Reads a block's attributes; nested blocks are refused except a service's `env` (and a
-/// misspelled `env`, which is reported and then read as one, so its references still count).
-fn read<'b>(cx: &mut Cx, kind: Kind, block: &'b Block) -> (AttrMap, Vec<&'b Nested>) {
+/// The nested blocks a service holds.
+const SERVICE_NESTED: [&str; 2] = ["env", BUILD_BLOCK];
+
+/// Reads a block's attributes; nested blocks are refused except a service's `env` and
+/// `build` (and a misspelled one, which is reported and then read as the one it meant, so
+/// that an `env`'s references still count and a build is not "missing"). Each kept block
+/// comes with the name it is read as.
+fn read<'b>(
+    cx: &mut Cx,
+    kind: Kind,
+    block: &'b Block,
+) -> (AttrMap, Vec<(&'static str, &'b Nested)>) {
     let (attrs, nested) = entries(block);
     let map = attrs::read(kind, &block.name, &attrs, &mut cx.errors);
     let mut kept = Vec::new();
     for n in nested {
-        if kind == Kind::Service && n.name.text == "env" {
-            kept.push(n);
+        let service = kind == Kind::Service;
+        if let Some(name) = SERVICE_NESTED
+            .into_iter()
+            .find(|k| service && n.name.text == *k)
+        {
+            kept.push((name, n));
             continue;
         }
-        let meant_env = kind == Kind::Service && did_you_mean(&n.name.text, ["env"]).is_some();
-        let help = if meant_env {
-            "did you mean `env`?".to_string()
-        } else if kind == Kind::Service {
-            "a service holds attributes and one `env { KEY = value }` block".to_string()
+        let meant = service
+            .then(|| did_you_mean(&n.name.text, SERVICE_NESTED))
+            .flatten();
+        let help = if let Some(meant) = meant {
+            format!("did you mean `{meant}`?")
+        } else if service {
+            "a service holds attributes, one `env { KEY = value }` block and one \
+             `build { ... }` block"
+                .to_string()
         } else {
             format!(
                 "{} blocks hold only `key = value` attributes",
@@ -57,8 +75,8 @@ fn read<'b>(cx: &mut Cx, kind: Kind, block: &'b Block) -> (AttrMap, Vec<&'b Nest
             name: n.name.text.to_string(),
             help: Some(help),
         });
-        if meant_env {
-            kept.push(n);
+        if let Some(meant) = meant {
+            kept.push((meant, n));
         }
     }
     (map, kept)
@@ -392,13 +410,21 @@ impl Cx {
         items: &Items<'_>,
         read_stores: &mut [bool],
     ) -> (Service, ServiceInfo<'a>) {
-        let (m, nested) = read(self, Kind::Service, block);
+        let (m, kept) = read(self, Kind::Service, block);
+        let nested_named = |name: &str| -> Vec<&'a Nested> {
+            kept.iter()
+                .filter(|(k, _)| *k == name)
+                .map(|(_, n)| *n)
+                .collect()
+        };
+        let (nested, builds) = (nested_named("env"), nested_named(BUILD_BLOCK));
         let name = &block.name.text;
         let verdict = names::container_name(name);
         check_name(self, block.name.span, name, "container name", verdict, None);
         if let (Some(image), Some(span)) = (m.str("image"), m.span("image")) {
             check_name(self, span, &image, "image", names::image(&image), None);
         }
+        let source = build::image_source(block, &m, &builds, &mut self.errors);
         let memory = m.int("memory").map(|n| n as u32);
         let memory_reservation = m.int("memory_reservation").map(|n| n as u32);
         if !m.written("memory") && !m.written("memory_reservation") {
@@ -513,7 +539,7 @@ impl Cx {
         bindings.shrink_to_fit();
         let svc = Service {
             name: block.name.text.clone(),
-            image: m.compact_str("image").unwrap_or_default(),
+            source,
             memory,
             memory_reservation,
             essential: m.bool("essential").unwrap_or(false),

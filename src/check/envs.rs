@@ -11,7 +11,9 @@
 //!
 //! Each environment's program is the file with that one `environment` block (without its
 //! override blocks) and with its overrides written into the blocks they name, an override
-//! replacing the item's attribute of the same key (or adding it). Each program is then checked
+//! replacing the item's attribute of the same key (or adding it); a service's image source is
+//! one choice, so an override of `image` or `build` replaces whichever of the two (or the
+//! `build { }` block) the service has. Each program is then checked
 //! in full, on its own, by the one checker ([`crate::compile_with`] merges what the checks say).
 //! Here: which programs there are, and the mistakes only the overrides can make (an override
 //! naming no service or store, two environments of one name).
@@ -20,6 +22,7 @@ use std::borrow::Cow;
 
 use rustc_hash::FxHashMap as HashMap;
 
+use super::attrs::BUILD_BLOCK;
 use super::{CheckError, Kind, did_you_mean};
 use crate::syntax::ast::{self, Block, Entry, Item, Span};
 
@@ -187,6 +190,16 @@ fn nested(block: &Block) -> impl Iterator<Item = &ast::Nested> {
     })
 }
 
+/// A service's image source, `image` or a build (`build = "DIR"` or a `build { }` block): one
+/// choice, so an override of either replaces whichever the service has.
+const IMAGE_SOURCE: [&str; 2] = ["image", BUILD_BLOCK];
+
+/// Whether an override that writes the keys `written` replaces the item's `key`.
+fn replaced(written: &[&str], key: &str) -> bool {
+    written.contains(&key)
+        || (IMAGE_SOURCE.contains(&key) && IMAGE_SOURCE.iter().any(|k| written.contains(k)))
+}
+
 /// The file as environment `env` sees it.
 fn program(file: &ast::File, env: &Block) -> ast::File {
     let overrides: HashMap<&str, &ast::Nested> =
@@ -217,9 +230,12 @@ fn program(file: &ast::File, env: &Block) -> ast::File {
                 let mut entries: Vec<Entry> = b
                     .entries
                     .iter()
-                    .filter(
-                        |e| !matches!(e, Entry::Attr(a) if written.contains(&a.key.text.as_str())),
-                    )
+                    .filter(|e| match e {
+                        Entry::Attr(a) => !replaced(&written, &a.key.text),
+                        Entry::Nested(n) => {
+                            !(n.name.text == BUILD_BLOCK && replaced(&written, BUILD_BLOCK))
+                        }
+                    })
                     .cloned()
                     .collect();
                 entries.extend(o.attrs.iter().cloned().map(Entry::Attr));

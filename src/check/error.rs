@@ -451,6 +451,50 @@ pub enum CheckError {
         max: usize,
     },
 
+    #[error("service `{service}` has both an `image` and a `build`")]
+    #[diagnostic(
+        code(stack::image_source),
+        help(
+            "a service runs an image it pulls or one stackc builds from a Dockerfile: remove \
+             `image` to build it, or `build` to pull the image"
+        )
+    )]
+    BothImageAndBuild {
+        #[label("built from a Dockerfile")]
+        span: Span,
+        #[label("and pulls an image")]
+        image: Span,
+        service: String,
+    },
+
+    #[error("service `{service}` has no `image` and no `build`")]
+    #[diagnostic(
+        code(stack::image_source),
+        help(
+            "pull an image, `image = \"nginx:1.27\"`, or build one from a directory that holds \
+             a Dockerfile, relative to this file: `build = \"./{service}\"`"
+        )
+    )]
+    NoImageSource {
+        #[label("needs an image or a build")]
+        span: Span,
+        service: String,
+    },
+
+    #[error("{}", path_message(what, path, *problem))]
+    #[diagnostic(code(stack::build_path))]
+    BuildPath {
+        #[label("{problem}")]
+        span: Span,
+        /// `build context` or `Dockerfile`.
+        what: &'static str,
+        /// As written; a Dockerfile joined to its context, unless it is empty or outside it.
+        path: String,
+        problem: PathProblem,
+        #[help]
+        help: Option<String>,
+    },
+
     #[error("{what} `{name}` is not read by any service")]
     #[diagnostic(
         code(stack::unused),
@@ -463,6 +507,40 @@ pub enum CheckError {
         what: &'static str,
         name: String,
     },
+}
+
+/// What is wrong with a path of a build ([`CheckError::BuildPath`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathProblem {
+    Empty,
+    /// A context that is a URL (a git repository): stackc builds from a local directory.
+    Url,
+    /// A Dockerfile that is absolute or climbs out of its context.
+    Outside,
+    Missing,
+    NotDirectory,
+    NotFile,
+}
+
+impl std::fmt::Display for PathProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PathProblem::Empty => "is empty",
+            PathProblem::Url => "is a URL, not a directory",
+            PathProblem::Outside => "is outside the build context",
+            PathProblem::Missing => "does not exist",
+            PathProblem::NotDirectory => "is not a directory",
+            PathProblem::NotFile => "is not a file",
+        })
+    }
+}
+
+/// The message of [`CheckError::BuildPath`]: an empty path is not quoted.
+fn path_message(what: &str, path: &str, problem: PathProblem) -> String {
+    match problem {
+        PathProblem::Empty => format!("the {what} path is empty"),
+        _ => format!("{what} `{path}` {problem}"),
+    }
 }
 
 /// The help of [`CheckError::MemoryOverInstance`]: a bigger instance type that holds the

@@ -60,6 +60,8 @@ pub static PAGES: &[Page] = pages![
     "too_many_containers",
     "shared_identifier",
     "env_too_large",
+    "image_source",
+    "build_path",
     "unused",
     "public_database",
     "open_to_world",

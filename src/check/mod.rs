@@ -13,6 +13,7 @@
 
 pub mod attrs;
 mod blocks;
+pub mod build;
 pub mod envs;
 mod error;
 pub mod explain;
@@ -44,7 +45,8 @@ pub const MAX_CONTAINERS: usize = 10;
 pub const MAX_ENV_BYTES: usize = 4096;
 
 pub use attrs::Kind;
-pub use error::{Bigger, CheckError, MapFix, SecretFix};
+pub use build::{PathKind, paths};
+pub use error::{Bigger, CheckError, MapFix, PathProblem, SecretFix};
 pub use model::*;
 pub use suggest::did_you_mean;
 
@@ -481,6 +483,7 @@ impl Cx {
         rules::essential(self, &services, &infos);
         rules::ports(self, &services, &infos);
         rules::containers(self, items, &infos);
+        rules::repositories(self, items, environment.as_ref(), &services, &infos);
         if let (Some(env), Some(block)) = (&environment, items.environment) {
             rules::memory(self, block, env, &services, &infos);
         }

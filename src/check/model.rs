@@ -1,6 +1,8 @@
 //! The checked model: what a program means, with every name resolved and every default
 //! filled in. Lowering and deploy read only this.
 
+use std::collections::BTreeMap;
+
 use compact_str::CompactString;
 
 /// A whole checked program.
@@ -104,7 +106,8 @@ pub struct PortMapping {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Service {
     pub name: CompactString,
-    pub image: CompactString,
+    /// The image the container runs: one to pull, or one stackc builds.
+    pub source: ImageSource,
     /// MiB.
     pub memory: Option<u32>,
     /// MiB.
@@ -118,6 +121,48 @@ pub struct Service {
     pub working_dir: Option<CompactString>,
     /// In source order.
     pub env: Vec<EnvVar>,
+}
+
+impl Service {
+    /// The image `image = "..."` names; None for a service built from a Dockerfile.
+    pub fn image(&self) -> Option<&str> {
+        match &self.source {
+            ImageSource::Image(image) => Some(image),
+            ImageSource::Build(_) => None,
+        }
+    }
+
+    /// How the service's image is built; None for a service that names its image.
+    pub fn build(&self) -> Option<&Build> {
+        match &self.source {
+            ImageSource::Image(_) => None,
+            ImageSource::Build(build) => Some(build),
+        }
+    }
+}
+
+/// Where a service's image comes from: a service has exactly one source.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ImageSource {
+    /// `image = "..."`: an image someone pushed, pulled as named.
+    Image(CompactString),
+    /// `build = "DIR"` or `build { ... }`: built from a Dockerfile (boxed: most services name
+    /// an image, and a big file has thousands).
+    Build(Box<Build>),
+}
+
+/// A build of a service's image from a Dockerfile.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Build {
+    /// The build context, a directory, as written: relative to the `.stack` file's directory.
+    pub context: CompactString,
+    /// The Dockerfile, relative to the context (`Dockerfile` unless written); never absolute,
+    /// never outside the context.
+    pub dockerfile: CompactString,
+    /// The stage of a multi-stage Dockerfile to build (`--target`); the last one when None.
+    pub target: Option<CompactString>,
+    /// The build arguments (`--build-arg NAME=value`), by name.
+    pub args: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -256,6 +256,42 @@ pub fn role_arn(s: &str) -> Verdict {
     (!ok).then_some("IAM role ARNs look like `arn:aws:iam::123456789012:role/NAME`")
 }
 
+/// ECR repository names: 2 to 256 characters, `/`-separated parts of lowercase letters and
+/// digits with single `.`, `_` or `-` between them ("CreateRepository", Amazon ECR API
+/// Reference: `(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*`).
+pub fn ecr_repository(s: &str) -> Verdict {
+    if !(2..=256).contains(&s.len()) {
+        return Some("ECR repository names are 2 to 256 characters long");
+    }
+    if !s.split('/').all(ecr_part) {
+        return Some(
+            "ECR repository names are lowercase letters and digits with single `.`, `_` or `-` \
+             between them",
+        );
+    }
+    None
+}
+
+/// A part of an ECR repository name between `/`: runs of lowercase letters and digits joined
+/// by single `.`, `_` or `-`.
+pub fn ecr_part(s: &str) -> bool {
+    s.split(['.', '_', '-']).all(|run| {
+        !run.is_empty()
+            && run
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    })
+}
+
+/// A name close to `s` that is a part of an ECR repository name and a block name, if one.
+pub fn fix_ecr_part(s: &str) -> Option<String> {
+    let lower = s.to_ascii_lowercase();
+    let start = lower.trim_start_matches(|c: char| !c.is_ascii_lowercase());
+    let fixed = squeeze(start, |c| c.is_ascii_alphanumeric(), '-');
+    (!fixed.is_empty() && fixed != s && ecr_part(&fixed) && block_name(&fixed).is_none())
+        .then_some(fixed)
+}
+
 /// ECS container names (a service's name): at most 255 characters.
 pub fn container_name(s: &str) -> Verdict {
     (s.len() > 255).then_some("ECS container names are at most 255 characters long")
@@ -433,6 +469,29 @@ mod tests {
         assert!(instance_type("m7i.metal-", "").is_some());
         assert!(instance_type("m7i.-metal", "").is_some());
         assert!(hostname("api").is_none() && hostname("-api").is_some());
+        for ok in [
+            "shop/server",
+            "shop-production/web_app",
+            "a.b/c-d_e",
+            "ab",
+            "a/b/c",
+        ] {
+            assert!(ecr_repository(ok).is_none(), "{ok}");
+        }
+        for bad in [
+            "a",
+            "Shop/server",
+            "shop__x/server",
+            "shop/web--1",
+            "shop/api_",
+            "shop/-api",
+            "shop//api",
+            "shop/a_-b",
+            &format!("shop/{}", "a".repeat(252)),
+        ] {
+            assert!(ecr_repository(bad).is_some(), "{bad:?}");
+        }
+        assert!(ecr_repository(&format!("shop/{}", "a".repeat(251))).is_none());
     }
 
     #[test]
@@ -449,5 +508,9 @@ mod tests {
         assert_eq!(fix_pg_name("select", "database"), None);
         assert_eq!(fix_env_key("MY-KEY").as_deref(), Some("MY_KEY"));
         assert_eq!(fix_env_key("1X").as_deref(), Some("_1X"));
+        assert_eq!(fix_ecr_part("web__app-").as_deref(), Some("web-app"));
+        assert_eq!(fix_ecr_part("Shop").as_deref(), Some("shop"));
+        assert_eq!(fix_ecr_part("web"), None);
+        assert_eq!(fix_ecr_part("__"), None);
     }
 }

@@ -1,5 +1,6 @@
 //! Rules that span several blocks: links and their cycles, essential containers, host ports,
-//! memory against the instance type, the firewall, and store references.
+//! memory against the instance type, the firewall, store references, and the image
+//! repositories of built services.
 //!
 //! Every rule here is linear in the size of the program (hash maps, an iterative strongly
 //! connected components pass), so a 10,000-service file checks as fast per byte as a small one.
@@ -1090,6 +1091,74 @@ fn derived_names(
                 "the stack's name holds `_`: write it with `-` instead".into()
             }),
         });
+    }
+}
+
+/// The ECR repository `<base>/<service>` of each service built from a Dockerfile, against ECR's
+/// rules; reported on the name that breaks them (the stack's, the environment's in the base,
+/// or the service's), the base's once. Names already reported for their own rules are skipped.
+pub(crate) fn repositories(
+    cx: &mut Cx,
+    items: &Items<'_>,
+    env: Option<&Environment>,
+    services: &[Service],
+    infos: &[ServiceInfo<'_>],
+) {
+    let valid = |n: &str| names::block_name(n).is_none();
+    let Some(stack) = items.stack.filter(|b| valid(&b.name.text)) else {
+        return;
+    };
+    if items.environment.is_some_and(|b| !valid(&b.name.text)) {
+        return;
+    }
+    let base = cx.base(&stack.name.text, env);
+    let layout = if base == stack.name.text {
+        "<stack>/<service>"
+    } else if cx.instance.is_some() {
+        "<stack>-<preview>/<service>"
+    } else {
+        "<stack>-<environment>/<service>"
+    };
+    let mut base_reported = false;
+    for (svc, info) in services.iter().zip(infos) {
+        if svc.build().is_none() || !valid(&svc.name) {
+            continue;
+        }
+        let repository = naming::repository(&base, &svc.name);
+        let Some(rule) = names::ecr_repository(&repository) else {
+            continue;
+        };
+        // The names that break the rule: the base's part (once), the service's; else the
+        // length, which the service's name can most easily give up.
+        let mut culprits = Vec::new();
+        if !names::ecr_part(&base) && !std::mem::replace(&mut base_reported, true) {
+            match (names::ecr_part(&stack.name.text), items.environment) {
+                (false, _) => culprits.push((stack, "stack")),
+                (true, Some(env)) => culprits.push((env, "environment")),
+                (true, None) => {}
+            }
+        }
+        if !names::ecr_part(&svc.name) || names::ecr_part(&base) {
+            culprits.push((info.block, "service"));
+        }
+        for (block, what) in culprits {
+            let change = match names::fix_ecr_part(&block.name.text) {
+                _ if repository.len() > 256 => format!("shorten the {what}'s name"),
+                Some(f) => format!("rename the {what}, e.g. `{f}`"),
+                None => format!("rename the {what}"),
+            };
+            cx.err(CheckError::InvalidName {
+                span: block.name.span,
+                name: repository.clone(),
+                what: "ECR repository name".into(),
+                rule: rule.into(),
+                help: Some(format!(
+                    "service `{}` is built from a Dockerfile, and its image goes to the ECR \
+                     repository `{layout}`: {change}",
+                    svc.name
+                )),
+            });
+        }
     }
 }
 

@@ -1,9 +1,31 @@
 //! `Dockerrun.aws.json` v2: one ECS container definition per service, in source order.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
-use crate::check::{EnvValue, Model};
+use super::Images;
+use crate::check::{EnvValue, ImageSource, Model, Service};
 use crate::syntax::ast::CompactString;
+
+/// The tag of a built service's image when its build was not hashed ([`super::lower`]): a
+/// valid reference that names the repository, and no tag a build ever gets (`c-<hex>`).
+pub const UNBUILT_TAG: &str = "unbuilt";
+
+/// The image a service's container runs: the one it names, or for a built service its entry
+/// of `images`, else `<repository>:unbuilt`.
+pub fn image<'a>(model: &Model, service: &'a Service, images: &'a Images) -> Cow<'a, str> {
+    match &service.source {
+        ImageSource::Image(image) => Cow::Borrowed(image),
+        ImageSource::Build(_) => match images.get(service.name.as_str()) {
+            Some(image) => Cow::Borrowed(image),
+            None => Cow::Owned(format!(
+                "{}:{UNBUILT_TAG}",
+                crate::naming::repository(&model.base(), &service.name)
+            )),
+        },
+    }
+}
 
 #[derive(Serialize)]
 struct Dockerrun<'a> {
@@ -19,7 +41,7 @@ struct Dockerrun<'a> {
 #[serde(rename_all = "camelCase")]
 struct Container<'a> {
     name: &'a str,
-    image: &'a str,
+    image: Cow<'a, str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     hostname: Option<&'a str>,
     essential: bool,
@@ -64,8 +86,8 @@ pub fn reads_managed_password(model: &Model) -> bool {
     })
 }
 
-/// The file's bytes: pretty JSON with a final newline.
-pub fn dockerrun(model: &Model) -> String {
+/// The file's bytes: pretty JSON with a final newline; the built services run their `images`.
+pub fn dockerrun(model: &Model, images: &Images) -> String {
     let doc = Dockerrun {
         version: 2,
         // A role the program names is always its tasks' execution role; one stackc makes goes
@@ -76,7 +98,7 @@ pub fn dockerrun(model: &Model) -> String {
             .iter()
             .map(|s| Container {
                 name: &s.name,
-                image: &s.image,
+                image: image(model, s, images),
                 hostname: s.hostname.as_deref(),
                 essential: s.essential,
                 memory: s.memory,

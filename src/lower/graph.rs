@@ -13,7 +13,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use crate::check::{EnvValue, Export, Model, RedisEngine, StoreKind, Tier};
+use crate::check::{EnvValue, Export, ImageSource, Model, RedisEngine, StoreKind, Tier};
 use crate::diagnostic::is_unsafe;
 use crate::lower::Plan;
 
@@ -141,7 +141,11 @@ pub fn model_graph(model: &Model) -> Graph {
     // Services, in the environment's frame.
     let first_service = g.nodes.len();
     for s in &model.services {
-        let mut lines = vec![s.name.to_string(), s.image.to_string()];
+        let source = match &s.source {
+            ImageSource::Image(image) => image.to_string(),
+            ImageSource::Build(b) => format!("build {}", b.context),
+        };
+        let mut lines = vec![s.name.to_string(), source];
         if !s.ports.is_empty() {
             let ports: Vec<String> = s
                 .ports

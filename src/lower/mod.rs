@@ -6,12 +6,20 @@ mod dockerrun;
 pub mod graph;
 pub mod plan;
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::check::Model;
-pub use dockerrun::{dockerrun, reads_managed_password};
+pub use dockerrun::{UNBUILT_TAG, dockerrun, image, reads_managed_password};
 pub use plan::{Plan, Step};
+
+/// The images of the services built from a Dockerfile, by service name: the reference each
+/// one's container runs. `stackc build` gives `<repository>:<content-hash tag>`, apply
+/// `<registry>/<repository>@sha256:<digest>`; a built service left out runs the placeholder
+/// `<repository>:unbuilt` ([`UNBUILT_TAG`]).
+pub type Images = BTreeMap<String, String>;
 
 /// The files `stackc build` writes, as bytes.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,9 +29,15 @@ pub struct Artifacts {
     pub plan_json: String,
 }
 
-/// Lowers a checked model.
+/// Lowers a checked model without knowing the images of the built services (that needs their
+/// build contexts): each runs the placeholder `<repository>:unbuilt`.
 pub fn lower(model: &Model) -> Artifacts {
-    let dockerrun = dockerrun(model);
+    lower_with(model, &Images::new())
+}
+
+/// Lowers a checked model, each built service running its image from `images`.
+pub fn lower_with(model: &Model, images: &Images) -> Artifacts {
+    let dockerrun = dockerrun(model, images);
     let hash = hex(&Sha256::digest(dockerrun.as_bytes()));
     let plan = plan::plan(model, &hash);
     let plan_json = to_json(&plan);

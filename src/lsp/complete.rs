@@ -7,7 +7,7 @@
 use std::collections::HashSet;
 
 use stackc::check::Kind;
-use stackc::check::attrs::Ty;
+use stackc::check::attrs::{AttrSpec, BUILD, BUILD_BLOCK, Ty};
 use stackc::syntax::ast::Span;
 use stackc::syntax::lex::{self, Lexeme};
 
@@ -169,6 +169,8 @@ struct Reader<'s> {
     blocks: Vec<BlockInfo>,
     /// The index in `blocks` of the block being read.
     open: Option<usize>,
+    /// The name of the nested block being read (`env`, `build`), when in one.
+    nested: Option<String>,
 }
 
 impl<'s> Reader<'s> {
@@ -179,6 +181,7 @@ impl<'s> Reader<'s> {
             st: St::Top,
             blocks: Vec::new(),
             open: None,
+            nested: None,
         }
     }
 
@@ -268,6 +271,7 @@ impl<'s> Reader<'s> {
             }
             (St::AfterKey { key, nested: false }, Tok::Punct(b'{')) => {
                 self.add_key(&key, self.toks[i - 1].start);
+                self.nested = Some(key);
                 St::Key { nested: true }
             }
             (St::AfterKey { nested, .. }, Tok::Punct(b'}')) => self.close(nested),
@@ -441,6 +445,7 @@ impl<'s> Reader<'s> {
     /// A `}`: the end of the nested block, or of the block.
     fn close(&mut self, nested: bool) -> St {
         if nested {
+            self.nested = None;
             St::Key { nested: false }
         } else {
             self.close_block();
@@ -546,6 +551,40 @@ fn item(label: &str, kind: ItemKind, detail: Option<String>) -> Item {
     }
 }
 
+/// The completion of an attribute of a table, with its documentation.
+fn attr_item(owner: &str, s: &AttrSpec) -> Item {
+    Item {
+        label: s.name.to_string(),
+        kind: ItemKind::Attribute,
+        detail: Some(s.ty.describe()),
+        doc: Some(super::query::attr_doc(owner, s)),
+    }
+}
+
+/// Whether the reader is in a service's `build { }` block.
+fn in_build(reader: &Reader<'_>, current: Option<&BlockInfo>) -> bool {
+    reader.nested.as_deref() == Some(BUILD_BLOCK) && current.is_some_and(|b| b.kind == "service")
+}
+
+/// The keys written in the nested block open at token `at` (but the word at `prefix`).
+fn nested_keys<'s>(toks: &[Token], at: usize, src: &'s str, prefix: usize) -> Vec<&'s str> {
+    let open = toks[..at]
+        .iter()
+        .rposition(|t| t.kind == Tok::Punct(b'{'))
+        .map_or(0, |i| i + 1);
+    let close = toks[open..]
+        .iter()
+        .position(|t| t.kind == Tok::Punct(b'}'))
+        .map_or(toks.len(), |i| open + i);
+    toks[open..close]
+        .windows(2)
+        .filter(|w| {
+            w[0].kind == Tok::Ident && w[1].kind == Tok::Punct(b'=') && w[0].start != prefix
+        })
+        .map(|w| &src[w[0].start..w[0].end])
+        .collect()
+}
+
 /// The completions at `offset`: what may be written there, whatever has been typed of it.
 /// Editors filter by the typed prefix, so all candidates are returned.
 pub fn complete(src: &str, offset: usize) -> Vec<Item> {
@@ -629,16 +668,15 @@ pub fn complete(src: &str, offset: usize) -> Vec<Item> {
                         .collect()
                 })
                 .unwrap_or_default();
+            // A service has one image source: `image`, or `build` (an attribute or a block).
+            let source = ["image", BUILD_BLOCK];
+            let has_source = source.iter().any(|k| written.contains(k));
             let mut items: Vec<Item> = kind
                 .attrs()
                 .iter()
                 .filter(|s| !written.contains(&s.name))
-                .map(|s| Item {
-                    label: s.name.to_string(),
-                    kind: ItemKind::Attribute,
-                    detail: Some(s.ty.describe()),
-                    doc: Some(super::query::attr_doc(kind, s)),
-                })
+                .filter(|s| !(kind == Kind::Service && has_source && source.contains(&s.name)))
+                .map(|s| attr_item(kind.keyword(), s))
                 .collect();
             if kind == Kind::Service && !written.contains(&"env") {
                 items.push(item(
@@ -676,6 +714,17 @@ pub fn complete(src: &str, offset: usize) -> Vec<Item> {
                 _ => Vec::new(),
             }
         }
+        // A key of a service's `build { }`.
+        St::Key { nested: true } if in_build(&reader, current) => {
+            let written = nested_keys(&toks, before, src, prefix_start);
+            BUILD
+                .iter()
+                .filter(|s| !written.contains(&s.name))
+                .map(|s| attr_item(BUILD_BLOCK, s))
+                .collect()
+        }
+        // A value in `build { }`: strings and lists of strings, nothing to propose.
+        St::Value { nested: true, .. } if in_build(&reader, current) => Vec::new(),
         // A value in `env { }`: a store to reference, or a secret.
         St::Value { nested: true, .. } => {
             let mut items = named(&is_store, &[]);
@@ -824,6 +873,37 @@ mod tests {
             )),
             ["api", "worker"]
         );
+    }
+
+    #[test]
+    fn a_build_block_completes_its_own_keys_and_a_service_one_image_source() {
+        let got = labels(&format!(
+            "{HEAD}service web {{\n  build {{\n    context = \"./web\"\n    |\n  }}\n  memory = 64 MiB\n}}\n"
+        ));
+        assert_eq!(got, ["dockerfile", "target", "args"]);
+        let got = labels(&format!(
+            "{HEAD}service web {{\n  build {{\n    |\n    args = []\n  }}\n}}\n"
+        ));
+        assert_eq!(got, ["context", "dockerfile", "target"]);
+        assert!(labels(&format!("{HEAD}service web {{\n  build {{\n    target = |")).is_empty());
+        // A service with a build is offered no `image`, and one with an image no `build`.
+        for source in [
+            "build = \"./web\"",
+            "build { context = \"./web\" }",
+            "image = \"x\"",
+        ] {
+            let got = labels(&format!("{HEAD}service web {{\n  {source}\n  |\n}}\n"));
+            assert!(got.contains(&"memory".to_string()), "{got:?}");
+            assert!(!got.contains(&"image".to_string()), "{source}: {got:?}");
+            assert!(!got.contains(&"build".to_string()), "{source}: {got:?}");
+        }
+        let got = labels(&format!("{HEAD}service web {{\n  |\n}}\n"));
+        assert!(got.contains(&"image".to_string()) && got.contains(&"build".to_string()));
+        // After the build block, the env block's values are stores again.
+        let got = labels(&format!(
+            "{HEAD}service web {{\n  build {{ context = \".\" }}\n  env {{ A = | }}\n}}\n"
+        ));
+        assert!(got.contains(&"db".to_string()), "{got:?}");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use super::complete::Role;
 use stackc::check::Kind;
-use stackc::check::attrs::AttrSpec;
+use stackc::check::attrs::{AttrSpec, BUILD, BUILD_BLOCK};
 use stackc::syntax::ast::{Attr, Block, Entry, File, Ident, Item, Nested, Span, Value, ValueKind};
 
 /// The node under the cursor, as far as navigation cares.
@@ -17,10 +17,10 @@ pub enum Node<'a> {
     BlockName(&'a Block),
     /// The key of a block's attribute.
     AttrKey(&'a Block, &'a Attr),
-    /// The name of a nested block (`env`).
+    /// The name of a nested block (`env`, `build`).
     NestedName(&'a Block, &'a Nested),
-    /// A key inside a nested block (`DB_HOST` in `env { }`).
-    NestedKey(&'a Block, &'a Attr),
+    /// A key inside a nested block (`DB_HOST` in `env { }`, `context` in `build { }`).
+    NestedKey(&'a Block, &'a Nested, &'a Attr),
     /// A use of a block's name: a link, the target of a reference, a firewall term.
     NameRef { name: &'a str, span: Span },
     /// The export of a reference (`host` in `db.host`).
@@ -73,7 +73,7 @@ pub fn node_at(file: &File, offset: usize) -> Option<Node<'_>> {
                         }
                         let a = n.attrs.iter().find(|a| within(a.span(), offset))?;
                         if within(a.key.span, offset) {
-                            return Some(Node::NestedKey(b, a));
+                            return Some(Node::NestedKey(b, n, a));
                         }
                         return value_node(&a.value, offset);
                     }
@@ -159,13 +159,22 @@ pub fn hover(file: &File, offset: usize) -> Option<Hover> {
         Node::AttrKey(b, a) => {
             let kind = Kind::from_keyword(&b.kind.text)?;
             let spec = kind.attrs().iter().find(|s| s.name == a.key.text)?;
-            (attr_doc(kind, spec), a.key.span)
+            (attr_doc(kind.keyword(), spec), a.key.span)
         }
-        Node::NestedName(b, n) if n.name.text == "env" && b.kind.text == "service" => {
-            (ENV_DOC.to_string(), n.name.span)
+        Node::NestedName(b, n) if b.kind.text == "service" => {
+            let doc = match n.name.text.as_str() {
+                "env" => ENV_DOC,
+                BUILD_BLOCK => BUILD_DOC,
+                _ => return None,
+            };
+            (doc.to_string(), n.name.span)
         }
         Node::NestedName(..) => return None,
-        Node::NestedKey(b, a) => (env_key_doc(b, a), a.key.span),
+        Node::NestedKey(b, n, a) if n.name.text == BUILD_BLOCK && b.kind.text == "service" => {
+            let spec = BUILD.iter().find(|s| s.name == a.key.text)?;
+            (attr_doc(BUILD_BLOCK, spec), a.key.span)
+        }
+        Node::NestedKey(b, _, a) => (env_key_doc(b, a), a.key.span),
         Node::NameRef { name, span } => {
             let blocks = blocks_named(file, name);
             let text = match blocks.as_slice() {
@@ -235,7 +244,7 @@ pub fn hover_lexical(src: &str, offset: usize) -> Option<Hover> {
         Role::Key { kind } => {
             let kind = Kind::from_keyword(&kind)?;
             let spec = kind.attrs().iter().find(|s| s.name == word)?;
-            attr_doc(kind, spec)
+            attr_doc(kind.keyword(), spec)
         }
         Role::Literal => return None,
         Role::Other => {
@@ -247,12 +256,12 @@ pub fn hover_lexical(src: &str, offset: usize) -> Option<Hover> {
     Some(Hover { markdown, span })
 }
 
-/// The hover of an attribute: its type, default or requiredness, and documentation.
-pub fn attr_doc(kind: Kind, spec: &AttrSpec) -> String {
+/// The hover of an attribute of a block (`service`, or a nested `build`): its type, default or
+/// requiredness, and documentation.
+pub fn attr_doc(block: &str, spec: &AttrSpec) -> String {
     let mut s = format!(
-        "**{}** ({} attribute): {}",
+        "**{}** ({block} attribute): {}",
         spec.name,
-        kind.keyword(),
         spec.ty.describe()
     );
     if spec.required {
@@ -289,7 +298,7 @@ pub fn kind_doc(keyword: &str) -> Option<String> {
         attrs.join(", ")
     );
     if kind == Kind::Service {
-        s.push_str(", and an `env { }` block");
+        s.push_str(", an `env { }` block and a `build { }` block");
     }
     Some(s)
 }
@@ -298,6 +307,12 @@ const ENV_DOC: &str = "**env** `{ KEY = value ... }`: the container's environmen
 Strings, integers and booleans go into the container definition; store exports (`db.host`) \
 and `secret(\"VAR\")` become Elastic Beanstalk environment properties, which every container \
 of the environment sees.";
+
+const BUILD_DOC: &str = "**build** `{ context = \"./DIR\" ... }`: build the service's image from a \
+Dockerfile instead of pulling an `image`.\n\n\
+`context` is the directory sent to the build, relative to the `.stack` file; `dockerfile` (default \
+`Dockerfile`) is relative to the context; `target` a stage; `args` build arguments \
+`[\"NAME=value\"]`. `build = \"./DIR\"` is the short form: a context with its `Dockerfile`.";
 
 const FIREWALL_DOC: &str = "**firewall** `{ allow ... }`: who may reach what; nothing else is open.\n\n\
 `allow PORTS from SOURCES to SERVICE` opens host ports of a service to `internet` or CIDR \
@@ -333,6 +348,13 @@ service api {
   }
 }
 service worker { image = "w:1" memroy = 1 }
+service client {
+  build {
+    context = "./client"
+    target  = "prod"
+  }
+  memory = 64 MiB
+}
 postgres db { database = "shop" }
 firewall {
   allow 80 from internet to api
@@ -416,7 +438,8 @@ firewall {
         assert!(h.markdown.contains("hard memory limit"), "{}", h.markdown);
         assert_eq!(h.span.start as usize, at("memory", 0, 0));
         let h = hover(&file(), at("image", 0, 0)).expect("hover");
-        assert!(h.markdown.contains("required"), "{}", h.markdown);
+        assert!(h.markdown.contains("`image` or `build`"), "{}", h.markdown);
+        assert!(!h.markdown.contains("required"), "{}", h.markdown);
         let h = hover(&file(), at("links", 0, 1)).expect("hover");
         assert!(h.markdown.contains("default: `[]`"), "{}", h.markdown);
         let h = hover(&file(), at("region", 0, 1)).expect("hover");
@@ -453,6 +476,14 @@ firewall {
         assert!(h.markdown.starts_with("**env**"), "{}", h.markdown);
         let h = hover(&file(), at("firewall", 0, 3)).expect("hover");
         assert!(h.markdown.starts_with("**firewall**"), "{}", h.markdown);
+        let h = hover(&file(), at("build {", 0, 1)).expect("hover");
+        assert!(h.markdown.starts_with("**build**"), "{}", h.markdown);
+        // The keys of a `build` block are its table's, not env keys.
+        let h = hover(&file(), at("target", 0, 2)).expect("hover");
+        assert!(h.markdown.contains("(build attribute)"), "{}", h.markdown);
+        assert!(h.markdown.contains("multi-stage"), "{}", h.markdown);
+        let h = hover(&file(), at("context =", 0, 2)).expect("hover");
+        assert!(h.markdown.contains("required"), "{}", h.markdown);
         let h = hover(&file(), at("internet", 0, 3)).expect("hover");
         assert!(h.markdown.contains("0.0.0.0/0"), "{}", h.markdown);
     }

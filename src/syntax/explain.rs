@@ -81,7 +81,9 @@ fn describe_error(src: &str, pos: usize, e: &pest::error::Error<Rule>) -> Syntax
     }
     let in_env = cx.open.len() >= 2;
     let expected = expected_words(positives, in_firewall, in_env);
-    let help = help_for(src, pos, positives, &found, in_firewall, in_env);
+    // A service's `build { }` is the one nested block that is not `KEY = value` lines.
+    let in_build = in_env && cx.innermost_header(src).as_deref() == Some("build");
+    let help = help_for(src, pos, positives, &found, in_firewall, in_env, in_build);
     SyntaxError::Unexpected {
         span: Span::new(pos, tok_end),
         expected,
@@ -533,6 +535,7 @@ fn help_for(
     found: &str,
     in_firewall: bool,
     in_env: bool,
+    in_build: bool,
 ) -> Option<String> {
     let before = src[..pos].trim_end();
     let has = |r: Rule| positives.contains(&r);
@@ -560,6 +563,9 @@ fn help_for(
     if has(Rule::eq) {
         return Some(match found {
             "`:`" => "attributes are written `key = value`, not `key: value`".into(),
+            "`{`" if in_build => "blocks nest one level: build arguments are a list, \
+                                  `args = [\"NAME=value\"]`"
+                .into(),
             "`{`" if in_env => "`env` holds only `KEY = value` lines; blocks nest one level".into(),
             _ => "attributes are written `key = value`".into(),
         });

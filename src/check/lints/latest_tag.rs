@@ -1,5 +1,6 @@
 //! `stack::latest_tag` [warning, `--strict` only]: an image with no tag or the tag `latest`;
-//! a deploy of the same file can then run different code. A digest (`@sha256:...`) is pinned.
+//! a deploy of the same file can then run different code. A digest (`@sha256:...`) is pinned,
+//! and so is a service's own build (its tag is the content hash of the build).
 
 use super::{Cx, LintError};
 
@@ -16,13 +17,14 @@ pub(super) fn check(cx: &mut Cx<'_>) {
     }
     let services = &cx.model.services;
     let mut found = Vec::new();
-    for s in services {
-        if s.image.contains('@') {
+    // A built service's image is named by the content hash of its build: always pinned.
+    for (s, image) in services.iter().filter_map(|s| Some((s, s.image()?))) {
+        if image.contains('@') {
             continue;
         }
-        match tag(&s.image) {
+        match tag(image) {
             Some(t) if t != "latest" => {}
-            t => found.push((s.name.clone(), s.image.clone(), t.is_some())),
+            t => found.push((s.name.clone(), image.to_string(), t.is_some())),
         }
     }
     for (service, image, latest) in found {
