@@ -11,6 +11,7 @@ macro_rules! say {
 }
 
 mod args;
+mod builds;
 #[cfg(feature = "aws")]
 mod deploy;
 mod explain;
@@ -95,10 +96,15 @@ fn check(args: &CheckArgs) -> ExitCode {
         Err(code) => return code,
     };
     let compiled = compile_with(&src, &Options { strict: *strict });
+    let mut diags = compiled.diagnostics;
+    // The builds' paths against the files, once the program is sound.
+    if let (false, Some(file)) = (compiled.models.is_empty(), &compiled.file) {
+        diags.extend(builds::path_diagnostics(path, file));
+        diags.sort_by_key(|d| (d.span().start, d.span().end));
+    }
     // Freed before the report is rendered, which then reuses their memory: a big program's
     // peak stays that of the checker.
     drop((compiled.file, compiled.models));
-    let diags = compiled.diagnostics;
     let name = path.display().to_string();
     match format {
         Format::Json => {
@@ -157,7 +163,20 @@ fn build(path: &Path, out_dir: &Path, env: Option<&str>, instance: Option<&str>)
             Err(code) => return code,
         },
     };
-    let built: Vec<_> = models.iter().map(lower::lower).collect();
+    // Each built service's image is named by the content hash of its build.
+    let images: Result<Vec<_>, String> = models.iter().map(|m| builds::images(path, m)).collect();
+    let images = match images {
+        Ok(images) => images,
+        Err(msg) => {
+            say!("error: {msg}; not built; nothing was written");
+            return ExitCode::from(1);
+        }
+    };
+    let built: Vec<_> = models
+        .iter()
+        .zip(&images)
+        .map(|(m, images)| lower::lower_with(m, images))
+        .collect();
     let paths: Vec<(String, String)> = folders
         .iter()
         .map(|f| {

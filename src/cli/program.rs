@@ -1,13 +1,14 @@
 //! A checked file and its environments, for the commands that work on one environment (deploy,
 //! `graph`) or on each (`build`, `iam-policy`): the file's models, the one `--env` names, and a
-//! preview (`--env TEMPLATE --name INSTANCE`).
+//! preview (`--env TEMPLATE --name INSTANCE`). A model comes only from a file whose builds'
+//! paths exist.
 
 use std::path::Path;
 use std::process::ExitCode;
 
 use stackc::check::Model;
 
-use super::{read_source, render};
+use super::{builds, read_source, render};
 
 /// The models of a file, one per environment; its diagnostics go to stderr, and a file with
 /// errors is an exit 1 saying that nothing (`what`) was done.
@@ -28,8 +29,14 @@ fn compiled(
         Some(i) => stackc::compile_instance(src, &options, i),
         None => stackc::compile_with(src, &options),
     };
-    render::report(render::Stream::Stderr, &name, src, &c.diagnostics);
-    if c.models.is_empty() {
+    let mut diagnostics = c.diagnostics;
+    // The builds' paths, once the program is sound: before anything is built or lowered.
+    if let (false, Some(file)) = (c.models.is_empty(), &c.file) {
+        diagnostics.extend(builds::path_diagnostics(path, file));
+        diagnostics.sort_by_key(|d| (d.span().start, d.span().end));
+    }
+    render::report(render::Stream::Stderr, &name, src, &diagnostics);
+    if c.models.is_empty() || diagnostics.iter().any(|d| d.is_error()) {
         match instance {
             Some(i) => say!(
                 "error: {name}: the names of preview `{}` are not valid (above); {what}",

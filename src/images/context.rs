@@ -46,6 +46,18 @@ pub struct BuildSpec {
 }
 
 impl BuildSpec {
+    /// The spec of a service's build for `platform`; `dir` is the directory of the `.stack`
+    /// file, which the build's paths are relative to.
+    pub fn of(build: &crate::check::Build, dir: &Path, platform: Platform) -> BuildSpec {
+        BuildSpec {
+            context: dir.join(build.context.as_str()),
+            dockerfile: PathBuf::from(build.dockerfile.as_str()),
+            target: build.target.as_ref().map(|t| t.to_string()),
+            args: build.args.clone(),
+            platform,
+        }
+    }
+
     /// The Dockerfile's path: the context joined with the spec's Dockerfile.
     pub fn dockerfile_path(&self) -> PathBuf {
         self.context.join(&self.dockerfile)
