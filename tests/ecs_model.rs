@@ -1,4 +1,5 @@
-//! The emitted `Dockerrun.aws.json` of every example, and of every import of the corpus of real
+//! The emitted `Dockerrun.aws.json` of every example, of the program with built services in
+//! `tests/builds/seed/`, and of every import of the corpus of real
 //! compose and Dockerrun files (`tests/import/corpus`), checked against AWS's own ECS API model
 //! (botocore's `ecs/2014-11-13/service-2.json`, the input of `RegisterTaskDefinition`, which
 //! Elastic Beanstalk calls with the container definitions) by `tests/support/ecs_model.py`,
@@ -131,8 +132,20 @@ fn ecs_rules(doc: &Value) -> Vec<String> {
         if !seen_names.insert(name) {
             out.push(format!("{at}: the name is used twice"));
         }
-        if c["image"].as_str().is_none_or(str::is_empty) {
+        let image = c["image"].as_str().unwrap_or_default();
+        if image.is_empty() {
             out.push(format!("{at}: no image"));
+        }
+        // "Up to 255 letters (uppercase and lowercase), numbers, hyphens, underscores, colons,
+        // periods, forward slashes, and number signs are allowed" (ContainerDefinition.image),
+        // before an `@` digest.
+        let named = image.split_once('@').map_or(image, |(named, _)| named);
+        if named.len() > 255
+            || !named
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || "-_:./#".contains(ch))
+        {
+            out.push(format!("{at}: image `{image}` is not one ECS takes"));
         }
         let memory = c["memory"].as_u64();
         let reservation = c["memoryReservation"].as_u64();
@@ -247,6 +260,46 @@ fn examples_keep_the_rules_the_model_does_not_encode() {
             problems.join("\n")
         );
     }
+}
+
+/// The Dockerrun files of `tests/builds/seed/`, whose services are built from Dockerfiles: what
+/// `stackc build` writes (images named by the content hash of their build) and what `lower`
+/// makes without reading the contexts (the `unbuilt` placeholder), for each environment.
+#[test]
+fn built_images_match_the_ecs_model() {
+    let seed = Path::new(ROOT).join("tests/builds/seed/seed.stack");
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let out = tmp.path().join("out");
+    let o = Command::new(env!("CARGO_BIN_EXE_stackc"))
+        .arg("build")
+        .arg(&seed)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("stackc runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let src = std::fs::read_to_string(&seed).expect("the seed program");
+    let c = stackc::compile_with(&src, &Default::default());
+    assert_eq!(c.models.len(), 2, "{:?}", c.diagnostics);
+    let mut files = Vec::new();
+    for model in &c.models {
+        let env = &model.environment.name;
+        let built = std::fs::read_to_string(out.join(env).join("Dockerrun.aws.json"))
+            .expect("build wrote each environment's Dockerrun");
+        let placeholder = stackc::lower::lower(model).dockerrun;
+        assert!(built.contains(":c-") && placeholder.contains(":unbuilt"));
+        for (what, doc) in [("built", built), ("unbuilt", placeholder)] {
+            let problems = ecs_rules(&serde_json::from_str(&doc).expect("JSON"));
+            assert!(problems.is_empty(), "{env} {what}: {problems:?}");
+            files.push(write(tmp.path(), &format!("{env}-{what}.json"), &doc));
+        }
+    }
+    let (code, report) = validate(&files);
+    for r in report["files"].as_array().expect("files") {
+        assert_eq!(r["containers"], 4, "{r}");
+        assert!(errors_of(r).is_empty(), "{r}");
+    }
+    assert_eq!(code, 0, "{report}");
 }
 
 /// A Dockerrun that is valid in every way; the negative tests break one thing at a time.
@@ -418,6 +471,11 @@ fn the_rules_catch_what_the_model_cannot() {
             "no image",
             |d| d["containerDefinitions"][2]["image"] = json!(""),
             "no image",
+        ),
+        (
+            "an image with a space",
+            |d| d["containerDefinitions"][2]["image"] = json!("seed/server:c 1"),
+            "is not one ECS takes",
         ),
         (
             "eleven containers",

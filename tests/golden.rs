@@ -7,7 +7,10 @@
 //! - building it twice gives byte-identical files;
 //! - the real binary's `build FILE --out DIR` writes exactly the in-process bytes, and refuses
 //!   (exit 1, nothing written, nothing touched) a file with errors;
-//! - its plan keeps the invariants that `deploy` relies on (see [`plan_invariants`]).
+//! - its plan keeps the invariants that `deploy` relies on (see [`plan_invariants`]);
+//!
+//! and the program of `tests/builds/seed/`, whose services are built from the contexts beside
+//! it, is built by the binary with each image named by the content hash of its build.
 
 mod common;
 
@@ -19,7 +22,8 @@ use serde_json::Value;
 use stackc::deploy::resource::{Tags, Val};
 use stackc::deploy::resources::Desired;
 use stackc::deploy::resources::db_instance::DbInstance;
-use stackc::lower::Artifacts;
+use stackc::images::{BuildSpec, Platform, content_hash};
+use stackc::lower::{Artifacts, Images};
 
 const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
 use common::examples;
@@ -380,6 +384,309 @@ fn binary_build_refuses_errors_and_writes_nothing() {
     );
     assert_eq!(o.status.code(), Some(1));
     assert!(!missing.exists(), "a refused build creates no directory");
+}
+
+// ---------------------------------------------------------------------------------------
+// Services built from a Dockerfile (`tests/builds/seed/`, a program with its build contexts):
+// `stackc build` names each built image `<repository>:<tag>`, the tag the content hash of its
+// build for the environment's platform; `lower` alone, without IO, names `<repository>:unbuilt`.
+
+const SEED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/builds/seed");
+
+/// A copy of the seed program and its contexts, to change.
+fn seed_copy() -> tempfile::TempDir {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).expect("mkdir");
+        for e in std::fs::read_dir(from).expect("readable dir") {
+            let e = e.expect("a directory entry");
+            let target = to.join(e.file_name());
+            if e.path().is_dir() {
+                copy(&e.path(), &target);
+            } else {
+                std::fs::copy(e.path(), &target).expect("copy");
+            }
+        }
+    }
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    copy(Path::new(SEED), tmp.path());
+    tmp
+}
+
+/// The images `stackc build` names for the program in `dir`: each built service's repository
+/// with the tag of its content hash, computed here by `stackc::images`.
+fn hashed_images(dir: &Path, model: &stackc::check::Model) -> Images {
+    let platform = Platform::of_instance_type(&model.environment.instance_type);
+    model
+        .services
+        .iter()
+        .filter_map(|s| {
+            let spec = BuildSpec::of(s.build()?, dir, platform);
+            let hash = content_hash(&spec).expect("the context hashes");
+            let repository = stackc::naming::repository(&model.base(), &s.name);
+            Some((s.name.to_string(), format!("{repository}:{}", hash.tag())))
+        })
+        .collect()
+}
+
+/// `stackc build` of the program in `dir`: each environment's Dockerrun, by environment.
+fn build_seed(dir: &Path) -> BTreeMap<String, Value> {
+    let out = dir.join("out");
+    let o = stackc(
+        &[
+            "build".as_ref(),
+            dir.join("seed.stack").as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let files = dir_contents(&out);
+    std::fs::remove_dir_all(&out).expect("remove the outputs");
+    ["staging", "production"]
+        .into_iter()
+        .map(|env| {
+            let doc = &files[&format!("{env}/Dockerrun.aws.json")];
+            (env.to_string(), serde_json::from_slice(doc).expect("JSON"))
+        })
+        .collect()
+}
+
+/// The image of each container of a Dockerrun, by name.
+fn images_of(doc: &Value) -> BTreeMap<String, String> {
+    doc["containerDefinitions"]
+        .as_array()
+        .expect("containers")
+        .iter()
+        .map(|c| {
+            let name = c["name"].as_str().expect("a name").to_string();
+            (name, c["image"].as_str().expect("an image").to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn built_images_are_named_by_the_content_hash_of_their_build() {
+    let dir = Path::new(SEED);
+    let src = std::fs::read_to_string(dir.join("seed.stack")).expect("the seed program");
+    let models = build(&dir.join("seed.stack"), &src);
+    let out = tempfile::tempdir().expect("a temp dir");
+    let o = stackc(
+        &[
+            "build".as_ref(),
+            dir.join("seed.stack").as_os_str(),
+            "--out".as_ref(),
+            out.path().as_os_str(),
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let files = dir_contents(out.path());
+    let mut tags = Vec::new();
+    for (model, _) in &models {
+        let images = hashed_images(dir, model);
+        assert_eq!(images.len(), 3, "client, server and worker are built");
+        // The binary writes what `lower_with` makes of the hashed images, plan included.
+        let a = stackc::lower::lower_with(model, &images);
+        let dockerrun = out_name(model, "Dockerrun.aws.json");
+        assert!(files[&dockerrun] == a.dockerrun.as_bytes(), "{dockerrun}");
+        assert!(files[&out_name(model, "plan.json")] == a.plan_json.as_bytes());
+        plan_invariants(&dir.join("seed.stack"), model, &a);
+        let env = model.scoped_env().expect("two environments");
+        for (service, image) in &images {
+            let (repository, tag) = image.rsplit_once(':').expect("a tag");
+            assert_eq!(repository, format!("seed-{env}/{service}"));
+            assert!(
+                tag.len() == 14
+                    && tag.starts_with("c-")
+                    && tag[2..].bytes().all(|b| b.is_ascii_hexdigit()),
+                "{image}"
+            );
+            tags.push(tag.to_string());
+        }
+        assert_eq!(
+            images_of(&serde_json::from_str(&a.dockerrun).expect("JSON"))["nginx"],
+            "nginx:1.27"
+        );
+        insta::with_settings!({
+            omit_expression => true,
+            prepend_module_to_snapshot => false,
+            snapshot_path => "golden",
+        }, {
+            insta::assert_snapshot!(format!("Dockerrun.aws.json.{env}@builds-seed"), a.dockerrun);
+        });
+    }
+    // Staging builds for x86-64, production for Graviton: no tag is shared.
+    let unique: HashSet<&String> = tags.iter().collect();
+    assert_eq!(unique.len(), 6, "{tags:?}");
+}
+
+#[test]
+fn lowering_without_io_names_the_unbuilt_placeholder() {
+    let src = std::fs::read_to_string(Path::new(SEED).join("seed.stack")).expect("the seed");
+    for (model, a) in build(&Path::new(SEED).join("seed.stack"), &src) {
+        let images = images_of(&serde_json::from_str(&a.dockerrun).expect("JSON"));
+        let env = model.scoped_env().expect("two environments");
+        for service in ["client", "server", "worker"] {
+            assert_eq!(images[service], format!("seed-{env}/{service}:unbuilt"));
+        }
+        assert_eq!(images["nginx"], "nginx:1.27");
+        // An image given for a service that pulls its own is not used.
+        let mut given = Images::new();
+        given.insert("nginx".into(), "elsewhere/nginx:2".into());
+        given.insert(
+            "server".into(),
+            "registry.example/seed/server@sha256:0".into(),
+        );
+        let with = stackc::lower::lower_with(&model, &given);
+        let images = images_of(&serde_json::from_str(&with.dockerrun).expect("JSON"));
+        assert_eq!(images["nginx"], "nginx:1.27");
+        assert_eq!(images["server"], "registry.example/seed/server@sha256:0");
+        assert_eq!(images["client"], format!("seed-{env}/client:unbuilt"));
+    }
+}
+
+#[test]
+fn a_change_in_a_context_renames_that_image_only() {
+    let tmp = seed_copy();
+    let dir = tmp.path();
+    let first = build_seed(dir);
+    // A file the `.dockerignore` leaves out changes nothing.
+    std::fs::write(dir.join("worker/debug.log"), "noise\n").expect("write");
+    assert_eq!(build_seed(dir), first, "an ignored file renamed an image");
+    // One changed file renames its context's image, in each environment, and nothing else.
+    std::fs::write(dir.join("server/index.js"), "console.log(2);\n").expect("write");
+    let second = build_seed(dir);
+    for env in ["staging", "production"] {
+        let (before, after) = (images_of(&first[env]), images_of(&second[env]));
+        let changed: Vec<&String> = before
+            .keys()
+            .filter(|name| before[*name] != after[*name])
+            .collect();
+        assert_eq!(changed, ["server"], "{env}");
+    }
+    // So does a build argument, written in the program.
+    let path = dir.join("seed.stack");
+    let src = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(
+        &path,
+        src.replace("NODE_ENV=production", "NODE_ENV=staging"),
+    )
+    .expect("write");
+    let third = build_seed(dir);
+    let (before, after) = (images_of(&second["staging"]), images_of(&third["staging"]));
+    assert_ne!(before["client"], after["client"]);
+    assert_eq!(before["server"], after["server"]);
+}
+
+/// `stackc check --format json` of the program in `dir`: its exit code and diagnostics.
+fn check_json(dir: &Path) -> (Option<i32>, Vec<Value>) {
+    let o = stackc(
+        &[
+            "check".as_ref(),
+            "--format".as_ref(),
+            "json".as_ref(),
+            dir.join("seed.stack").as_os_str(),
+        ],
+        &[],
+    );
+    let diags = serde_json::from_slice(&o.stdout).expect("a JSON array");
+    (o.status.code(), diags)
+}
+
+#[test]
+fn missing_build_paths_are_errors_with_a_code_and_nothing_is_built() {
+    let tmp = seed_copy();
+    let dir = tmp.path();
+    assert_eq!(check_json(dir), (Some(0), Vec::new()));
+    std::fs::remove_file(dir.join("client/docker/Dockerfile.prod")).expect("remove");
+    std::fs::remove_dir_all(dir.join("server")).expect("remove");
+    std::fs::remove_dir_all(dir.join("worker")).expect("remove");
+    std::fs::write(dir.join("worker"), "not a directory\n").expect("write");
+    let (code, diags) = check_json(dir);
+    assert_eq!(code, Some(1));
+    let found: Vec<(String, u64, String)> = diags
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().expect("a code").to_string(),
+                d["line"].as_u64().expect("a line"),
+                d["message"].as_str().expect("a message").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "stack::build_path".to_string(),
+                21,
+                "Dockerfile `./client/docker/Dockerfile.prod` does not exist".to_string()
+            ),
+            (
+                "stack::build_path".to_string(),
+                30,
+                "build context `./server` does not exist".to_string()
+            ),
+            (
+                "stack::build_path".to_string(),
+                36,
+                "build context `./worker` is not a directory".to_string()
+            ),
+        ]
+    );
+    // The help says where stackc looked: beside the program, not in the working directory.
+    let help = diags[1]["help"].as_str().expect("a help");
+    assert!(
+        help.contains(&dir.join("./server").display().to_string()),
+        "{help}"
+    );
+    // `build` refuses the program with the same report, and writes nothing.
+    let out = dir.join("out");
+    let o = stackc(
+        &[
+            "build".as_ref(),
+            dir.join("seed.stack").as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ],
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("stack::build_path") && stderr.contains("nothing was written"));
+    assert!(!out.exists());
+}
+
+#[test]
+fn an_unreadable_context_stops_the_build_in_one_line() {
+    let tmp = seed_copy();
+    let dir = tmp.path();
+    // A pattern Docker refuses: `stackc check` cannot know (it reads no context).
+    std::fs::write(dir.join("worker/.dockerignore"), "[\n").expect("write");
+    assert_eq!(check_json(dir).0, Some(0));
+    let out = dir.join("out");
+    let o = stackc(
+        &[
+            "build".as_ref(),
+            dir.join("seed.stack").as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ],
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].starts_with("error: ")
+            && lines[0].contains("service `worker`")
+            && lines[0].contains(".dockerignore")
+            && lines[0].ends_with("nothing was written"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
 }
 
 // ---------------------------------------------------------------------------------------
