@@ -290,12 +290,29 @@ fn reference_app() {
             .any(|i| i.port == 80 && i.service == "nginx" && i.cidr == "0.0.0.0/0")
     );
     assert_eq!(model.firewall.reachable_stores, [0, 1]);
-    assert!(attr(&out.stack, "image", "\"complex-nginx\""));
+    // Every service compose builds is built: no placeholder image, no warning.
+    for (service, context) in [
+        ("nginx", "./nginx"),
+        ("api", "./server"),
+        ("client", "./client"),
+        ("worker", "./worker"),
+    ] {
+        let build = model
+            .services
+            .iter()
+            .find(|s| s.name == service)
+            .and_then(|s| s.build())
+            .unwrap_or_else(|| panic!("{service} is built:\n{}", out.stack));
+        assert_eq!(
+            (build.context.as_str(), build.dockerfile.as_str()),
+            (context, "Dockerfile.dev")
+        );
+    }
     assert!(
-        out.stack
-            .contains("# TODO: compose builds this image from `./nginx`")
+        !out.warnings
+            .iter()
+            .any(|w| w.message.contains("placeholder"))
     );
-    assert!(has(&out, 17, "nginx"));
     assert!(has(&out, 16, "`restart`"));
     assert!(out.stack.contains("= 256 MiB # TODO: a guess"));
     assert!(!out.stack.contains("postgres_password"));
@@ -469,6 +486,127 @@ fn variables_are_interpolated_and_unset_ones_named() {
             .iter()
             .any(|w| w.message.contains("missing.env"))
     );
+}
+
+/// Compose's `build:` in each of its forms becomes a `build`; what stackc cannot build from is
+/// said, and the service then pulls its image (or a placeholder).
+#[test]
+fn builds_in_every_form() {
+    struct Shell;
+    impl Context for Shell {
+        fn var(&self, name: &str) -> Option<String> {
+            (name == "GIT_SHA").then(|| "abc123".into())
+        }
+        fn file(&self, _: &str) -> Option<Result<String, String>> {
+            None
+        }
+    }
+    let src = r#"services:
+  web__app:
+    build: ./web
+    ports: ["80:8000"]
+  client:
+    build:
+      context: ./client
+      dockerfile: docker/Dockerfile.prod
+      target: prod
+      args:
+        NODE_ENV: production
+        GIT_SHA:
+        UNSET_ARG:
+        "bad-name": x
+      platforms: [linux/arm64]
+      cache_from: [client:cache]
+  worker:
+    image: ghcr.io/example/worker:1.2
+    build:
+      context: ./worker
+      args: ["MODE=queue", "GIT_SHA", "MODE=jobs"]
+  inline:
+    build:
+      dockerfile_inline: "FROM scratch"
+  outside:
+    image: example/outside:1
+    build:
+      context: ./outside
+      dockerfile: ../Dockerfile
+  remote:
+    build: https://github.com/example/remote.git
+  plain:
+    build:
+      dockerfile: Dockerfile
+"#;
+    let out = import::import(src, SourceKind::Compose, "c.yml", "shop", &Shell).expect("imports");
+    assert_sound("builds", &out);
+    let t = &out.stack;
+    let (model, _) = stackc::compile(t);
+    let model = model.expect("compiles");
+    let build = |name: &str| {
+        model
+            .services
+            .iter()
+            .find(|s| s.name == name)
+            .and_then(|s| s.build())
+            .cloned()
+    };
+    // The short form; the name its ECR repository `shop/web-app` takes, said.
+    assert!(attr(t, "build", "\"./web\""), "{t}");
+    assert!(has(&out, 2, "named `web-app`"), "{:?}", out.warnings);
+    let client = build("client").expect("client is built");
+    assert_eq!(client.context, "./client");
+    assert_eq!(client.dockerfile, "docker/Dockerfile.prod");
+    assert_eq!(client.target.as_deref(), Some("prod"));
+    let args: Vec<(&str, &str)> = client
+        .args
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    // A name with no value reads the shell, as compose does; an unset one is left out.
+    assert_eq!(args, [("GIT_SHA", "abc123"), ("NODE_ENV", "production")]);
+    assert!(has(&out, 13, "`UNSET_ARG`"), "{:?}", out.warnings);
+    assert!(has(&out, 14, "`bad-name`"), "{:?}", out.warnings);
+    assert!(has(&out, 15, "`build.platforms`"), "{:?}", out.warnings);
+    assert!(has(&out, 16, "`build.cache_from`"), "{:?}", out.warnings);
+    // `image` and `build`: the build is kept, the image named in a comment; later args win.
+    let worker = build("worker").expect("worker is built");
+    assert_eq!(
+        worker.args.get("MODE").map(String::as_str),
+        Some("jobs"),
+        "{t}"
+    );
+    assert_eq!(
+        worker.args.get("GIT_SHA").map(String::as_str),
+        Some("abc123")
+    );
+    assert!(
+        t.contains("# compose also names the image `ghcr.io/example/worker:1.2`"),
+        "{t}"
+    );
+    assert!(
+        !t.contains("image  = \"ghcr.io/example/worker:1.2\""),
+        "{t}"
+    );
+    // An inline Dockerfile and a URL context cannot be built: a placeholder, said.
+    assert!(build("inline").is_none() && build("remote").is_none());
+    assert!(attr(t, "image", "\"shop-inline\""), "{t}");
+    assert!(has(&out, 23, "inline Dockerfile"), "{:?}", out.warnings);
+    assert!(has(&out, 31, "is a URL"), "{:?}", out.warnings);
+    // A Dockerfile outside the context: the image compose names is pulled instead, said.
+    assert!(build("outside").is_none());
+    assert!(attr(t, "image", "\"example/outside:1\""), "{t}");
+    assert!(
+        has(
+            &out,
+            26,
+            "the Dockerfile `../Dockerfile` is outside the build context"
+        ),
+        "{:?}",
+        out.warnings
+    );
+    // A mapping without a context builds the compose file's folder; its default Dockerfile
+    // gives the short form.
+    assert!(attr(t, "build", "\".\""), "{t}");
+    assert!(t.contains("# Builds: the build contexts are relative to the compose file's folder"));
 }
 
 #[test]

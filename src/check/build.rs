@@ -30,7 +30,7 @@ impl Form<'_> {
 }
 
 /// Where a build's paths are written, for the diagnostics about them.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct Spans {
     context: Span,
     /// The `dockerfile` written, else the context (which holds the default one).
@@ -95,7 +95,7 @@ pub(super) fn image_source(
     read_forms.for_each(drop);
     match first {
         Some((build, spans)) => {
-            lexical(&build, spans, errors);
+            errors.extend(lexical(&build, spans));
             ImageSource::Build(Box::new(build))
         }
         None => ImageSource::Image(m.compact_str("image").unwrap_or_default()),
@@ -151,9 +151,17 @@ fn read(service: &str, form: Form<'_>, errors: &mut Vec<CheckError>) -> Option<(
     }
 }
 
+/// The `stack::build_path` errors that the paths of `build` show as written, without a place:
+/// for the tools that write builds (`stackc import`), which must not write one the checker
+/// refuses.
+pub fn written_wrong(build: &Build) -> Vec<CheckError> {
+    lexical(build, Spans::default())
+}
+
 /// What the text alone shows wrong with a build's paths: an empty one, a URL for a context
 /// (stackc hashes and sends a local directory), a Dockerfile outside its context.
-fn lexical(build: &Build, spans: Spans, errors: &mut Vec<CheckError>) {
+fn lexical(build: &Build, spans: Spans) -> Vec<CheckError> {
+    let mut errors = Vec::new();
     let context = build.context.as_str();
     let problem = if context.is_empty() {
         Some(PathProblem::Empty)
@@ -182,6 +190,7 @@ fn lexical(build: &Build, spans: Spans, errors: &mut Vec<CheckError>) {
             None,
         ));
     }
+    errors
 }
 
 /// Whether a relative path stays below where it starts (`a/../b` does, `../b` and `/b` do not).

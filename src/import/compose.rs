@@ -6,7 +6,8 @@
 use crate::check::Protocol;
 
 use super::raw::{
-    EnvLiteral, RawApp, RawEnv, RawPort, RawService, parse_bytes, parse_port_range, shell_words,
+    EnvLiteral, RawApp, RawBuild, RawEnv, RawPort, RawService, parse_bytes, parse_port_range,
+    shell_words,
 };
 use super::vars::{self, FileVar, whole_variable};
 use super::yaml::{Entry, Node, Value};
@@ -331,13 +332,7 @@ impl<'a> Reader<'a> {
                     };
                     self.w.add(line, format!("`{key}` of service `{name}` is not carried over: it becomes a {kind} store on {what}"));
                 }
-                "build" => {
-                    let context = match v {
-                        Value::Map(_) => a.value.get("context").and_then(|c| self.text(&c.value)),
-                        _ => self.text(&a.value),
-                    };
-                    s.build = Some(context.unwrap_or_else(|| ".".into()));
-                }
+                "build" => s.build = self.build(&a.value, name),
                 "ports" => match v {
                     Value::Seq(items) => {
                         for item in items {
@@ -416,6 +411,102 @@ impl<'a> Reader<'a> {
             }
         }
         s
+    }
+
+    /// `build:`: a context, or a mapping of `context`, `dockerfile`, `target` and `args` (a
+    /// mapping or a list of `NAME=value`; a name alone, or with no value, is read from the
+    /// shell's environment, as compose does).
+    fn build(&mut self, n: &Node, service: &str) -> Option<RawBuild> {
+        let mut build = RawBuild {
+            context: ".".into(),
+            line: n.line,
+            ..RawBuild::default()
+        };
+        let Value::Map(entries) = &n.value else {
+            match self.text(n) {
+                Some(context) => build.context = context,
+                None => {
+                    self.w.add(n.line, format!("`build` of service `{service}` is {}, not a context or a mapping; ignored", n.value.kind()));
+                    return None;
+                }
+            }
+            return Some(build);
+        };
+        for e in entries {
+            let line = e.line;
+            match e.key.as_str() {
+                "context" => build.context = self.text(&e.value).unwrap_or_else(|| ".".into()),
+                "dockerfile" => build.dockerfile = self.text(&e.value),
+                "target" => build.target = self.text(&e.value),
+                "args" => build.args = self.build_args(&e.value, service),
+                "dockerfile_inline" => {
+                    self.w.add(line, format!("`build.dockerfile_inline` of service `{service}` is not carried over: stackc builds from a Dockerfile in the context; write it to a file and name it in `dockerfile`"));
+                    build.unbuildable = Some("compose builds it from an inline Dockerfile".into());
+                }
+                "platforms" => self.w.add(line, format!("`build.platforms` of service `{service}` is not carried over: stackc builds for the environment's instances (x86-64, or Graviton's arm64)")),
+                key => self.w.add(line, format!("`build.{key}` of service `{service}` is not carried over: stackc builds with the context, Dockerfile, target and build arguments only")),
+            }
+        }
+        Some(build)
+    }
+
+    fn build_args(&mut self, n: &Node, service: &str) -> Vec<(String, String)> {
+        let mut written: Vec<(String, Option<String>, usize)> = Vec::new();
+        match &n.value {
+            Value::Map(entries) => {
+                for e in entries {
+                    let value = match &e.value.value {
+                        Value::Null => None,
+                        Value::Seq(_) | Value::Map(_) => {
+                            self.w.add(e.line, format!("build argument `{}` of service `{service}` is {}, not a value; ignored", e.key, e.value.value.kind()));
+                            continue;
+                        }
+                        _ => self.text(&e.value),
+                    };
+                    written.push((e.key.to_string(), value, e.line));
+                }
+            }
+            Value::Seq(items) => {
+                for item in items {
+                    let Some(text) = self.text(item) else {
+                        self.w.add(item.line, format!("a build argument of service `{service}` is {}, not `NAME=value`; ignored", item.value.kind()));
+                        continue;
+                    };
+                    let (key, value) = match text.split_once('=') {
+                        Some((k, v)) => (k.to_string(), Some(v.to_string())),
+                        None => (text, None),
+                    };
+                    written.push((key, value, item.line));
+                }
+            }
+            Value::Null => {}
+            other => self.w.add(
+                n.line,
+                format!(
+                    "`build.args` of service `{service}` is {}, not a list or mapping; ignored",
+                    other.kind()
+                ),
+            ),
+        }
+        let mut out: Vec<(String, String)> = Vec::new();
+        for (key, value, line) in written {
+            if !crate::check::names::is_env_key(&key) {
+                self.w.add(line, format!("build argument `{key}` of service `{service}` is not a name a `.stack` build argument takes (letters, digits and `_`, not starting with a digit); not carried over"));
+                continue;
+            }
+            // A name alone takes its value from the shell, as compose reads it at build time.
+            let value = match value.or_else(|| self.var(&key)) {
+                Some(v) => v,
+                None => {
+                    self.w.add(line, format!("build argument `{key}` of service `{service}` takes its value from the environment, where it is not set: not carried over (a stackc build reads no argument from the environment; set it before importing, or write it in `args`)"));
+                    continue;
+                }
+            };
+            // A later definition of the same name wins, as in compose.
+            out.retain(|(k, _)| *k != key);
+            out.push((key, value));
+        }
+        out
     }
 
     fn environment(&mut self, n: &Node, service: &str) -> Vec<RawEnv> {

@@ -26,8 +26,8 @@ pub struct RawService {
     pub image: Option<String>,
     /// The line of `image` (or of `build` when there is no image).
     pub image_line: usize,
-    /// The build context, for a service compose builds.
-    pub build: Option<String>,
+    /// How compose builds the service's image.
+    pub build: Option<RawBuild>,
     pub ports: Vec<RawPort>,
     /// `links` entries: target and alias.
     pub links: Vec<(String, Option<String>, usize)>,
@@ -52,6 +52,23 @@ pub struct RawService {
     pub profiles: Vec<String>,
     /// Things the user must act on, as TODO comments in the service block.
     pub todos: Vec<String>,
+}
+
+/// A compose `build:`, as compose reads it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RawBuild {
+    /// The context, relative to the compose file's folder (`.` when the mapping names none).
+    pub context: String,
+    /// The Dockerfile, relative to the context.
+    pub dockerfile: Option<String>,
+    pub target: Option<String>,
+    /// Build arguments in the file's order, each name once, values resolved.
+    pub args: Vec<(String, String)>,
+    /// What stackc cannot build from (an inline Dockerfile): a warning said it, and the
+    /// service gets a placeholder image.
+    pub unbuildable: Option<String>,
+    /// The line of `build`.
+    pub line: usize,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use super::Plan;
-use crate::check::Kind;
+use crate::check::{Kind, names};
 use crate::import::{Warnings, store_kind};
 
 /// ECS's longest container name.
@@ -17,6 +17,9 @@ const MAX_STACK: usize = 30;
 /// A store's name ends its security group and subnet group names, `<stack>-<store>`, which
 /// have at most 255 characters (EC2, RDS, ElastiCache).
 const MAX_STORE: usize = 255 - MAX_STACK - 1;
+/// A built service's name ends its ECR repository's, `<stack>/<service>`, which has at most
+/// 256 characters.
+const MAX_BUILT: usize = 256 - MAX_STACK - 1;
 
 pub(super) fn assign(plan: &mut Plan<'_>, project: &str, w: &mut Warnings) {
     let app = plan.app;
@@ -31,6 +34,13 @@ pub(super) fn assign(plan: &mut Plan<'_>, project: &str, w: &mut Warnings) {
                 base = base.replace('_', "-");
             }
             truncate(&mut base, MAX_STORE - 4);
+        } else if s.build.is_some() {
+            // Its image goes to the ECR repository `<stack>/<service>`: single separators.
+            if let Some(fixed) = names::fix_ecr_part(&base) {
+                base = fixed;
+            }
+            truncate(&mut base, MAX_BUILT - 4);
+            base = base.trim_end_matches(['-', '_', '.']).to_string();
         } else {
             truncate(&mut base, MAX_NAME - 4);
         }
@@ -43,6 +53,9 @@ pub(super) fn assign(plan: &mut Plan<'_>, project: &str, w: &mut Warnings) {
                 Some(_) => format!(
                     "a data store's name is lowercase letters, digits, `_` and `-`, unique in the file, at most {MAX_STORE} characters"
                 ),
+                None if s.build.is_some() => format!(
+                    "a built service's name, which ends its ECR repository's, is lowercase letters and digits with single `-` or `_` between them, unique in the file, at most {MAX_BUILT} characters"
+                ),
                 None => format!(
                     "names are lowercase letters, digits, `_` and `-`, unique in the file, at most {MAX_NAME} characters"
                 ),
@@ -52,7 +65,8 @@ pub(super) fn assign(plan: &mut Plan<'_>, project: &str, w: &mut Warnings) {
         plan.names.push(name);
     }
     let base = app.name.clone().unwrap_or_else(|| project.to_string());
-    let mut stack_base = block_name(&base, "app").replace('_', "-");
+    // Single `-` between words: the stack's name starts its ECR repositories'.
+    let mut stack_base = block_name(&base.replace('_', "-"), "app");
     truncate(&mut stack_base, MAX_STACK);
     let mut stack_base = stack_base.trim_end_matches('-').to_string();
     // EC2 keeps `sg-` for security group ids, and the stack's name starts its groups'.

@@ -109,9 +109,10 @@ fn is_proxy(s: &RawService) -> bool {
         Some(repo) => is(&repo),
         None => {
             is(&s.name)
-                || s.build
-                    .as_deref()
-                    .is_some_and(|b| is(b.trim_end_matches('/').rsplit('/').next().unwrap_or(b)))
+                || s.build.as_ref().is_some_and(|b| {
+                    let folder = b.context.trim_end_matches('/');
+                    is(folder.rsplit('/').next().unwrap_or(folder))
+                })
         }
     }
 }

@@ -3,8 +3,9 @@
 //! file cannot hold (an image with a control character, a host name that is not one) are
 //! replaced or dropped here, with a warning.
 
-use crate::check::{Kind, names};
+use crate::check::{Build, Kind, attrs, names};
 use crate::fmt::build::{Builder, Val, representable};
+use crate::import::raw::RawBuild;
 use crate::import::{SourceKind, Warnings};
 use crate::syntax::ast::SizeUnit;
 
@@ -154,6 +155,76 @@ pub(super) fn write(
     b.finish()
 }
 
+/// A compose build as the checker reads a `.stack` build, or why stackc cannot make it: what a
+/// `.stack` string cannot hold, an inline Dockerfile, paths the checker refuses.
+fn buildable(raw: &RawBuild) -> Result<Build, String> {
+    if let Some(why) = &raw.unbuildable {
+        return Err(why.clone());
+    }
+    let strings = [
+        Some(&raw.context),
+        raw.dockerfile.as_ref(),
+        raw.target.as_ref(),
+    ];
+    let args = raw.args.iter().flat_map(|(k, v)| [k, v]);
+    if !strings
+        .into_iter()
+        .flatten()
+        .chain(args)
+        .all(|s| representable(s))
+    {
+        return Err("its build holds a control character, which a .stack string cannot".into());
+    }
+    let build = Build {
+        context: raw.context.as_str().into(),
+        dockerfile: raw
+            .dockerfile
+            .as_deref()
+            .unwrap_or(attrs::default_str(attrs::BUILD, "dockerfile"))
+            .into(),
+        target: raw.target.as_deref().map(Into::into),
+        args: raw.args.iter().cloned().collect(),
+    };
+    match crate::check::build::written_wrong(&build)
+        .first()
+        .map(ToString::to_string)
+    {
+        Some(e) if e.starts_with("the ") => Err(e),
+        Some(e) => Err(format!("the {e}")),
+        None => Ok(build),
+    }
+}
+
+/// A build: the short form when it names only its context (with its default Dockerfile).
+fn write_build(b: &mut Builder, build: &Build) {
+    let default = attrs::default_str(attrs::BUILD, "dockerfile");
+    if build.dockerfile == default && build.target.is_none() && build.args.is_empty() {
+        b.attr(
+            attrs::BUILD_BLOCK,
+            &Val::Str(build.context.to_string()),
+            None,
+        );
+        return;
+    }
+    b.open_nested(attrs::BUILD_BLOCK);
+    b.attr("context", &Val::Str(build.context.to_string()), None);
+    if build.dockerfile != default {
+        b.attr("dockerfile", &Val::Str(build.dockerfile.to_string()), None);
+    }
+    if let Some(t) = &build.target {
+        b.attr("target", &Val::Str(t.to_string()), None);
+    }
+    if !build.args.is_empty() {
+        let args = build
+            .args
+            .iter()
+            .map(|(k, v)| Val::Str(format!("{k}={v}")))
+            .collect();
+        b.attr("args", &Val::List(args), None);
+    }
+    b.close();
+}
+
 fn header(b: &mut Builder, plan: &Plan<'_>, source_name: &str) {
     b.comment(&format!("Imported by `stackc import` from {source_name}."));
     b.comment("Check it with `stackc check`, and settle every TODO before `stackc apply`.");
@@ -189,6 +260,9 @@ fn header(b: &mut Builder, plan: &Plan<'_>, source_name: &str) {
     if !plan.stores.is_empty() {
         b.comment("Each store admits the services that read it.");
     }
+    if plan.svcs.iter().any(|s| s.raw.build.is_some()) {
+        b.comment("Builds: the build contexts are relative to the compose file's folder, and a .stack file's paths to its own: save this file beside the compose file.");
+    }
 }
 
 fn service(b: &mut Builder, plan: &Plan<'_>, svc: &Svc<'_>, env: &[EnvOut], w: &mut Warnings) {
@@ -202,34 +276,53 @@ fn service(b: &mut Builder, plan: &Plan<'_>, svc: &Svc<'_>, env: &[EnvOut], w: &
     let mut placeholder = format!("{}-{}", plan.stack, svc.name);
     super::names::truncate(&mut placeholder, names::MAX_IMAGE);
     let image_ok = |i: &str| names::image(i).is_none();
-    lines.push(match (&raw.image, &raw.build) {
+    let build = raw.build.as_ref().map(buildable);
+    let source = match (&raw.image, build) {
+        (image, Some(Ok(build))) => {
+            if let Some(image) = image {
+                b.comment(&format!("compose also names the image `{image}`: stackc pushes this build to its own ECR repository instead"));
+            }
+            write_build(b, &build);
+            None
+        }
         (Some(image), build) if image_ok(image) => {
             let mut l = Line::attr("image", Val::Str(image.clone()));
-            if let Some(ctx) = build {
-                w.add(raw.image_line, format!("service `{}` is built from `{ctx}` by compose: push the image `{image}` to a registry ECS can pull from", raw.name));
-                l = l.note(format!("TODO: compose builds this image from `{ctx}`: push it to a registry ECS can pull from"));
+            if let Some(Err(why)) = build {
+                w.add(
+                    raw.image_line,
+                    format!(
+                        "service `{}` is built by compose, but {why}: the image `{image}` is used",
+                        raw.name
+                    ),
+                );
+                l = l.note(format!("TODO: compose builds this image, but {why}: push it to a registry ECS can pull from"));
             }
-            l
+            Some(l)
         }
         (image, build) => {
             let note = match (image, build) {
                 (Some(image), _) => {
                     let why = names::image(image).unwrap_or_default();
                     w.add(raw.image_line, format!("the image of service `{}` is not one ECS takes ({why}): its image is a placeholder, `{placeholder}`", raw.name));
-                    format!("TODO: the image `{image}` is not one ECS takes: write the image's name here")
+                    format!(
+                        "TODO: the image `{image}` is not one ECS takes: write the image's name here"
+                    )
                 }
-                (None, Some(ctx)) => {
-                    w.add(raw.image_line, format!("service `{}` is built from `{ctx}`: its image is a placeholder, `{placeholder}`", raw.name));
-                    format!("TODO: compose builds this image from `{ctx}`: build it, push it to a registry ECS can pull from (ECR, Docker Hub, GHCR) and write its name here")
+                (None, Some(Err(why))) => {
+                    w.add(raw.image_line, format!("service `{}` is built by compose, but {why}: its image is a placeholder, `{placeholder}`", raw.name));
+                    format!(
+                        "TODO: compose builds this image, but {why}: build it, push it to a registry ECS can pull from (ECR, Docker Hub, GHCR) and write its name here"
+                    )
                 }
-                (None, None) => {
+                (None, _) => {
                     w.add(raw.image_line, format!("service `{}` has no image: its image is a placeholder, `{placeholder}`", raw.name));
                     "TODO: the service has no image: build one, push it to a registry ECS can pull from (ECR, Docker Hub, GHCR) and write its name here".to_string()
                 }
             };
-            Line::attr("image", Val::Str(placeholder.clone())).note(note)
+            Some(Line::attr("image", Val::Str(placeholder.clone())).note(note))
         }
-    });
+    };
+    lines.extend(source);
     if let Some((h, line)) = &raw.hostname {
         if names::hostname(h).is_none() {
             lines.push(Line::attr("hostname", Val::Str(h.clone())));
