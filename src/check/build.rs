@@ -373,7 +373,148 @@ pub fn paths(file: &ast::File, dir: &Path, kind_of: &dyn Fn(&Path) -> PathKind) 
 
 #[cfg(test)]
 mod tests {
+    use std::cell::RefCell;
+    use std::path::PathBuf;
+
     use super::*;
+    use crate::check::Model;
+
+    const ENVS: &str = r#"
+stack shop { }
+environment staging { }
+environment production {
+  server { image = "ghcr.io/example/server:2.4.1" }
+  worker { build = "./worker-prod" }
+}
+service server {
+  build {
+    context    = "./server"
+    dockerfile = "docker/Dockerfile"
+    target     = "dev"
+    args       = ["B=2", "A=1"]
+  }
+  memory    = 64 MiB
+  essential = true
+}
+service worker {
+  image  = "ghcr.io/example/worker:2.4.1"
+  memory = 64 MiB
+}
+service web {
+  build  = "./web"
+  memory = 64 MiB
+  env { build = "./not-a-build" }
+}
+"#;
+
+    fn models(src: &str) -> Vec<Model> {
+        let c = crate::compile_with(src, &Default::default());
+        assert!(c.diagnostics.is_empty(), "{:?}", c.diagnostics);
+        c.models
+    }
+
+    #[test]
+    fn an_override_of_image_or_build_replaces_the_source() {
+        let [staging, production] = &models(ENVS)[..] else {
+            panic!("two environments");
+        };
+        let server = staging.services[0]
+            .build()
+            .expect("staging builds the server");
+        assert_eq!(server.context, "./server");
+        assert_eq!(server.dockerfile, "docker/Dockerfile");
+        assert_eq!(server.target.as_deref(), Some("dev"));
+        let args: Vec<_> = server.args.iter().collect();
+        assert_eq!(
+            args,
+            [(&"A".into(), &"1".into()), (&"B".into(), &"2".into())]
+        );
+        assert_eq!(
+            staging.services[1].image(),
+            Some("ghcr.io/example/worker:2.4.1")
+        );
+        // Production pulls the server staging builds, and builds the worker staging pulls.
+        assert_eq!(
+            production.services[0].image(),
+            Some("ghcr.io/example/server:2.4.1")
+        );
+        let worker = production.services[1]
+            .build()
+            .expect("production builds the worker");
+        assert_eq!(
+            (worker.context.as_str(), worker.dockerfile.as_str()),
+            ("./worker-prod", "Dockerfile")
+        );
+        assert_eq!(
+            production.services[2].build().map(|b| b.context.as_str()),
+            Some("./web")
+        );
+    }
+
+    #[test]
+    fn every_written_build_is_asked_of_the_oracle_beside_the_program() {
+        let file = crate::syntax::parse(ENVS).file.expect("parses");
+        let kinds: Vec<(&str, PathKind)> = vec![
+            ("app/server", PathKind::Directory),
+            ("app/server/docker/Dockerfile", PathKind::File),
+            ("app/worker-prod", PathKind::File),
+            ("app/web", PathKind::Directory),
+            ("app/web/Dockerfile", PathKind::Directory),
+        ];
+        let asked = RefCell::new(Vec::new());
+        let kind_of = |p: &Path| {
+            asked.borrow_mut().push(p.to_path_buf());
+            kinds
+                .iter()
+                .find(|(k, _)| Path::new(k) == p)
+                .map_or(PathKind::Missing, |(_, kind)| *kind)
+        };
+        let errors = paths(&file, Path::new("app"), &kind_of);
+        let found: Vec<(&str, String, PathProblem)> = errors
+            .iter()
+            .map(|e| match e {
+                CheckError::BuildPath {
+                    span,
+                    path,
+                    problem,
+                    ..
+                } => (
+                    &ENVS[span.start as usize..span.end as usize],
+                    path.clone(),
+                    *problem,
+                ),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    "\"./worker-prod\"",
+                    "./worker-prod".to_string(),
+                    PathProblem::NotDirectory
+                ),
+                (
+                    "\"./web\"",
+                    "./web/Dockerfile".to_string(),
+                    PathProblem::NotFile
+                ),
+            ]
+        );
+        // Each build once, env values never; nothing but what the program names.
+        let asked: Vec<PathBuf> = asked.into_inner();
+        let want: Vec<PathBuf> = [
+            "app/worker-prod",
+            "app/server",
+            "app/server/docker/Dockerfile",
+            "app/web",
+            "app/web/Dockerfile",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+        assert_eq!(asked, want);
+    }
 
     #[test]
     fn a_dockerfile_stays_inside_its_context() {
