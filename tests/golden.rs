@@ -428,10 +428,9 @@ fn hashed_images(dir: &Path, model: &stackc::check::Model) -> Images {
         .collect()
 }
 
-/// `stackc build` of the program in `dir`: each environment's Dockerrun, by environment.
-fn build_seed(dir: &Path) -> BTreeMap<String, Value> {
-    let out = dir.join("out");
-    let o = stackc(
+/// `stackc build` of the seed program in `dir`, writing into `out`.
+fn build_seed_into(dir: &Path, out: &Path) -> Output {
+    stackc(
         &[
             "build".as_ref(),
             dir.join("seed.stack").as_os_str(),
@@ -439,7 +438,13 @@ fn build_seed(dir: &Path) -> BTreeMap<String, Value> {
             out.as_os_str(),
         ],
         &[],
-    );
+    )
+}
+
+/// `stackc build` of the program in `dir`: each environment's Dockerrun, by environment.
+fn build_seed(dir: &Path) -> BTreeMap<String, Value> {
+    let out = dir.join("out");
+    let o = build_seed_into(dir, &out);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let files = dir_contents(&out);
     std::fs::remove_dir_all(&out).expect("remove the outputs");
@@ -471,15 +476,7 @@ fn built_images_are_named_by_the_content_hash_of_their_build() {
     let src = std::fs::read_to_string(dir.join("seed.stack")).expect("the seed program");
     let models = build(&dir.join("seed.stack"), &src);
     let out = tempfile::tempdir().expect("a temp dir");
-    let o = stackc(
-        &[
-            "build".as_ref(),
-            dir.join("seed.stack").as_os_str(),
-            "--out".as_ref(),
-            out.path().as_os_str(),
-        ],
-        &[],
-    );
+    let o = build_seed_into(dir, out.path());
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let files = dir_contents(out.path());
     let mut tags = Vec::new();
@@ -643,15 +640,7 @@ fn missing_build_paths_are_errors_with_a_code_and_nothing_is_built() {
     );
     // `build` refuses the program with the same report, and writes nothing.
     let out = dir.join("out");
-    let o = stackc(
-        &[
-            "build".as_ref(),
-            dir.join("seed.stack").as_os_str(),
-            "--out".as_ref(),
-            out.as_os_str(),
-        ],
-        &[],
-    );
+    let o = build_seed_into(dir, &out);
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("stack::build_path") && stderr.contains("nothing was written"));
@@ -666,15 +655,7 @@ fn an_unreadable_context_stops_the_build_in_one_line() {
     std::fs::write(dir.join("worker/.dockerignore"), "[\n").expect("write");
     assert_eq!(check_json(dir).0, Some(0));
     let out = dir.join("out");
-    let o = stackc(
-        &[
-            "build".as_ref(),
-            dir.join("seed.stack").as_os_str(),
-            "--out".as_ref(),
-            out.as_os_str(),
-        ],
-        &[],
-    );
+    let o = build_seed_into(dir, &out);
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{stderr}");
     let lines: Vec<&str> = stderr.lines().collect();

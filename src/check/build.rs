@@ -159,7 +159,8 @@ pub fn written_wrong(build: &Build) -> Vec<CheckError> {
 }
 
 /// What the text alone shows wrong with a build's paths: an empty one, a URL for a context
-/// (stackc hashes and sends a local directory), a Dockerfile outside its context.
+/// (stackc hashes and sends a local directory), an absolute context (the file would build
+/// another directory on another machine), a Dockerfile outside its context.
 fn lexical(build: &Build, spans: Spans) -> Vec<CheckError> {
     let mut errors = Vec::new();
     let context = build.context.as_str();
@@ -167,6 +168,8 @@ fn lexical(build: &Build, spans: Spans) -> Vec<CheckError> {
         Some(PathProblem::Empty)
     } else if context.contains("://") || context.starts_with("git@") {
         Some(PathProblem::Url)
+    } else if Path::new(context).is_absolute() {
+        Some(PathProblem::Absolute)
     } else {
         None
     };
@@ -245,6 +248,10 @@ fn path_error(
              `build = \"./DIR\"`"
                 .to_string()
         }
+        (PathWhat::Context, PathProblem::Absolute) => "paths are relative to the `.stack` file, \
+             so that it builds the same image on every machine: write the directory relative \
+             to it"
+            .to_string(),
         (PathWhat::Context, PathProblem::Url) => "stackc builds from a directory it can read \
              and hash: clone the repository and name its directory"
             .to_string(),

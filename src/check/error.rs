@@ -515,6 +515,8 @@ pub enum PathProblem {
     Empty,
     /// A context that is a URL (a git repository): stackc builds from a local directory.
     Url,
+    /// A context that is an absolute path: paths are relative to the `.stack` file.
+    Absolute,
     /// A Dockerfile that is absolute or climbs out of its context.
     Outside,
     Missing,
@@ -527,6 +529,7 @@ impl std::fmt::Display for PathProblem {
         f.write_str(match self {
             PathProblem::Empty => "is empty",
             PathProblem::Url => "is a URL, not a directory",
+            PathProblem::Absolute => "is absolute",
             PathProblem::Outside => "is outside the build context",
             PathProblem::Missing => "does not exist",
             PathProblem::NotDirectory => "is not a directory",
