@@ -151,6 +151,11 @@ pub enum ImageSource {
     Build(Box<Build>),
 }
 
+// A big file has thousands of services: the (rarer) build is boxed, so that a source takes no
+// more room than the image name it replaced.
+#[cfg(target_pointer_width = "64")]
+const _SOURCE_SIZE: () = assert!(size_of::<ImageSource>() == size_of::<CompactString>());
+
 /// A build of a service's image from a Dockerfile.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Build {

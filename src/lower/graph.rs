@@ -660,6 +660,18 @@ mod tests {
     }
 
     #[test]
+    fn a_built_service_shows_its_build_context() {
+        let src = "stack s { }\nenvironment s-env { }\n\
+                   service web { build = \"./web\" memory = 64 MiB essential = true }\n\
+                   service api { image = \"api:1\" memory = 64 MiB }\n";
+        let (model, diags) = crate::compile(src);
+        let model = model.unwrap_or_else(|| panic!("{diags:?}"));
+        let dot = render(&model_graph(&model), Format::Dot);
+        assert!(dot.contains("build ./web"), "{dot}");
+        assert!(dot.contains("api:1"), "{dot}");
+    }
+
+    #[test]
     fn dot_shows_control_characters_and_long_labels_are_cut() {
         assert_eq!(dot_quote("a\u{0}b"), r#""a\\u{0}b""#);
         let long = "x".repeat(20_000);
