@@ -261,6 +261,50 @@ pub enum CheckError {
         help: Option<String>,
     },
 
+    #[error("`{attr}` needs a load balancer, and environment `{environment}` is a single instance")]
+    #[diagnostic(code(stack::needs_load_balancer))]
+    NeedsLoadBalancer {
+        #[label("only a load-balanced environment has this")]
+        span: Span,
+        /// `tier = single`, when written.
+        #[label("a single instance here")]
+        tier: Option<Span>,
+        attr: &'static str,
+        environment: String,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("`min_instances` ({min}) is above `max_instances` ({max}{defaulted})")]
+    #[diagnostic(code(stack::instance_range))]
+    InstanceRange {
+        #[label("at least {min} instances")]
+        span: Span,
+        /// `max_instances`, when written.
+        #[label("at most {max}")]
+        max_span: Option<Span>,
+        min: u64,
+        max: u64,
+        /// `, the default` when `max_instances` is not written.
+        defaulted: &'static str,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("{message}")]
+    #[diagnostic(code(stack::https_port))]
+    HttpsPort {
+        #[label("{label}")]
+        span: Span,
+        /// Where HTTPS is turned on (`domain` or `certificate`), when it is not the span.
+        #[label("HTTPS is served here")]
+        https: Option<Span>,
+        message: String,
+        label: String,
+        #[help]
+        help: Option<String>,
+    },
+
     #[error("a port rule needs a target: `to SERVICE`")]
     #[diagnostic(code(stack::syntax))]
     MissingTarget {

@@ -35,6 +35,32 @@ pub struct Environment {
     pub execution_role: Option<String>,
     pub instance_profile: Option<String>,
     pub service_role: Option<String>,
+    /// HTTPS on the load balancer; only a load-balanced environment has it.
+    pub https: Option<Https>,
+    /// The Auto Scaling group's bounds and trigger; only a load-balanced environment has
+    /// them (a single instance is a group of one).
+    pub scaling: Option<Scaling>,
+}
+
+/// HTTPS on the load balancer's port 443, with port 80 redirecting to it. At least one of
+/// the two is set.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Https {
+    /// The domain served: apply requests its certificate (unless `certificate` is set) and
+    /// writes its DNS records when Route 53 hosts its zone.
+    pub domain: Option<String>,
+    /// The ARN of an existing ACM certificate.
+    pub certificate: Option<String>,
+}
+
+/// The Auto Scaling group of a load-balanced environment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Scaling {
+    pub min: u32,
+    pub max: u32,
+    /// Average CPU (percent) above which an instance is added; `None`: Elastic Beanstalk's
+    /// default trigger (outbound network traffic).
+    pub cpu_percent: Option<u8>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
