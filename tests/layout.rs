@@ -35,7 +35,7 @@ fn owner(file: &Path) -> PathBuf {
 }
 
 /// The SDK clients of `aws::Clients`.
-const CLIENTS: [&str; 7] = [
+const CLIENTS: [&str; 10] = [
     "ec2",
     "rds",
     "elasticache",
@@ -43,6 +43,9 @@ const CLIENTS: [&str; 7] = [
     "s3",
     "iam",
     "secretsmanager",
+    "acm",
+    "route53",
+    "elbv2",
 ];
 
 /// `(client, operation)` of every SDK call in `text`: `ctx.clients.rds.create_db_instance()`
@@ -135,6 +138,7 @@ fn each_aws_operation_is_called_from_one_file() {
 fn action(client: &str, op: &str) -> String {
     let service = match client {
         "eb" => "elasticbeanstalk",
+        "elbv2" => "elasticloadbalancing",
         other => other,
     };
     let name = match (client, op) {

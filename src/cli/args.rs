@@ -168,6 +168,10 @@ pub struct DeployArgs {
     /// to inspect it (apply only)
     #[arg(long)]
     pub no_rollback: bool,
+    /// How long apply waits for ACM to validate the certificate of `domain`, e.g. `30m`; a
+    /// later apply goes on waiting (apply only)
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
+    pub validation_timeout: std::time::Duration,
 }
 
 /// `90s`, `15m`, `1h`, or a number of seconds.

@@ -71,7 +71,7 @@ pub fn main(mode: Mode, args: &DeployArgs) -> ExitCode {
 async fn context(
     artifacts: &Artifacts,
     endpoint: Option<&str>,
-    health_timeout: std::time::Duration,
+    timing: Timing,
     rollback: bool,
     problems: Vec<Problem>,
 ) -> Result<Arc<Ctx>, ExitCode> {
@@ -86,10 +86,7 @@ async fn context(
         region,
         clients,
         dockerrun: artifacts.dockerrun.clone(),
-        timing: Timing {
-            health_timeout,
-            ..Timing::from_env()
-        },
+        timing,
         progress: Progress::new(std::io::stderr().is_terminal()),
         rollback,
     }))
@@ -105,7 +102,7 @@ pub fn status(args: &StatusArgs) -> ExitCode {
         let ctx = match context(
             &artifacts,
             args.endpoint_url.as_deref(),
-            aws::HEALTH_TIMEOUT,
+            Timing::from_env(),
             false,
             Vec::new(),
         )
@@ -211,7 +208,10 @@ pub fn rollback(args: &RollbackArgs) -> ExitCode {
         let ctx = match context(
             &artifacts,
             args.endpoint_url.as_deref(),
-            args.health_timeout,
+            Timing {
+                health_timeout: args.health_timeout,
+                ..Timing::from_env()
+            },
             true,
             Vec::new(),
         )
@@ -273,7 +273,11 @@ async fn run(mode: Mode, args: &DeployArgs, artifacts: Artifacts) -> ExitCode {
     let ctx = match context(
         &artifacts,
         args.endpoint_url.as_deref(),
-        args.health_timeout,
+        Timing {
+            health_timeout: args.health_timeout,
+            validation_timeout: args.validation_timeout,
+            ..Timing::from_env()
+        },
         !args.no_rollback,
         unset,
     )
