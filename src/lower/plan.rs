@@ -313,8 +313,8 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
             {
                 https.push(IpPermission {
                     protocol: "tcp".into(),
-                    from: 443.into(),
-                    to: 443.into(),
+                    from: 443,
+                    to: 443,
                     ranges: vec![IpRange {
                         cidr: i.cidr.clone(),
                         description: Some(format!("HTTPS to service {}", i.service)),

@@ -101,7 +101,8 @@ impl Resource for CertificateValidation {
     }
     const ACTION: &'static str = "acm:DescribeCertificate";
     const USES: &'static [Kind] = &[Kind::Certificate];
-    const VERBS: (&'static str, &'static str) = ("wait for", "wait for");
+    /// It owns nothing: it reads the certificate until ACM has issued it.
+    const LOOKUP: bool = true;
 }
 
 #[cfg(feature = "aws")]

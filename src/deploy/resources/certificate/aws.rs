@@ -203,8 +203,12 @@ pub(crate) async fn certificates(
     reads: &Reads,
     plan: &Plan,
 ) -> Result<Arc<Certificates>, DeployError> {
+    // Boxed: the read holds the environment's and ACM's, a large future to poll on a stack.
     reads
-        .once("acm:ListCertificates", read_certificates(ctx, reads, plan))
+        .once(
+            "acm:ListCertificates",
+            Box::pin(read_certificates(ctx, reads, plan)),
+        )
         .await
 }
 
@@ -228,42 +232,33 @@ fn record_text(c: &Cert) -> String {
     }
 }
 
-/// Waits until ACM has issued the certificate. When Route 53 does not host the domain's zone
-/// (`zone` is empty), the record is the user's to create: it is printed first, and named
-/// again if the wait ends before ACM has seen it.
+/// Waits until ACM has issued the certificate. When Route 53 does not hold the domain's zone
+/// (`zone` is empty) the record is the user's to create, and the wait names it.
 async fn issued(
     ctx: &Ctx,
     step: &StepRef<'_>,
     arn: &str,
     zone: &str,
 ) -> Result<Outputs, DeployError> {
-    let first = describe(ctx, step.resource, arn).await?;
-    let Some(first) = first else {
-        return Err(DeployError::other(
-            step.resource,
-            format!("certificate {arn} does not exist: run apply again to request a new one"),
-        ));
-    };
-    let yours = zone.is_empty() && first.status != "ISSUED";
-    if yours {
-        ctx.progress.println(&format!(
-            "{}: no Route 53 hosted zone in this account holds {}: create this DNS record where its zone is served, and ACM issues the certificate once it sees it:\n    {}",
-            step.resource,
-            first.domain,
-            record_text(&first)
-        ));
-    }
-    let waited = wait::until(
+    let c = wait::until(
         ctx,
         step.id,
         step.resource,
         ctx.timing.validation_timeout,
         || async {
             let Some(c) = describe(ctx, step.resource, arn).await? else {
-                return Ok(Poll::Failed("deleted".into()));
+                return Err(DeployError::other(
+                    step.resource,
+                    format!("certificate {arn} does not exist: run apply again to request a new one"),
+                ));
             };
             match c.status.as_str() {
                 "ISSUED" => Ok(Poll::Ready(c)),
+                "PENDING_VALIDATION" if zone.is_empty() => Ok(Poll::Pending(format!(
+                    "PENDING_VALIDATION: waiting for ACM to see the DNS record {}, which is yours to create where the zone of {} is served",
+                    record_text(&c),
+                    c.domain
+                ))),
                 "PENDING_VALIDATION" => Ok(Poll::Pending(
                     "PENDING_VALIDATION: waiting for ACM to see the DNS record".into(),
                 )),
@@ -278,25 +273,11 @@ async fn issued(
             }
         },
     )
-    .await;
-    match waited {
-        Ok(c) => {
-            let mut out = Outputs::new();
-            VALIDATED_ARN.set(&mut out, c.arn.clone());
-            out.insert("id".into(), c.arn.into());
-            Ok(out)
-        }
-        Err(mut e) if yours => {
-            e.message = format!(
-                "{}; ACM validates once this DNS record exists where the zone of {} is served: {}",
-                e.message,
-                first.domain,
-                record_text(&first)
-            );
-            Err(e)
-        }
-        Err(e) => Err(e),
-    }
+    .await?;
+    let mut out = Outputs::new();
+    VALIDATED_ARN.set(&mut out, c.arn.clone());
+    out.insert("id".into(), c.arn.into());
+    Ok(out)
 }
 
 impl Apply for Certificate {
