@@ -8,9 +8,9 @@
 
 mod common;
 
-use std::process::Command;
-
-use common::{boto, moto, ok, proxy, proxy_post, proxy_stats, python, stackc, text, write_program};
+use common::{
+    boto, boto_in, moto, ok, proxy, proxy_post, proxy_stats, stackc, text, write_program,
+};
 use serde_json::Value;
 
 const PROGRAM: &str = r#"
@@ -65,29 +65,9 @@ fn counted_apply(proxy: &common::Server, file: &str, extra: &[&str]) -> (String,
     (out, mutations(&proxy_stats(proxy)))
 }
 
-/// A Python expression's value, run with a client of `service` in another account (a role
-/// assumed there), which stands for a DNS provider outside the deployer's account.
+/// A call in another account, which stands for a DNS provider outside the deployer's.
 fn elsewhere(endpoint: &str, service: &str, expr: &str) -> Value {
-    let script = format!(
-        "import boto3, json, sys\n\
-         kw = dict(endpoint_url='{endpoint}', region_name='us-east-1')\n\
-         sts = boto3.client('sts', aws_access_key_id='testing', aws_secret_access_key='testing', **kw)\n\
-         k = sts.assume_role(RoleArn='arn:aws:iam::111111111111:role/dns', RoleSessionName='dns')['Credentials']\n\
-         c = boto3.client('{service}', aws_access_key_id=k['AccessKeyId'], aws_secret_access_key=k['SecretAccessKey'], aws_session_token=k['SessionToken'], **kw)\n\
-         r = {expr}\n\
-         if isinstance(r, dict): r.pop('ResponseMetadata', None)\n\
-         sys.stdout.write(json.dumps(r, default=str))\n"
-    );
-    let out = Command::new(python())
-        .args(["-c", &script])
-        .output()
-        .expect("python runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON")
+    boto_in(endpoint, Some("111111111111"), service, expr)
 }
 
 /// The stack's certificates in ACM: (ARN, domain, status).
@@ -531,4 +511,49 @@ fn a_named_certificate_is_used_and_a_foreign_record_stops_apply() {
         mutations(&proxy_stats(&proxy)).is_empty(),
         "nothing was changed"
     );
+}
+
+#[test]
+fn dropping_the_domain_closes_https_and_deletes_the_certificate() {
+    let aws = moto();
+    let proxy = proxy(&aws, &[]);
+    let url = aws.url();
+    boto(
+        &url,
+        "route53",
+        "c.create_hosted_zone(Name='example.com', CallerReference='shop')['HostedZone']['Id']",
+    );
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = write_program(dir.path(), "shop.stack", PROGRAM, &[]);
+    let f = file.to_str().expect("a UTF-8 path");
+    counted_apply(&proxy, f, &[]);
+    let arn = certificates(&url)[0].0.clone();
+    assert_https(&url, &arn);
+
+    let file = write_program(
+        dir.path(),
+        "shop.stack",
+        PROGRAM,
+        &[("  domain             = \"shop.example.com\"\n", "")],
+    );
+    let f = file.to_str().expect("a UTF-8 path");
+    let (out, _) = counted_apply(&proxy, f, &[]);
+    assert!(
+        out.contains("ACM certificate for shop.example.com (ISSUED): deleted"),
+        "{out}"
+    );
+    let (_, listeners) = load_balancer(&url);
+    let ports: Vec<(&Value, &Value)> = listeners
+        .iter()
+        .map(|l| (&l["Port"], &l["DefaultActions"][0]["Type"]))
+        .collect();
+    assert_eq!(
+        ports,
+        [(&Value::from(80), &Value::from("forward"))],
+        "no HTTPS, no redirect: {listeners:?}"
+    );
+    assert!(certificates(&url).is_empty(), "{:?}", certificates(&url));
+    let (out, changed) = counted_apply(&proxy, f, &[]);
+    assert!(out.contains("No changes"), "{out}");
+    assert!(changed.is_empty(), "{changed:?}");
 }

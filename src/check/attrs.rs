@@ -209,6 +209,8 @@ pub static ENVIRONMENT: &[AttrSpec] = &[
         None,
         "ARN of an existing ACM certificate for the HTTPS listener, instead of the one apply requests for `domain` (load-balanced only)",
     ),
+    // Elastic Beanstalk's `aws:autoscaling:asg` `MinSize` and `MaxSize`: default 1 and 4,
+    // valid values 1 to 10000 ("General options for all environments").
     a(
         "min_instances",
         Ty::Int(1, 10_000),
@@ -221,6 +223,8 @@ pub static ENVIRONMENT: &[AttrSpec] = &[
         Some("4"),
         "most instances the Auto Scaling group runs, 1 to 10000, at least `min_instances` (load-balanced only)",
     ),
+    // Below 10 % an idle instance (the ECS agent, Docker) already breaches it and the group
+    // grows to its maximum; above 90 % instances saturate before a new one is in service.
     a(
         "target_cpu_percent",
         Ty::Int(10, 90),

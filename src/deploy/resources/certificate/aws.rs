@@ -274,10 +274,15 @@ async fn issued(
         },
     )
     .await?;
+    Ok(validated(&c.arn))
+}
+
+/// The outputs of a certificate's validation: the ARN the listener uses.
+fn validated(arn: &str) -> Outputs {
     let mut out = Outputs::new();
-    VALIDATED_ARN.set(&mut out, c.arn.clone());
-    out.insert("id".into(), c.arn.into());
-    Ok(out)
+    VALIDATED_ARN.set(&mut out, arn.to_string());
+    out.insert("id".into(), arn.into());
+    out
 }
 
 impl Apply for Certificate {
@@ -404,12 +409,9 @@ impl Apply for CertificateValidation {
                 certificate: c.arn.clone(),
                 zone: String::new(),
             };
-            let mut out = Outputs::new();
-            VALIDATED_ARN.set(&mut out, c.arn.clone());
-            out.insert("id".into(), c.arn.clone().into());
             snap.found.insert(
                 step.id.clone(),
-                Found::new(Kind::CertificateValidation, &current, out)
+                Found::new(Kind::CertificateValidation, &current, validated(&c.arn))
                     .with_status(c.status.clone(), c.status == "ISSUED"),
             );
         }
