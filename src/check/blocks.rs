@@ -7,6 +7,9 @@ use crate::syntax::ast::{Nested, ValueKind};
 use compact_str::ToCompactString;
 
 /// Reports an `invalid_name` when `verdict` holds a broken rule.
+/// Valkey's default engine version (Redis's is in the attribute table).
+const VALKEY_VERSION: &str = "8.0";
+
 fn check_name(
     cx: &mut Cx,
     span: Span,
@@ -48,10 +51,10 @@ fn read<'b>(cx: &mut Cx, kind: Kind, block: &'b Block) -> (AttrMap, Vec<&'b Nest
                 kind.keyword()
             )
         };
-        cx.err(CheckError::UnknownAttribute {
+        cx.err(CheckError::UnknownNestedBlock {
             span: n.name.span,
-            message: format!("{} blocks have no block `{}`", kind.keyword(), n.name.text),
-            label: "unknown block".into(),
+            kind: kind.keyword(),
+            name: n.name.text.to_string(),
             help: Some(help),
         });
         if meant_env {
@@ -105,7 +108,7 @@ impl Cx {
             verdict,
             help,
         );
-        let instance_type = m.str("instance_type").unwrap_or_else(|| "t3.small".into());
+        let instance_type = m.str_or_default("instance_type");
         let mut instance_type_ok = m.ok("instance_type");
         if let Some(span) = m.span("instance_type") {
             let verdict = names::instance_type(&instance_type, "");
@@ -147,6 +150,9 @@ impl Cx {
             Some("load_balanced") => Tier::LoadBalanced,
             _ => Tier::Single,
         };
+        let load_balanced = (tier == Tier::LoadBalanced)
+            .then(|| m.span("tier"))
+            .flatten();
         let (https, scaling) = self.load_balancer(&m, tier, name);
         let env = Environment {
             name: block.name.text.to_string(),
@@ -155,12 +161,14 @@ impl Cx {
             execution_role,
             instance_profile,
             service_role,
+            log_days: m.int_or_default("log_days"),
             https,
             scaling,
         };
         self.env_facts = EnvFacts {
             instance_type_ok,
             role_known,
+            load_balanced,
         };
         env
     }
@@ -223,8 +231,8 @@ impl Cx {
             certificate,
         });
         let (min, max) = (
-            m.int("min_instances").unwrap_or(1),
-            m.int("max_instances").unwrap_or(4),
+            m.int_or_default("min_instances"),
+            m.int_or_default("max_instances"),
         );
         if let (true, Some(span)) = (min > max, m.span("min_instances")) {
             let written = m.span("max_instances");
@@ -310,7 +318,7 @@ impl Cx {
                         help,
                     );
                 }
-                let username = m.str("username").unwrap_or_else(|| "postgres".into());
+                let username = m.str_or_default("username");
                 if let Some(span) = m.span("username") {
                     let help = names::fix_pg_name(&username, "user")
                         .map(|f| format!("try `{f}`"))
@@ -324,7 +332,7 @@ impl Cx {
                         help,
                     );
                 }
-                let class = m.str("class").unwrap_or_else(|| "db.t3.micro".into());
+                let class = m.str_or_default("class");
                 if let Some(span) = m.span("class") {
                     check_name(
                         self,
@@ -338,9 +346,9 @@ impl Cx {
                 StoreKind::Postgres(Postgres {
                     identifier,
                     database,
-                    version: self.version(&m, "16"),
+                    version: self.version(&m, None),
                     class,
-                    storage_gib: m.int("storage").unwrap_or(20) as u32,
+                    storage_gib: m.int_or_default("storage") as u32,
                     username,
                     // A password that failed to read is not `managed`: no rule may build on it.
                     password: match m.get("password") {
@@ -348,11 +356,11 @@ impl Cx {
                         None if !m.ok("password") => Password::Env(String::new()),
                         _ => Password::Managed,
                     },
-                    backup_days: m.int("backup_days").unwrap_or(7) as u8,
-                    deletion_protection: m.bool("deletion_protection").unwrap_or(true),
-                    multi_az: m.bool("multi_az").unwrap_or(false),
-                    encrypted: m.bool("encrypted").unwrap_or(true),
-                    public: m.bool("public").unwrap_or(false),
+                    backup_days: m.int_or_default("backup_days") as u8,
+                    deletion_protection: m.bool_or_default("deletion_protection"),
+                    multi_az: m.bool_or_default("multi_az"),
+                    encrypted: m.bool_or_default("encrypted"),
+                    public: m.bool_or_default("public"),
                 })
             }
             _ => {
@@ -363,18 +371,14 @@ impl Cx {
                 let redis = Redis {
                     identifier,
                     engine,
-                    node_type: m
-                        .str("node_type")
-                        .unwrap_or_else(|| "cache.t3.micro".into()),
+                    node_type: m.str_or_default("node_type"),
+                    // Valkey's default version is its own (the table's doc says so).
                     version: self.version(
                         &m,
-                        match engine {
-                            RedisEngine::Redis => "7.1",
-                            RedisEngine::Valkey => "8.0",
-                        },
+                        (engine == RedisEngine::Valkey).then_some(VALKEY_VERSION),
                     ),
-                    replicas: m.int("replicas").unwrap_or(0) as u8,
-                    encrypted: m.bool("encrypted").unwrap_or(false),
+                    replicas: m.int_or_default("replicas") as u8,
+                    encrypted: m.bool_or_default("encrypted"),
                 };
                 let (max, what) = if redis.is_replication_group() {
                     (40, "ElastiCache replication group id")
@@ -411,8 +415,13 @@ impl Cx {
         }
     }
 
-    fn version(&mut self, m: &AttrMap, default: &str) -> String {
-        let v = m.str("version").unwrap_or_else(|| default.into());
+    /// The `version`, else `default`, else the table's.
+    fn version(&mut self, m: &AttrMap, default: Option<&str>) -> String {
+        let v = match (m.str("version"), default) {
+            (Some(v), _) => v,
+            (None, Some(d)) => d.to_string(),
+            (None, None) => m.str_or_default("version"),
+        };
         if let Some(span) = m.span("version") {
             let ok = !v.is_empty()
                 && v.split('.')
@@ -460,26 +469,11 @@ impl Cx {
         }
         if let (Some(hard), Some(soft)) = (memory, memory_reservation) {
             if soft >= hard {
-                self.err(CheckError::Memory {
+                self.err(CheckError::ReservationNotBelow {
                     span: m.span("memory_reservation").unwrap_or(block.name.span),
-                    others: m
-                        .span("memory")
-                        .map(|s| {
-                            miette::LabeledSpan::new_with_span(
-                                Some(format!("the hard limit is {hard} MiB")),
-                                s,
-                            )
-                        })
-                        .into_iter()
-                        .collect(),
-                    message: format!(
-                        "`memory_reservation` ({soft} MiB) is not below `memory` ({hard} MiB)"
-                    ),
-                    label: "the soft limit must be below the hard limit".into(),
-                    help: Some(
-                        "lower `memory_reservation` or raise `memory`, or keep only one of them"
-                            .into(),
-                    ),
+                    hard_span: m.span("memory"),
+                    soft,
+                    hard,
                 });
             }
         }
@@ -603,12 +597,7 @@ impl Cx {
         items: &Items<'_>,
         read_stores: &mut [bool],
     ) -> Option<EnvValue> {
-        let looks_secret = {
-            let k = key.text.to_ascii_uppercase();
-            ["PASSWORD", "SECRET", "TOKEN"]
-                .iter()
-                .any(|w| k.contains(w))
-        };
+        let looks_secret = names::looks_secret(&key.text);
         let literal = match &v.kind {
             ValueKind::Str(s) => s.clone(),
             ValueKind::Int(n) => n.to_compact_string(),
@@ -683,20 +672,17 @@ impl Cx {
                 .stores
                 .iter()
                 .find(|(kind, _)| *kind == Kind::Postgres);
-            let help = match postgres {
-                Some((_, b)) if k.to_ascii_uppercase().contains("PASSWORD") => format!(
-                    "read it from the deployer's environment at apply time: `{k} = secret(\"{var}\")`, \
-                     or from a store: `{k} = {}.password`",
-                    b.name.text
-                ),
-                _ => format!(
-                    "read it from the deployer's environment at apply time: `{k} = secret(\"{var}\")`"
-                ),
-            };
+            let store = postgres
+                .filter(|_| k.to_ascii_uppercase().contains("PASSWORD"))
+                .map(|(_, b)| b.name.text.to_string());
             self.err(CheckError::SecretLiteral {
                 span: v.span,
-                message: format!("env key `{k}` looks secret but is given a literal value"),
-                help: Some(help),
+                key: k.to_string(),
+                fix: SecretFix {
+                    key: k.to_string(),
+                    var,
+                    store,
+                },
             });
             return None;
         }
@@ -753,15 +739,11 @@ impl Cx {
         let Some(export) =
             Export::parse(&attr.text).filter(|e| kind.exports().contains(&e.as_str()))
         else {
-            self.err(CheckError::UnknownAttribute {
+            self.err(CheckError::NotExported {
                 span: attr.span,
-                message: format!(
-                    "{} `{}` exports no `{}`",
-                    kind.keyword(),
-                    target.text,
-                    attr.text
-                ),
-                label: "not exported".into(),
+                kind: kind.keyword(),
+                store: target.text.to_string(),
+                attr: attr.text.to_string(),
                 help: Some(
                     match did_you_mean(&attr.text, kind.exports().iter().copied()) {
                         Some(s) => format!("did you mean `{s}`?"),

@@ -60,6 +60,8 @@ pub static PAGES: &[Page] = pages![
     "needs_load_balancer",
     "instance_range",
     "https_port",
+    "too_many_containers",
+    "env_too_large",
     "unused",
     "public_database",
     "open_to_world",

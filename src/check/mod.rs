@@ -26,8 +26,24 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use smallvec::SmallVec;
 
 use crate::syntax::ast::{self, Block, CompactString, Entry, Ident, Item, Span};
+
+/// Host ports ECS keeps for itself (SSH, Docker's remote API, the ECS agent).
+pub const RESERVED_HOST_PORTS: [u16; 6] = [22, 2375, 2376, 51678, 51679, 51680];
+
+/// The host ports the services may map: a container instance reserves at most 100 ports,
+/// ECS's own 6 included ("PortMapping", Amazon ECS API Reference).
+pub const MAX_HOST_PORTS: usize = 100 - RESERVED_HOST_PORTS.len();
+
+/// An ECS task definition holds at most this many containers ("Containers per task
+/// definition", Amazon ECS service quotas; not adjustable).
+pub const MAX_CONTAINERS: usize = 10;
+
+/// Elastic Beanstalk's environment properties take at most this many bytes, counted as
+/// `KEY=value` ("eb setenv", AWS Elastic Beanstalk Developer Guide).
+pub const MAX_ENV_BYTES: usize = 4096;
+
 pub use attrs::Kind;
-pub use error::CheckError;
+pub use error::{Bigger, CheckError, MapFix, SecretFix};
 pub use model::*;
 pub use suggest::did_you_mean;
 
@@ -64,6 +80,8 @@ pub(crate) struct EnvFacts {
     pub instance_type_ok: bool,
     /// `execution_role` is set, or was written and already reported as wrong.
     pub role_known: bool,
+    /// Where `tier = load_balanced` is written, when it is.
+    pub load_balanced: Option<Span>,
 }
 
 /// How many name comparisons one check run spends on suggestions at most.
@@ -231,11 +249,12 @@ impl Cx {
                     match slot {
                         Some(first) => {
                             let first = first.name.span;
-                            self.err(CheckError::MissingItem {
+                            self.err(CheckError::DuplicateName {
                                 span: block.name.span,
-                                first: Some(first),
-                                message: format!("more than one `{}` block", kind.keyword()),
-                                label: "a second one".into(),
+                                first,
+                                what: "block",
+                                name: kind.keyword().into(),
+                                verb: "defined",
                                 help: Some(format!(
                                     "a file describes one Elastic Beanstalk {}: remove one of them",
                                     if kind == Kind::Stack {
@@ -258,16 +277,7 @@ impl Cx {
             Span::new(i.span().end as usize, i.span().end as usize)
         });
         if file.items.is_empty() {
-            self.err(CheckError::MissingItem {
-                span: end,
-                first: None,
-                message: "the file defines nothing".into(),
-                label: "expected blocks in this file".into(),
-                help: Some(
-                    "a program has a `stack`, an `environment` and at least one `service` block"
-                        .into(),
-                ),
-            });
+            self.err(CheckError::EmptyFile { span: end });
             return items;
         }
         for (kind, present, example) in [
@@ -284,16 +294,11 @@ impl Cx {
             ),
         ] {
             if !present && !meant.contains(kind.keyword()) {
-                self.err(CheckError::MissingItem {
+                self.err(CheckError::MissingBlock {
                     span: end,
-                    first: None,
-                    message: format!("no `{}` block", kind.keyword()),
-                    label: format!(
-                        "expected {} `{}` block in this file",
-                        kind.article(),
-                        kind.keyword()
-                    ),
-                    help: Some(format!("add `{example}`")),
+                    kind: kind.keyword(),
+                    article: kind.article(),
+                    example,
                 });
             }
         }
@@ -439,6 +444,7 @@ impl Cx {
         rules::links(self, items, &services, &infos);
         rules::essential(self, &services, &infos);
         rules::ports(self, &services, &infos);
+        rules::containers(self, items, &infos);
         if let (Some(env), Some(block)) = (&environment, items.environment) {
             rules::memory(self, block, env, &services, &infos);
         }
@@ -455,9 +461,11 @@ impl Cx {
             &firewall,
             &read_stores,
         );
+        let environment = environment?;
         Some(Model {
             stack: stack?,
-            environment: environment?,
+            environments: vec![environment.name.clone()],
+            environment,
             services,
             stores,
             firewall: firewall.model,
@@ -630,9 +638,12 @@ mod tests {
                 String::new()
             }
         }));
-        assert!(checked.errors.is_empty(), "{:?}", checked.errors.first());
-        let model = checked.model.expect("a clean program has a model");
-        assert_eq!(model.services.len(), n);
+        // Every rule runs on all the services; the only error is their number (ECS takes 10).
+        assert!(
+            matches!(checked.errors[..], [CheckError::TooManyContainers { count, .. }] if count == n),
+            "{:?}",
+            checked.errors.first()
+        );
         // Linear rules take milliseconds here; a quadratic one would take far longer.
         assert!(took < Duration::from_secs(5), "checking took {took:?}");
     }
@@ -641,13 +652,20 @@ mod tests {
     fn a_ten_thousand_long_link_cycle_is_one_error() {
         let n = 10_000;
         let (checked, _) = check_src(&big_program(n, |i| format!("s{}", (i + 1) % n)));
+        // The cycle, and the eleventh service (ECS takes 10).
+        let errors: Vec<&CheckError> = checked
+            .errors
+            .iter()
+            .filter(|e| !matches!(e, CheckError::TooManyContainers { .. }))
+            .collect();
         assert_eq!(
-            checked.errors.len(),
+            errors.len(),
             1,
             "{:?}",
-            checked.errors.iter().take(3).collect::<Vec<_>>()
+            errors.iter().take(3).collect::<Vec<_>>()
         );
-        let CheckError::LinkCycle { cycle, hops, .. } = &checked.errors[0] else {
+        assert_eq!(checked.errors.len(), 2);
+        let CheckError::LinkCycle { cycle, hops, .. } = errors[0] else {
             panic!("expected a link cycle, found {:?}", checked.errors[0]);
         };
         assert!(cycle.starts_with("s0 → s1 → s2"), "{cycle}");
@@ -659,13 +677,12 @@ mod tests {
     fn ten_thousand_misspelled_links_do_not_make_suggestions_quadratic() {
         let n = 10_000;
         let (checked, took) = check_src(&big_program(n, |i| format!("z{i}")));
-        assert_eq!(checked.errors.len(), n);
-        assert!(
-            checked
-                .errors
-                .iter()
-                .all(|e| matches!(e, CheckError::UnknownName { .. }))
-        );
+        // Every misspelled link, and the eleventh service (ECS takes 10).
+        assert_eq!(checked.errors.len(), n + 1);
+        assert!(checked.errors.iter().all(|e| matches!(
+            e,
+            CheckError::UnknownName { .. } | CheckError::TooManyContainers { .. }
+        )));
         assert!(took < Duration::from_secs(5), "checking took {took:?}");
     }
 }

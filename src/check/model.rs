@@ -13,6 +13,22 @@ pub struct Model {
     /// Data stores in source order.
     pub stores: Vec<Store>,
     pub firewall: Firewall,
+    /// The names of every environment of the file, in source order; `environment` is one of
+    /// them.
+    pub environments: Vec<String>,
+}
+
+impl Model {
+    /// The environment whose resources are kept apart from the others' (named and tagged
+    /// after it): in a file with several environments. With one, names stay the stack's.
+    pub fn scoped_env(&self) -> Option<&str> {
+        (self.environments.len() > 1).then_some(self.environment.name.as_str())
+    }
+
+    /// The base of the names of the environment's resources ([`crate::naming::base`]).
+    pub fn base(&self) -> String {
+        crate::naming::base(&self.stack.name, self.scoped_env())
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -35,6 +51,8 @@ pub struct Environment {
     pub execution_role: Option<String>,
     pub instance_profile: Option<String>,
     pub service_role: Option<String>,
+    /// Days CloudWatch Logs keeps the logs (one of `attrs::LOG_DAYS_ALLOWED`).
+    pub log_days: u64,
     /// HTTPS on the load balancer; only a load-balanced environment has it.
     pub https: Option<Https>,
     /// The Auto Scaling group's bounds and trigger; only a load-balanced environment has
@@ -164,10 +182,11 @@ pub struct Store {
 impl Store {
     /// The TCP port the store listens on.
     pub fn port(&self) -> u16 {
-        match self.kind {
-            StoreKind::Postgres(_) => 5432,
-            StoreKind::Redis(_) => 6379,
-        }
+        let kind = match self.kind {
+            StoreKind::Postgres(_) => super::Kind::Postgres,
+            StoreKind::Redis(_) => super::Kind::Redis,
+        };
+        kind.store_port().unwrap_or_default()
     }
 }
 

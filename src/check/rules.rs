@@ -155,14 +155,10 @@ pub(crate) fn firewall(
                 )
             }) =>
             {
-                let ports = terms_text(&rule.subjects);
                 cx.err(CheckError::MissingTarget {
                     span: rule.span,
-                    label: format!("opens {ports} to which service?"),
-                    help: Some(format!(
-                        "name the service that listens: `allow {ports} from {} to SERVICE`",
-                        terms_text(&rule.sources)
-                    )),
+                    ports: terms_text(&rule.subjects),
+                    sources: terms_text(&rule.sources),
                 });
             }
             None => store_rule(cx, items, rule, &mut out, &mut reachable),
@@ -205,9 +201,7 @@ fn port_rule(
         });
     }
     // With `tier = load_balanced` the rule opens the load balancer, which speaks HTTP only.
-    let load_balanced = env_attr(items, "tier")
-        .filter(|v| matches!(&v.kind, ValueKind::Word(w) if w == "load_balanced"))
-        .map(|v| v.span);
+    let load_balanced = cx.env_facts.load_balanced;
     // With HTTPS, port 443 is the load balancer's HTTPS listener.
     let https = load_balanced.and(https_attr(items));
     let mut cidrs = Vec::new();
@@ -358,30 +352,21 @@ fn port_rule(
                 cx.err(CheckError::UnmappedPort {
                     span: subj.span,
                     service_span: infos[i].block.name.span,
-                    port: shown.clone(),
+                    port: shown,
                     service: s.name.to_string(),
-                    help: Some(if s.ports.is_empty() {
-                        format!(
-                            "add `ports = [{port}:{port}{}]` to service `{}`",
-                            if udp { "/udp" } else { "" },
-                            s.name
-                        )
-                    } else {
-                        let mapped: Vec<String> = s
+                    fix: MapFix {
+                        service: s.name.to_string(),
+                        port,
+                        udp,
+                        mapped: s
                             .ports
                             .iter()
                             .map(|p| match p.protocol {
                                 Protocol::Tcp => p.host.to_string(),
                                 Protocol::Udp => format!("{}/udp", p.host),
                             })
-                            .collect();
-                        format!(
-                            "`{}` maps host port {}: open that, or add `{port}:{port}{}` to its `ports`",
-                            s.name,
-                            mapped.join(", "),
-                            if udp { "/udp" } else { "" }
-                        )
-                    }),
+                            .collect(),
+                    },
                 });
             }
             continue;
@@ -744,15 +729,13 @@ fn report_cycle(
         (from, to, spans[graph.first_edge(from) + e])
     };
     let (last_from, _, closing) = hop(cycle.len() - 1);
-    let label = if cycle.len() == 1 {
-        format!("`{}` links to itself", name(last_from))
-    } else {
-        format!(
-            "`{}` links back to `{}`, closing the cycle",
-            name(last_from),
-            name(first)
-        )
-    };
+    if cycle.len() == 1 {
+        cx.err(CheckError::SelfLink {
+            span: closing,
+            service: name(last_from).to_string(),
+        });
+        return;
+    }
     let hops = (0..cycle.len() - 1)
         .take(CYCLE_SHOWN)
         .map(|k| {
@@ -763,22 +746,12 @@ fn report_cycle(
             )
         })
         .collect();
-    let help = if cycle.len() == 1 {
-        format!(
-            "a service reaches itself without a link: remove `{}` from its `links`",
-            name(last_from)
-        )
-    } else {
-        "ECS starts a linked container before the one that links to it, so a cycle cannot start: \
-         remove one of these links"
-            .to_string()
-    };
     cx.err(CheckError::LinkCycle {
         span: closing,
-        label,
+        from: name(last_from).to_string(),
+        to: name(first).to_string(),
         cycle: text,
         hops,
-        help: Some(help),
     });
 }
 
@@ -918,41 +891,35 @@ pub(crate) fn essential(cx: &mut Cx, services: &[Service], infos: &[ServiceInfo<
     });
 }
 
-/// ECS's reserved host ports (SSH, Docker's remote API, the ECS agent).
-const RESERVED_PORTS: &[u16] = &[22, 2375, 2376, 51678, 51679, 51680];
-
 pub(crate) fn ports(cx: &mut Cx, services: &[Service], infos: &[ServiceInfo<'_>]) {
     let mut first: HashMap<(u16, Protocol), Span> = HashMap::default();
+    let mut count = 0;
+    let mut over: Option<Span> = None;
     for (svc, info) in services.iter().zip(infos) {
         for (p, &span) in svc.ports.iter().zip(&info.port_spans) {
-            if RESERVED_PORTS.contains(&p.host) {
+            count += 1;
+            if count == super::MAX_HOST_PORTS + 1 {
+                over = Some(span);
+            }
+            if super::RESERVED_HOST_PORTS.contains(&p.host) {
                 let other = match p.host {
                     22 => 2222,
                     h if h < 50000 => h + 10000,
                     h => h - 10000,
                 };
-                cx.err(CheckError::PortConflict {
+                cx.err(CheckError::ReservedPort {
                     span,
-                    first: None,
-                    message: format!("host port {} is reserved by ECS", p.host),
-                    label: "reserved".into(),
-                    help: Some(format!(
-                        "ECS keeps 22, 2375, 2376 and 51678-51680 for itself: map another host port, \
-                         e.g. `{other}:{}`",
-                        p.container
-                    )),
+                    port: p.host,
+                    container: p.container,
+                    other,
                 });
                 continue;
             }
             match first.get(&(p.host, p.protocol)) {
-                Some(f) => cx.err(CheckError::PortConflict {
+                Some(f) => cx.err(CheckError::PortMappedTwice {
                     span,
-                    first: Some(*f),
-                    message: format!("host port {} is mapped twice", p.host),
-                    label: "mapped again here".into(),
-                    help: Some(
-                        "a host port is bound by one container only: pick another host port".into(),
-                    ),
+                    first: *f,
+                    port: p.host,
                 }),
                 None => {
                     first.insert((p.host, p.protocol), span);
@@ -960,6 +927,73 @@ pub(crate) fn ports(cx: &mut Cx, services: &[Service], infos: &[ServiceInfo<'_>]
             }
         }
     }
+    if let Some(span) = over {
+        cx.err(CheckError::TooManyHostPorts {
+            span,
+            count,
+            nth: super::MAX_HOST_PORTS + 1,
+            max: super::MAX_HOST_PORTS,
+        });
+    }
+}
+
+/// Every service is a container of the environment's one task.
+pub(crate) fn containers(cx: &mut Cx, items: &Items<'_>, infos: &[ServiceInfo<'_>]) {
+    if let Some(extra) = infos.get(super::MAX_CONTAINERS) {
+        cx.err(CheckError::TooManyContainers {
+            span: extra.block.name.span,
+            environment: items.environment.map(|b| b.name.span),
+            count: infos.len(),
+            nth: super::MAX_CONTAINERS + 1,
+            max: super::MAX_CONTAINERS,
+        });
+    }
+}
+
+/// The bytes of the environment properties that are known at check time, as `KEY=value`:
+/// every key, and the values known before apply (a store's database, user name and port); a
+/// host or a secret adds its length at apply time, so this is a lower bound.
+fn env_properties(cx: &mut Cx, stores: &[Store], bound: &HashMap<&str, (&Binding, Span)>) {
+    let mut sizes: Vec<(usize, &str, Span)> = bound
+        .iter()
+        .filter_map(|(key, (binding, span))| {
+            let value = match binding {
+                Binding::Store { store, export } => match (&stores[*store].kind, export) {
+                    // A managed password is a secret of its own namespace, not a property.
+                    (StoreKind::Postgres(p), Export::Password)
+                        if p.password == Password::Managed =>
+                    {
+                        return None;
+                    }
+                    (StoreKind::Postgres(p), Export::Database) => p.database.len(),
+                    (StoreKind::Postgres(p), Export::Username) => p.username.len(),
+                    (_, Export::Port) => stores[*store].port().to_string().len(),
+                    _ => 0,
+                },
+                Binding::Secret(_) => 0,
+            };
+            Some((key.len() + 1 + value, *key, *span))
+        })
+        .collect();
+    let bytes: usize = sizes.iter().map(|s| s.0).sum();
+    if bytes <= super::MAX_ENV_BYTES {
+        return;
+    }
+    sizes.sort_by(|a, b| b.0.cmp(&a.0).then(a.2.start.cmp(&b.2.start)));
+    let (size, key, span) = sizes[0];
+    let others = sizes[1..]
+        .iter()
+        .take(2)
+        .map(|&(n, k, sp)| LabeledSpan::new_with_span(Some(format!("`{k}` takes {n} bytes")), sp))
+        .collect();
+    cx.err(CheckError::EnvTooLarge {
+        span,
+        others,
+        key: key.to_string(),
+        size,
+        bytes,
+        max: super::MAX_ENV_BYTES,
+    });
 }
 
 /// The services' memory against the instance type's (for the types the compiler knows).
@@ -1002,44 +1036,21 @@ pub(crate) fn memory(
             )
         })
         .collect();
-    let bigger = [
-        "t3.medium",
-        "t3.large",
-        "t3.xlarge",
-        "t3.2xlarge",
-        "m6i.4xlarge",
-        "m6i.8xlarge",
-        "m6i.16xlarge",
-        "m6i.32xlarge",
-    ]
-    .into_iter()
-    .find(|t| instances::memory_mib(t).is_some_and(|m| m >= need));
+    let bigger = instances::LADDER
+        .into_iter()
+        .find(|t| instances::memory_mib(t).is_some_and(|m| m >= need));
     let written = entries(env_block)
         .0
         .iter()
         .any(|a| a.key.text == "instance_type");
-    cx.err(CheckError::Memory {
-        span,
+    cx.err(CheckError::MemoryOverInstance {
+        written: written.then_some(span),
+        defaulted: (!written).then_some(span),
         others,
-        message: format!(
-            "the services need {need} MiB but a {} instance has {total} MiB",
-            env.instance_type
-        ),
-        label: if written {
-            format!("{total} MiB")
-        } else {
-            format!(
-                "the default instance type, {}, has {total} MiB",
-                env.instance_type
-            )
-        },
-        help: Some(match bigger {
-            Some(t) => format!(
-                "choose a larger `instance_type` (`{t}` has {} MiB) or lower the services' memory",
-                instances::memory_mib(t).unwrap_or_default()
-            ),
-            None => "lower the services' memory".into(),
-        }),
+        need,
+        total,
+        instance_type: env.instance_type.clone(),
+        bigger: Bigger(bigger.map(|t| (t, instances::memory_mib(t).unwrap_or_default()))),
     });
 }
 
@@ -1257,16 +1268,11 @@ pub(crate) fn references(
             if let Binding::Store { store, export } = b.value {
                 let st = &stores[store];
                 if !fw.reaches(store, i) && reported.insert(store) {
-                    let rule = format!("allow {} from {}", st.name, svc.name);
                     cx.err(CheckError::Unreachable {
                         span: b.span,
                         service: svc.name.to_string(),
                         store: st.name.clone(),
-                        help: Some(if no_firewall {
-                            format!("add a firewall block: `firewall {{ {rule} }}`")
-                        } else {
-                            format!("add this rule to the firewall block: `{rule}`")
-                        }),
+                        no_firewall,
                     });
                 }
                 let managed =
@@ -1294,6 +1300,7 @@ pub(crate) fn references(
     }
     literal_conflicts(cx, services, stores, infos, &bound);
     derived_names(cx, items, env, stores, !role_needed.is_empty());
+    env_properties(cx, stores, &bound);
     if let (Some(env), Some(env_block), Some(&(svc, store, span))) =
         (env, items.environment, role_needed.first())
     {
@@ -1319,7 +1326,10 @@ pub(crate) fn references(
         }
     }
     for (i, (kind, block)) in items.stores.iter().enumerate() {
-        if !read_stores.get(i).copied().unwrap_or(true) {
+        // A store the firewall opens to a service is in use, even when no env value names
+        // it: the service may reach it by a value given at apply time (a URL).
+        let opened = fw.model.reachable_stores.binary_search(&i).is_ok();
+        if !read_stores.get(i).copied().unwrap_or(true) && !opened {
             cx.err(CheckError::Unused {
                 span: block.name.span,
                 what: if *kind == Kind::Postgres {

@@ -13,7 +13,7 @@ use stackc::deploy::preflight::{self, Problem};
 use stackc::deploy::state::Snapshot;
 use stackc::lower::{self, Artifacts};
 
-use super::args::{DeployArgs, Format, RollbackArgs, StatusArgs};
+use super::args::{DeployArgs, Format, LogsArgs, RollbackArgs, StatusArgs};
 use super::{read_source, render};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -82,7 +82,8 @@ async fn context(
         Err(more) => return Err(refuse(&[problems, more].concat())),
     };
     Ok(Arc::new(Ctx {
-        stack: plan.stack.clone(),
+        stack: plan.base(),
+        owner: plan.owner(),
         region,
         clients,
         dockerrun: artifacts.dockerrun.clone(),
@@ -255,6 +256,117 @@ pub fn rollback(args: &RollbackArgs) -> ExitCode {
                 ExitCode::SUCCESS
             }
             Err(e) => fail(e),
+        }
+    })
+}
+
+/// The services of a compiled program: the containers of its Dockerrun.
+fn services(artifacts: &Artifacts) -> Vec<String> {
+    let doc: serde_json::Value = serde_json::from_str(&artifacts.dockerrun).unwrap_or_default();
+    doc["containerDefinitions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["name"].as_str().map(str::to_string))
+        .collect()
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// `stackc logs`: the lines written since `--since`, then with `--follow` every new one, until
+/// interrupted.
+pub fn logs(args: &LogsArgs) -> ExitCode {
+    let artifacts = match compile(&args.file) {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    let services = services(&artifacts);
+    if let Some(s) = &args.service {
+        if !services.contains(s) {
+            let hint = stackc::check::did_you_mean(s, services.iter().map(String::as_str))
+                .map(|d| format!("; did you mean `{d}`?"))
+                .unwrap_or_else(|| format!("; its services are {}", services.join(", ")));
+            say!("error: {} has no service `{s}`{hint}", args.file.display());
+            return ExitCode::from(2);
+        }
+    }
+    let width = services
+        .iter()
+        .map(String::len)
+        .chain(args.platform.then_some("eb-ecs-mgr".len()))
+        .max()
+        .unwrap_or(0);
+    on_runtime(async move {
+        let ctx = match context(
+            &artifacts,
+            args.endpoint_url.as_deref(),
+            Timing::from_env(),
+            false,
+            Vec::new(),
+        )
+        .await
+        {
+            Ok(c) => c,
+            Err(code) => return code,
+        };
+        let q = aws::logs::Query {
+            service: args.service.clone(),
+            platform: args.platform,
+        };
+        let since = i64::try_from(args.since.as_millis()).unwrap_or(i64::MAX);
+        let mut start = now_ms().saturating_sub(since);
+        // The events at `start` that were printed: the next read starts there again.
+        let mut printed_at_start: Vec<String> = Vec::new();
+        let interval = ctx.timing.poll_first.min(std::time::Duration::from_secs(2));
+        loop {
+            let lines = match aws::logs::read(&ctx, &artifacts.plan, &q, start).await {
+                Ok(l) => l,
+                Err(e) => return fail(e),
+            };
+            let new = lines.iter().filter(|l| !printed_at_start.contains(&l.id));
+            let written = super::output::stream_stdout(|out| {
+                for l in new {
+                    match args.format {
+                        Format::Json => {
+                            writeln!(out, "{}", serde_json::to_string(l).unwrap_or_default())?
+                        }
+                        Format::Human => writeln!(
+                            out,
+                            "{} {:>width$} | {}",
+                            l.time,
+                            l.source,
+                            stackc::diagnostic::printable(&l.message)
+                        )?,
+                    }
+                }
+                Ok(())
+            });
+            if let Err(code) = written {
+                return code;
+            }
+            if !args.follow {
+                return ExitCode::SUCCESS;
+            }
+            if let Some(last) = lines.last() {
+                if last.time_ms > start {
+                    start = last.time_ms;
+                    printed_at_start.clear();
+                }
+                printed_at_start.extend(
+                    lines
+                        .iter()
+                        .filter(|l| l.time_ms == start)
+                        .map(|l| l.id.clone()),
+                );
+            }
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => return ExitCode::SUCCESS,
+                () = tokio::time::sleep(interval) => {}
+            }
         }
     })
 }

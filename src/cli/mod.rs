@@ -56,6 +56,8 @@ pub fn main() -> ExitCode {
         Command::Status(a) => deploy::status(&a),
         #[cfg(feature = "aws")]
         Command::Rollback(a) => deploy::rollback(&a),
+        #[cfg(feature = "aws")]
+        Command::Logs(a) => deploy::logs(&a),
         Command::Completions(c) => generate::completions(c.shell),
         Command::Man => generate::man(),
     }

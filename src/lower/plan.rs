@@ -15,12 +15,12 @@ use serde::ser::SerializeStruct;
 use serde_json::Value;
 
 use crate::check::{EnvValue, Export, Model, Password, Protocol, Scaling, Store, StoreKind, Tier};
-use crate::deploy::resource::{Handle, Ref, Tags, Val};
+use crate::deploy::resource::{Handle, Ref, TagMap, Tags, Val};
 use crate::deploy::resources::app_servers::AppServers;
 use crate::deploy::resources::app_version::{self, AppVersion, SourceBundle};
 use crate::deploy::resources::application::{self, Application};
 use crate::deploy::resources::bundle::{
-    self, Body, Bundle, DOCKERRUN, HTTPS_REDIRECT, StorageLocation,
+    self, AwsLogs, Body, Bundle, DOCKERRUN, HTTPS_REDIRECT, StorageLocation,
 };
 use crate::deploy::resources::cache::{self, CacheCluster, ReplicationGroup};
 use crate::deploy::resources::certificate::{self, Certificate, CertificateValidation};
@@ -35,6 +35,7 @@ use crate::deploy::resources::environment_properties::EnvironmentProperties;
 use crate::deploy::resources::ingress::{GroupPair, Ingress, IpPermission, IpRange};
 use crate::deploy::resources::instance_profile::{self, InstanceProfile, ProfileRole};
 use crate::deploy::resources::load_balancer::{self, LoadBalancer};
+use crate::deploy::resources::log_group::LogGroup;
 use crate::deploy::resources::platform::{self, ECS_PLATFORM_BRANCH, Platform};
 use crate::deploy::resources::role::{self, PolicyDocument, Role};
 use crate::deploy::resources::role_policy::RolePolicy;
@@ -60,8 +61,26 @@ pub const SERVICE_POLICIES: [&str; 2] = [
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Plan {
     pub stack: String,
+    /// The environment, when the file has several (each has its own resources).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env: Option<String>,
     pub region: Option<String>,
     pub steps: Vec<Step>,
+}
+
+impl Plan {
+    /// The base of the names of the plan's resources ([`naming::base`]).
+    pub fn base(&self) -> String {
+        naming::base(&self.stack, self.env.as_deref())
+    }
+
+    /// Whose resources the plan's deploy may change.
+    pub fn owner(&self) -> crate::deploy::resource::Owner {
+        crate::deploy::resource::Owner {
+            stack: self.stack.clone(),
+            env: self.env.clone(),
+        }
+    }
 }
 
 /// One resource of the plan.
@@ -127,8 +146,17 @@ struct Builder<'m> {
 }
 
 impl Builder<'_> {
+    /// The tags of a resource made for the block (or role) `name`, and of the environment in
+    /// a file with several.
     fn tags(&self, name: &str) -> Tags {
-        Tags::of(&self.model.stack.name, name)
+        let mut tags = Tags::of(&self.model.stack.name, name);
+        if let Some(env) = self.model.scoped_env() {
+            tags.0.push(crate::deploy::resource::Tag {
+                key: naming::TAG_ENV.into(),
+                value: env.into(),
+            });
+        }
+        tags
     }
 
     fn add<R: Member + Into<Desired>>(
@@ -230,7 +258,9 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
         model,
         steps: Vec::new(),
     };
-    let stack = &model.stack.name;
+    // The base of every derived name: the stack's, or `<stack>-<env>` with several environments.
+    let base = model.base();
+    let stack = &base;
     let env = &model.environment;
 
     let vpc = b.add("vpc", "default VPC", DefaultVpc::default());
@@ -526,6 +556,20 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
         "Elastic Beanstalk's S3 bucket",
         StorageLocation::default(),
     );
+    // The containers write to a group of their own. Its name is known now: the bundle names
+    // it without waiting for it, the environment (whose tasks write to it) waits.
+    let log_group = naming::container_log_group(&env.name);
+    let log_tags = b.tags(&env.name);
+    b.add(
+        "logs",
+        format!("log group {log_group}"),
+        LogGroup {
+            name: log_group.clone(),
+            retention_days: env.log_days,
+            tags: TagMap(log_tags),
+        },
+    );
+    environment_after.push("logs".into());
     let label = naming::version_label(bundle_hash);
     let key = naming::bundle_key(stack, &label);
     let upload = b.add(
@@ -541,6 +585,10 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
                     .collect(),
                 // The ARN of a role stackc makes holds the account's id, known at apply.
                 execution_role: execution_role_made.as_ref().map(|r| r.get(role::ARN)),
+                awslogs: Some(AwsLogs {
+                    group: Val::Lit(log_group),
+                    stream_prefix: naming::LOG_STREAM_PREFIX.into(),
+                }),
             },
         },
     );
@@ -588,10 +636,11 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
                 let zone_id = zone
                     .as_ref()
                     .map_or_else(|| String::new().into(), |z| z.get(dns::ZONE_ID));
+                let tags = b.tags(domain);
                 let cert = b.add(
                     "certificate",
                     format!("ACM certificate for {domain}"),
-                    Certificate::dns(stack, domain),
+                    Certificate::dns(domain, tags),
                 );
                 let record = b.add(
                     "certificate.record",
@@ -648,6 +697,18 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
             "aws:elasticbeanstalk:healthreporting:system",
             "SystemType",
             "enhanced".to_string(),
+        ),
+        // The platform's own logs (the ECS agent's, Elastic Beanstalk's) stream to CloudWatch
+        // Logs too, kept as long as the containers'.
+        OptionSetting::new(
+            "aws:elasticbeanstalk:cloudwatch:logs",
+            "StreamLogs",
+            "true".to_string(),
+        ),
+        OptionSetting::new(
+            "aws:elasticbeanstalk:cloudwatch:logs",
+            "RetentionInDays",
+            env.log_days.to_string(),
         ),
     ];
     if let Some(lb_sg) = &lb_sg {
@@ -787,7 +848,8 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
     }
 
     Plan {
-        stack: stack.clone(),
+        stack: model.stack.name.clone(),
+        env: model.scoped_env().map(str::to_string),
         region: model.stack.region.clone(),
         steps: b.steps,
     }
@@ -965,10 +1027,11 @@ fn iam_role(
     principal: &str,
     policies: &[&str],
 ) -> (Handle<Role>, Vec<String>) {
+    let tags = b.tags(name);
     let role = b.add(
         id,
         format!("role {name}"),
-        Role::trusting(&b.model.stack.name, name, principal),
+        Role::trusting(name, principal, tags),
     );
     let mut steps = Vec::new();
     for (i, p) in policies.iter().enumerate() {
@@ -997,8 +1060,8 @@ fn store_steps(
 ) -> StoreStep {
     let model = b.model;
     let id = format!("store.{}", s.name);
-    let subnet_group = naming::subnet_group(&model.stack.name, &s.name);
-    let description = format!("stackc {}: subnets of {}", model.stack.name, s.name);
+    let subnet_group = naming::subnet_group(&model.base(), &s.name);
+    let description = format!("stackc {}: subnets of {}", model.base(), s.name);
     let tags = b.tags(&s.name);
     match &s.kind {
         StoreKind::Postgres(p) => {

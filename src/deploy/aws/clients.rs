@@ -27,6 +27,7 @@ pub struct Clients {
     pub acm: aws_sdk_acm::Client,
     pub route53: aws_sdk_route53::Client,
     pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
 }
 
 /// Attempts per call, first included. Throttling on a busy account clears within this with
@@ -151,6 +152,7 @@ impl Clients {
                 acm: client!(aws_sdk_acm, &conf, reach),
                 route53: client!(aws_sdk_route53, &conf, reach),
                 elbv2: client!(aws_sdk_elasticloadbalancingv2, &conf, reach),
+                logs: client!(aws_sdk_cloudwatchlogs, &conf, reach),
             },
             region,
         ))

@@ -9,6 +9,7 @@ pub mod clients;
 pub mod consistency;
 mod error;
 pub mod exec;
+pub mod logs;
 pub mod progress;
 pub mod reach;
 pub mod reads;
@@ -33,7 +34,11 @@ use crate::lower::{Plan, Step};
 
 /// Everything a step needs to talk to AWS.
 pub struct Ctx {
+    /// The base of the names derived from the program: the stack's name, or with several
+    /// environments in the file `<stack>-<environment>`.
     pub stack: String,
+    /// Whose resources this deploy may change.
+    pub owner: crate::deploy::resource::Owner,
     pub region: String,
     pub clients: Clients,
     /// The bytes of `Dockerrun.aws.json`, zipped into the source bundle.

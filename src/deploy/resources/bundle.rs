@@ -39,6 +39,18 @@ pub struct Body<S: Stage> {
         skip_serializing_if = "Option::is_none"
     )]
     pub execution_role: Option<S::Of<String>>,
+    /// Every container writes to this log group with the `awslogs` driver, in the region of
+    /// the apply (known at upload, so the Dockerrun of `stackc build` names neither).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub awslogs: Option<AwsLogs<S>>,
+}
+
+/// The `logConfiguration` of every container: the group and the stream prefix.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AwsLogs<S: Stage> {
+    pub group: S::Of<String>,
+    #[serde(rename = "streamPrefix")]
+    pub stream_prefix: String,
 }
 
 /// The name of the bundle's file, as Elastic Beanstalk's ECS platform reads it.
@@ -180,26 +192,48 @@ mod aws {
         Ok(w.finish().map_err(|e| e.to_string())?.into_inner())
     }
 
-    /// The Dockerrun with `executionRoleArn` set (after `AWSEBDockerrunVersion`, where
-    /// `lower` writes a role the program names).
-    pub(crate) fn with_execution_role(
+    /// The Dockerrun as uploaded: with `executionRoleArn` (after `AWSEBDockerrunVersion`,
+    /// where `lower` writes a role the program names) and every container's
+    /// `logConfiguration`, whose `awslogs-region` is the apply's.
+    pub(crate) fn for_upload(
         dockerrun: &str,
-        arn: Option<&str>,
+        body: &Body<Live>,
+        region: &str,
     ) -> Result<String, String> {
-        let Some(arn) = arn else {
+        if body.execution_role.is_none() && body.awslogs.is_none() {
             return Ok(dockerrun.to_string());
-        };
+        }
         let doc: serde_json::Map<String, serde_json::Value> =
             serde_json::from_str(dockerrun).map_err(|e| e.to_string())?;
         let mut out = serde_json::Map::new();
-        for (k, v) in doc {
+        for (k, mut v) in doc {
+            if let (Some(logs), "containerDefinitions") = (&body.awslogs, k.as_str()) {
+                for c in v.as_array_mut().into_iter().flatten() {
+                    if let Some(c) = c.as_object_mut() {
+                        c.insert(
+                            "logConfiguration".into(),
+                            serde_json::json!({
+                                "logDriver": "awslogs",
+                                "options": {
+                                    "awslogs-group": logs.group,
+                                    "awslogs-region": region,
+                                    "awslogs-stream-prefix": logs.stream_prefix,
+                                }
+                            }),
+                        );
+                    }
+                }
+            }
             let version = k == "AWSEBDockerrunVersion";
             out.insert(k, v);
-            if version {
-                out.insert("executionRoleArn".into(), arn.into());
+            if let (true, Some(arn)) = (version, &body.execution_role) {
+                out.insert("executionRoleArn".into(), arn.as_str().into());
             }
         }
-        out.entry("executionRoleArn").or_insert_with(|| arn.into());
+        if let Some(arn) = &body.execution_role {
+            out.entry("executionRoleArn")
+                .or_insert_with(|| arn.as_str().into());
+        }
         Ok(crate::lower::to_json(&out))
     }
 
@@ -412,6 +446,7 @@ mod aws {
                         body: Body {
                             zip: want.body.zip.clone(),
                             execution_role: None,
+                            awslogs: None,
                         },
                     };
                     snap.found.insert(
@@ -428,12 +463,9 @@ mod aws {
             step: &StepRef<'_>,
             want: &Bundle<Live>,
         ) -> Result<Outputs, DeployError> {
-            let dockerrun =
-                with_execution_role(&ctx.dockerrun, want.body.execution_role.as_deref()).map_err(
-                    |e| {
-                        DeployError::other(step.resource, format!("cannot read the Dockerrun: {e}"))
-                    },
-                )?;
+            let dockerrun = for_upload(&ctx.dockerrun, &want.body, &ctx.region).map_err(|e| {
+                DeployError::other(step.resource, format!("cannot read the Dockerrun: {e}"))
+            })?;
             let files = want
                 .body
                 .zip

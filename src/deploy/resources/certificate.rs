@@ -27,11 +27,11 @@ crate::desired! {
 
 impl Certificate {
     /// A certificate for `domain`, validated through DNS.
-    pub fn dns(stack: &str, domain: &str) -> Certificate {
+    pub fn dns(domain: &str, tags: Tags) -> Certificate {
         Certificate {
             domain: domain.to_string(),
             validation: "DNS".into(),
-            tags: Tags::of(stack, domain),
+            tags,
         }
     }
 }

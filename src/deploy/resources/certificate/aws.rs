@@ -7,7 +7,7 @@ use super::*;
 use crate::deploy::aws::reads::Reads;
 use crate::deploy::aws::wait::{self, Poll};
 use crate::deploy::aws::{Apply, Ctx, DeployError, Gone, StepRef, aws_error, error_code};
-use crate::deploy::resource::{Live, Outputs, owned};
+use crate::deploy::resource::{Live, Outputs};
 use crate::deploy::resources::environment::{LISTENER_CERTIFICATE, environment_state};
 use crate::deploy::state::{Found, Orphan, Snapshot};
 use crate::lower::{Plan, Step};
@@ -104,10 +104,9 @@ async fn ours(ctx: &Ctx, arn: &str) -> Result<bool, DeployError> {
         .send()
         .await
     {
-        Ok(r) => Ok(owned(
-            r.tags().iter().map(|t| (t.key(), t.value().unwrap_or(""))),
-            &ctx.stack,
-        )),
+        Ok(r) => Ok(ctx
+            .owner
+            .owns(r.tags().iter().map(|t| (t.key(), t.value().unwrap_or(""))))),
         Err(e) if error_code(&e) == Some("ResourceNotFoundException") => Ok(false),
         Err(e) => Err(aws_error("ACM certificates", "ListTagsForCertificate", &e)),
     }

@@ -8,7 +8,7 @@ use crate::deploy::aws::reads::Reads;
 use crate::deploy::aws::wait::{self, Poll};
 use crate::deploy::aws::{Apply, Ctx, DeployError, Gone, StepRef, aws_error, error_code};
 use crate::deploy::diff::FieldChange;
-use crate::deploy::resource::{Live, Outputs, owned, version};
+use crate::deploy::resource::{Live, Outputs, version};
 use crate::deploy::state::{Conflict, Found, Orphan, Snapshot};
 use crate::lower::{Plan, Step};
 
@@ -441,7 +441,7 @@ impl Apply for DbInstance {
             }) else {
                 continue;
             };
-            if owned(tags_of(db), &ctx.stack) {
+            if ctx.owner.owns(tags_of(db)) {
                 matched.insert(db.db_instance_identifier().unwrap_or_default().to_string());
                 let mut f = Found::new(Kind::DbInstance, &current(db, want), outputs(db));
                 if let Some(status) = db.db_instance_status() {
@@ -449,19 +449,16 @@ impl Apply for DbInstance {
                 }
                 snap.found.insert(step.id.clone(), f);
             } else {
-                snap.conflicts.push(Conflict {
-                    step: step.id.clone(),
-                    resource: step.resource.clone(),
-                    why: format!(
-                        "an RDS instance with the identifier {} already exists and is not tagged `stackc:stack = {}`",
-                        want.identifier, ctx.stack
-                    ),
-                });
+                snap.conflicts.push(Conflict::taken(
+                    step,
+                    format!("an RDS instance with the identifier {}", want.identifier),
+                    &ctx.owner,
+                ));
             }
         }
         for db in &instances {
             let id = db.db_instance_identifier().unwrap_or_default();
-            if owned(tags_of(db), &ctx.stack) && !matched.contains(id) {
+            if ctx.owner.owns(tags_of(db)) && !matched.contains(id) {
                 snap.orphans.push(Orphan {
                     kind: Kind::DbInstance,
                     id: id.to_string(),
@@ -484,13 +481,13 @@ impl Apply for DbInstance {
                 // Refresh did not see it: created since, or still being deleted.
                 match describe(ctx, id, resource).await? {
                     Some(db)
-                        if owned(tags_of(&db), &ctx.stack)
+                        if ctx.owner.owns(tags_of(&db))
                             && db.db_instance_status() == Some("deleting") =>
                     {
                         wait_gone(ctx, key, id, resource).await?;
                         create_instance(ctx, resource, want).await?
                     }
-                    Some(db) if owned(tags_of(&db), &ctx.stack) => Some(db),
+                    Some(db) if ctx.owner.owns(tags_of(&db)) => Some(db),
                     _ => return Err(e),
                 }
             }
