@@ -331,6 +331,10 @@ fn stackc(args: &[&std::ffi::OsStr]) -> Output {
 fn binary_prints_the_in_process_text() {
     for (path, src) in examples() {
         let outs = outputs(&src);
+        // The in-process outputs are the first environment's; a file with several needs --env.
+        let env = stackc::compile(&src)
+            .0
+            .and_then(|m| m.scoped_env().map(str::to_owned));
         let cases: [(&[&str], &str); 4] = [
             (&[], "dot"),
             (&["--format", "mermaid"], "mermaid"),
@@ -340,6 +344,9 @@ fn binary_prints_the_in_process_text() {
         for (flags, name) in cases {
             let mut args: Vec<&std::ffi::OsStr> = vec!["graph".as_ref(), path.as_os_str()];
             args.extend(flags.iter().map(|f| std::ffi::OsStr::new(*f)));
+            if let Some(env) = &env {
+                args.extend([std::ffi::OsStr::new("--env"), std::ffi::OsStr::new(env)]);
+            }
             let o = stackc(&args);
             assert!(
                 o.status.success(),

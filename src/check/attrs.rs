@@ -220,6 +220,19 @@ pub static ENVIRONMENT: &[AttrSpec] = &[
         "IAM instance profile name for the instances; apply creates one when absent",
     ),
     a(
+        "template",
+        Ty::Bool,
+        Some("false"),
+        "a template for preview environments: deployed only as named instances \
+         (`--env NAME --name pr-42`), whose stores are not deletion-protected by default",
+    ),
+    a(
+        "approval",
+        Ty::Bool,
+        Some("false"),
+        "the pipeline `stackc ci` writes applies it only after a person approves",
+    ),
+    a(
         "service_role",
         Ty::Str,
         None,
@@ -382,7 +395,7 @@ pub static POSTGRES: &[AttrSpec] = &[
         "deletion_protection",
         Ty::Bool,
         Some("true"),
-        "refuse deletion (also by `stackc destroy`)",
+        "refuse deletion (also by `stackc destroy`); `false` in a template's previews",
     ),
     a(
         "multi_az",

@@ -89,7 +89,34 @@ impl Cx {
     pub(crate) fn environment(&mut self, block: &Block, stack: Option<&str>) -> Environment {
         let (m, _) = read(self, Kind::Environment, block);
         let name = &block.name.text;
-        let verdict = names::eb_environment(name);
+        // With several environments, Elastic Beanstalk's name is `<stack>-<env>`; a preview's
+        // is `<stack>-<instance>`.
+        let scoped = match &self.instance {
+            Some(instance) => Some(instance.clone()),
+            None => (self.several || m.bool_or_default("template")).then(|| name.to_string()),
+        };
+        if let (Some(scoped), Some(stack)) = (&scoped, stack) {
+            let eb_name = crate::naming::base(stack, Some(scoped));
+            let verdict = names::eb_environment(&eb_name);
+            let help = verdict.map(|_| match &self.instance {
+                Some(_) => "a preview's Elastic Beanstalk name is `<stack>-<instance>`: \
+                            shorten the instance's name"
+                    .to_string(),
+                None => "in a file with several environments (and for a template), Elastic \
+                         Beanstalk's name is `<stack>-<environment>`: shorten the stack's or the \
+                         environment's name"
+                    .to_string(),
+            });
+            check_name(
+                self,
+                block.name.span,
+                &eb_name,
+                "Elastic Beanstalk environment name",
+                verdict,
+                help,
+            );
+        }
+        let verdict = names::eb_environment(name).filter(|_| scoped.is_none());
         let help = match names::fix_eb_environment(name) {
             Some(f) => Some(format!("try `{f}`")),
             None if name.len() < 4 => {
@@ -164,11 +191,15 @@ impl Cx {
             log_days: m.int_or_default("log_days"),
             https,
             scaling,
+            template: m.bool_or_default("template"),
+            approval: m.bool_or_default("approval"),
+            instance: self.instance.clone(),
         };
         self.env_facts = EnvFacts {
             instance_type_ok,
             role_known,
             load_balanced,
+            template: env.template,
         };
         env
     }
@@ -261,8 +292,9 @@ impl Cx {
         (https, Some(scaling))
     }
 
-    /// A data store. Its default identifier needs the stack's name; without a stack block the
-    /// default is not checked.
+    /// A data store. Its default identifier needs the base of the derived names (the stack's
+    /// name, with several environments `<stack>-<env>`); without a stack block the default is
+    /// not checked.
     pub(crate) fn store(&mut self, kind: Kind, block: &Block, stack: Option<&str>) -> Store {
         let (m, _) = read(self, kind, block);
         let name = block.name.text.clone();
@@ -357,7 +389,11 @@ impl Cx {
                         _ => Password::Managed,
                     },
                     backup_days: m.int_or_default("backup_days") as u8,
-                    deletion_protection: m.bool_or_default("deletion_protection"),
+                    // A preview's data is made again from the template: deleted with it.
+                    deletion_protection: match self.env_facts.template {
+                        true => m.bool("deletion_protection").unwrap_or(false),
+                        false => m.bool_or_default("deletion_protection"),
+                    },
                     multi_az: m.bool_or_default("multi_az"),
                     encrypted: m.bool_or_default("encrypted"),
                     public: m.bool_or_default("public"),

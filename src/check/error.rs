@@ -432,6 +432,27 @@ pub enum CheckError {
         sources: String,
     },
 
+    #[error("environments `{first_env}` and `{env}` would share the {kind} `{identifier}`")]
+    #[diagnostic(
+        code(stack::shared_identifier),
+        help(
+            "each environment has its own data stores: give `{env}` its own, \
+             `environment {env} {{ {store} {{ identifier = \"{identifier}-{env}\" }} }}`, or remove the \
+             written identifier (the derived `<stack>-<environment>-{store}` differs per environment)"
+        )
+    )]
+    SharedIdentifier {
+        #[label("`{env}` uses this identifier")]
+        span: Span,
+        #[label("so does `{first_env}`")]
+        first: Option<Span>,
+        kind: &'static str,
+        identifier: String,
+        store: String,
+        first_env: String,
+        env: String,
+    },
+
     #[error("{count} services, but an ECS task definition holds at most {max} containers")]
     #[diagnostic(
         code(stack::too_many_containers),

@@ -61,6 +61,7 @@ pub static PAGES: &[Page] = pages![
     "instance_range",
     "https_port",
     "too_many_containers",
+    "shared_identifier",
     "env_too_large",
     "unused",
     "public_database",

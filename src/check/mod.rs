@@ -13,6 +13,7 @@
 
 pub mod attrs;
 mod blocks;
+pub mod envs;
 mod error;
 pub mod explain;
 pub mod instances;
@@ -54,11 +55,28 @@ pub struct Checked {
     pub errors: Vec<CheckError>,
 }
 
-/// Checks a parsed file.
+/// Checks a parsed file that is one environment's program (see [`envs`]): the only program
+/// of a file with one environment.
 pub fn check(file: &ast::File) -> Checked {
-    let mut cx = Cx::default();
+    check_program(file, &[], None)
+}
+
+/// Checks one environment's program; `environments` names every environment of the file.
+/// With several, the names derived from the program hold the environment's name; for a
+/// preview, `instance` (of the program's template environment) holds the names instead.
+pub fn check_program(file: &ast::File, environments: &[String], instance: Option<&str>) -> Checked {
+    let mut cx = Cx {
+        several: environments.len() > 1,
+        instance: instance.map(str::to_owned),
+        ..Cx::default()
+    };
     let items = cx.collect(file);
-    let model = cx.build(&items);
+    let mut model = cx.build(&items);
+    if let Some(m) = &mut model {
+        if !environments.is_empty() {
+            m.environments = environments.to_vec();
+        }
+    }
     cx.finish(model)
 }
 
@@ -71,6 +89,10 @@ pub(crate) struct Cx {
     suggest_budget: Option<usize>,
     /// What the environment block's reading found, for the cross-block rules.
     pub env_facts: EnvFacts,
+    /// The file has several environments: derived names hold the environment's.
+    pub several: bool,
+    /// The preview being checked, an instance of the template: derived names hold its name.
+    pub instance: Option<String>,
 }
 
 /// Facts about the environment block that the model does not keep.
@@ -82,6 +104,8 @@ pub(crate) struct EnvFacts {
     pub role_known: bool,
     /// Where `tier = load_balanced` is written, when it is.
     pub load_balanced: Option<Span>,
+    /// The environment is a template for previews (`template = true`).
+    pub template: bool,
 }
 
 /// How many name comparisons one check run spends on suggestions at most.
@@ -130,6 +154,17 @@ impl Items<'_> {
 }
 
 impl Cx {
+    /// The base of the names derived from the program ([`crate::naming::base`]).
+    pub(crate) fn base(&self, stack: &str, env: Option<&Environment>) -> String {
+        let env = match &self.instance {
+            Some(instance) => Some(instance.as_str()),
+            None => env
+                .filter(|e| self.several || e.template)
+                .map(|e| e.name.as_str()),
+        };
+        crate::naming::base(stack, env)
+    }
+
     fn err(&mut self, e: CheckError) {
         self.errors.push(e);
     }
@@ -421,10 +456,11 @@ impl Cx {
         let stack = items.stack.map(|b| self.stack(b));
         let stack_name = stack.as_ref().map(|s| s.name.as_str());
         let environment = items.environment.map(|b| self.environment(b, stack_name));
+        let base = stack_name.map(|s| self.base(s, environment.as_ref()));
         let stores: Vec<Store> = items
             .stores
             .iter()
-            .map(|(kind, b)| self.store(*kind, b, stack_name))
+            .map(|(kind, b)| self.store(*kind, b, base.as_deref()))
             .collect();
         let mut read_stores = vec![false; stores.len()];
         // A misspelled `servce` still reads the stores it names: they are not "unused".

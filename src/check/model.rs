@@ -20,14 +20,29 @@ pub struct Model {
 
 impl Model {
     /// The environment whose resources are kept apart from the others' (named and tagged
-    /// after it): in a file with several environments. With one, names stay the stack's.
+    /// after it): a preview instance, a template, or the environment in a file with several.
+    /// With one ordinary environment, names stay the stack's.
     pub fn scoped_env(&self) -> Option<&str> {
-        (self.environments.len() > 1).then_some(self.environment.name.as_str())
+        let env = &self.environment;
+        match &env.instance {
+            Some(instance) => Some(instance),
+            None => (self.environments.len() > 1 || env.template).then_some(env.name.as_str()),
+        }
     }
 
     /// The base of the names of the environment's resources ([`crate::naming::base`]).
     pub fn base(&self) -> String {
         crate::naming::base(&self.stack.name, self.scoped_env())
+    }
+
+    /// The Elastic Beanstalk environment's name: the block's, or with several environments the
+    /// base `<stack>-<env>` (environment names, like the security groups named after them,
+    /// must not collide with another stack's `staging`).
+    pub fn eb_environment(&self) -> String {
+        match self.scoped_env() {
+            Some(_) => self.base(),
+            None => self.environment.name.clone(),
+        }
     }
 }
 
@@ -58,6 +73,13 @@ pub struct Environment {
     /// The Auto Scaling group's bounds and trigger; only a load-balanced environment has
     /// them (a single instance is a group of one).
     pub scaling: Option<Scaling>,
+    /// A template for preview environments (`template = true`).
+    pub template: bool,
+    /// CI applies it only after a person approves (`approval = true`).
+    pub approval: bool,
+    /// The preview this model is, an instance of the template (`--name pr-42`); its name
+    /// replaces the environment's in every derived name.
+    pub instance: Option<String>,
 }
 
 /// HTTPS on the load balancer's port 443, with port 80 redirecting to it. At least one of

@@ -31,6 +31,29 @@ pub fn eb_environment(s: &str) -> Verdict {
     None
 }
 
+/// A preview's name (`--name`), which every derived name holds: lowercase letters, digits and
+/// single hyphens, a letter first, no hyphen last — what RDS and ElastiCache identifiers and
+/// Elastic Beanstalk environment names all accept — and at most 32 characters.
+pub fn instance_name(s: &str) -> Verdict {
+    if s.is_empty() || s.len() > INSTANCE_MAX {
+        return Some("a preview's name is 1 to 32 characters long");
+    }
+    if !s.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return Some("a preview's name starts with a lowercase letter");
+    }
+    if !s.chars().all(|c| matches!(c, 'a'..='z' | '0'..='9' | '-')) {
+        return Some("a preview's name holds only lowercase letters, digits and `-`");
+    }
+    if s.ends_with('-') || s.contains("--") {
+        return Some("a preview's name does not end with `-` or hold `--`");
+    }
+    None
+}
+
+/// The longest preview name: the derived names add the stack's and a suffix, and the
+/// shortest limit among them is an ElastiCache group id's 40 characters.
+const INSTANCE_MAX: usize = 32;
+
 /// Elastic Beanstalk application names: 1 to 100 characters, no `/`.
 pub fn eb_application(s: &str) -> Verdict {
     if s.is_empty() || s.len() > 100 || s.contains('/') {
@@ -423,6 +446,15 @@ mod tests {
         assert!(eb_environment("complex-docker-env").is_none());
         assert!(eb_environment("env").is_some());
         assert!(eb_environment("my_env").is_some());
+        assert!(instance_name("pr-42").is_none() && instance_name("a").is_none());
+        for bad in [
+            "", "42", "PR-42", "pr_42", "pr--42", "pr-", "pr 42", "pr-42\n",
+        ] {
+            assert!(instance_name(bad).is_some(), "{bad:?}");
+        }
+        assert!(
+            instance_name(&"a".repeat(32)).is_none() && instance_name(&"a".repeat(33)).is_some()
+        );
         assert!(aws_identifier("complex-docker-postgres", 63).is_none());
         assert!(aws_identifier("a--b", 63).is_some());
         assert!(aws_identifier("1abc", 63).is_some());

@@ -1083,7 +1083,13 @@ fn derived_names(
         .stack
         .filter(|b| valid(&b.name.text) && names::eb_application(&b.name.text).is_none());
     if let (Some(block), Some(env)) = (stack, env) {
-        let name = block.name.text.as_str();
+        let base = cx.base(&block.name.text, Some(env));
+        let name = base.as_str();
+        let what = if cx.several {
+            "stack and environment names"
+        } else {
+            "stack name"
+        };
         // (the role, whether apply creates it, the attribute that avoids creating it)
         let roles = naming::roles(name).map(|(role, attr)| {
             let created = match attr {
@@ -1102,14 +1108,14 @@ fn derived_names(
             let suffix = &role[name.len()..];
             cx.err(CheckError::InvalidName {
                 span: block.name.span,
-                name: name.to_string(),
+                name: block.name.text.to_string(),
                 what: "stack name".into(),
                 rule: format!(
                     "the IAM role `{role}` would be {} characters; IAM role names have at most {IAM_ROLE_MAX}",
                     role.len()
                 ),
                 help: Some(format!(
-                    "shorten the stack name to at most {} characters, or give the environment an existing `{attr}`",
+                    "shorten the {what} to at most {} characters, or give the environment an existing `{attr}`",
                     IAM_ROLE_MAX - suffix.len()
                 )),
             });
@@ -1120,7 +1126,7 @@ fn derived_names(
         {
             cx.err(CheckError::InvalidName {
                 span: block.name.span,
-                name: name.to_string(),
+                name: block.name.text.to_string(),
                 what: "stack name".into(),
                 rule: format!(
                     "the security group `{group}` would start with `sg-`, which EC2 keeps for group ids"
@@ -1129,7 +1135,8 @@ fn derived_names(
             });
         }
     }
-    if let (Some(block), Some(env)) = (items.environment, env) {
+    // (With several environments the group is named `<stack>-<env>`, checked with the stack.)
+    if let (Some(block), Some(env), false) = (items.environment, env, cx.several) {
         let name = block.name.text.as_str();
         let group = naming::environment_security_group(&env.name);
         if names::eb_environment(name).is_none() && group.starts_with("sg-") {
@@ -1147,7 +1154,8 @@ fn derived_names(
     // `<stack>-<store>` names the store's security group and subnet group. Without a written
     // `identifier` it is also the store's identifier, whose stricter rules were checked.
     let Some(stack) = stack else { return };
-    let stack = stack.name.text.as_str();
+    let base = cx.base(&stack.name.text, env);
+    let stack = base.as_str();
     for (kind, block) in &items.stores {
         let store = block.name.text.as_str();
         let written = entries(block).0.iter().any(|a| a.key.text == "identifier");

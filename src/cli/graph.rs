@@ -5,38 +5,39 @@
 use std::path::Path;
 use std::process::ExitCode;
 
+use stackc::lower;
 use stackc::lower::graph::{self, Format};
-use stackc::{compile, lower};
 
 use super::args::{GraphArgs, GraphFormat};
-use super::{read_source, render, write_stdout};
+use super::{program, write_stdout};
 
-/// The checked model of a file; diagnostics go to stderr, and a file with errors is an exit 1
-/// saying that nothing (`what`) was printed.
-fn model(path: &Path, what: &str) -> Result<stackc::check::Model, ExitCode> {
-    let src = read_source(path)?;
-    let name = path.display().to_string();
-    let (model, diags) = compile(&src);
-    render::report(render::Stream::Stderr, &name, &src, &diags);
-    model.ok_or_else(|| {
-        say!("error: {name}: has errors; no {what} was printed");
-        ExitCode::from(1)
-    })
-}
-
-pub fn iam_policy(path: &Path) -> ExitCode {
-    let model = match model(path, "policy") {
+pub fn iam_policy(path: &Path, env: Option<&str>) -> ExitCode {
+    let models = match program::models(path, "no policy was printed") {
         Ok(m) => m,
         Err(code) => return code,
     };
-    let policy = stackc::deploy::policy::deployer_policy(&lower::lower(&model).plan);
+    let models = match env {
+        None => models,
+        Some(_) => match program::select(path, models, env) {
+            Ok(m) => vec![m],
+            Err(code) => return code,
+        },
+    };
+    let plans: Vec<_> = models.iter().map(|m| lower::lower(m).plan).collect();
+    let policy = stackc::deploy::policy::deployer_policy(&plans);
     let mut text = serde_json::to_string_pretty(&policy).unwrap_or_default();
     text.push('\n');
     write_stdout(text.as_bytes())
 }
 
 pub fn main(a: &GraphArgs) -> ExitCode {
-    let model = match model(&a.file, "graph") {
+    let model = match program::target(
+        &a.file,
+        a.target.env.as_deref(),
+        a.target.name.as_deref(),
+        "no graph was printed",
+        false,
+    ) {
         Ok(m) => m,
         Err(code) => return code,
     };

@@ -47,6 +47,8 @@ pub struct Ctx {
     pub progress: Progress,
     /// Deploy the version that ran before when a new one fails its health check.
     pub rollback: bool,
+    /// A preview (an instance of a template): destroy keeps no final snapshot of its data.
+    pub preview: bool,
 }
 
 /// How long apply waits, by default, for an environment to become healthy after an operation.

@@ -235,8 +235,9 @@ fn protected_error(resource: &str, code: &str, message: &str) -> DeployError {
     }
 }
 
-/// Deletes an instance with a final snapshot and waits until it is gone. Transitional
-/// states that refuse deletion are waited out; one already being deleted is only waited for.
+/// Deletes an instance with a final snapshot (a preview's without: its data is made again
+/// from the template) and waits until it is gone. Transitional states that refuse deletion
+/// are waited out; one already being deleted is only waited for.
 async fn delete_instance(
     ctx: &Ctx,
     key: &str,
@@ -253,14 +254,18 @@ async fn delete_instance(
         wait::until(ctx, key, resource, ctx.timing.store_timeout, move || {
             let snapshot = snapshot.clone();
             async move {
-                let r = ctx
+                // "DeleteDBInstance": SkipFinalSnapshot true, or a FinalDBSnapshotIdentifier
+                // (specifying both is an error).
+                let call = ctx
                     .clients
                     .rds
                     .delete_db_instance()
-                    .db_instance_identifier(id)
-                    .final_db_snapshot_identifier(snapshot)
-                    .send()
-                    .await;
+                    .db_instance_identifier(id);
+                let call = match ctx.preview {
+                    true => call.skip_final_snapshot(true),
+                    false => call.final_db_snapshot_identifier(snapshot),
+                };
+                let r = call.send().await;
                 match r {
                     Ok(_) => Ok(Poll::Ready(())),
                     Err(e) if error_code(&e) == Some("DBInstanceNotFound") => Ok(Poll::Ready(())),
