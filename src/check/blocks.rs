@@ -256,6 +256,14 @@ impl Cx {
             let help = (lower != *d && names::domain(&lower, max).is_none())
                 .then(|| format!("write `domain = \"{lower}\"`"));
             check_name(self, span, d, "domain", names::domain(d, max), help);
+            if m.bool_or_default("template") {
+                self.err(CheckError::TemplateDomain {
+                    span,
+                    template: m.span("template"),
+                    domain: d.clone(),
+                    env: environment.to_string(),
+                });
+            }
         }
         let https = (domain.is_some() || certificate.is_some()).then_some(Https {
             domain,

@@ -453,6 +453,41 @@ pub enum CheckError {
         env: String,
     },
 
+    #[error("environments `{first_env}` and `{env}` would both serve `{domain}`")]
+    #[diagnostic(
+        code(stack::shared_domain),
+        help(
+            "the domain's record points at one load balancer: give `{env}` a domain of its own \
+             (`{env}.{domain}`, say), or remove it there"
+        )
+    )]
+    SharedDomain {
+        #[label("`{env}` serves it here")]
+        span: Span,
+        #[label("so does `{first_env}`")]
+        first: Span,
+        domain: String,
+        first_env: String,
+        env: String,
+    },
+
+    #[error("every preview of template `{env}` would serve `{domain}`")]
+    #[diagnostic(
+        code(stack::shared_domain),
+        help(
+            "the domain's record points at one load balancer, and a template has many previews: \
+             remove `domain` from `{env}` (a preview is reached at its Elastic Beanstalk URL)"
+        )
+    )]
+    TemplateDomain {
+        #[label("one domain for every preview")]
+        span: Span,
+        #[label("a template here")]
+        template: Option<Span>,
+        domain: String,
+        env: String,
+    },
+
     #[error("{count} services, but an ECS task definition holds at most {max} containers")]
     #[diagnostic(
         code(stack::too_many_containers),

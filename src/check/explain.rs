@@ -62,6 +62,7 @@ pub static PAGES: &[Page] = pages![
     "https_port",
     "too_many_containers",
     "shared_identifier",
+    "shared_domain",
     "env_too_large",
     "unused",
     "public_database",
