@@ -4,7 +4,8 @@
 //! hosted zone, or printed when no zone of the account holds the domain and picked up by a
 //! later apply; the 443 listener with the certificate and AWS's recommended TLS policy, port
 //! 80 redirected; the Auto Scaling group's options; and a second apply that changes nothing,
-//! counted through the fault proxy.
+//! counted through the fault proxy; with two environments in one file, HTTPS and scaling are
+//! only the environment's that writes them.
 
 mod common;
 
@@ -90,12 +91,17 @@ fn certificates(url: &str) -> Vec<(String, String, String)> {
         .collect()
 }
 
-/// The environment's load balancer and its listeners, by port.
-fn load_balancer(url: &str) -> (Value, Vec<Value>) {
+/// The Elastic Beanstalk application and environment of `PROGRAM`.
+const SHOP_ENV: (&str, &str) = ("shop", "shop-env");
+
+/// The load balancer of Elastic Beanstalk environment `env` and its listeners, by port.
+fn load_balancer(url: &str, env: &str) -> (Value, Vec<Value>) {
     let arn = boto(
         url,
         "elasticbeanstalk",
-        "c.describe_environment_resources(EnvironmentName='shop-env')['EnvironmentResources']['LoadBalancers'][0]['Name']",
+        &format!(
+            "c.describe_environment_resources(EnvironmentName='{env}')['EnvironmentResources']['LoadBalancers'][0]['Name']"
+        ),
     );
     let arn = arn.as_str().expect("the load balancer's ARN");
     let lb = boto(
@@ -113,21 +119,22 @@ fn load_balancer(url: &str) -> (Value, Vec<Value>) {
     (lb, listeners.as_array().expect("listeners").clone())
 }
 
-/// The environment's option settings, as `namespace/name` → value.
-fn setting(url: &str, key: &str) -> Value {
+/// An option setting (`namespace/name`) of environment `(application, environment)`.
+fn setting(url: &str, (app, env): (&str, &str), key: &str) -> Value {
     let (ns, name) = key.rsplit_once('/').expect("namespace/name");
     boto(
         url,
         "elasticbeanstalk",
         &format!(
-            "[o.get('Value') for o in c.describe_configuration_settings(ApplicationName='shop', EnvironmentName='shop-env')['ConfigurationSettings'][0]['OptionSettings'] if (o['Namespace'], o['OptionName']) == ('{ns}', '{name}')][0]"
+            "[o.get('Value') for o in c.describe_configuration_settings(ApplicationName='{app}', EnvironmentName='{env}')['ConfigurationSettings'][0]['OptionSettings'] if (o['Namespace'], o['OptionName']) == ('{ns}', '{name}')][0]"
         ),
     )
 }
 
-/// The 443 listener holds `certificate` and the recommended policy; port 80 redirects to it.
-fn assert_https(url: &str, certificate: &str) -> Value {
-    let (lb, listeners) = load_balancer(url);
+/// The 443 listener of environment `env` holds `certificate` and the recommended policy; port
+/// 80 redirects to it.
+fn assert_https(url: &str, env: &str, certificate: &str) -> Value {
+    let (lb, listeners) = load_balancer(url, env);
     let ports: Vec<(u64, &str)> = listeners
         .iter()
         .map(|l| {
@@ -195,7 +202,7 @@ fn a_domain_with_a_hosted_zone_is_served_over_https_and_scales() {
             .any(|t| t["Key"] == "stackc:stack" && t["Value"] == "shop"),
         "{tags}"
     );
-    let lb = assert_https(&url, arn);
+    let lb = assert_https(&url, SHOP_ENV.1, arn);
 
     // The domain's alias to the load balancer, and the validation record, in the zone.
     let records = boto(
@@ -269,7 +276,7 @@ fn a_domain_with_a_hosted_zone_is_served_over_https_and_scales() {
         ("aws:autoscaling:trigger/UpperThreshold", "60"),
         ("aws:autoscaling:trigger/LowerThreshold", "30"),
     ] {
-        assert_eq!(setting(&url, key), value, "{key}");
+        assert_eq!(setting(&url, SHOP_ENV, key), value, "{key}");
     }
     let instances = boto(
         &url,
@@ -308,7 +315,7 @@ fn a_domain_with_a_hosted_zone_is_served_over_https_and_scales() {
         ("aws:autoscaling:trigger/UpperThreshold", "6000000"),
         ("aws:autoscaling:trigger/LowerThreshold", "2000000"),
     ] {
-        assert_eq!(setting(&url, key), value, "{key}");
+        assert_eq!(setting(&url, SHOP_ENV, key), value, "{key}");
     }
     let (_, changed) = counted_apply(&proxy, f, &[]);
     assert!(changed.is_empty(), "{changed:?}");
@@ -412,7 +419,7 @@ fn without_a_zone_the_records_are_printed_and_a_later_apply_resumes() {
         !changed.iter().any(|c| c.starts_with("route53 ")),
         "nothing written in Route 53: {changed:?}"
     );
-    let lb = assert_https(&url, &arn);
+    let lb = assert_https(&url, SHOP_ENV.1, &arn);
     let dns = lb["DNSName"].as_str().expect("a DNS name").to_lowercase();
     assert!(
         out.contains(&format!("shop.example.com CNAME {dns}")),
@@ -473,7 +480,7 @@ fn a_named_certificate_is_used_and_a_foreign_record_stops_apply() {
             .any(|c| c.contains("acm") || c.contains("route53")),
         "the certificate is used as it is, with no DNS: {changed:?}"
     );
-    assert_https(&url, &arn);
+    assert_https(&url, SHOP_ENV.1, &arn);
     let (_, changed) = counted_apply(&proxy, f, &[]);
     assert!(changed.is_empty(), "{changed:?}");
     ok(&stackc(&url, &["destroy", f, "--yes"], &[]));
@@ -528,7 +535,7 @@ fn dropping_the_domain_closes_https_and_deletes_the_certificate() {
     let f = file.to_str().expect("a UTF-8 path");
     counted_apply(&proxy, f, &[]);
     let arn = certificates(&url)[0].0.clone();
-    assert_https(&url, &arn);
+    assert_https(&url, SHOP_ENV.1, &arn);
 
     let file = write_program(
         dir.path(),
@@ -542,7 +549,7 @@ fn dropping_the_domain_closes_https_and_deletes_the_certificate() {
         out.contains("ACM certificate for shop.example.com (ISSUED): deleted"),
         "{out}"
     );
-    let (_, listeners) = load_balancer(&url);
+    let (_, listeners) = load_balancer(&url, SHOP_ENV.1);
     let ports: Vec<(&Value, &Value)> = listeners
         .iter()
         .map(|l| (&l["Port"], &l["DefaultActions"][0]["Type"]))
@@ -556,4 +563,158 @@ fn dropping_the_domain_closes_https_and_deletes_the_certificate() {
     let (out, changed) = counted_apply(&proxy, f, &[]);
     assert!(out.contains("No changes"), "{out}");
     assert!(changed.is_empty(), "{changed:?}");
+}
+
+/// Staging and production from one file, production alone with a domain and a CPU target.
+const TWO_ENVIRONMENTS: &str = r#"
+stack shop { region = "us-east-1" }
+
+environment staging {
+  tier = load_balanced
+}
+
+environment production {
+  tier               = load_balanced
+  domain             = "shop.example.com"
+  min_instances      = 2
+  max_instances      = 5
+  target_cpu_percent = 60
+}
+
+service web {
+  image     = "nginx:1.27"
+  memory    = 128 MiB
+  essential = true
+  ports     = [80:80]
+}
+
+firewall {
+  allow 80 from internet to web
+}
+"#;
+
+/// The records of hosted zone `zone`, as `name type` → the alias's DNS name or the values.
+fn records(url: &str, zone: &str) -> Vec<(String, Value)> {
+    let sets = boto(
+        url,
+        "route53",
+        &format!(
+            "[(r['Name'] + ' ' + r['Type'], r.get('AliasTarget', {{}}).get('DNSName') or [v['Value'] for v in r.get('ResourceRecords', [])]) for r in c.list_resource_record_sets(HostedZoneId='{zone}')['ResourceRecordSets']]"
+        ),
+    );
+    sets.as_array()
+        .expect("records")
+        .iter()
+        .map(|r| (r[0].as_str().unwrap_or_default().to_string(), r[1].clone()))
+        .collect()
+}
+
+/// HTTPS, its DNS records and the scaling written in production are production's alone: staging
+/// gets none of them, production's certificate carries its environment's tag, the alias points
+/// at production's load balancer, and destroying staging leaves them all as they were.
+#[test]
+fn https_and_scaling_belong_to_their_environment() {
+    let aws = moto();
+    let url = aws.url();
+    let zone = boto(
+        &url,
+        "route53",
+        "c.create_hosted_zone(Name='example.com', CallerReference='shop')['HostedZone']['Id']",
+    );
+    let zone = zone.as_str().expect("a zone id").to_string();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = write_program(dir.path(), "shop.stack", TWO_ENVIRONMENTS, &[]);
+    let f = file.to_str().expect("a UTF-8 path");
+    let (staging, production) = (
+        ("shop-staging", "shop-staging"),
+        ("shop-production", "shop-production"),
+    );
+    ok(&stackc(
+        &url,
+        &["apply", f, "--env", "staging", "--yes"],
+        &[],
+    ));
+    assert!(certificates(&url).is_empty(), "{:?}", certificates(&url));
+    ok(&stackc(
+        &url,
+        &["apply", f, "--env", "production", "--yes"],
+        &[],
+    ));
+
+    let certs = certificates(&url);
+    assert_eq!(certs.len(), 1, "production's certificate only: {certs:?}");
+    let arn = certs[0].0.clone();
+    let tags = boto(
+        &url,
+        "acm",
+        &format!(
+            "sorted((t['Key'], t['Value']) for t in c.list_tags_for_certificate(CertificateArn='{arn}')['Tags'])"
+        ),
+    );
+    assert_eq!(
+        tags,
+        serde_json::json!([
+            ["stackc:env", "production"],
+            ["stackc:name", "shop.example.com"],
+            ["stackc:stack", "shop"]
+        ])
+    );
+    let lb = assert_https(&url, production.1, &arn);
+    let (_, listeners) = load_balancer(&url, staging.1);
+    let ports: Vec<(&Value, &Value)> = listeners
+        .iter()
+        .map(|l| (&l["Port"], &l["DefaultActions"][0]["Type"]))
+        .collect();
+    assert_eq!(
+        ports,
+        [(&Value::from(80), &Value::from("forward"))],
+        "staging serves plain HTTP: {listeners:?}"
+    );
+    for (env, min, max, measure) in [
+        (staging, "1", "4", "NetworkOut"),
+        (production, "2", "5", "CPUUtilization"),
+    ] {
+        assert_eq!(setting(&url, env, "aws:autoscaling:asg/MinSize"), min);
+        assert_eq!(setting(&url, env, "aws:autoscaling:asg/MaxSize"), max);
+        assert_eq!(
+            setting(&url, env, "aws:autoscaling:trigger/MeasureName"),
+            measure
+        );
+    }
+    let dns = lb["DNSName"].as_str().expect("a DNS name").to_lowercase();
+    let before = records(&url, &zone);
+    let alias = before
+        .iter()
+        .find(|(k, _)| k == "shop.example.com. A")
+        .unwrap_or_else(|| panic!("an alias record: {before:?}"));
+    assert_eq!(
+        alias.1.as_str().map(|d| d.trim_end_matches('.')),
+        Some(dns.as_str()),
+        "the alias points at production's load balancer"
+    );
+
+    // Each environment's plan finds its own as it should be.
+    for env in ["staging", "production"] {
+        let plan = stackc(&url, &["plan", f, "--env", env, "--detailed-exitcode"], &[]);
+        assert_eq!(plan.status.code(), Some(0), "{env}: {}", text(&plan));
+    }
+
+    // Destroying staging leaves production's certificate and records.
+    ok(&stackc(
+        &url,
+        &["destroy", f, "--env", "staging", "--yes"],
+        &[],
+    ));
+    assert_eq!(certificates(&url), certs);
+    assert_eq!(records(&url, &zone), before);
+    assert_https(&url, production.1, &arn);
+
+    ok(&stackc(
+        &url,
+        &["destroy", f, "--env", "production", "--yes"],
+        &[],
+    ));
+    let left: Vec<String> = records(&url, &zone).into_iter().map(|(k, _)| k).collect();
+    assert_eq!(left, ["example.com. NS", "example.com. SOA"]);
+    assert!(certificates(&url).is_empty(), "{:?}", certificates(&url));
 }

@@ -763,7 +763,7 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
     {
         let lb = b.add(
             "load_balancer",
-            format!("load balancer of environment {}", env.name),
+            format!("load balancer of environment {eb_env}"),
             LoadBalancer {
                 environment: environment.get(environment::ENVIRONMENT_NAME),
             },
@@ -1419,6 +1419,111 @@ mod tests {
             label(&plain),
             "the redirect is part of the version"
         );
+    }
+
+    /// With several environments HTTPS and scaling are each environment's own: staging,
+    /// written without them, gets no certificate, no DNS record and none of production's
+    /// scaling; production's certificate carries its environment's tag, and its load
+    /// balancer is looked up by its own environment's name.
+    #[test]
+    fn https_and_scaling_stay_in_their_environment() {
+        let src = "stack app { }\n\
+            environment staging { tier = load_balanced }\n\
+            environment production { tier = load_balanced domain = \"app.example.com\" max_instances = 8 }\n\
+            service web { image = \"nginx\" memory = 128 MiB essential = true ports = [80] }\n\
+            firewall { allow 80 from internet to web }\n";
+        let compiled = crate::compile_with(src, &crate::check::lints::Options::default());
+        assert!(
+            compiled.diagnostics.is_empty(),
+            "{:?}",
+            compiled.diagnostics
+        );
+        let plans: Vec<super::Plan> = compiled
+            .models
+            .iter()
+            .map(|m| crate::lower::lower(m).plan)
+            .collect();
+        let [staging, production] = plans.as_slice() else {
+            panic!("two plans: {plans:?}");
+        };
+        let ids: Vec<&str> = staging.steps.iter().map(|s| s.id.as_str()).collect();
+        assert!(
+            ids.iter().all(|id| !id.starts_with("certificate")
+                && !id.starts_with("dns.")
+                && *id != "load_balancer"),
+            "{ids:?}"
+        );
+        let settings = |p: &super::Plan| p.step("environment").expect("an environment").params();
+        let opts = |p: &super::Plan| -> Vec<(String, String, Value)> {
+            settings(p)["OptionSettings"]
+                .as_array()
+                .expect("options")
+                .iter()
+                .map(|o| {
+                    (
+                        o["Namespace"].as_str().unwrap_or_default().to_string(),
+                        o["OptionName"].as_str().unwrap_or_default().to_string(),
+                        o["Value"].clone(),
+                    )
+                })
+                .collect()
+        };
+        let (l, asg) = ("aws:elbv2:listener:443", "aws:autoscaling:asg");
+        let (staging_opts, production_opts) = (opts(staging), opts(production));
+        assert_eq!(
+            option(&staging_opts, l, "ListenerEnabled"),
+            Some(&Value::from("false"))
+        );
+        assert_eq!(option(&staging_opts, l, "SSLCertificateArns"), None);
+        assert_eq!(
+            option(&staging_opts, asg, "MaxSize"),
+            Some(&Value::from("4"))
+        );
+        assert_eq!(
+            option(&production_opts, l, "ListenerEnabled"),
+            Some(&Value::from("true"))
+        );
+        assert_eq!(
+            option(&production_opts, asg, "MaxSize"),
+            Some(&Value::from("8"))
+        );
+        let bundle =
+            |p: &super::Plan| p.step("bundle").expect("a bundle").params()["Body"]["zip"].clone();
+        assert_eq!(bundle(staging), serde_json::json!(["Dockerrun.aws.json"]));
+        assert_eq!(
+            bundle(production),
+            serde_json::json!(["Dockerrun.aws.json", super::HTTPS_REDIRECT])
+        );
+        let cert = production
+            .step("certificate")
+            .expect("a certificate")
+            .params();
+        let tags: Vec<(&str, &str)> = cert["Tags"]
+            .as_array()
+            .expect("tags")
+            .iter()
+            .map(|t| {
+                (
+                    t["Key"].as_str().unwrap_or_default(),
+                    t["Value"].as_str().unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            tags,
+            [
+                ("stackc:stack", "app"),
+                ("stackc:name", "app.example.com"),
+                ("stackc:env", "production")
+            ]
+        );
+        let lb = production.step("load_balancer").expect("the lookup");
+        assert_eq!(lb.resource, "load balancer of environment app-production");
+        assert_eq!(
+            lb.params()["EnvironmentName"],
+            serde_json::json!({"ref": "environment.environment_name"})
+        );
+        assert_eq!(settings(production)["EnvironmentName"], "app-production");
     }
 
     /// The Auto Scaling group's bounds, and a CPU trigger with its hysteresis; without a
