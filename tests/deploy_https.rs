@@ -71,6 +71,16 @@ fn elsewhere(endpoint: &str, service: &str, expr: &str) -> Value {
     boto_in(endpoint, Some("111111111111"), service, expr)
 }
 
+/// A public hosted zone `example.com` in the deployer's account: its id.
+fn hosted_zone(url: &str) -> String {
+    let zone = boto(
+        url,
+        "route53",
+        "c.create_hosted_zone(Name='example.com', CallerReference='shop')['HostedZone']['Id']",
+    );
+    zone.as_str().expect("a zone id").to_string()
+}
+
 /// The stack's certificates in ACM: (ARN, domain, status).
 fn certificates(url: &str) -> Vec<(String, String, String)> {
     let list = boto(
@@ -170,12 +180,7 @@ fn a_domain_with_a_hosted_zone_is_served_over_https_and_scales() {
     let aws = moto();
     let proxy = proxy(&aws, &[]);
     let url = aws.url();
-    let zone = boto(
-        &url,
-        "route53",
-        "c.create_hosted_zone(Name='example.com', CallerReference='shop')['HostedZone']['Id']",
-    );
-    let zone = zone.as_str().expect("a zone id").to_string();
+    let zone = hosted_zone(&url);
     let dir = tempfile::tempdir().expect("a temporary directory");
     let file = write_program(dir.path(), "shop.stack", PROGRAM, &[]);
     let f = file.to_str().expect("a UTF-8 path");
@@ -525,11 +530,7 @@ fn dropping_the_domain_closes_https_and_deletes_the_certificate() {
     let aws = moto();
     let proxy = proxy(&aws, &[]);
     let url = aws.url();
-    boto(
-        &url,
-        "route53",
-        "c.create_hosted_zone(Name='example.com', CallerReference='shop')['HostedZone']['Id']",
-    );
+    hosted_zone(&url);
     let dir = tempfile::tempdir().expect("a temporary directory");
     let file = write_program(dir.path(), "shop.stack", PROGRAM, &[]);
     let f = file.to_str().expect("a UTF-8 path");
@@ -565,33 +566,11 @@ fn dropping_the_domain_closes_https_and_deletes_the_certificate() {
     assert!(changed.is_empty(), "{changed:?}");
 }
 
-/// Staging and production from one file, production alone with a domain and a CPU target.
-const TWO_ENVIRONMENTS: &str = r#"
-stack shop { region = "us-east-1" }
-
-environment staging {
-  tier = load_balanced
-}
-
-environment production {
-  tier               = load_balanced
-  domain             = "shop.example.com"
-  min_instances      = 2
-  max_instances      = 5
-  target_cpu_percent = 60
-}
-
-service web {
-  image     = "nginx:1.27"
-  memory    = 128 MiB
-  essential = true
-  ports     = [80:80]
-}
-
-firewall {
-  allow 80 from internet to web
-}
-"#;
+/// `PROGRAM` as production, with a staging beside it written without HTTPS or scaling.
+const TWO_ENVIRONMENTS: &[(&str, &str)] = &[(
+    "environment shop-env {",
+    "environment staging {\n  tier = load_balanced\n}\n\nenvironment production {",
+)];
 
 /// The records of hosted zone `zone`, as `name type` → the alias's DNS name or the values.
 fn records(url: &str, zone: &str) -> Vec<(String, Value)> {
@@ -616,14 +595,9 @@ fn records(url: &str, zone: &str) -> Vec<(String, Value)> {
 fn https_and_scaling_belong_to_their_environment() {
     let aws = moto();
     let url = aws.url();
-    let zone = boto(
-        &url,
-        "route53",
-        "c.create_hosted_zone(Name='example.com', CallerReference='shop')['HostedZone']['Id']",
-    );
-    let zone = zone.as_str().expect("a zone id").to_string();
+    let zone = hosted_zone(&url);
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let file = write_program(dir.path(), "shop.stack", TWO_ENVIRONMENTS, &[]);
+    let file = write_program(dir.path(), "shop.stack", PROGRAM, TWO_ENVIRONMENTS);
     let f = file.to_str().expect("a UTF-8 path");
     let (staging, production) = (
         ("shop-staging", "shop-staging"),

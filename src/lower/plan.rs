@@ -1171,12 +1171,12 @@ mod tests {
         let model = checked
             .model
             .unwrap_or_else(|| panic!("{:?}", checked.errors));
-        let plan = super::plan(&model, "0123456789abcdef");
-        let env = plan
-            .steps
-            .iter()
-            .find(|s| s.id == "environment")
-            .expect("an environment step");
+        options_in(&super::plan(&model, "0123456789abcdef"))
+    }
+
+    /// The environment step's option settings: (namespace, name, value).
+    fn options_in(plan: &super::Plan) -> Vec<(String, String, Value)> {
+        let env = plan.step("environment").expect("an environment step");
         env.params()["OptionSettings"]
             .as_array()
             .expect("option settings")
@@ -1326,19 +1326,7 @@ mod tests {
         assert!(deps("environment").contains(&"certificate.validation".to_string()));
         assert_eq!(deps("load_balancer"), ["environment"]);
         assert_eq!(deps("dns.alias"), ["dns.zone", "load_balancer"]);
-        let env = plan.step("environment").expect("the environment").params();
-        let opts: Vec<(String, String, Value)> = env["OptionSettings"]
-            .as_array()
-            .expect("options")
-            .iter()
-            .map(|o| {
-                (
-                    o["Namespace"].as_str().unwrap_or_default().to_string(),
-                    o["OptionName"].as_str().unwrap_or_default().to_string(),
-                    o["Value"].clone(),
-                )
-            })
-            .collect();
+        let opts = options_in(&plan);
         let l = "aws:elbv2:listener:443";
         assert_eq!(
             option(&opts, l, "ListenerEnabled"),
@@ -1453,23 +1441,8 @@ mod tests {
                 && *id != "load_balancer"),
             "{ids:?}"
         );
-        let settings = |p: &super::Plan| p.step("environment").expect("an environment").params();
-        let opts = |p: &super::Plan| -> Vec<(String, String, Value)> {
-            settings(p)["OptionSettings"]
-                .as_array()
-                .expect("options")
-                .iter()
-                .map(|o| {
-                    (
-                        o["Namespace"].as_str().unwrap_or_default().to_string(),
-                        o["OptionName"].as_str().unwrap_or_default().to_string(),
-                        o["Value"].clone(),
-                    )
-                })
-                .collect()
-        };
         let (l, asg) = ("aws:elbv2:listener:443", "aws:autoscaling:asg");
-        let (staging_opts, production_opts) = (opts(staging), opts(production));
+        let (staging_opts, production_opts) = (options_in(staging), options_in(production));
         assert_eq!(
             option(&staging_opts, l, "ListenerEnabled"),
             Some(&Value::from("false"))
@@ -1523,7 +1496,13 @@ mod tests {
             lb.params()["EnvironmentName"],
             serde_json::json!({"ref": "environment.environment_name"})
         );
-        assert_eq!(settings(production)["EnvironmentName"], "app-production");
+        assert_eq!(
+            production
+                .step("environment")
+                .expect("an environment")
+                .params()["EnvironmentName"],
+            "app-production"
+        );
     }
 
     /// The Auto Scaling group's bounds, and a CPU trigger with its hysteresis; without a
