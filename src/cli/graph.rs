@@ -6,26 +6,13 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use stackc::lower::graph::{self, Format};
-use stackc::{compile, lower};
+use stackc::lower;
 
 use super::args::{GraphArgs, GraphFormat};
-use super::{read_source, render, write_stdout};
-
-/// The checked model of a file; diagnostics go to stderr, and a file with errors is an exit 1
-/// saying that nothing (`what`) was printed.
-fn model(path: &Path, what: &str) -> Result<stackc::check::Model, ExitCode> {
-    let src = read_source(path)?;
-    let name = path.display().to_string();
-    let (model, diags) = compile(&src);
-    render::report(render::Stream::Stderr, &name, &src, &diags);
-    model.ok_or_else(|| {
-        say!("error: {name}: has errors; no {what} was printed");
-        ExitCode::from(1)
-    })
-}
+use super::{checked_model, write_stdout};
 
 pub fn iam_policy(path: &Path) -> ExitCode {
-    let model = match model(path, "policy") {
+    let model = match checked_model(path, "policy") {
         Ok(m) => m,
         Err(code) => return code,
     };
@@ -36,7 +23,7 @@ pub fn iam_policy(path: &Path) -> ExitCode {
 }
 
 pub fn main(a: &GraphArgs) -> ExitCode {
-    let model = match model(&a.file, "graph") {
+    let model = match checked_model(&a.file, "graph") {
         Ok(m) => m,
         Err(code) => return code,
     };

@@ -1,5 +1,5 @@
 //! Command-line interface: argument parsing (clap), reading the input, rendering diagnostics,
-//! writing outputs; `graph`, `import`, and the generated completions and man page. Exit codes:
+//! writing outputs; `graph`, `import`, `ci`, and the generated completions and man page. Exit codes:
 //! 0 clean, 1 problems in the input or an unreadable file, 2 usage errors (clap's own).
 
 /// Prints one line on stderr, with any control character from the input escaped; a failure
@@ -11,6 +11,7 @@ macro_rules! say {
 }
 
 mod args;
+mod ci;
 #[cfg(feature = "aws")]
 mod deploy;
 mod explain;
@@ -44,6 +45,7 @@ pub fn main() -> ExitCode {
         Command::Fmt(f) => fmt::main(&f),
         Command::Graph(g) => graph::main(&g),
         Command::IamPolicy(p) => graph::iam_policy(&p.file),
+        Command::Ci(c) => ci::main(&c),
         Command::Import(i) => import::main(&i.file),
         Command::Lsp(_) => crate::lsp::main(),
         #[cfg(feature = "aws")]
@@ -70,6 +72,19 @@ pub(crate) fn io_reason(e: &std::io::Error) -> String {
             }
         }
     }
+}
+
+/// The checked model of a file; diagnostics go to stderr, and a file with errors is an exit 1
+/// saying that nothing (`what`) was printed.
+pub(crate) fn checked_model(path: &Path, what: &str) -> Result<stackc::check::Model, ExitCode> {
+    let src = read_source(path)?;
+    let name = path.display().to_string();
+    let (model, diags) = compile(&src);
+    render::report(render::Stream::Stderr, &name, &src, &diags);
+    model.ok_or_else(|| {
+        say!("error: {name}: has errors; no {what} was printed");
+        ExitCode::from(1)
+    })
 }
 
 fn has_errors(diags: &[Diagnostic], deny_warnings: bool) -> bool {
