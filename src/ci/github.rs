@@ -161,9 +161,14 @@ fn job_env(p: &Pipeline, extra: Vec<(&'static str, Node)>) -> Option<Node> {
         env = env.set(k, v);
         empty = false;
     }
-    for s in &p.secrets {
-        let expr = format!("${{{{ secrets['{}'] }}}}", s.replace('\'', "''"));
-        env = env.set_quoted(*s, quoted(expr));
+    // GitHub's secret names are `[A-Za-z_][A-Za-z0-9_]*`, as the checker requires of
+    // `secret("VAR")`: no other name can have a secret to read.
+    let secret_name = |s: &&&str| {
+        s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    for s in p.secrets.iter().filter(secret_name) {
+        env = env.set_quoted(*s, quoted(format!("${{{{ secrets.{s} }}}}")));
         empty = false;
     }
     (!empty).then(|| env.node())
@@ -275,7 +280,15 @@ fn apply_jobs(p: &Pipeline) -> Vec<(String, Node)> {
                 i.checked_sub(1).map(|prev| ident(ids[prev].clone())),
             )
             .set("runs-on", plain(RUNNER))
-            .set("environment", text(env.name))
+            .note(
+                "environment",
+                text(env.name),
+                if env.needs_approval {
+                    "approved by a person: give this GitHub environment required reviewers"
+                } else {
+                    "its protection rules (Settings, Environments) apply before the job starts"
+                },
+            )
             .set(
                 "concurrency",
                 Map::new()

@@ -10,7 +10,7 @@
 //! Values from the program (and the file's path) reach the scripts only as environment
 //! variables (`STACKC_FILE`, `STACKC_ENV`, ...): quoted YAML values that the provider does not
 //! expand (GitHub's and GitLab's), or, on Travis, whose `env` goes through the shell anyway,
-//! `export` lines with the value single-quoted. No name can inject YAML, a provider's
+//! `export` items with the value single-quoted. No name can inject YAML, a provider's
 //! expression or shell.
 
 pub mod github;

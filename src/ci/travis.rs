@@ -14,10 +14,10 @@
 //! --print-role` says so.
 //!
 //! Travis exports `env` entries through the shell, so the program's values are set by
-//! `export` lines in the scripts, single-quoted for the shell, and conditions hold only the
-//! generator's words.
+//! `export` script items (all items of a job run in one shell), single-quoted for the shell,
+//! and conditions hold only the generator's words.
 
-use super::yaml::{self, Map, plain, quoted, script, seq};
+use super::yaml::{self, Map, Node, plain, quoted, script, seq};
 use super::{MAIN_BRANCH, Pipeline, Provider, RUST_TOOLCHAIN, STACKC_VERSION};
 use super::{Steps, header, vars};
 
@@ -28,12 +28,10 @@ fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
-fn export(var: &str, value: &str) -> String {
-    format!("export {var}={}\n", shell_quote(value))
-}
-
-fn env_export(name: &str) -> String {
-    export(vars::ENV, name)
+/// `export VAR='value'`, as its own script item: a quoted YAML scalar, since a value may hold
+/// what a literal block cannot (a line separator, a control character).
+fn export(var: &str, value: &str) -> Node {
+    quoted(format!("export {var}={}", shell_quote(value)))
 }
 
 /// The configuration.
@@ -49,11 +47,8 @@ pub fn config(p: &Pipeline) -> String {
     // any item fails.
     let mut check = vec![script(Steps::check())];
     for env in &p.environments {
-        check.push(script(format!(
-            "{}{}",
-            env_export(env.name),
-            Steps::plan(p, "stackc-plan.txt", "")
-        )));
+        check.push(export(vars::ENV, env.name));
+        check.push(script(Steps::plan(p, "stackc-plan.txt", "")));
     }
     let mut jobs = vec![
         Map::new()
@@ -81,7 +76,7 @@ pub fn config(p: &Pipeline) -> String {
                 .set("stage", quoted(stage(env.name)))
                 .set(
                     "script",
-                    seq([script(format!("{}{}", env_export(env.name), Steps::apply(p)))]),
+                    seq([export(vars::ENV, env.name), script(Steps::apply(p))]),
                 )
                 .node(),
         );
@@ -115,7 +110,7 @@ pub fn config(p: &Pipeline) -> String {
                 .node(),
         )
         .set("install", seq([script(install)]))
-        .set("before_script", seq([script(export(vars::FILE, p.file))]))
+        .set("before_script", seq([export(vars::FILE, p.file)]))
         .set("stages", seq(stages))
         .set("jobs", Map::new().set("include", seq(jobs)).node())
         .node();

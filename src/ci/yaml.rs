@@ -5,7 +5,7 @@
 //! syntax, and every non-printable one, escaped: no name can end a string, open a mapping or
 //! start a comment. The generator's own words ([`Scalar::Plain`], scripts, comments) are
 //! `&'static str`, so the type system keeps program values out of them; scripts are built by
-//! the providers, which pass program values to them through the environment.
+//! the providers from their own text, and read program values from the environment.
 
 use std::fmt::Write;
 
@@ -51,7 +51,7 @@ pub fn ident(s: impl Into<String>) -> Node {
     Node::Scalar(Scalar::Ident(s.into()))
 }
 
-/// A shell script: the caller quotes for the shell whatever is not its own text.
+/// A shell script of the generator, printed as a literal block when it can be.
 pub fn script(s: impl Into<String>) -> Node {
     Node::Script(s.into())
 }
@@ -191,6 +191,17 @@ fn block_value(out: &mut String, node: &Node, depth: usize) {
         Node::Scalar(s) => {
             out.push(' ');
             scalar(out, s);
+            out.push('\n');
+        }
+        // A literal block holds only what reads the same in it: anything else (a line
+        // separator, a control character, a tab) is a double-quoted scalar instead.
+        Node::Script(text)
+            if !text
+                .chars()
+                .all(|c| c == '\n' || (' '..='~').contains(&c) || printable(c)) =>
+        {
+            out.push(' ');
+            double_quoted(out, text);
             out.push('\n');
         }
         Node::Script(text) => {
