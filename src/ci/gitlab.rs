@@ -102,7 +102,10 @@ fn aws_job(stage: &'static str, variables: Map, run: String) -> Map {
         .set("stage", plain(stage))
         .set("id_tokens", id_tokens())
         .set("variables", variables.node())
-        .set("before_script", seq([script(install()), script(credentials())]))
+        .set(
+            "before_script",
+            seq([script(install()), script(credentials())]),
+        )
         .set("script", seq([script(run)]))
 }
 
@@ -191,7 +194,9 @@ pub fn pipeline(p: &Pipeline) -> String {
                 quoted(format!("{PREVIEW_PREFIX}$CI_MERGE_REQUEST_IID")),
             )
         };
-        let resource_group = quoted(format!("stackc-preview-{PREVIEW_PREFIX}$CI_MERGE_REQUEST_IID"));
+        let resource_group = quoted(format!(
+            "stackc-preview-{PREVIEW_PREFIX}$CI_MERGE_REQUEST_IID"
+        ));
         let apply = aws_job("preview", variables(), Steps::preview_apply())
             .set("needs", seq([plain("check")]))
             .set("rules", rules(ON_MERGE_REQUEST.into(), false))
@@ -231,9 +236,7 @@ pub fn pipeline(p: &Pipeline) -> String {
             )
             .set(
                 "environment",
-                Map::new()
-                    .set("name", quoted(gitlab_name(env.name)))
-                    .node(),
+                Map::new().set("name", quoted(gitlab_name(env.name))).node(),
             );
         if let Some(prev) = i.checked_sub(1) {
             job = job.set(

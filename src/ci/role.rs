@@ -22,7 +22,7 @@ pub const GITHUB_AUDIENCE: &str = "sts.amazonaws.com";
 pub const GITLAB_ISSUER: &str = "gitlab.com";
 
 /// What stackc says about Travis's credentials, on stderr, with its document.
-pub const TRAVIS_WARNING: &str = "warning: Travis CI has no OIDC, so a pipeline there needs a long-lived access key: create an IAM user with the policy below, store its AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY as hidden variables in the repository's settings (never in .travis.yml), and rotate the key; GitHub Actions and GitLab CI get short-lived credentials instead";
+pub const TRAVIS_WARNING: &str = "warning: Travis CI has no OIDC, so a pipeline there needs a long-lived access key: create an IAM user with the policy printed on stdout, store its AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY as hidden variables in the repository's settings (never in .travis.yml), and rotate the key; GitHub Actions and GitLab CI get short-lived credentials instead";
 
 /// Where the pipeline runs: the repository and the AWS account whose OIDC provider trusts it.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -36,9 +36,13 @@ pub struct Origin<'a> {
 /// A `--repository` or `--account` that cannot be what it names.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum RoleError {
-    #[error("`{0}` is not a GitHub repository: write OWNER/NAME (letters, digits, `-`; the name may also hold `.` and `_`)")]
+    #[error(
+        "`{0}` is not a GitHub repository: write OWNER/NAME (letters, digits, `-`; the name may also hold `.` and `_`)"
+    )]
     GitHubRepository(String),
-    #[error("`{0}` is not a GitLab project path: write GROUP/PROJECT or GROUP/SUBGROUP/PROJECT (letters, digits, `.`, `_`, `-`)")]
+    #[error(
+        "`{0}` is not a GitLab project path: write GROUP/PROJECT or GROUP/SUBGROUP/PROJECT (letters, digits, `.`, `_`, `-`)"
+    )]
     GitLabProject(String),
     #[error("`{0}` is not an AWS account id: it is 12 digits")]
     Account(String),
@@ -62,7 +66,9 @@ impl<'a> Origin<'a> {
         let parts: Vec<&str> = repository.split('/').collect();
         let ok = match provider {
             Provider::GitHub => {
-                parts.len() == 2 && segment(parts[0], &[], 39) && segment(parts[1], &['.', '_'], 100)
+                parts.len() == 2
+                    && segment(parts[0], &[], 39)
+                    && segment(parts[1], &['.', '_'], 100)
             }
             Provider::GitLab | Provider::Travis => {
                 parts.len() >= 2 && parts.iter().all(|p| segment(p, &['.', '_'], 255))

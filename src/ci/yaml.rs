@@ -311,7 +311,10 @@ mod tests {
         assert_eq!(q("app.stack"), "\"app.stack\"");
         assert_eq!(q("a\"b\\c"), "\"a\\\"b\\\\c\"");
         assert_eq!(q("a\nb: c"), "\"a\\nb: c\"");
-        assert_eq!(q("\u{7f}\u{85}\u{2028}\u{feff}é"), "\"\\x7f\\x85\\u2028\\ufeffé\"");
+        assert_eq!(
+            q("\u{7f}\u{85}\u{2028}\u{feff}é"),
+            "\"\\x7f\\x85\\u2028\\ufeffé\""
+        );
         assert_eq!(q("\0\u{1b}"), "\"\\x00\\x1b\"");
     }
 

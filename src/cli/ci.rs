@@ -97,7 +97,10 @@ fn write_file(path: &Path, bytes: &[u8]) -> ExitCode {
         _ => Path::new("."),
     };
     let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
-        say!("error: {}: not a file name stackc can write", path.display());
+        say!(
+            "error: {}: not a file name stackc can write",
+            path.display()
+        );
         return ExitCode::from(1);
     };
     match output::write_all(dir, &[(name, bytes)]) {

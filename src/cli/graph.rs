@@ -5,8 +5,8 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use stackc::lower::graph::{self, Format};
 use stackc::lower;
+use stackc::lower::graph::{self, Format};
 
 use super::args::{GraphArgs, GraphFormat};
 use super::{checked_model, write_stdout};
