@@ -6,8 +6,8 @@
 //!   pinned by its package-lock.json) and `check-jsonschema --builtin-schema
 //!   vendor.github-workflows`, GitLab and Travis files `check-jsonschema` with `vendor.gitlab-ci`
 //!   and `vendor.travis` (the test venv, tests/support/requirements.txt; the schemas ship inside
-//!   the package, so no network is needed). A missing tool fails
-//!   the test, saying how to install it: `bash tests/run.sh` does;
+//!   the package, so no network is needed). A missing tool fails the test, saying how to
+//!   install it: `bash tests/run.sh` does;
 //! - hostile names (quotes, new lines, `${{ }}`, `$(...)`, YAML syntax) stay values: parsed
 //!   back, each is exactly what was given, and the shell reads Travis's exports back;
 //! - the binary prints what the generator makes, writes `--out` atomically, prints the role
