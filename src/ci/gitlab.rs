@@ -21,9 +21,10 @@ use super::yaml::{self, Map, Node, plain, quoted, script, seq};
 use super::{MAIN_BRANCH, PREVIEW_PREFIX, Pipeline, Provider, RUST_TOOLCHAIN, STACKC_VERSION};
 use super::{Steps, header, vars};
 
-/// The image jobs run in: Rust's (cargo builds stackc on a cache miss), pinned to the
-/// toolchain.
-const IMAGE: &str = "rust:1.95.0-bookworm";
+/// The image jobs run in: Rust's (cargo builds stackc on a cache miss), of the toolchain.
+fn image() -> String {
+    format!("rust:{RUST_TOOLCHAIN}-bookworm")
+}
 
 /// The ID token's variable and audience (the client id of the IAM OIDC provider).
 pub const TOKEN_VARIABLE: &str = "STACKC_ID_TOKEN";
@@ -133,7 +134,7 @@ pub fn pipeline(p: &Pipeline) -> String {
         .set(
             "default",
             Map::new()
-                .set("image", plain(IMAGE))
+                .set("image", quoted(image()))
                 .note(
                     "cache",
                     Map::new()
