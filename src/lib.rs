@@ -2,8 +2,9 @@
 //! on AWS Elastic Beanstalk. See ARCHITECTURE.md for the phases and their invariants.
 //!
 //! The core — [`syntax`], [`check`], [`lower`], [`import`] from compose files and [`ci`]'s
-//! pipelines — is pure: text in, values out, no IO. Only the CLI reads and writes files, and
-//! only `deploy` (feature `aws`) talks to AWS.
+//! pipelines — is pure: text in, values out, no IO. Only the CLI reads and writes files, only
+//! `deploy` (feature `aws`) talks to AWS, and [`images`] reads build contexts and runs the
+//! container CLI.
 
 // pest's derive without `std` (see Cargo.toml) names `alloc`.
 extern crate alloc;
@@ -13,6 +14,7 @@ pub mod ci;
 pub mod deploy;
 pub mod diagnostic;
 pub mod fmt;
+pub mod images;
 pub mod import;
 pub mod lower;
 pub mod naming;

@@ -100,6 +100,51 @@ pub fn version_label(bundle_hash: &str) -> String {
     format!("v-{}", &bundle_hash[..bundle_hash.len().min(12)])
 }
 
+/// The prefix of Elastic Beanstalk's log groups ("For Linux platforms, prefix the on-instance
+/// log file location with `/aws/elasticbeanstalk/environment_name`", Using Elastic Beanstalk
+/// with Amazon CloudWatch Logs). The instance role's managed policy `AWSElasticBeanstalkWebTier`
+/// may write to groups under it.
+pub const EB_LOGS_PREFIX: &str = "/aws/elasticbeanstalk/";
+
+/// The last part of the name of the log group the containers write to.
+pub const CONTAINER_LOGS: &str = "containers";
+
+/// The prefix of an environment's log groups.
+pub fn environment_logs(env: &str) -> String {
+    format!("{EB_LOGS_PREFIX}{env}/")
+}
+
+/// The log group the containers write to (the `awslogs` driver), next to the platform's.
+pub fn container_log_group(env: &str) -> String {
+    format!("{}{CONTAINER_LOGS}", environment_logs(env))
+}
+
+/// The log files the ECS platform streams when `StreamLogs` is on, each to the group of its
+/// path under [`environment_logs`] (the "ECS on Docker" row of the table in "Using Elastic
+/// Beanstalk with Amazon CloudWatch Logs").
+pub const PLATFORM_LOG_FILES: [&str; 6] = [
+    "/var/log/docker-events.log",
+    "/var/log/eb-ecs-mgr.log",
+    "/var/log/eb-engine.log",
+    "/var/log/eb-hooks.log",
+    "/var/log/ecs/ecs-agent.log",
+    "/var/log/ecs/ecs-init.log",
+];
+
+/// The log group of one of [`PLATFORM_LOG_FILES`].
+pub fn platform_log_group(env: &str, file: &str) -> String {
+    format!("{}{}", environment_logs(env), file.trim_start_matches('/'))
+}
+
+/// The `awslogs-stream-prefix` of the containers: ECS names each stream
+/// `<prefix>/<container>/<task id>` ("Using the awslogs log driver").
+pub const LOG_STREAM_PREFIX: &str = "stackc";
+
+/// The log stream prefix of one service's containers.
+pub fn service_log_streams(service: &str) -> String {
+    format!("{LOG_STREAM_PREFIX}/{service}/")
+}
+
 /// The final snapshot a deleted DB instance leaves: `<identifier>-final-<unix seconds>`.
 pub fn final_snapshot(identifier: &str, unix_seconds: u64) -> String {
     format!("{identifier}-final-{unix_seconds}")

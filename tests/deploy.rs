@@ -274,7 +274,7 @@ fn security_groups_admit_only_each_stores_port_from_the_environment() {
 }
 
 #[test]
-fn apply_converges_with_throttling_and_unavailable_errors() {
+fn apply_converges_with_throttling_unavailable_errors_and_broken_connections() {
     let aws = moto();
     let px = proxy(
         &aws,
@@ -282,6 +282,8 @@ fn apply_converges_with_throttling_and_unavailable_errors() {
             "--throttle-rate",
             "0.3",
             "--unavailable-rate",
+            "0.05",
+            "--reset-rate",
             "0.05",
             "--seed",
             "7",
@@ -293,10 +295,19 @@ fn apply_converges_with_throttling_and_unavailable_errors() {
         &["apply", f.to_str().unwrap(), "--yes"],
         &[],
     ));
-    assert!(
-        proxy_stats(&px)["faults"].as_u64().unwrap() > 5,
-        "faults were injected"
-    );
+    let stats = proxy_stats(&px);
+    let faults = |kind: &str| {
+        stats["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["fault"] == kind)
+            .count()
+    };
+    // Connections broken mid-run are retried like throttling (once a service has answered).
+    for kind in ["throttle", "unavailable", "reset"] {
+        assert!(faults(kind) > 0, "no {kind} fault was injected");
+    }
     assert_eq!(inventory(&aws.url()), expected_inventory());
 }
 

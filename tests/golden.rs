@@ -429,6 +429,14 @@ fn stackc_tags(params: &Value) -> Vec<HashMap<String, String>> {
     if let Some(tags) = params.get("Tags") {
         out.push(as_map(tags));
     }
+    // CloudWatch Logs takes a map.
+    if let Some(tags) = params.get("tags").and_then(Value::as_object) {
+        out.push(
+            tags.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect(),
+        );
+    }
     for spec in params
         .get("TagSpecifications")
         .and_then(Value::as_array)

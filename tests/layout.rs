@@ -34,16 +34,23 @@ fn owner(file: &Path) -> PathBuf {
     file.to_path_buf()
 }
 
-/// The SDK clients of `aws::Clients`.
-const CLIENTS: [&str; 7] = [
-    "ec2",
-    "rds",
-    "elasticache",
-    "eb",
-    "s3",
-    "iam",
-    "secretsmanager",
-];
+/// The SDK clients of `aws::Clients`, read from its declaration (`pub ec2: aws_sdk_ec2::Client`),
+/// so that a new client is scanned without a list here to update.
+fn clients() -> Vec<String> {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src/deploy/aws/clients.rs"
+    ))
+    .expect("clients.rs is readable");
+    let found: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("pub "))
+        .filter_map(|l| l.split_once(": aws_sdk_"))
+        .map(|(name, _)| name.to_string())
+        .collect();
+    assert!(found.len() >= 7, "the clients are found: {found:?}");
+    found
+}
 
 /// `(client, operation)` of every SDK call in `text`: `ctx.clients.rds.create_db_instance()`
 /// or, through a local alias, `let ec = &ctx.clients.elasticache; ... ec.describe_...()`.
@@ -57,10 +64,8 @@ fn calls(text: &str) -> BTreeSet<(String, String)> {
         }
         flat.push_str(t);
     }
-    let mut aliases: BTreeMap<String, String> = CLIENTS
-        .iter()
-        .map(|c| (c.to_string(), c.to_string()))
-        .collect();
+    let mut aliases: BTreeMap<String, String> =
+        clients().into_iter().map(|c| (c.clone(), c)).collect();
     for line in flat.lines() {
         if let Some(rest) = line.trim().strip_prefix("let ") {
             if let Some((name, value)) = rest.split_once(" = &ctx.clients.") {

@@ -22,6 +22,13 @@ if ! command -v nvim >/dev/null; then
   apt-get update && apt-get install -y neovim
 fi
 
+step "podman, the distribution registry and a static busybox for the image tests (tests/images/README.md)"
+if ! command -v podman >/dev/null || ! command -v docker-registry >/dev/null \
+    || ! dpkg -s busybox-static >/dev/null 2>&1; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update && apt-get install -y podman docker-registry busybox-static
+fi
+
 step "vscode-textmate for the VS Code grammar test (tests/lsp/textmate, pinned by its package-lock.json)"
 if ! command -v npm >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive

@@ -77,6 +77,8 @@ pub enum Ty {
     Bool,
     /// An integer within an inclusive range.
     Int(u64, u64),
+    /// One of a few integers (AWS's allowed retention periods).
+    IntIn(&'static [u64]),
     /// A size, converted to `unit_mib` units (1 for MiB, 1024 for GiB), within a range of them.
     Size {
         unit_mib: u64,
@@ -101,6 +103,10 @@ impl Ty {
             Ty::Str => "a string".into(),
             Ty::Bool => "a boolean (`true` or `false`)".into(),
             Ty::Int(..) => "an integer".into(),
+            Ty::IntIn(ns) => {
+                let ns: Vec<String> = ns.iter().map(u64::to_string).collect();
+                format!("one of {}", ns.join(", "))
+            }
             Ty::Size { .. } => "a size (`128 MiB`, `20 GiB`)".into(),
             Ty::Ports => "a list of port mappings (`[80:80]`)".into(),
             Ty::Names => "a list of names (`[a, b]`)".into(),
@@ -160,6 +166,16 @@ pub static STACK: &[AttrSpec] = &[a(
     "AWS region to deploy to; defaults to the region of the user's AWS configuration",
 )];
 
+/// The retention periods, in days, that both CloudWatch Logs (PutRetentionPolicy) and Elastic
+/// Beanstalk's `aws:elasticbeanstalk:cloudwatch:logs/RetentionInDays` accept.
+pub const LOG_DAYS_ALLOWED: &[u64] = &[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827, 3653,
+];
+
+/// How long logs are kept when the program does not say: a month of history for an incident,
+/// as AWS Copilot keeps its services' logs.
+pub const LOG_DAYS: u64 = 30;
+
 pub static ENVIRONMENT: &[AttrSpec] = &[
     a(
         "platform",
@@ -184,6 +200,12 @@ pub static ENVIRONMENT: &[AttrSpec] = &[
         Ty::Str,
         None,
         "ARN of the ECS task execution role; required when a service reads a managed password",
+    ),
+    a(
+        "log_days",
+        Ty::IntIn(LOG_DAYS_ALLOWED),
+        Some("30"),
+        "days CloudWatch Logs keeps the containers' and the platform's logs",
     ),
     a(
         "instance_profile",
@@ -669,7 +691,28 @@ fn convert(spec: &AttrSpec, v: &Value, errors: &mut Vec<CheckError>) -> Option<T
             }
             Ok(Typed::Int(*n))
         }
-        (Ty::Int(..), ValueKind::Str(s)) if s.parse::<u64>().is_ok() => {
+        (Ty::IntIn(allowed), ValueKind::Int(n)) => {
+            if !allowed.contains(n) {
+                // The closest allowed value, the larger one on a tie (keeping more is safer).
+                let closest = allowed
+                    .iter()
+                    .copied()
+                    .min_by_key(|a| (a.abs_diff(*n), u64::MAX - a))
+                    .unwrap_or(*n);
+                errors.push(CheckError::OutOfRange {
+                    span: v.span,
+                    what: format!("`{name}`"),
+                    value: n.to_string(),
+                    range: spec.ty.describe(),
+                    help: Some(format!(
+                        "the closest allowed value is {closest}: `{name} = {closest}`"
+                    )),
+                });
+                return None;
+            }
+            Ok(Typed::Int(*n))
+        }
+        (Ty::Int(..) | Ty::IntIn(_), ValueKind::Str(s)) if s.parse::<u64>().is_ok() => {
             Err(Some(format!("write it without quotes: `{name} = {s}`")))
         }
         (Ty::Size { unit_mib, min, max }, ValueKind::Size { amount, unit }) => {
@@ -947,4 +990,20 @@ fn port_mapping(
         udp,
         span: v.span,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The default the documentation shows is the one the checker fills in.
+    #[test]
+    fn the_log_retention_default_is_documented_and_allowed() {
+        let spec = ENVIRONMENT.iter().find(|s| s.name == "log_days");
+        assert_eq!(
+            spec.and_then(|s| s.default),
+            Some(LOG_DAYS.to_string().as_str())
+        );
+        assert!(LOG_DAYS_ALLOWED.contains(&LOG_DAYS));
+    }
 }

@@ -153,6 +153,7 @@ impl Cx {
             execution_role,
             instance_profile,
             service_role,
+            log_days: m.int("log_days").unwrap_or(super::attrs::LOG_DAYS),
         };
         self.env_facts = EnvFacts {
             instance_type_ok,

@@ -35,6 +35,8 @@ pub struct Environment {
     pub execution_role: Option<String>,
     pub instance_profile: Option<String>,
     pub service_role: Option<String>,
+    /// Days CloudWatch Logs keeps the logs (one of `attrs::LOG_DAYS_ALLOWED`).
+    pub log_days: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -63,6 +63,22 @@ pub enum Command {
     /// Delete the stack's resources from AWS (data stores with deletion protection are kept)
     #[cfg(feature = "aws")]
     Destroy(DeployArgs),
+    /// Show the environment's status and health, its instances, the running version and the data stores
+    #[cfg(feature = "aws")]
+    #[command(after_help = "Exit status: 0 healthy, 1 not healthy, 2 not deployed.")]
+    Status(StatusArgs),
+    /// Deploy the previous (or a named) application version again, through the health gate
+    #[cfg(feature = "aws")]
+    #[command(
+        after_help = "Examples:\n  stackc rollback app.stack --list\n  stackc rollback app.stack --yes\n  stackc rollback app.stack --to v-0123456789ab --yes"
+    )]
+    Rollback(RollbackArgs),
+    /// Print the containers' logs (and the platform's) from CloudWatch Logs
+    #[cfg(feature = "aws")]
+    #[command(
+        after_help = "Examples:\n  stackc logs app.stack\n  stackc logs app.stack web --since 1h\n  stackc logs app.stack --follow\n  stackc logs app.stack --platform --since 30m\n\nLines are interleaved by time, each after its service (or platform log file).\nWith --format json, one JSON object per line: time, source, stream, message."
+    )]
+    Logs(LogsArgs),
     /// Print the least-privilege IAM policy a deployer needs to run plan, apply and destroy for a file
     #[command(
         after_help = "Example:\n  stackc iam-policy app.stack > deployer-policy.json\n  aws iam create-policy --policy-name app-deployer --policy-document file://deployer-policy.json\n\nResources are scoped by the stack's names and tags where AWS allows it; see docs/deploy.md.\nNothing is printed on stdout when the file has errors (exit 1)."
@@ -166,7 +182,7 @@ pub struct DeployArgs {
     pub no_rollback: bool,
 }
 
-/// `90s`, `15m`, `1h`, or a number of seconds.
+/// `90s`, `15m`, `1h`, `1d`, or a number of seconds.
 #[cfg(feature = "aws")]
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     let (digits, unit) = s.trim().split_at(
@@ -181,9 +197,10 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
         "" | "s" => n,
         "m" => n.saturating_mul(60),
         "h" => n.saturating_mul(3600),
+        "d" => n.saturating_mul(86_400),
         _ => {
             return Err(format!(
-                "`{s}` is not a duration: the unit is `s`, `m` or `h`"
+                "`{s}` is not a duration: the unit is `s`, `m`, `h` or `d`"
             ));
         }
     };
@@ -191,6 +208,65 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
         return Err("the duration must be above 0".into());
     }
     Ok(std::time::Duration::from_secs(secs))
+}
+
+#[cfg(feature = "aws")]
+#[derive(clap::Args)]
+pub struct StatusArgs {
+    /// The .stack file
+    pub file: PathBuf,
+    /// Send every AWS call to this endpoint (e.g. a local emulator); also AWS_ENDPOINT_URL
+    #[arg(long, env = "AWS_ENDPOINT_URL")]
+    pub endpoint_url: Option<String>,
+    /// How to print the status
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+#[cfg(feature = "aws")]
+#[derive(clap::Args)]
+pub struct RollbackArgs {
+    /// The .stack file
+    pub file: PathBuf,
+    /// Send every AWS call to this endpoint (e.g. a local emulator); also AWS_ENDPOINT_URL
+    #[arg(long, env = "AWS_ENDPOINT_URL")]
+    pub endpoint_url: Option<String>,
+    /// The version to deploy (a label of `--list`); by default the one before the running one
+    #[arg(long, value_name = "LABEL")]
+    pub to: Option<String>,
+    /// List the application's versions, newest first, and say which one runs
+    #[arg(long, conflicts_with = "to")]
+    pub list: bool,
+    /// Do not ask for confirmation (required when not on a terminal)
+    #[arg(long, short)]
+    pub yes: bool,
+    /// How long to wait for the environment to become healthy, e.g. `15m`, `90s`
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration)]
+    pub health_timeout: std::time::Duration,
+}
+
+#[cfg(feature = "aws")]
+#[derive(clap::Args)]
+pub struct LogsArgs {
+    /// The .stack file
+    pub file: PathBuf,
+    /// Only this service's containers
+    pub service: Option<String>,
+    /// Send every AWS call to this endpoint (e.g. a local emulator); also AWS_ENDPOINT_URL
+    #[arg(long, env = "AWS_ENDPOINT_URL")]
+    pub endpoint_url: Option<String>,
+    /// How far back to start, e.g. `10m`, `2h`, `1d`
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
+    pub since: std::time::Duration,
+    /// Keep printing new lines until interrupted (Ctrl-C)
+    #[arg(long, short)]
+    pub follow: bool,
+    /// The platform's log files too (the ECS agent, Elastic Beanstalk's deployments)
+    #[arg(long)]
+    pub platform: bool,
+    /// How to print the lines
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
 }
 
 #[derive(clap::Args)]

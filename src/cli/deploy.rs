@@ -9,10 +9,11 @@ use stackc::deploy::aws::exec::{self, Failure, SecretFn};
 use stackc::deploy::aws::progress::Progress;
 use stackc::deploy::aws::{self, Clients, Ctx, Timing};
 use stackc::deploy::diff::{self, has_changes};
+use stackc::deploy::preflight::{self, Problem};
 use stackc::deploy::state::Snapshot;
 use stackc::lower::{self, Artifacts};
 
-use super::args::{DeployArgs, Format};
+use super::args::{DeployArgs, Format, LogsArgs, RollbackArgs, StatusArgs};
 use super::{read_source, render};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -39,19 +40,334 @@ fn compile(path: &Path) -> Result<Artifacts, ExitCode> {
     }
 }
 
+/// Reports every problem of the deploy configuration; nothing was called.
+fn refuse(problems: &[Problem]) -> ExitCode {
+    for p in problems {
+        eprintln!("error: {p}");
+    }
+    fail("nothing was done")
+}
+
+/// Runs `f` on an async runtime.
+fn on_runtime<F: std::future::Future<Output = ExitCode>>(f: F) -> ExitCode {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r.block_on(f),
+        Err(e) => fail(format!("cannot start the async runtime: {e}")),
+    }
+}
+
 pub fn main(mode: Mode, args: &DeployArgs) -> ExitCode {
     let artifacts = match compile(&args.file) {
         Ok(a) => a,
         Err(code) => return code,
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => return fail(format!("cannot start the async runtime: {e}")),
+    on_runtime(run(mode, args, artifacts))
+}
+
+/// The context of AWS calls for a compiled program.
+async fn context(
+    artifacts: &Artifacts,
+    endpoint: Option<&str>,
+    health_timeout: std::time::Duration,
+    rollback: bool,
+    problems: Vec<Problem>,
+) -> Result<Arc<Ctx>, ExitCode> {
+    let plan = &artifacts.plan;
+    let (clients, region) = match Clients::load(plan.region.as_deref(), endpoint).await {
+        Ok(c) if problems.is_empty() => c,
+        Ok(_) => return Err(refuse(&problems)),
+        Err(more) => return Err(refuse(&[problems, more].concat())),
     };
-    runtime.block_on(run(mode, args, artifacts))
+    Ok(Arc::new(Ctx {
+        stack: plan.stack.clone(),
+        region,
+        clients,
+        dockerrun: artifacts.dockerrun.clone(),
+        timing: Timing {
+            health_timeout,
+            ..Timing::from_env()
+        },
+        progress: Progress::new(std::io::stderr().is_terminal()),
+        rollback,
+    }))
+}
+
+/// `stackc status`: exit 0 healthy, 1 not healthy, 2 not deployed.
+pub fn status(args: &StatusArgs) -> ExitCode {
+    let artifacts = match compile(&args.file) {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    on_runtime(async move {
+        let ctx = match context(
+            &artifacts,
+            args.endpoint_url.as_deref(),
+            aws::HEALTH_TIMEOUT,
+            false,
+            Vec::new(),
+        )
+        .await
+        {
+            Ok(c) => c,
+            Err(code) => return code,
+        };
+        let s = match aws::status::status(&ctx, &artifacts.plan).await {
+            Ok(s) => s,
+            Err(e) => return fail(e),
+        };
+        let text = match args.format {
+            Format::Json => format!("{}\n", serde_json::to_string_pretty(&s).unwrap_or_default()),
+            Format::Human => render_status(&s),
+        };
+        let written = super::write_stdout(text.as_bytes());
+        if written != ExitCode::SUCCESS {
+            return written;
+        }
+        if !s.deployed() {
+            ExitCode::from(2)
+        } else if s.healthy() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        }
+    })
+}
+
+fn render_status(s: &aws::status::Status) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let Some(status) = &s.status else {
+        let _ = writeln!(
+            out,
+            "environment {} of stack {} is not deployed",
+            s.environment, s.stack
+        );
+        return out;
+    };
+    let health = match (&s.health, &s.health_status) {
+        (Some(h), Some(st)) => format!("{h} ({st})"),
+        (Some(h), None) => h.clone(),
+        _ => "no health".into(),
+    };
+    let _ = writeln!(
+        out,
+        "environment {} of stack {}: {status}, {health}",
+        s.environment, s.stack
+    );
+    if let Some(url) = &s.url {
+        let _ = writeln!(out, "  url: {url}");
+    }
+    for c in &s.causes.environment {
+        let _ = writeln!(out, "  cause: {c}");
+    }
+    if let Some(r) = &s.running {
+        let when = r
+            .created
+            .as_deref()
+            .map(|c| format!(" (made {c})"))
+            .unwrap_or_default();
+        let _ = writeln!(out, "  version: {}{when}", r.label);
+        for (name, image) in &r.images {
+            let _ = writeln!(out, "    {name}: {image}");
+        }
+    }
+    if !s.causes.instances.is_empty() {
+        let _ = writeln!(out, "  instances:");
+    }
+    for i in &s.causes.instances {
+        let _ = writeln!(out, "    {}: {}", i.id, i.health);
+        for c in &i.causes {
+            let _ = writeln!(out, "      {c}");
+        }
+    }
+    if !s.stores.is_empty() {
+        let _ = writeln!(out, "  data stores:");
+    }
+    for st in &s.stores {
+        let protection = match st.protected {
+            Some(true) => ", deletion protection on",
+            Some(false) => ", deletion protection off",
+            None => "",
+        };
+        let _ = writeln!(
+            out,
+            "    {}: {}, version {}{protection}",
+            st.resource, st.status, st.engine_version
+        );
+    }
+    out
+}
+
+/// `stackc rollback`: list the versions, or deploy an earlier one through the health gate.
+pub fn rollback(args: &RollbackArgs) -> ExitCode {
+    let artifacts = match compile(&args.file) {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    on_runtime(async move {
+        let ctx = match context(
+            &artifacts,
+            args.endpoint_url.as_deref(),
+            args.health_timeout,
+            true,
+            Vec::new(),
+        )
+        .await
+        {
+            Ok(c) => c,
+            Err(code) => return code,
+        };
+        let plan = &artifacts.plan;
+        if args.list {
+            let rows = match aws::status::history(&ctx, plan).await {
+                Ok(r) => r,
+                Err(e) => return fail(e),
+            };
+            let mut text = String::new();
+            for r in &rows {
+                let mark = if r.running { "  (running)" } else { "" };
+                text.push_str(&format!(
+                    "{}  {}{mark}\n",
+                    r.label,
+                    r.created.as_deref().unwrap_or("-")
+                ));
+            }
+            if rows.is_empty() {
+                text.push_str("no version: the stack is not deployed\n");
+            }
+            return super::write_stdout(text.as_bytes());
+        }
+        let what = args
+            .to
+            .as_deref()
+            .map_or("the previous version".to_string(), |t| {
+                format!("version {t}")
+            });
+        if !confirm(&format!("Deploy {what} again?"), args.yes) {
+            return fail("not confirmed; nothing was changed");
+        }
+        match aws::status::roll_back(&ctx, plan, args.to.as_deref()).await {
+            Ok((from, to)) => {
+                eprintln!("Rolled back from {from} to {to}, which runs and is healthy.");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        }
+    })
+}
+
+/// The services of a compiled program: the containers of its Dockerrun.
+fn services(artifacts: &Artifacts) -> Vec<String> {
+    let doc: serde_json::Value = serde_json::from_str(&artifacts.dockerrun).unwrap_or_default();
+    doc["containerDefinitions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["name"].as_str().map(str::to_string))
+        .collect()
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// `stackc logs`: the lines written since `--since`, then with `--follow` every new one, until
+/// interrupted.
+pub fn logs(args: &LogsArgs) -> ExitCode {
+    let artifacts = match compile(&args.file) {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    let services = services(&artifacts);
+    if let Some(s) = &args.service {
+        if !services.contains(s) {
+            let hint = stackc::check::did_you_mean(s, services.iter().map(String::as_str))
+                .map(|d| format!("; did you mean `{d}`?"))
+                .unwrap_or_else(|| format!("; its services are {}", services.join(", ")));
+            say!("error: {} has no service `{s}`{hint}", args.file.display());
+            return ExitCode::from(2);
+        }
+    }
+    let width = services
+        .iter()
+        .map(String::len)
+        .chain(args.platform.then_some("eb-ecs-mgr".len()))
+        .max()
+        .unwrap_or(0);
+    on_runtime(async move {
+        let ctx = match context(
+            &artifacts,
+            args.endpoint_url.as_deref(),
+            aws::HEALTH_TIMEOUT,
+            false,
+            Vec::new(),
+        )
+        .await
+        {
+            Ok(c) => c,
+            Err(code) => return code,
+        };
+        let q = aws::logs::Query {
+            service: args.service.clone(),
+            platform: args.platform,
+        };
+        let since = i64::try_from(args.since.as_millis()).unwrap_or(i64::MAX);
+        let mut start = now_ms().saturating_sub(since);
+        // The events at `start` that were printed: the next read starts there again.
+        let mut printed_at_start: Vec<String> = Vec::new();
+        let interval = ctx.timing.poll_first.min(std::time::Duration::from_secs(2));
+        loop {
+            let lines = match aws::logs::read(&ctx, &artifacts.plan, &q, start).await {
+                Ok(l) => l,
+                Err(e) => return fail(e),
+            };
+            let new = lines.iter().filter(|l| !printed_at_start.contains(&l.id));
+            let written = super::output::stream_stdout(|out| {
+                for l in new {
+                    match args.format {
+                        Format::Json => {
+                            writeln!(out, "{}", serde_json::to_string(l).unwrap_or_default())?
+                        }
+                        Format::Human => writeln!(
+                            out,
+                            "{} {:>width$} | {}",
+                            l.time,
+                            l.source,
+                            stackc::diagnostic::printable(&l.message)
+                        )?,
+                    }
+                }
+                Ok(())
+            });
+            if let Err(code) = written {
+                return code;
+            }
+            if !args.follow {
+                return ExitCode::SUCCESS;
+            }
+            if let Some(last) = lines.last() {
+                if last.time_ms > start {
+                    start = last.time_ms;
+                    printed_at_start.clear();
+                }
+                printed_at_start.extend(
+                    lines
+                        .iter()
+                        .filter(|l| l.time_ms == start)
+                        .map(|l| l.id.clone()),
+                );
+            }
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => return ExitCode::SUCCESS,
+                () = tokio::time::sleep(interval) => {}
+            }
+        }
+    })
 }
 
 fn secret_from_env() -> SecretFn {
@@ -60,23 +376,24 @@ fn secret_from_env() -> SecretFn {
 
 async fn run(mode: Mode, args: &DeployArgs, artifacts: Artifacts) -> ExitCode {
     let plan = &artifacts.plan;
-    let endpoint = args.endpoint_url.as_deref();
-    let (clients, region) = match Clients::load(plan.region.as_deref(), endpoint).await {
-        Ok(c) => c,
-        Err(msg) => return fail(msg),
+    let secret = secret_from_env();
+    let unset = match mode {
+        Mode::Destroy => Vec::new(),
+        Mode::Plan | Mode::Apply => preflight::secrets(plan, &*secret),
     };
-    let ctx = Arc::new(Ctx {
-        stack: plan.stack.clone(),
-        region: region.clone(),
-        clients,
-        dockerrun: artifacts.dockerrun.clone(),
-        timing: Timing {
-            health_timeout: args.health_timeout,
-            ..Timing::from_env()
-        },
-        progress: Progress::new(std::io::stderr().is_terminal()),
-        rollback: !args.no_rollback,
-    });
+    let ctx = match context(
+        &artifacts,
+        args.endpoint_url.as_deref(),
+        args.health_timeout,
+        !args.no_rollback,
+        unset,
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let region = ctx.region.clone();
     eprintln!("reading the state of stack {} in {region}...", plan.stack);
     let snap = match aws::refresh(&ctx, plan).await {
         Ok(s) => s,
@@ -93,7 +410,6 @@ async fn run(mode: Mode, args: &DeployArgs, artifacts: Artifacts) -> ExitCode {
     if mode == Mode::Destroy {
         return destroy(ctx, plan, &snap, args.yes).await;
     }
-    let secret = secret_from_env();
     let changes = match diff::diff(plan, &snap, &*secret) {
         Ok(c) => c,
         Err(msg) => return fail(format!("{msg}; nothing was changed")),

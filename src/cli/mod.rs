@@ -54,6 +54,12 @@ pub fn main() -> ExitCode {
         Command::Apply(a) => deploy::main(deploy::Mode::Apply, &a),
         #[cfg(feature = "aws")]
         Command::Destroy(a) => deploy::main(deploy::Mode::Destroy, &a),
+        #[cfg(feature = "aws")]
+        Command::Status(a) => deploy::status(&a),
+        #[cfg(feature = "aws")]
+        Command::Rollback(a) => deploy::rollback(&a),
+        #[cfg(feature = "aws")]
+        Command::Logs(a) => deploy::logs(&a),
         Command::Completions(c) => generate::completions(c.shell),
         Command::Man => generate::man(),
     }

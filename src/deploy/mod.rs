@@ -4,6 +4,8 @@
 //! - [`resources`]: every AWS resource type of the plan, one file each, registered in one list;
 //! - [`state`]: what exists, as refresh found it, in the shape of each type's desired struct;
 //! - [`policy`]: the least-privilege IAM policy a deployer needs, from each type's grants;
+//! - [`preflight`]: the region, endpoint, credentials and secrets a deploy needs, checked
+//!   before its first call;
 //! - [`diff`]: plan steps against that state → create / update / replace / delete, read from
 //!   each type's declared fields (pure);
 //! - `aws` (feature `aws`): the SDK clients, the [`Apply`](aws::Apply) contract, refresh and
@@ -14,6 +16,7 @@
 
 pub mod diff;
 pub mod policy;
+pub mod preflight;
 pub mod resource;
 pub mod resources;
 pub mod state;

@@ -80,6 +80,15 @@ impl<T> Val<T> {
     }
 }
 
+/// The variable of a [`Val::Secret`] in its JSON form, `{"secret": "VAR"}`; the one place
+/// that form is recognised.
+pub fn secret_var(v: &serde_json::Value) -> Option<&str> {
+    match v {
+        serde_json::Value::Object(m) if m.len() == 1 => m.get("secret")?.as_str(),
+        _ => None,
+    }
+}
+
 /// `STEP.attr`: attribute `attr` of the outputs of step `STEP` (the attribute is the part after
 /// the last dot).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -313,6 +322,27 @@ impl Tags {
 
     pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|t| (t.key.as_str(), t.value.as_str()))
+    }
+}
+
+/// Tags as the JSON APIs of CloudWatch Logs take them: `{"Key": "Value"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct TagMap(pub Tags);
+
+impl Serialize for TagMap {
+    fn serialize<Se: serde::Serializer>(&self, s: Se) -> Result<Se::Ok, Se::Error> {
+        s.collect_map(self.0.pairs())
+    }
+}
+
+impl<'de> Deserialize<'de> for TagMap {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<TagMap, D::Error> {
+        let map = std::collections::BTreeMap::<String, String>::deserialize(d)?;
+        Ok(TagMap(Tags(
+            map.into_iter()
+                .map(|(key, value)| Tag { key, value })
+                .collect(),
+        )))
     }
 }
 

@@ -325,27 +325,26 @@ pub fn plan_graph(plan: &Plan) -> Graph {
     g
 }
 
-/// The colour class of a step: the AWS service of its action (`ec2:...` → `ec2`).
+/// The colour class of a step: the AWS service of its action (`ec2:...` → `ec2`), when it has a
+/// colour of its own.
 fn aws_service_class(action: &str) -> &'static str {
-    match action.split(':').next().unwrap_or("") {
-        "ec2" => "ec2",
-        "rds" => "rds",
-        "elasticache" => "elasticache",
-        "iam" => "iam",
-        "elasticbeanstalk" => "elasticbeanstalk",
-        "s3" => "s3",
-        _ => "other",
-    }
+    let service = action.split(':').next().unwrap_or("");
+    CLASS_COLOURS
+        .iter()
+        .map(|(class, _)| *class)
+        .find(|class| *class == service)
+        .unwrap_or("other")
 }
 
 /// Fill colours of the plan's classes, the same in both languages.
-const CLASS_COLOURS: [(&str, &str); 7] = [
+const CLASS_COLOURS: [(&str, &str); 8] = [
     ("ec2", "#fde2c8"),
     ("rds", "#d6e4f7"),
     ("elasticache", "#f7d6d6"),
     ("iam", "#e6dcf5"),
     ("elasticbeanstalk", "#d9f2d9"),
     ("s3", "#f5efc8"),
+    ("logs", "#d4f0f0"),
     ("other", "#eeeeee"),
 ];
 

@@ -15,11 +15,11 @@ use serde::ser::SerializeStruct;
 use serde_json::Value;
 
 use crate::check::{EnvValue, Export, Model, Password, Protocol, Store, StoreKind, Tier};
-use crate::deploy::resource::{Handle, Ref, Tags, Val};
+use crate::deploy::resource::{Handle, Ref, TagMap, Tags, Val};
 use crate::deploy::resources::app_servers::AppServers;
 use crate::deploy::resources::app_version::{self, AppVersion, SourceBundle};
 use crate::deploy::resources::application::{self, Application};
-use crate::deploy::resources::bundle::{self, Body, Bundle, DOCKERRUN, StorageLocation};
+use crate::deploy::resources::bundle::{self, AwsLogs, Body, Bundle, DOCKERRUN, StorageLocation};
 use crate::deploy::resources::cache::{self, CacheCluster, ReplicationGroup};
 use crate::deploy::resources::db_instance::{self, DbInstance};
 use crate::deploy::resources::default_subnets::{self, DefaultSubnets};
@@ -28,6 +28,7 @@ use crate::deploy::resources::environment::{self, Environment, OptionSetting, PR
 use crate::deploy::resources::environment_properties::EnvironmentProperties;
 use crate::deploy::resources::ingress::{GroupPair, Ingress, IpPermission, IpRange};
 use crate::deploy::resources::instance_profile::{self, InstanceProfile, ProfileRole};
+use crate::deploy::resources::log_group::LogGroup;
 use crate::deploy::resources::platform::{self, ECS_PLATFORM_BRANCH, Platform};
 use crate::deploy::resources::role::{self, PolicyDocument, Role};
 use crate::deploy::resources::role_policy::RolePolicy;
@@ -497,6 +498,20 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
         "Elastic Beanstalk's S3 bucket",
         StorageLocation::default(),
     );
+    // The containers write to a group of their own. Its name is known now: the bundle names
+    // it without waiting for it, the environment (whose tasks write to it) waits.
+    let log_group = naming::container_log_group(&env.name);
+    let log_tags = b.tags(&env.name);
+    b.add(
+        "logs",
+        format!("log group {log_group}"),
+        LogGroup {
+            name: log_group.clone(),
+            retention_days: env.log_days,
+            tags: TagMap(log_tags),
+        },
+    );
+    environment_after.push("logs".into());
     let label = naming::version_label(bundle_hash);
     let key = naming::bundle_key(stack, &label);
     let upload = b.add(
@@ -509,6 +524,10 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
                 zip: vec![DOCKERRUN.into()],
                 // The ARN of a role stackc makes holds the account's id, known at apply.
                 execution_role: execution_role_made.as_ref().map(|r| r.get(role::ARN)),
+                awslogs: Some(AwsLogs {
+                    group: Val::Lit(log_group),
+                    stream_prefix: naming::LOG_STREAM_PREFIX.into(),
+                }),
             },
         },
     );
@@ -564,6 +583,18 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
             "aws:elasticbeanstalk:healthreporting:system",
             "SystemType",
             "enhanced".to_string(),
+        ),
+        // The platform's own logs (the ECS agent's, Elastic Beanstalk's) stream to CloudWatch
+        // Logs too, kept as long as the containers'.
+        OptionSetting::new(
+            "aws:elasticbeanstalk:cloudwatch:logs",
+            "StreamLogs",
+            "true".to_string(),
+        ),
+        OptionSetting::new(
+            "aws:elasticbeanstalk:cloudwatch:logs",
+            "RetentionInDays",
+            env.log_days.to_string(),
         ),
     ];
     if let Some(lb_sg) = &lb_sg {

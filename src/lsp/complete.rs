@@ -665,6 +665,10 @@ pub fn complete(src: &str, offset: usize) -> Vec<Item> {
                     .iter()
                     .map(|w| item(w, ItemKind::Value, None))
                     .collect(),
+                Ty::IntIn(ns) => ns
+                    .iter()
+                    .map(|n| item(&n.to_string(), ItemKind::Value, None))
+                    .collect(),
                 Ty::Password => vec![
                     item("managed", ItemKind::Value, None),
                     item("secret", ItemKind::Keyword, Some("secret(\"VAR\")".into())),

@@ -1,8 +1,11 @@
 //! Shared support of the integration tests that talk to AWS: the moto emulator and the fault
 //! proxy from `tests/support/`, started on free loopback ports and stopped when dropped, and
-//! a runner for the real `stackc` binary pointed at them.
+//! a runner for the real `stackc` binary pointed at them; `images.rs`: podman and a container
+//! registry for the tests of images.
 
 #![allow(dead_code)]
+
+pub mod images;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -12,7 +12,8 @@ Control API on the same port:
   POST /__proxy/reset   clears the counters and re-seeds the fault RNG
   GET  /__proxy/config  current fault settings
   POST /__proxy/config  JSON object with any of throttle_rate, unavailable_rate,
-                        latency_ms, seed, echo_operations; answers with the resulting settings
+                        reset_rate, latency_ms, seed, echo_operations; answers with the
+                        resulting settings
 """
 
 import argparse
@@ -52,6 +53,7 @@ class FaultConfig:
     FIELDS = {
         "throttle_rate": float,
         "unavailable_rate": float,
+        "reset_rate": float,
         "latency_ms": float,
         "seed": int,
         "echo_operations": list,
@@ -64,9 +66,11 @@ class FaultConfig:
         latency_ms: float,
         seed: int,
         echo_operations: list[str] | None = None,
+        reset_rate: float = 0.0,
     ):
         self.throttle_rate = throttle_rate
         self.unavailable_rate = unavailable_rate
+        self.reset_rate = reset_rate
         self.latency_ms = latency_ms
         self.seed = seed
         self.echo_operations = list(echo_operations or [])
@@ -77,10 +81,11 @@ class FaultConfig:
             raise ValueError(f"unknown settings: {sorted(unknown)}")
         values = {name: self.FIELDS[name](changes.get(name, getattr(self, name))) for name in self.FIELDS}
         new = FaultConfig(**values)
-        if not (0 <= new.throttle_rate <= 1 and 0 <= new.unavailable_rate <= 1):
+        rates = (new.throttle_rate, new.unavailable_rate, new.reset_rate)
+        if not all(0 <= r <= 1 for r in rates):
             raise ValueError("rates must be between 0 and 1")
-        if new.throttle_rate + new.unavailable_rate > 1:
-            raise ValueError("throttle_rate + unavailable_rate must not exceed 1")
+        if sum(rates) > 1:
+            raise ValueError("throttle_rate + unavailable_rate + reset_rate must not exceed 1")
         if new.latency_ms < 0:
             raise ValueError("latency_ms must not be negative")
         if not all(isinstance(op, str) for op in new.echo_operations):
@@ -105,6 +110,8 @@ class ProxyState:
         self.rng = random.Random(config.seed)
         self.epoch = time.monotonic()
         self.calls: list[dict[str, Any]] = []
+        # Services that have had an answer from upstream: only their connections are reset.
+        self.answered: set[str] = set()
 
     def now_ms(self) -> float:
         return round((time.monotonic() - self.epoch) * 1000, 3)
@@ -113,16 +120,25 @@ class ProxyState:
         with self.lock:
             return operation in self.config.echo_operations
 
-    def draw_fault(self) -> tuple[str | None, float]:
+    def draw_fault(self, service: str) -> tuple[str | None, float]:
         """One RNG draw per call, in arrival order, so a seed fixes the fault sequence."""
         with self.lock:
             roll = self.rng.random()
             config = self.config
+            answered = service in self.answered
         if roll < config.throttle_rate:
             return "throttle", config.latency_ms
         if roll < config.throttle_rate + config.unavailable_rate:
             return "unavailable", config.latency_ms
+        # A connection that breaks mid-run. Before a service has answered, a broken connection
+        # is what a wrong endpoint looks like, which stackc reports at once instead of retrying.
+        if roll < config.throttle_rate + config.unavailable_rate + config.reset_rate and answered:
+            return "reset", config.latency_ms
         return None, config.latency_ms
+
+    def mark_answered(self, service: str) -> None:
+        with self.lock:
+            self.answered.add(service)
 
     def record(self, call: dict[str, Any]) -> None:
         with self.lock:
@@ -274,7 +290,14 @@ class ProxyHandler(BaseHTTPRequestHandler):
             "fault": None,
             "start_ms": state.now_ms(),
         }
-        fault, latency_ms = state.draw_fault()
+        fault, latency_ms = state.draw_fault(service)
+        if fault == "reset":
+            # Read the request, then hang up without an answer (the SDK sees the connection
+            # closed before the response: hyper's IncompleteMessage).
+            call.update(fault=fault, status=None, end_ms=state.now_ms())
+            state.record(call)
+            self.close_connection = True
+            return
         if protocol == "query" and state.echoes(operation):
             fault = "echo"
             status, headers, payload = echo_response(body)
@@ -283,6 +306,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
         else:
             time.sleep(latency_ms / 1000)
             status, headers, payload = self.forward(body)
+            state.mark_answered(service)
         call.update(fault=fault, status=status, end_ms=state.now_ms())
         state.record(call)
         self.reply(status, headers, payload)
@@ -382,6 +406,7 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0 = any free port)")
     parser.add_argument("--throttle-rate", type=float, default=0.0)
     parser.add_argument("--unavailable-rate", type=float, default=0.0)
+    parser.add_argument("--reset-rate", type=float, default=0.0)
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
@@ -395,6 +420,7 @@ def main() -> int:
             {
                 "throttle_rate": args.throttle_rate,
                 "unavailable_rate": args.unavailable_rate,
+                "reset_rate": args.reset_rate,
                 "latency_ms": args.latency_ms,
                 "seed": args.seed,
             }

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import boto3
+import botocore.exceptions
 import botocore.retries.standard
 import pytest
 from botocore.config import Config
@@ -118,7 +119,7 @@ def control(proxy: Process, endpoint: str, body: dict[str, Any] | None = None) -
 
 @pytest.fixture
 def clean_proxy(proxy: Process) -> Iterator[Process]:
-    control(proxy, "config", {"throttle_rate": 0, "unavailable_rate": 0, "latency_ms": 0, "seed": 0})
+    control(proxy, "config", {"throttle_rate": 0, "unavailable_rate": 0, "reset_rate": 0, "latency_ms": 0, "seed": 0})
     control(proxy, "reset", {})
     yield proxy
     control(proxy, "config", {"throttle_rate": 0, "unavailable_rate": 0, "latency_ms": 0, "seed": 0})
@@ -646,6 +647,67 @@ def test_eb_failed_deployment_is_not_rolled_back(moto: Process) -> None:
         "INFO",
         "Environment health has transitioned from Severe to Ok.",
     )
+
+
+def awslogs(group: str, **extra: str) -> dict[str, Any]:
+    options = {"awslogs-group": group, "awslogs-region": "us-east-1", "awslogs-stream-prefix": "app", **extra}
+    return {"logDriver": "awslogs", "options": {k: v for k, v in options.items() if v}}
+
+
+@pytest.mark.parametrize(
+    "group_exists, statements, config, reason",
+    [
+        (True, [allow("logs:CreateLogStream", "*"), allow("logs:PutLogEvents", "*")], {}, None),
+        # AWSElasticBeanstalkWebTier's CloudWatchLogsAccess covers groups under /aws/elasticbeanstalk.
+        (True, ["WebTier"], {}, None),
+        (
+            False,
+            [allow("logs:*", "*")],
+            {},
+            r"c0: CannotStartContainerError: Error response from daemon: failed to initialize logging driver: "
+            r"failed to create Cloudwatch log stream: ResourceNotFoundException: The specified log group does not exist\.",
+        ),
+        (False, [allow("logs:*", "*")], {"awslogs-create-group": "true"}, None),
+        (
+            True,
+            [allow("logs:PutLogEvents", "*")],
+            {},
+            r"c0: CannotStartContainerError: .*failed to create Cloudwatch log stream: AccessDeniedException: User: "
+            r".*/i-[0-9a-f]+ is not authorized to perform: logs:CreateLogStream on resource: arn:aws:logs:us-east-1:"
+            r"\d+:log-group:/aws/elasticbeanstalk/g-[0-9a-f]+/containers:log-stream:app/c0/[0-9a-f]{32} ",
+        ),
+        (
+            True,
+            [allow("logs:*", "*")],
+            {"awslogs-region": ""},
+            r"ClientException: Log driver awslogs option 'awslogs-region' should not be null or empty\.",
+        ),
+    ],
+    ids=["allowed", "web-tier-policy", "group-missing", "group-created", "no-create-log-stream", "no-region"],
+)
+def test_eb_awslogs_driver_needs_its_group_and_the_instance_roles_rights(
+    moto: Process, group_exists: bool, statements: list[Any], config: dict[str, str], reason: str | None
+) -> None:
+    group = f"/aws/elasticbeanstalk/{unique('g')}/containers"
+    if group_exists:
+        client(moto.url, "logs").create_log_group(logGroupName=group)
+    inline = [st for st in statements if isinstance(st, dict)]
+    profile = make_instance_profile(moto.url, *inline)
+    if "WebTier" in statements:
+        role = client(moto.url, "iam").get_instance_profile(InstanceProfileName=profile)["InstanceProfile"]["Roles"][0]
+        client(moto.url, "iam").attach_role_policy(
+            RoleName=role["RoleName"], PolicyArn="arn:aws:iam::aws:policy/AWSElasticBeanstalkWebTier"
+        )
+    eb, app = eb_app_with_version(moto.url, dockerrun(logConfiguration=awslogs(group, **config)))
+    options = [{"Namespace": "aws:autoscaling:launchconfiguration", "OptionName": "IamInstanceProfile", "Value": profile}]
+    created = create_env(eb, app, VersionLabel="v1", OptionSettings=options)
+    env = settled(eb, created["EnvironmentName"])
+    errors = [m for s, m, _ in events_of(eb, created["EnvironmentName"]) if s == "ERROR"]
+    if reason is None:
+        assert (env["Health"], errors) == ("Green", [])
+    else:
+        assert env["Health"] == "Red"
+        assert errors[0].startswith("ECS task stopped due to: ") and re.search(reason, errors[0]), errors[0]
 
 
 def test_eb_environment_without_dockerrun_fails_to_deploy(moto: Process) -> None:
@@ -1261,8 +1323,27 @@ def test_proxy_echo_fault_quotes_every_value_of_the_request(clean_proxy: Process
     assert [c["fault"] for c in stats["calls"]] == ["echo", None]
 
 
+def test_proxy_reset_fault_hangs_up_only_on_a_service_that_has_answered(moto: Process) -> None:
+    proxy = Process("faultproxy.py", "--upstream", moto.url, "--port", "0", "--reset-rate", "1")
+    try:
+        sts = client(proxy.url, "sts")
+        sts.get_caller_identity()  # the first call of a service is always forwarded
+        with pytest.raises(botocore.exceptions.ConnectionClosedError):
+            sts.get_caller_identity()
+        calls = control(proxy, "stats")["calls"]
+        assert [(c["service"], c["fault"], c["status"]) for c in calls] == [("sts", None, 200), ("sts", "reset", None)]
+    finally:
+        assert proxy.stop() == 0
+
+
 def test_proxy_rejects_bad_config(clean_proxy: Process) -> None:
-    for bad in ({"throttle_rate": 2}, {"throttle_rate": 0.7, "unavailable_rate": 0.7}, {"latency": 5}, {"echo_operations": [1]}):
+    for bad in (
+        {"throttle_rate": 2},
+        {"throttle_rate": 0.7, "unavailable_rate": 0.7},
+        {"unavailable_rate": 0.5, "reset_rate": 0.6},
+        {"latency": 5},
+        {"echo_operations": [1]},
+    ):
         with pytest.raises(urllib.error.HTTPError) as caught:
             control(clean_proxy, "config", bad)
         assert caught.value.code == 400
@@ -1281,3 +1362,23 @@ def test_processes_exit_on_stdin_eof_and_sigterm(moto: Process) -> None:
         assert by_signal.proc.wait(timeout=10) == 0, script
         assert by_signal.proc.stdout.read() == "", f"{script} wrote more than the READY line"
         by_signal.proc.stdin.close()
+
+
+# CloudWatch Logs
+
+
+def test_logs_filter_by_stream_name_prefix(moto: Process) -> None:
+    logs = client(moto.url, "logs")
+    group = unique("/g")
+    logs.create_log_group(logGroupName=group)
+    for stream, message in (("app/web/1", "w"), ("app/worker/1", "k"), ("app/web/2", "w2")):
+        logs.create_log_stream(logGroupName=group, logStreamName=stream)
+        logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=[{"timestamp": int(time.time() * 1000), "message": message}])
+    found = logs.filter_log_events(logGroupName=group, logStreamNamePrefix="app/web/")["events"]
+    assert sorted(e["message"] for e in found) == ["w", "w2"]
+    assert logs.filter_log_events(logGroupName=group, logStreamNamePrefix="none/")["events"] == []
+    assert len(logs.filter_log_events(logGroupName=group)["events"]) == 3
+    code, status, _ = error_of(
+        lambda: logs.filter_log_events(logGroupName=group, logStreamNamePrefix="app/", logStreamNames=["app/web/1"])
+    )
+    assert (code, status) == ("InvalidParameterException", 400)

@@ -18,6 +18,12 @@ impl fmt::Display for DeployError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.call.is_empty() {
             write!(f, "{}: {}", self.resource, self.message)
+        } else if self.code.is_empty() {
+            write!(
+                f,
+                "{}: {} failed: {}",
+                self.resource, self.call, self.message
+            )
         } else {
             write!(
                 f,
@@ -42,35 +48,40 @@ impl DeployError {
     }
 }
 
+/// The innermost cause of an error, on one line of at most 200 characters.
+pub fn one_line(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = e;
+    while let Some(inner) = cause.source() {
+        cause = inner;
+    }
+    let text = cause.to_string();
+    text.lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(200)
+        .collect()
+}
+
 /// Turns an SDK error into a [`DeployError`]: AWS's code and message, never a debug dump.
 pub fn aws_error<E>(resource: &str, call: &str, e: &E) -> DeployError
 where
-    E: ProvideErrorMetadata + std::error::Error,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let code = e.code().unwrap_or("NoAwsError").to_string();
-    let message = match e.message() {
-        Some(m) => m.to_string(),
-        // No AWS error in the answer (a refused connection, a timeout, a proxy's HTML page):
-        // the innermost cause in one line, never the SDK's dump of the raw response.
-        None => {
-            let mut cause: &dyn std::error::Error = e;
-            while let Some(inner) = cause.source() {
-                cause = inner;
-            }
-            let text = cause.to_string();
-            let line: String = text
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .chars()
-                .take(200)
-                .collect();
-            if line.is_empty() {
-                "no AWS error in the response".to_string()
-            } else {
-                format!("no AWS error in the response: {line}")
-            }
-        }
+    let (code, message) = if let Some(c) = super::reach::cannot_connect(e) {
+        (String::new(), c.to_string())
+    } else if let Some(m) = e.message() {
+        (e.code().unwrap_or("NoAwsError").to_string(), m.to_string())
+    } else {
+        // No AWS error in the answer (a timeout, a proxy's HTML page): the innermost cause in
+        // one line, never the SDK's dump of the raw response.
+        let line = one_line(e);
+        let message = if line.is_empty() {
+            "no AWS error in the response".to_string()
+        } else {
+            format!("no AWS error in the response: {line}")
+        };
+        (e.code().unwrap_or("NoAwsError").to_string(), message)
     };
     DeployError {
         resource: resource.to_string(),

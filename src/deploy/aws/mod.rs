@@ -9,8 +9,11 @@ pub mod clients;
 pub mod consistency;
 mod error;
 pub mod exec;
+pub mod logs;
 pub mod progress;
+pub mod reach;
 pub mod reads;
+pub mod status;
 pub mod wait;
 
 use std::future::Future;

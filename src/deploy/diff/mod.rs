@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::resource::{Change as How, Field, OptionRules, version};
+use super::resource::{Change as How, Field, OptionRules, secret_var, version};
 use super::resources::Kind;
 use super::state::{Found, Snapshot};
 use crate::lower::Plan;
@@ -65,6 +65,13 @@ pub fn resolve(
     outputs: &HashMap<String, Map<String, Value>>,
     secret: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Value, String> {
+    if let Some(var) = secret_var(v) {
+        let problem = || {
+            let var = var.to_string();
+            super::preflight::Problem::Secret { var, empty: false }.to_string()
+        };
+        return secret(var).map(Value::String).ok_or_else(problem);
+    }
     Ok(match v {
         Value::Object(m) if m.len() == 1 && m.contains_key("ref") => {
             let r = m["ref"].as_str().unwrap_or_default();
@@ -72,17 +79,6 @@ pub fn resolve(
             match outputs.get(step).and_then(|o| o.get(attr)) {
                 Some(v) => v.clone(),
                 None => json!({ "unknown": r }),
-            }
-        }
-        Value::Object(m) if m.len() == 1 && m.contains_key("secret") => {
-            let var = m["secret"].as_str().unwrap_or_default();
-            match secret(var) {
-                Some(s) => Value::String(s),
-                None => {
-                    return Err(format!(
-                        "the environment variable {var} is not set (the program reads it with secret(\"{var}\"))"
-                    ));
-                }
             }
         }
         Value::Object(m) => {
@@ -105,9 +101,7 @@ pub fn resolve(
 /// in `resolved`): what must never appear in a message.
 pub fn secret_values(planned: &Value, resolved: &Value, out: &mut Vec<String>) {
     match (planned, resolved) {
-        (Value::Object(p), Value::String(s))
-            if p.len() == 1 && p.contains_key("secret") && !s.is_empty() =>
-        {
+        (p, Value::String(s)) if secret_var(p).is_some() && !s.is_empty() => {
             out.push(s.clone());
         }
         (Value::Object(p), Value::Object(r)) => {
@@ -136,7 +130,8 @@ fn has_unknown(v: &Value) -> bool {
 
 fn has_secret(v: &Value) -> bool {
     match v {
-        Value::Object(m) => m.contains_key("secret") && m.len() == 1 || m.values().any(has_secret),
+        v if secret_var(v).is_some() => true,
+        Value::Object(m) => m.values().any(has_secret),
         Value::Array(a) => a.iter().any(has_secret),
         _ => false,
     }

@@ -65,7 +65,9 @@ impl Resource for AppVersion {
 }
 
 #[cfg(feature = "aws")]
-pub(crate) use aws::{bundle_buckets, planned_version};
+pub use aws::VersionInfo;
+#[cfg(feature = "aws")]
+pub(crate) use aws::{bundle_buckets, planned_version, versions};
 
 #[cfg(feature = "aws")]
 mod aws {
@@ -149,6 +151,47 @@ mod aws {
         Ok(if ours? { (*version?).clone() } else { None })
     }
 
+    /// One version of an application.
+    pub struct VersionInfo {
+        pub label: String,
+        pub created: Option<aws_smithy_types::DateTime>,
+        pub bucket: Option<String>,
+        pub key: Option<String>,
+    }
+
+    /// Every version of the application.
+    pub(crate) async fn versions(
+        ctx: &Ctx,
+        app: &str,
+        resource: &str,
+    ) -> Result<Vec<VersionInfo>, DeployError> {
+        // DescribeApplicationVersions pages with NextToken when MaxRecords is given; without
+        // it AWS answers every version at once.
+        let r = ctx
+            .clients
+            .eb
+            .describe_application_versions()
+            .application_name(app)
+            .send()
+            .await
+            .map_err(|e| aws_error(resource, "DescribeApplicationVersions", &e))?;
+        Ok(r.application_versions()
+            .iter()
+            .map(|v| VersionInfo {
+                label: v.version_label().unwrap_or_default().to_string(),
+                created: v.date_created().copied(),
+                bucket: v
+                    .source_bundle()
+                    .and_then(|b| b.s3_bucket())
+                    .map(str::to_string),
+                key: v
+                    .source_bundle()
+                    .and_then(|b| b.s3_key())
+                    .map(str::to_string),
+            })
+            .collect())
+    }
+
     /// The buckets holding the application's bundles under `prefix`, wherever its versions
     /// say they are (Elastic Beanstalk's bucket is found without creating anything).
     pub(crate) async fn bundle_buckets(
@@ -157,20 +200,11 @@ mod aws {
         prefix: &str,
         resource: &str,
     ) -> Result<std::collections::BTreeSet<String>, DeployError> {
-        let versions = ctx
-            .clients
-            .eb
-            .describe_application_versions()
-            .application_name(app)
-            .send()
-            .await
-            .map_err(|e| aws_error(resource, "DescribeApplicationVersions", &e))?;
-        Ok(versions
-            .application_versions()
-            .iter()
-            .filter_map(|v| v.source_bundle())
-            .filter(|b| b.s3_key().is_some_and(|k| k.starts_with(prefix)))
-            .filter_map(|b| b.s3_bucket().map(str::to_string))
+        Ok(versions(ctx, app, resource)
+            .await?
+            .into_iter()
+            .filter(|v| v.key.as_deref().is_some_and(|k| k.starts_with(prefix)))
+            .filter_map(|v| v.bucket)
             .collect())
     }
 

@@ -39,6 +39,18 @@ pub struct Body<S: Stage> {
         skip_serializing_if = "Option::is_none"
     )]
     pub execution_role: Option<S::Of<String>>,
+    /// Every container writes to this log group with the `awslogs` driver, in the region of
+    /// the apply (known at upload, so the Dockerrun of `stackc build` names neither).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub awslogs: Option<AwsLogs<S>>,
+}
+
+/// The `logConfiguration` of every container: the group and the stream prefix.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AwsLogs<S: Stage> {
+    pub group: S::Of<String>,
+    #[serde(rename = "streamPrefix")]
+    pub stream_prefix: String,
 }
 
 /// The name of the bundle's file, as Elastic Beanstalk's ECS platform reads it.
@@ -104,7 +116,7 @@ impl Resource for Bundle {
 }
 
 #[cfg(feature = "aws")]
-pub(crate) use aws::delete_prefix;
+pub(crate) use aws::{delete_prefix, images};
 
 #[cfg(feature = "aws")]
 mod aws {
@@ -138,27 +150,100 @@ mod aws {
         Ok(w.finish().map_err(|e| e.to_string())?.into_inner())
     }
 
-    /// The Dockerrun with `executionRoleArn` set (after `AWSEBDockerrunVersion`, where
-    /// `lower` writes a role the program names).
-    pub(crate) fn with_execution_role(
+    /// The Dockerrun as uploaded: with `executionRoleArn` (after `AWSEBDockerrunVersion`,
+    /// where `lower` writes a role the program names) and every container's
+    /// `logConfiguration`, whose `awslogs-region` is the apply's.
+    pub(crate) fn for_upload(
         dockerrun: &str,
-        arn: Option<&str>,
+        body: &Body<Live>,
+        region: &str,
     ) -> Result<String, String> {
-        let Some(arn) = arn else {
+        if body.execution_role.is_none() && body.awslogs.is_none() {
             return Ok(dockerrun.to_string());
-        };
+        }
         let doc: serde_json::Map<String, serde_json::Value> =
             serde_json::from_str(dockerrun).map_err(|e| e.to_string())?;
         let mut out = serde_json::Map::new();
-        for (k, v) in doc {
+        for (k, mut v) in doc {
+            if let (Some(logs), "containerDefinitions") = (&body.awslogs, k.as_str()) {
+                for c in v.as_array_mut().into_iter().flatten() {
+                    if let Some(c) = c.as_object_mut() {
+                        c.insert(
+                            "logConfiguration".into(),
+                            serde_json::json!({
+                                "logDriver": "awslogs",
+                                "options": {
+                                    "awslogs-group": logs.group,
+                                    "awslogs-region": region,
+                                    "awslogs-stream-prefix": logs.stream_prefix,
+                                }
+                            }),
+                        );
+                    }
+                }
+            }
             let version = k == "AWSEBDockerrunVersion";
             out.insert(k, v);
-            if version {
-                out.insert("executionRoleArn".into(), arn.into());
+            if let (true, Some(arn)) = (version, &body.execution_role) {
+                out.insert("executionRoleArn".into(), arn.as_str().into());
             }
         }
-        out.entry("executionRoleArn").or_insert_with(|| arn.into());
+        if let Some(arn) = &body.execution_role {
+            out.entry("executionRoleArn")
+                .or_insert_with(|| arn.as_str().into());
+        }
         Ok(crate::lower::to_json(&out))
+    }
+
+    /// The containers and images of the Dockerrun in a bundle.
+    pub(crate) async fn images(
+        ctx: &Ctx,
+        bucket: &str,
+        key: &str,
+        resource: &str,
+    ) -> Result<Vec<(String, String)>, DeployError> {
+        use std::io::Read as _;
+        let object = ctx
+            .clients
+            .s3
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| aws_error(resource, "GetObject", &e))?;
+        let bytes = object
+            .body
+            .collect()
+            .await
+            .map_err(|e| DeployError::other(resource, format!("cannot read the bundle: {e}")))?
+            .into_bytes();
+        let unreadable = |e: String| {
+            DeployError::other(
+                resource,
+                format!("the bundle {key} is not a readable zip: {e}"),
+            )
+        };
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+            .map_err(|e| unreadable(e.to_string()))?;
+        let mut text = String::new();
+        zip.by_name(DOCKERRUN)
+            .map_err(|e| unreadable(e.to_string()))?
+            .read_to_string(&mut text)
+            .map_err(|e| unreadable(e.to_string()))?;
+        let doc: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| unreadable(e.to_string()))?;
+        Ok(doc["containerDefinitions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| {
+                (
+                    c["name"].as_str().unwrap_or_default().to_string(),
+                    c["image"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect())
     }
 
     /// Deletes the objects under `prefix` in `bucket`; a missing bucket is nothing to delete.
@@ -319,6 +404,7 @@ mod aws {
                         body: Body {
                             zip: want.body.zip.clone(),
                             execution_role: None,
+                            awslogs: None,
                         },
                     };
                     snap.found.insert(
@@ -344,12 +430,9 @@ mod aws {
                     ),
                 ));
             }
-            let dockerrun =
-                with_execution_role(&ctx.dockerrun, want.body.execution_role.as_deref()).map_err(
-                    |e| {
-                        DeployError::other(step.resource, format!("cannot read the Dockerrun: {e}"))
-                    },
-                )?;
+            let dockerrun = for_upload(&ctx.dockerrun, &want.body, &ctx.region).map_err(|e| {
+                DeployError::other(step.resource, format!("cannot read the Dockerrun: {e}"))
+            })?;
             let body = bundle_zip(&[(DOCKERRUN, &dockerrun)]).map_err(|e| {
                 DeployError::other(step.resource, format!("cannot build the zip: {e}"))
             })?;

@@ -171,3 +171,5 @@ impl Resource for ReplicationGroup {
 mod aws;
 #[cfg(feature = "aws")]
 mod store;
+#[cfg(feature = "aws")]
+pub(crate) use store::observe_cache;

@@ -143,3 +143,5 @@ impl Resource for DbInstance {
 
 #[cfg(feature = "aws")]
 mod aws;
+#[cfg(feature = "aws")]
+pub(crate) use aws::observe_db;

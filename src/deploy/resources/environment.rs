@@ -204,12 +204,16 @@ impl Resource for Environment {
 }
 
 #[cfg(feature = "aws")]
+pub(crate) use aws::deploy_version;
+#[cfg(feature = "aws")]
 pub(crate) use calls::{
     describe_by_name, environment_state, outputs as environment_outputs, set_options,
     wait_ready_by_name,
 };
 #[cfg(feature = "aws")]
-pub(crate) use health::{Health, gate, now};
+pub use health::{Causes, InstanceHealth};
+#[cfg(feature = "aws")]
+pub(crate) use health::{Health, causes, gate, now};
 
 #[cfg(feature = "aws")]
 mod aws;

@@ -20,6 +20,7 @@ pub mod environment;
 pub mod environment_properties;
 pub mod ingress;
 pub mod instance_profile;
+pub mod log_group;
 pub mod platform;
 pub mod role;
 pub mod role_policy;
@@ -191,6 +192,7 @@ registry! {
     RolePolicyAttachment => role_policy_attachment::RolePolicyAttachment,
     RolePolicy => role_policy::RolePolicy,
     InstanceProfile => instance_profile::InstanceProfile,
+    LogGroup => log_group::LogGroup,
     ProfileRole => instance_profile::ProfileRole,
     Application => application::Application,
     StorageLocation => bundle::StorageLocation,

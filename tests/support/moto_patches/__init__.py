@@ -9,12 +9,12 @@ task would start).
 
 import warnings
 
-from . import ec2, elasticache, elasticbeanstalk, iam, rds, secretsmanager
+from . import ec2, elasticache, elasticbeanstalk, iam, logs, rds, secretsmanager
 
 
 def apply_all() -> None:
     # Errors AWS answers with codes botocore's models do not list (e.g. Elastic Beanstalk's
     # ConfigurationValidationException) are still serialized right; moto only warns.
     warnings.filterwarnings("ignore", message=r"Exception\(.*\) with code .* does not match an error shape")
-    for module in (elasticbeanstalk, elasticache, rds, ec2, iam, secretsmanager):
+    for module in (elasticbeanstalk, elasticache, rds, ec2, iam, secretsmanager, logs):
         module.apply()

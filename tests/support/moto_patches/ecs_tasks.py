@@ -28,6 +28,13 @@ The checks, in the order a task start meets them:
 6. An image cannot be pulled. The emulator has no registry: an image whose tag is
    ``does-not-exist`` (e.g. ``nginx:does-not-exist``) stands for an image the registry does
    not have; every other image pulls.
+7. A container's ``awslogs`` logging cannot start. Amazon ECS "Using the awslogs log driver":
+   ``awslogs-group`` and ``awslogs-region`` are required (RegisterTaskDefinition refuses the
+   task definition without them); the log group must exist unless ``awslogs-create-group`` is
+   ``true``; and on EC2 "your container instance role needs ``logs:CreateLogStream`` and
+   ``logs:PutLogEvents``" (with ``logs:CreateLogGroup`` to create the group). When the driver
+   cannot start, Docker refuses to start the container ("failed to initialize logging driver",
+   ECS's CannotStartContainerError, "Amazon ECS stopped task error messages").
 
 Not modelled: AmazonECSTaskExecutionRolePolicy. Its permissions (ECR pulls, awslogs) are
 needed by tasks "hosted on AWS Fargate or on an external instance" (Amazon ECS task
@@ -63,6 +70,7 @@ class Instance:
     partition: str
     instance_id: str
     profile: str | None  # aws:autoscaling:launchconfiguration/IamInstanceProfile
+    region: str = "us-east-1"
 
 
 @dataclass
@@ -87,7 +95,11 @@ def read_dockerrun(s3: S3Backend, bundle: dict[str, str]) -> dict[str, Any] | No
 
 
 def task_failures(
-    dockerrun: dict[str, Any], env_secrets: list[str], instance: Instance, secrets: SecretsManagerBackend
+    dockerrun: dict[str, Any],
+    env_secrets: list[str],
+    instance: Instance,
+    secrets: SecretsManagerBackend,
+    log_groups: set[str] | None = None,
 ) -> list[Failure]:
     """Why the task would not start (empty when it would), checked in the module's order."""
     containers = [c for c in dockerrun.get("containerDefinitions") or [] if isinstance(c, dict)]
@@ -98,9 +110,11 @@ def task_failures(
     failure = _execution_role_failure(execution_role_arn, bool(task_secrets), instance)
     if failure is None:
         failure = _secret_failure(env_secrets, task_secrets, execution_role_arn, instance, secrets)
+    if failure is None:
+        failure = _log_option_failure(containers)
     if failure is not None:
         return [Failure(failure)]
-    return _pull_failures(containers)
+    return _pull_failures(containers) or _log_failures(containers, instance, log_groups or set())
 
 
 def _execution_role_failure(role_arn: str | None, has_secrets: bool, instance: Instance) -> str | None:
@@ -187,6 +201,63 @@ def _pull_failures(containers: list[dict[str, Any]]) -> list[Failure]:
                     f"CannotPullContainerError: Error response from daemon: manifest for {image} not found: "
                     "manifest unknown: manifest unknown",
                     container=str(container.get("name", "")),
+                )
+            )
+    return failures
+
+
+def _awslogs(container: dict[str, Any]) -> dict[str, str] | None:
+    """The options of a container's ``awslogs`` driver, or None when it uses another."""
+    config = container.get("logConfiguration")
+    if not isinstance(config, dict) or config.get("logDriver") != "awslogs":
+        return None
+    options = config.get("options")
+    return {str(k): str(v) for k, v in options.items()} if isinstance(options, dict) else {}
+
+
+def _log_option_failure(containers: list[dict[str, Any]]) -> str | None:
+    for container in containers:
+        options = _awslogs(container)
+        for required in ("awslogs-group", "awslogs-region"):
+            if options is not None and not options.get(required):
+                # RegisterTaskDefinition's ClientException for a missing awslogs option.
+                return f"ClientException: Log driver awslogs option '{required}' should not be null or empty."
+    return None
+
+
+def _log_failures(containers: list[dict[str, Any]], instance: Instance, log_groups: set[str]) -> list[Failure]:
+    role = _instance_role(instance)
+    failures = []
+    for container in containers:
+        options = _awslogs(container)
+        if options is None:
+            continue
+        name = str(container.get("name", ""))
+        group, region = options["awslogs-group"], options["awslogs-region"]
+        prefix = options.get("awslogs-stream-prefix")
+        task_id = "".join(mock_random.choice("0123456789abcdef") for _ in range(32))
+        stream = f"{prefix}/{name}/{task_id}" if prefix else task_id
+        group_arn = f"arn:{instance.partition}:logs:{region}:{instance.account_id}:log-group:{group}"
+        problem = None
+        create = options.get("awslogs-create-group") == "true"
+        if group not in log_groups or region != instance.region:
+            if not create:
+                problem = "failed to create Cloudwatch log stream: ResourceNotFoundException: The specified log group does not exist."
+            elif role is None or not iam.allows(role, "logs:CreateLogGroup", group_arn):
+                denial = _denial(role, instance, "logs:CreateLogGroup", group_arn)
+                problem = f"failed to create Cloudwatch log group: AccessDeniedException: {denial}"
+        if problem is None:
+            stream_arn = f"{group_arn}:log-stream:{stream}"
+            for action in ("logs:CreateLogStream", "logs:PutLogEvents"):
+                if role is None or not iam.allows(role, action, stream_arn):
+                    denial = _denial(role, instance, action, stream_arn)
+                    problem = f"failed to create Cloudwatch log stream: AccessDeniedException: {denial}"
+                    break
+        if problem:
+            failures.append(
+                Failure(
+                    f"CannotStartContainerError: Error response from daemon: failed to initialize logging driver: {problem}",
+                    container=name,
                 )
             )
     return failures

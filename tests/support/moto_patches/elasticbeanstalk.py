@@ -44,6 +44,7 @@ from moto.elasticbeanstalk.utils import make_arn
 from moto.moto_api._internal import mock_random
 from moto.s3.exceptions import MissingBucket
 from moto.s3.models import S3Backend, s3_backends
+from moto.logs.models import logs_backends
 from moto.secretsmanager.models import secretsmanager_backends
 from moto.utilities.aws_headers import gen_amzn_requestid_long
 from moto.utilities.utils import get_partition
@@ -734,9 +735,11 @@ class StackcEBBackend(EBBackend):
             partition=get_partition(self.region_name),
             instance_id=env.instances[0]["InstanceId"],
             profile=env.setting(LAUNCH_NS, "IamInstanceProfile"),
+            region=self.region_name,
         )
         secrets = secretsmanager_backends[self.account_id][self.region_name]
-        return ecs_tasks.task_failures(dockerrun, env_secrets, instance, secrets)
+        log_groups = set(logs_backends[self.account_id][self.region_name].groups)
+        return ecs_tasks.task_failures(dockerrun, env_secrets, instance, secrets, log_groups)
 
     def _health_environment(self, environment_id: str | None, environment_name: str | None) -> StackcEnvironment:
         # These two operations answer InvalidRequestException where the others answer

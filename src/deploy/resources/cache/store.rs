@@ -398,6 +398,32 @@ pub(super) async fn describe(
     }
 }
 
+/// The store as `stackc status` shows it (`group`: a replication group).
+pub(crate) async fn observe_cache(
+    ctx: &Ctx,
+    group: bool,
+    id: &str,
+    resource: &str,
+) -> Result<Option<crate::deploy::aws::status::StoreState>, DeployError> {
+    let shape = if group { Shape::Group } else { Shape::Cluster };
+    let store = describe(ctx, shape, id, resource).await?;
+    Ok(store.map(|s| {
+        let found = s.found(&[]);
+        crate::deploy::aws::status::StoreState {
+            resource: resource.to_string(),
+            status: s.status().to_string(),
+            engine_version: found
+                .current
+                .get("EngineVersion")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string(),
+            protected: None,
+            endpoint: s.endpoint().and_then(|e| e.address()).map(str::to_string),
+        }
+    }))
+}
+
 /// What a wait expects besides a usable status and an endpoint.
 #[derive(Clone, Copy, Default)]
 pub(super) struct Expect<'a> {

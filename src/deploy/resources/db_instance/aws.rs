@@ -136,6 +136,23 @@ async fn describe(ctx: &Ctx, id: &str, resource: &str) -> Result<Option<Db>, Dep
     }
 }
 
+/// The instance as `stackc status` shows it.
+pub(crate) async fn observe_db(
+    ctx: &Ctx,
+    id: &str,
+    resource: &str,
+) -> Result<Option<crate::deploy::aws::status::StoreState>, DeployError> {
+    Ok(describe(ctx, id, resource)
+        .await?
+        .map(|db| crate::deploy::aws::status::StoreState {
+            resource: resource.to_string(),
+            status: db.db_instance_status().unwrap_or("unknown").to_string(),
+            engine_version: db.engine_version().unwrap_or_default().to_string(),
+            protected: db.deletion_protection(),
+            endpoint: db.endpoint().and_then(|e| e.address()).map(str::to_string),
+        }))
+}
+
 /// Whether a modification is still pending (ApplyImmediately applies it during `modifying`).
 pub(super) fn pending(db: &Db, fields: &[&str]) -> bool {
     let Some(p) = db.pending_modified_values() else {

@@ -88,7 +88,7 @@ fn inspect(name: &str) -> String {
 /// Deploys version `label` through the health gate; when the environment is not healthy
 /// after it, deploys `previous` (the version that ran before) again, unless `--no-rollback`,
 /// and fails saying what failed and what was rolled back.
-async fn deploy_version(
+pub(crate) async fn deploy_version(
     ctx: &Ctx,
     step: &StepRef<'_>,
     name: &str,

@@ -107,16 +107,27 @@ pub(crate) async fn gate(
     ))
 }
 
-/// The causes and events of an environment that is not healthy, in lines.
-async fn report(
-    ctx: &Ctx,
-    step: &StepRef<'_>,
-    name: &str,
-    health: &str,
-    since: DateTime,
-) -> Result<String, DeployError> {
+/// An environment's health as Elastic Beanstalk explains it.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Causes {
+    /// DescribeEnvironmentHealth's causes.
+    pub environment: Vec<String>,
+    pub instances: Vec<InstanceHealth>,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct InstanceHealth {
+    pub id: String,
+    pub health: String,
+    pub causes: Vec<String>,
+    /// The version it runs or failed to run, and that deployment's status.
+    pub deployment: Option<(String, String)>,
+}
+
+/// DescribeEnvironmentHealth and DescribeInstancesHealth, at once.
+pub(crate) async fn causes(ctx: &Ctx, resource: &str, name: &str) -> Result<Causes, DeployError> {
     let eb = &ctx.clients.eb;
-    let (env, instances, events) = tokio::join!(
+    let (env, instances) = tokio::join!(
         eb.describe_environment_health()
             .environment_name(name)
             .attribute_names(EnvironmentHealthAttribute::All)
@@ -125,27 +136,59 @@ async fn report(
             .environment_name(name)
             .attribute_names(InstancesHealthAttribute::All)
             .send(),
-        eb.describe_events()
-            .environment_name(name)
-            .start_time(since)
-            .severity(EventSeverity::Warn)
-            .max_records(20)
-            .send(),
     );
-    let env = env.map_err(|e| aws_error(step.resource, "DescribeEnvironmentHealth", &e))?;
-    let instances =
-        instances.map_err(|e| aws_error(step.resource, "DescribeInstancesHealth", &e))?;
+    let env = env.map_err(|e| aws_error(resource, "DescribeEnvironmentHealth", &e))?;
+    let instances = instances.map_err(|e| aws_error(resource, "DescribeInstancesHealth", &e))?;
+    Ok(Causes {
+        environment: env.causes().to_vec(),
+        instances: instances
+            .instance_health_list()
+            .iter()
+            .map(|i| InstanceHealth {
+                id: i.instance_id().unwrap_or_default().to_string(),
+                health: i.health_status().unwrap_or_default().to_string(),
+                causes: i.causes().to_vec(),
+                deployment: i.deployment().map(|d| {
+                    (
+                        d.version_label().unwrap_or_default().to_string(),
+                        d.status().unwrap_or_default().to_string(),
+                    )
+                }),
+            })
+            .collect(),
+    })
+}
+
+/// The causes and events of an environment that is not healthy, in lines.
+async fn report(
+    ctx: &Ctx,
+    step: &StepRef<'_>,
+    name: &str,
+    health: &str,
+    since: DateTime,
+) -> Result<String, DeployError> {
+    let events = ctx
+        .clients
+        .eb
+        .describe_events()
+        .environment_name(name)
+        .start_time(since)
+        .severity(EventSeverity::Warn)
+        .max_records(20)
+        .send();
+    let (causes, events) = tokio::join!(causes(ctx, step.resource, name), events);
+    let causes = causes?;
     let events = events.map_err(|e| aws_error(step.resource, "DescribeEvents", &e))?;
     let mut lines = vec![format!("environment {name} is not healthy: {health}")];
-    lines.extend(env.causes().iter().map(|c| format!("  cause: {c}")));
-    for i in instances.instance_health_list() {
-        let id = i.instance_id().unwrap_or("an instance");
-        lines.extend(i.causes().iter().map(|c| format!("  {id}: {c}")));
-        if let Some(d) = i.deployment().filter(|d| d.status() == Some("Failed")) {
-            lines.push(format!(
-                "  {id}: deployment of {} failed",
-                d.version_label().unwrap_or("a version")
-            ));
+    lines.extend(causes.environment.iter().map(|c| format!("  cause: {c}")));
+    for i in &causes.instances {
+        lines.extend(i.causes.iter().map(|c| format!("  {}: {c}", i.id)));
+        if let Some((label, _)) = i
+            .deployment
+            .as_ref()
+            .filter(|(_, status)| status == "Failed")
+        {
+            lines.push(format!("  {}: deployment of {label} failed", i.id));
         }
     }
     // Oldest first, as they happened.
