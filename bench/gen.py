@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Writes a big but valid .stack program: N services with env, ports and links, one postgres,
-one redis and a firewall. Each service links to the previous one, so the link graph is one
+"""Writes a big .stack program: N services with env, ports and links, one postgres, one redis
+and a firewall; valid but for AWS's limits (at most 10 containers in a task, 94 host ports on an
+instance), which the checker reports while every other rule still runs. Each service links to the previous one, so the link graph is one
 N-long chain (the worst case for a recursive cycle finder)."""
 import sys
 

@@ -6,6 +6,7 @@ Targets: 10k services (about 3 MB) at 20 MB/s or better; 10k/1k time ratio at mo
 peak memory under 10x the input size. Prints a table and exits 1 if a target is missed.
 Usage: python3 bench/run.py [--runs N]   (builds the release binary first; peak memory is read
 with GNU time, Debian's `time` package)"""
+import json
 import os
 import shutil
 import statistics
@@ -19,14 +20,21 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))
 import gen  # noqa: E402
 
 
+# The only errors of a generated program: AWS takes at most 10 containers in a task and 94 host
+# ports on an instance, and the big programs have more (every other rule still runs on them).
+AWS_LIMITS = {"stack::too_many_containers", "stack::port_conflict"}
+
+
 def measure(binary, path, runs):
+    proc = subprocess.run([binary, "check", "--format", "json", path], capture_output=True)
+    codes = {d["code"] for d in json.loads(proc.stdout or b"[]") if d["severity"] == "error"}
+    if not codes <= AWS_LIMITS:
+        sys.exit(f"stackc check found errors in {path}: {sorted(codes)}")
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        proc = subprocess.run([binary, "check", path], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        subprocess.run([binary, "check", path], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         times.append(time.perf_counter() - start)
-        if proc.returncode != 0:
-            sys.exit(f"stackc check failed on {path}: {proc.stderr.decode()[:2000]}")
     return statistics.median(times), min(times), max(peak_rss(binary, path) for _ in range(runs))
 
 
@@ -39,7 +47,7 @@ def peak_rss(binary, path):
         sys.exit("bench/run.py needs GNU time for peak memory: apt-get install time")
     with tempfile.NamedTemporaryFile("r") as out:
         subprocess.run([gnu_time, "-o", out.name, "-f", "%M", binary, "check", path],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return int(out.read().split()[-1]) * 1024  # KiB
 
 

@@ -8,6 +8,17 @@
 pub const TAG_STACK: &str = "stackc:stack";
 /// The tag naming the block a resource was made for.
 pub const TAG_NAME: &str = "stackc:name";
+/// The tag naming the environment a resource belongs to, in a file with several.
+pub const TAG_ENV: &str = "stackc:env";
+
+/// The base of the names of an environment's resources: the stack's name, or in a file with
+/// several environments `<stack>-<environment>` (each has its own stores, groups and roles).
+pub fn base(stack: &str, env: Option<&str>) -> String {
+    match env {
+        Some(env) => format!("{stack}-{env}"),
+        None => stack.to_string(),
+    }
+}
 
 /// The default identifier of a data store (RDS instance, ElastiCache cluster or group).
 pub fn store_identifier(stack: &str, store: &str) -> String {

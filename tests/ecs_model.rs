@@ -1,4 +1,5 @@
-//! The emitted `Dockerrun.aws.json` of every example, checked against AWS's own ECS API model
+//! The emitted `Dockerrun.aws.json` of every example, and of every import of the corpus of real
+//! compose and Dockerrun files (`tests/import/corpus`), checked against AWS's own ECS API model
 //! (botocore's `ecs/2014-11-13/service-2.json`, the input of `RegisterTaskDefinition`, which
 //! Elastic Beanstalk calls with the container definitions) by `tests/support/ecs_model.py`,
 //! and against the rules that model does not encode (checked here).
@@ -7,27 +8,16 @@
 //! botocore; `STACKC_TEST_PYTHON` points at another interpreter. Without one the tests fail
 //! and say so: they never pass by skipping.
 
+mod common;
+
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::{Beside, python};
 use serde_json::{Value, json};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
-fn python() -> PathBuf {
-    let path = match std::env::var_os("STACKC_TEST_PYTHON") {
-        Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => Path::new(ROOT).join(".venv/bin/python"),
-    };
-    assert!(
-        path.exists(),
-        "no Python for the ECS model test at {}: run `bash tests/support/setup-venv.sh` \
-         (or set STACKC_TEST_PYTHON to a Python with botocore)",
-        path.display()
-    );
-    path
-}
 
 /// The validator's report on some Dockerrun files: (exit code, parsed stdout).
 fn validate(files: &[PathBuf]) -> (i32, Value) {
@@ -185,6 +175,13 @@ fn ecs_rules(doc: &Value) -> Vec<String> {
     }
     if !defs.iter().any(|c| c["essential"] == json!(true)) {
         out.push("no container is essential".into());
+    }
+    // "Container definitions: 10 per task definition" (ECS service quotas).
+    if defs.len() > 10 {
+        out.push(format!(
+            "{} containers: a task definition holds at most 10",
+            defs.len()
+        ));
     }
     out
 }
@@ -422,6 +419,19 @@ fn the_rules_catch_what_the_model_cannot() {
             |d| d["containerDefinitions"][2]["image"] = json!(""),
             "no image",
         ),
+        (
+            "eleven containers",
+            |d| {
+                let defs = d["containerDefinitions"].as_array_mut().expect("a list");
+                for i in 0..7 {
+                    let mut c = defs[0].clone();
+                    c["name"] = json!(format!("extra{i}"));
+                    c.as_object_mut().expect("object").remove("portMappings");
+                    defs.push(c);
+                }
+            },
+            "a task definition holds at most 10",
+        ),
     ];
     for (what, doctor, expected) in cases {
         let mut doc = good.clone();
@@ -437,4 +447,130 @@ fn the_rules_catch_what_the_model_cannot() {
     doc["containerDefinitions"][0]["portMappings"] =
         json!([{ "hostPort": 80, "containerPort": 80, "protocol": "udp" }]);
     assert!(ecs_rules(&doc).is_empty(), "{:?}", ecs_rules(&doc));
+}
+
+// ---------------------------------------------------------------------------------------
+// The corpus of real files: the share that `stackc import` turns into a program with no
+// diagnostic at all that builds and passes the ECS model and the rules above.
+
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/import/corpus");
+
+/// `slug: outcome` lines of `outcomes.txt` (`#` comments).
+fn expected_outcomes() -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(Path::new(CORPUS).join("outcomes.txt"))
+        .expect("tests/import/corpus/outcomes.txt");
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let (slug, outcome) = l.split_once(':').expect("`slug: outcome`");
+            (slug.trim().to_string(), outcome.trim().to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn corpus_imports_are_clean_build_and_match_the_ecs_model() {
+    use stackc::import::{self, SourceKind};
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(CORPUS)
+        .expect("the corpus")
+        .map(|e| e.expect("an entry").path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    // (slug, outcome so far, Dockerrun written for the validator)
+    let mut results: Vec<(String, String, Option<PathBuf>)> = Vec::new();
+    for dir in &dirs {
+        let slug = dir
+            .file_name()
+            .expect("a name")
+            .to_string_lossy()
+            .into_owned();
+        let path = std::fs::read_dir(dir)
+            .expect("a corpus folder")
+            .map(|e| e.expect("an entry").path())
+            .find(|p| {
+                p.extension()
+                    .is_some_and(|e| e == "yml" || e == "yaml" || e == "json")
+            })
+            .expect("a compose or Dockerrun file");
+        let src = std::fs::read_to_string(&path).expect("readable");
+        let name = path
+            .file_name()
+            .expect("a name")
+            .to_string_lossy()
+            .into_owned();
+        let out = match import::import(
+            &src,
+            SourceKind::detect(&name, &src),
+            &name,
+            &slug,
+            &Beside(&path),
+        ) {
+            Ok(out) => out,
+            Err(_) => {
+                results.push((slug, "refused".into(), None));
+                continue;
+            }
+        };
+        let (model, diags) = stackc::compile(&out.stack);
+        let mut codes: Vec<String> = diags.iter().map(|d| d.code()).collect();
+        codes.sort();
+        codes.dedup();
+        let Some(model) = model else {
+            results.push((slug, codes.join(", "), None));
+            continue;
+        };
+        let doc = stackc::lower::lower(&model).dockerrun;
+        let rules = ecs_rules(&serde_json::from_str(&doc).expect("JSON"));
+        codes.extend(rules.iter().map(|r| format!("ecs rule: {r}")));
+        let file = write(tmp.path(), &format!("{slug}.json"), &doc);
+        let outcome = if codes.is_empty() {
+            "clean".into()
+        } else {
+            codes.join(", ")
+        };
+        results.push((slug, outcome, Some(file)));
+    }
+    let files: Vec<PathBuf> = results.iter().filter_map(|r| r.2.clone()).collect();
+    let (_, report) = validate(&files);
+    let mut reports = report["files"].as_array().expect("files").iter();
+    for (slug, outcome, file) in &mut results {
+        if file.is_none() {
+            continue;
+        }
+        let errors = errors_of(reports.next().expect("one report per file"));
+        if !errors.is_empty() {
+            let model = format!("ecs model: {}", errors.join("; "));
+            *outcome = if outcome == "clean" {
+                model
+            } else {
+                format!("{outcome}, {model}")
+            };
+        }
+        let _ = slug;
+    }
+    let got: Vec<(String, String)> = results.into_iter().map(|(s, o, _)| (s, o)).collect();
+    let clean = got.iter().filter(|(_, o)| o == "clean").count();
+    println!(
+        "corpus: {clean} of {} files import to a program with no diagnostic that builds and matches the ECS model",
+        got.len()
+    );
+    assert!(got.len() >= 30, "the corpus holds {} files", got.len());
+    let want = expected_outcomes();
+    let diff: Vec<String> = got
+        .iter()
+        .filter(|g| !want.contains(g))
+        .map(|(s, o)| format!("{s}: {o}"))
+        .chain(
+            want.iter()
+                .filter(|w| !got.contains(w))
+                .map(|(s, o)| format!("(expected) {s}: {o}")),
+        )
+        .collect();
+    assert!(
+        diff.is_empty(),
+        "the corpus outcomes changed; update tests/import/corpus/outcomes.txt when this is an improvement:\n{}",
+        diff.join("\n")
+    );
 }

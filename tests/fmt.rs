@@ -85,7 +85,7 @@ fn comments(src: &str) -> Vec<String> {
 #[derive(Debug, PartialEq)]
 struct Meaning {
     diagnostics: Vec<(String, String)>,
-    built: Option<(String, String)>,
+    built: Vec<(String, String)>,
 }
 
 fn meaning(src: &str) -> Meaning {
@@ -96,10 +96,14 @@ fn meaning(src: &str) -> Meaning {
         .chain(&compiled.suppressed)
         .map(|d| (d.code(), d.to_string()))
         .collect();
-    let built = compiled.model.map(|m| {
-        let a = stackc::lower::lower(&m);
-        (a.dockerrun, a.plan_json)
-    });
+    let built = compiled
+        .models
+        .iter()
+        .map(|m| {
+            let a = stackc::lower::lower(m);
+            (a.dockerrun, a.plan_json)
+        })
+        .collect();
     Meaning { diagnostics, built }
 }
 

@@ -1,4 +1,5 @@
-//! Golden tests of the build outputs: every `examples/*.stack` is compiled and lowered, and
+//! Golden tests of the build outputs: every `examples/*.stack` is compiled and lowered (each of
+//! its environments, in a file with several), and
 //!
 //! - its `Dockerrun.aws.json` and `plan.json` must match the snapshots in `tests/golden/`
 //!   (`cargo insta review`, or `INSTA_UPDATE=always`, records a change; review what you
@@ -23,18 +24,36 @@ use stackc::lower::Artifacts;
 const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
 use common::examples;
 
-/// Compiles and lowers a program that must be clean: no diagnostic at all, not even a warning.
-fn build(path: &Path, src: &str) -> (stackc::check::Model, Artifacts) {
-    let (model, diags) = stackc::compile(src);
+/// Compiles and lowers a program that must be clean (no diagnostic at all, not even a
+/// warning): each environment's model and artifacts, in source order.
+fn build(path: &Path, src: &str) -> Vec<(stackc::check::Model, Artifacts)> {
+    let c = stackc::compile_with(src, &stackc::check::lints::Options::default());
     let name = path.display().to_string();
     assert!(
-        diags.is_empty(),
+        c.diagnostics.is_empty(),
         "examples must check without any diagnostic:\n{}",
-        stackc::diagnostic::render_plain(&name, src, &diags)
+        stackc::diagnostic::render_plain(&name, src, &c.diagnostics)
     );
-    let model = model.unwrap_or_else(|| panic!("{name}: no model although there is no diagnostic"));
-    let artifacts = stackc::lower::lower(&model);
-    (model, artifacts)
+    assert!(
+        !c.models.is_empty(),
+        "{name}: no model although there is no diagnostic"
+    );
+    c.models
+        .into_iter()
+        .map(|m| {
+            let a = stackc::lower::lower(&m);
+            (m, a)
+        })
+        .collect()
+}
+
+/// Where `build --out DIR` writes a file of environment `model`: `DIR/<env>/` in a file with
+/// several environments.
+fn out_name(model: &stackc::check::Model, file: &str) -> String {
+    match model.scoped_env() {
+        Some(env) => format!("{env}/{file}"),
+        None => file.to_string(),
+    }
 }
 
 #[test]
@@ -42,14 +61,26 @@ fn snapshots() {
     let mut seen = 0;
     insta::glob!("../examples", "*.stack", |path| {
         let src = std::fs::read_to_string(path).expect("readable example");
-        let (_, artifacts) = build(path, &src);
+        for (model, artifacts) in build(path, &src) {
+            // `Dockerrun.aws.json`, or `Dockerrun.aws.json.<env>` in a file with several.
+            let name = |file: &str| match model.scoped_env() {
+                Some(env) => format!("{file}.{env}"),
+                None => file.to_string(),
+            };
+            insta::with_settings!({
+                omit_expression => true,
+                prepend_module_to_snapshot => false,
+                snapshot_path => "golden",
+            }, {
+                insta::assert_snapshot!(name("Dockerrun.aws.json"), artifacts.dockerrun);
+                insta::assert_snapshot!(name("plan.json"), artifacts.plan_json);
+            });
+        }
         insta::with_settings!({
             omit_expression => true,
             prepend_module_to_snapshot => false,
             snapshot_path => "golden",
         }, {
-            insta::assert_snapshot!("Dockerrun.aws.json", artifacts.dockerrun);
-            insta::assert_snapshot!("plan.json", artifacts.plan_json);
             insta::assert_snapshot!("iam-policy.json", iam_policy(path));
         });
         seen += 1;
@@ -107,34 +138,37 @@ fn iam_policy(path: &Path) -> String {
 #[test]
 fn builds_are_deterministic() {
     for (path, src) in examples() {
-        let (_, first) = build(&path, &src);
-        // A fresh compile: new hash-map seeds, new allocations.
-        let (_, second) = build(&path, &src);
-        assert_eq!(
-            first.dockerrun.as_bytes(),
-            second.dockerrun.as_bytes(),
-            "{}: Dockerrun.aws.json differs between two builds",
-            path.display()
-        );
-        assert_eq!(
-            first.plan_json.as_bytes(),
-            second.plan_json.as_bytes(),
-            "{}: plan.json differs between two builds",
-            path.display()
-        );
-        // The serialised plan is the plan value: deploy reads the value, users read the file.
-        let reparsed: Value = serde_json::from_str(&first.plan_json).expect("plan.json is JSON");
-        assert_eq!(
-            reparsed,
-            serde_json::to_value(&first.plan).expect("the plan serialises"),
-            "{}",
-            path.display()
-        );
-        assert!(
-            first.dockerrun.ends_with("}\n") && first.plan_json.ends_with("}\n"),
-            "{}: files end with a newline",
-            path.display()
-        );
+        for ((_, first), (_, second)) in build(&path, &src).into_iter().zip(
+            // A fresh compile: new hash-map seeds, new allocations.
+            build(&path, &src),
+        ) {
+            assert_eq!(
+                first.dockerrun.as_bytes(),
+                second.dockerrun.as_bytes(),
+                "{}: Dockerrun.aws.json differs between two builds",
+                path.display()
+            );
+            assert_eq!(
+                first.plan_json.as_bytes(),
+                second.plan_json.as_bytes(),
+                "{}: plan.json differs between two builds",
+                path.display()
+            );
+            // The serialised plan is the plan value: deploy reads the value, users read the file.
+            let reparsed: Value =
+                serde_json::from_str(&first.plan_json).expect("plan.json is JSON");
+            assert_eq!(
+                reparsed,
+                serde_json::to_value(&first.plan).expect("the plan serialises"),
+                "{}",
+                path.display()
+            );
+            assert!(
+                first.dockerrun.ends_with("}\n") && first.plan_json.ends_with("}\n"),
+                "{}: files end with a newline",
+                path.display()
+            );
+        }
     }
 }
 
@@ -150,12 +184,18 @@ fn stackc(args: &[&std::ffi::OsStr], envs: &[(String, String)]) -> Output {
         .expect("the stackc binary runs")
 }
 
-/// Every file under `dir`, by relative name, with its bytes.
+/// Every file under `dir` (and its folders), by relative name, with its bytes.
 fn dir_contents(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
     for e in std::fs::read_dir(dir).expect("readable dir") {
         let e = e.expect("a directory entry");
         let name = e.file_name().to_string_lossy().into_owned();
+        if e.path().is_dir() {
+            for (inner, bytes) in dir_contents(&e.path()) {
+                out.insert(format!("{name}/{inner}"), bytes);
+            }
+            continue;
+        }
         out.insert(name, std::fs::read(e.path()).expect("readable file"));
     }
     out
@@ -164,11 +204,12 @@ fn dir_contents(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 #[test]
 fn binary_build_writes_the_in_process_bytes() {
     for (path, src) in examples() {
-        let (_, artifacts) = build(&path, &src);
+        let built = build(&path, &src);
         // Secrets are read from the deployer's environment at apply time only: set each
         // variable to a sentinel and prove that `build` never lets it through.
-        let envs: Vec<(String, String)> = secret_vars(&artifacts)
-            .into_iter()
+        let envs: Vec<(String, String)> = built
+            .iter()
+            .flat_map(|(_, a)| secret_vars(a))
             .map(|v| (v.clone(), format!("sentinel-value-of-{v}")))
             .collect();
         let tmp = tempfile::tempdir().expect("a temp dir");
@@ -191,10 +232,15 @@ fn binary_build_writes_the_in_process_bytes() {
         );
         let files = dir_contents(&out);
         let names: Vec<&str> = files.keys().map(String::as_str).collect();
+        let mut expected: Vec<String> = built
+            .iter()
+            .flat_map(|(m, _)| [out_name(m, "Dockerrun.aws.json"), out_name(m, "plan.json")])
+            .collect();
+        expected.sort();
         assert_eq!(
             names,
-            ["Dockerrun.aws.json", "plan.json"],
-            "{}: exactly the two outputs, no temporaries left",
+            expected,
+            "{}: exactly the two outputs of each environment, no temporaries left",
             path.display()
         );
         #[cfg(unix)]
@@ -205,7 +251,7 @@ fn binary_build_writes_the_in_process_bytes() {
             let mode = |p: &Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
             let plain = out.join("plain");
             std::fs::write(&plain, b"").expect("a plain file");
-            for name in ["Dockerrun.aws.json", "plan.json"] {
+            for name in &expected {
                 assert_eq!(
                     mode(&out.join(name)),
                     mode(&plain),
@@ -215,23 +261,27 @@ fn binary_build_writes_the_in_process_bytes() {
             }
             std::fs::remove_file(&plain).expect("removable");
         }
-        assert!(
-            files["Dockerrun.aws.json"] == artifacts.dockerrun.as_bytes(),
-            "{}: the binary's Dockerrun.aws.json differs from stackc::lower",
-            path.display()
-        );
-        assert!(
-            files["plan.json"] == artifacts.plan_json.as_bytes(),
-            "{}: the binary's plan.json differs from stackc::lower",
-            path.display()
-        );
-        let everything = [
-            &files["Dockerrun.aws.json"][..],
-            &files["plan.json"][..],
-            &o.stdout,
-            &o.stderr,
-        ]
-        .concat();
+        for (model, artifacts) in &built {
+            let dockerrun = out_name(model, "Dockerrun.aws.json");
+            let plan = out_name(model, "plan.json");
+            assert!(
+                files[&dockerrun] == artifacts.dockerrun.as_bytes(),
+                "{}: the binary's {dockerrun} differs from stackc::lower",
+                path.display()
+            );
+            assert!(
+                files[&plan] == artifacts.plan_json.as_bytes(),
+                "{}: the binary's {plan} differs from stackc::lower",
+                path.display()
+            );
+        }
+        let everything: Vec<u8> = files
+            .values()
+            .flatten()
+            .chain(&o.stdout)
+            .chain(&o.stderr)
+            .copied()
+            .collect();
         let everything = String::from_utf8_lossy(&everything);
         for (var, value) in &envs {
             assert!(
@@ -611,9 +661,10 @@ fn plan_invariants(path: &Path, model: &stackc::check::Model, a: &Artifacts) {
 fn plans_keep_their_invariants() {
     let mut steps = 0;
     for (path, src) in examples() {
-        let (model, artifacts) = build(&path, &src);
-        plan_invariants(&path, &model, &artifacts);
-        steps += artifacts.plan.steps.len();
+        for (model, artifacts) in build(&path, &src) {
+            plan_invariants(&path, &model, &artifacts);
+            steps += artifacts.plan.steps.len();
+        }
     }
     assert!(steps > 0);
 }
@@ -635,7 +686,10 @@ fn db(a: &mut Artifacts) -> &mut DbInstance {
 fn plan_invariants_catch_broken_plans() {
     let path = Path::new(EXAMPLES).join("load-balanced.stack");
     let src = std::fs::read_to_string(&path).expect("load-balanced.stack exists");
-    let (model, good) = build(&path, &src);
+    let (model, good) = build(&path, &src)
+        .into_iter()
+        .next()
+        .expect("one environment");
     plan_invariants(&path, &model, &good);
 
     type Doctor = fn(&mut Artifacts);

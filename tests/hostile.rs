@@ -5,10 +5,14 @@
 //! test's.
 #![allow(clippy::unwrap_used)] // helpers of a test crate: a panic is the failure report
 
+mod common;
+
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use common::unescape_bytes;
 
 /// A case that takes longer than this has hung.
 const HANG: Duration = Duration::from_secs(120);
@@ -31,40 +35,8 @@ struct Case {
 enum Stream {
     Stdout,
     Stderr,
-}
-
-/// `\n`, `\r`, `\t`, `\e`, `\0`, `\\`, `\xHH` (a byte) and `\u{H...}` (a character) in a
-/// header value or an escaped body.
-fn unescape_bytes(s: &str) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        let c = if c != '\\' {
-            c
-        } else {
-            match chars.next() {
-                Some('n') => '\n',
-                Some('r') => '\r',
-                Some('t') => '\t',
-                Some('e') => '\u{1b}',
-                Some('0') => '\0',
-                Some('\\') => '\\',
-                Some('x') => {
-                    let hex: String = chars.by_ref().take(2).collect();
-                    out.push(u8::from_str_radix(&hex, 16).unwrap());
-                    continue;
-                }
-                Some('u') => {
-                    assert_eq!(chars.next(), Some('{'), "\\u{{...}} in {s}");
-                    let hex: String = chars.by_ref().take_while(|c| *c != '}').collect();
-                    char::from_u32(u32::from_str_radix(&hex, 16).unwrap()).unwrap()
-                }
-                other => panic!("unknown escape \\{other:?} in {s}"),
-            }
-        };
-        out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
-    }
-    out
+    /// stdout without its comments (a `.stack` program, read by the one lexer).
+    Code,
 }
 
 fn unescape(s: &str) -> String {
@@ -92,11 +64,11 @@ fn read_case(text: &[u8]) -> (Case, Vec<u8>) {
         match key {
             "run" => case.run = words(),
             "exit" => case.exit = Some(value.parse().unwrap()),
-            "stdout" | "stderr" => {
-                let stream = if key == "stdout" {
-                    Stream::Stdout
-                } else {
-                    Stream::Stderr
+            "stdout" | "stderr" | "code" => {
+                let stream = match key {
+                    "stdout" => Stream::Stdout,
+                    "stderr" => Stream::Stderr,
+                    _ => Stream::Code,
                 };
                 let (verb, text) = value.split_once(' ').unwrap_or((value, ""));
                 match verb {
@@ -257,10 +229,15 @@ fn run_case(path: &Path) -> Result<(), String> {
             return Err(format!("exit {code}, expected {want}\n{}", shown()));
         }
     }
+    let code_text: String = stackc::syntax::lex::lexemes(&stdout, 0)
+        .filter(|l| l.0 != stackc::syntax::lex::Lexeme::Comment)
+        .map(|(_, s, e)| &stdout[s..e])
+        .collect();
     for (stream, has, text) in &case.checks {
         let got = match stream {
             Stream::Stdout => &stdout,
             Stream::Stderr => &stderr,
+            Stream::Code => &code_text,
         };
         if got.contains(subst(text).as_str()) != *has {
             let verb = if *has { "has no" } else { "has" };

@@ -32,7 +32,7 @@ service api {
   }
 }
 
-service worker { image = "w🦀rker:1" memory = 128 MiB }
+service worker { image = "worker:1" working_dir = "/w🦀" memory = 128 MiB }
 
 postgres db {
   database = "shop"

@@ -35,7 +35,7 @@ fn ui() {
         let src = std::fs::read_to_string(path).expect("readable test file");
         let strict = src.lines().any(|l| l.trim() == "# options: strict");
         let compiled = stackc::compile_with(&src, &stackc::check::lints::Options { strict });
-        let (model, diags) = (compiled.model, compiled.diagnostics);
+        let (models, diags) = (compiled.models, compiled.diagnostics);
         let codes: Vec<String> = diags.iter().map(|d| d.code()).collect();
         assert_eq!(codes, expected_codes(&src), "codes of {}", path.display());
         let suppressed: Vec<String> = compiled.suppressed.iter().map(|d| d.code()).collect();
@@ -46,9 +46,9 @@ fn ui() {
             .unwrap_or_default();
         assert_eq!(suppressed, want, "suppressed codes of {}", path.display());
         assert_eq!(
-            model.is_some(),
+            !models.is_empty(),
             diags.iter().all(|d| !d.is_error()),
-            "a model is produced exactly when there is no error ({})",
+            "models are produced exactly when there is no error ({})",
             path.display()
         );
         let name = format!(

@@ -60,6 +60,15 @@ impl Kind {
         }
     }
 
+    /// The TCP port a data store listens on.
+    pub fn store_port(self) -> Option<u16> {
+        match self {
+            Kind::Postgres => Some(5432),
+            Kind::Redis => Some(6379),
+            _ => None,
+        }
+    }
+
     /// Attributes a data store exports as `NAME.attr`.
     pub fn exports(self) -> &'static [&'static str] {
         match self {
@@ -172,10 +181,6 @@ pub const LOG_DAYS_ALLOWED: &[u64] = &[
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827, 3653,
 ];
 
-/// How long logs are kept when the program does not say: a month of history for an incident,
-/// as AWS Copilot keeps its services' logs.
-pub const LOG_DAYS: u64 = 30;
-
 pub static ENVIRONMENT: &[AttrSpec] = &[
     a(
         "platform",
@@ -204,6 +209,7 @@ pub static ENVIRONMENT: &[AttrSpec] = &[
     a(
         "log_days",
         Ty::IntIn(LOG_DAYS_ALLOWED),
+        // A month of history for an incident, as AWS Copilot keeps its services' logs.
         Some("30"),
         "days CloudWatch Logs keeps the containers' and the platform's logs",
     ),
@@ -214,6 +220,19 @@ pub static ENVIRONMENT: &[AttrSpec] = &[
         "IAM instance profile name for the instances; apply creates one when absent",
     ),
     a(
+        "template",
+        Ty::Bool,
+        Some("false"),
+        "a template for preview environments: deployed only as named instances \
+         (`--env NAME --name pr-42`), whose stores are not deletion-protected by default",
+    ),
+    a(
+        "approval",
+        Ty::Bool,
+        Some("false"),
+        "the pipeline `stackc ci` writes applies it only after a person approves",
+    ),
+    a(
         "service_role",
         Ty::Str,
         None,
@@ -221,14 +240,17 @@ pub static ENVIRONMENT: &[AttrSpec] = &[
     ),
 ];
 
+/// A container's memory, MiB: Docker's smallest (6 MiB) to the language's largest (4 TiB).
+pub const MEMORY_MIB: (u64, u64) = (6, 4 * 1024 * 1024);
+
 pub static SERVICE: &[AttrSpec] = &[
     req("image", Ty::Str, "Docker image, e.g. `\"nginx:1.27\"`"),
     a(
         "memory",
         Ty::Size {
             unit_mib: MIB,
-            min: 6,
-            max: 4 * 1024 * 1024,
+            min: MEMORY_MIB.0,
+            max: MEMORY_MIB.1,
         },
         None,
         "hard memory limit (ECS `memory`); one of `memory`, `memory_reservation` is required",
@@ -237,8 +259,8 @@ pub static SERVICE: &[AttrSpec] = &[
         "memory_reservation",
         Ty::Size {
             unit_mib: MIB,
-            min: 6,
-            max: 4 * 1024 * 1024,
+            min: MEMORY_MIB.0,
+            max: MEMORY_MIB.1,
         },
         None,
         "soft memory limit (ECS `memoryReservation`); below `memory` when both are set",
@@ -329,7 +351,7 @@ pub static POSTGRES: &[AttrSpec] = &[
         "deletion_protection",
         Ty::Bool,
         Some("true"),
-        "refuse deletion (also by `stackc destroy`)",
+        "refuse deletion (also by `stackc destroy`); `false` in a template's previews",
     ),
     a(
         "multi_az",
@@ -418,6 +440,8 @@ pub enum Typed {
 /// The attributes of one block after reading: typed values with the spans they came from.
 #[derive(Debug, Default)]
 pub struct AttrMap {
+    /// The block kind, whose table holds the defaults.
+    kind: Option<Kind>,
     /// A block has a handful of attributes: a vector searched in order beats hashing (one
     /// map per block was a tenth of `check` on big files).
     values: Vec<(&'static str, Typed, Span)>,
@@ -451,6 +475,38 @@ impl AttrMap {
 
     pub fn str(&self, name: &str) -> Option<String> {
         self.compact_str(name).map(String::from)
+    }
+
+    /// The table's default of an attribute, as written (`"t3.small"`, `20 GiB`, `true`).
+    fn default_text(&self, name: &str) -> &'static str {
+        self.kind
+            .and_then(|k| k.attrs().iter().find(|s| s.name == name))
+            .and_then(|s| s.default)
+            .unwrap_or_default()
+    }
+
+    /// A string attribute, else its default from the table (one place holds each default).
+    pub fn str_or_default(&self, name: &str) -> String {
+        self.str(name)
+            .unwrap_or_else(|| self.default_text(name).trim_matches('"').to_string())
+    }
+
+    /// An integer or size attribute, else its default from the table.
+    pub fn int_or_default(&self, name: &str) -> u64 {
+        self.int(name).unwrap_or_else(|| {
+            let text = self.default_text(name);
+            text.split(' ')
+                .next()
+                .unwrap_or(text)
+                .parse()
+                .unwrap_or_default()
+        })
+    }
+
+    /// A boolean attribute, else its default from the table.
+    pub fn bool_or_default(&self, name: &str) -> bool {
+        self.bool(name)
+            .unwrap_or_else(|| self.default_text(name) == "true")
     }
 
     /// [`Self::str`] for the model's many short strings (no allocation up to 24 bytes).
@@ -499,7 +555,10 @@ pub fn read(
     errors: &mut Vec<CheckError>,
 ) -> AttrMap {
     let specs = kind.attrs();
-    let mut map = AttrMap::default();
+    let mut map = AttrMap {
+        kind: Some(kind),
+        ..AttrMap::default()
+    };
     let mut seen: Vec<(&str, Span)> = Vec::with_capacity(attrs.len());
     for attr in attrs {
         let key = attr.key.text.as_str();
@@ -513,8 +572,8 @@ pub fn read(
             }
             errors.push(CheckError::UnknownAttribute {
                 span: attr.key.span,
-                message: format!("{} blocks have no attribute `{key}`", kind.keyword()),
-                label: "unknown attribute".into(),
+                kind: kind.keyword(),
+                key: key.to_string(),
                 help: Some(unknown_attr_help(kind, key)),
             });
             continue;
@@ -894,15 +953,7 @@ fn convert(spec: &AttrSpec, v: &Value, errors: &mut Vec<CheckError>) -> Option<T
             Err(Some(format!("write it without quotes: `{name} = managed`")))
         }
         (Ty::Password, ValueKind::Str(_) | ValueKind::Int(_)) => {
-            errors.push(CheckError::SecretLiteral {
-                span: v.span,
-                message: "a password is written in the file".into(),
-                help: Some(
-                    "use `password = managed` (RDS keeps it in Secrets Manager) or \
-                     `password = secret(\"DB_PASSWORD\")` (read from your environment at apply time)"
-                        .into(),
-                ),
-            });
+            errors.push(CheckError::PasswordLiteral { span: v.span });
             return None;
         }
         _ => Err(None),
@@ -996,14 +1047,41 @@ fn port_mapping(
 mod tests {
     use super::*;
 
-    /// The default the documentation shows is the one the checker fills in.
+    /// The defaults the checker fills in are read from the tables: each must read as its type.
     #[test]
-    fn the_log_retention_default_is_documented_and_allowed() {
-        let spec = ENVIRONMENT.iter().find(|s| s.name == "log_days");
-        assert_eq!(
-            spec.and_then(|s| s.default),
-            Some(LOG_DAYS.to_string().as_str())
-        );
-        assert!(LOG_DAYS_ALLOWED.contains(&LOG_DAYS));
+    fn every_default_reads_as_its_type() {
+        for kind in Kind::ALL {
+            let map = AttrMap {
+                kind: Some(kind),
+                ..AttrMap::default()
+            };
+            for spec in kind.attrs() {
+                let Some(text) = spec.default else { continue };
+                let ok = match spec.ty {
+                    Ty::Str => text.starts_with('"') && text.ends_with('"') && text.len() >= 2,
+                    Ty::Int(min, max) => (min..=max).contains(&map.int_or_default(spec.name)),
+                    Ty::IntIn(allowed) => allowed.contains(&map.int_or_default(spec.name)),
+                    Ty::Size { min, max, .. } => {
+                        (min..=max).contains(&map.int_or_default(spec.name))
+                    }
+                    Ty::Bool => text == "true" || text == "false",
+                    Ty::Word(words) => words.contains(&text),
+                    Ty::Password => text == "managed",
+                    Ty::Ports | Ty::Names | Ty::Strings => text == "[]",
+                };
+                assert!(ok, "{}.{}: default `{text}`", kind.keyword(), spec.name);
+            }
+        }
+        let env = AttrMap {
+            kind: Some(Kind::Environment),
+            ..AttrMap::default()
+        };
+        assert_eq!(env.str_or_default("instance_type"), "t3.small");
+        let pg = AttrMap {
+            kind: Some(Kind::Postgres),
+            ..AttrMap::default()
+        };
+        assert_eq!(pg.int_or_default("storage"), 20);
+        assert!(pg.bool_or_default("deletion_protection"));
     }
 }

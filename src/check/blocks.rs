@@ -7,6 +7,9 @@ use crate::syntax::ast::{Nested, ValueKind};
 use compact_str::ToCompactString;
 
 /// Reports an `invalid_name` when `verdict` holds a broken rule.
+/// Valkey's default engine version (Redis's is in the attribute table).
+const VALKEY_VERSION: &str = "8.0";
+
 fn check_name(
     cx: &mut Cx,
     span: Span,
@@ -48,10 +51,10 @@ fn read<'b>(cx: &mut Cx, kind: Kind, block: &'b Block) -> (AttrMap, Vec<&'b Nest
                 kind.keyword()
             )
         };
-        cx.err(CheckError::UnknownAttribute {
+        cx.err(CheckError::UnknownNestedBlock {
             span: n.name.span,
-            message: format!("{} blocks have no block `{}`", kind.keyword(), n.name.text),
-            label: "unknown block".into(),
+            kind: kind.keyword(),
+            name: n.name.text.to_string(),
             help: Some(help),
         });
         if meant_env {
@@ -86,7 +89,34 @@ impl Cx {
     pub(crate) fn environment(&mut self, block: &Block, stack: Option<&str>) -> Environment {
         let (m, _) = read(self, Kind::Environment, block);
         let name = &block.name.text;
-        let verdict = names::eb_environment(name);
+        // With several environments, Elastic Beanstalk's name is `<stack>-<env>`; a preview's
+        // is `<stack>-<instance>`.
+        let scoped = match &self.instance {
+            Some(instance) => Some(instance.clone()),
+            None => (self.several || m.bool_or_default("template")).then(|| name.to_string()),
+        };
+        if let (Some(scoped), Some(stack)) = (&scoped, stack) {
+            let eb_name = crate::naming::base(stack, Some(scoped));
+            let verdict = names::eb_environment(&eb_name);
+            let help = verdict.map(|_| match &self.instance {
+                Some(_) => "a preview's Elastic Beanstalk name is `<stack>-<instance>`: \
+                            shorten the instance's name"
+                    .to_string(),
+                None => "in a file with several environments (and for a template), Elastic \
+                         Beanstalk's name is `<stack>-<environment>`: shorten the stack's or the \
+                         environment's name"
+                    .to_string(),
+            });
+            check_name(
+                self,
+                block.name.span,
+                &eb_name,
+                "Elastic Beanstalk environment name",
+                verdict,
+                help,
+            );
+        }
+        let verdict = names::eb_environment(name).filter(|_| scoped.is_none());
         let help = match names::fix_eb_environment(name) {
             Some(f) => Some(format!("try `{f}`")),
             None if name.len() < 4 => {
@@ -105,7 +135,7 @@ impl Cx {
             verdict,
             help,
         );
-        let instance_type = m.str("instance_type").unwrap_or_else(|| "t3.small".into());
+        let instance_type = m.str_or_default("instance_type");
         let mut instance_type_ok = m.ok("instance_type");
         if let Some(span) = m.span("instance_type") {
             let verdict = names::instance_type(&instance_type, "");
@@ -143,27 +173,37 @@ impl Cx {
         let role_known = execution_role.is_some()
             || !m.ok("execution_role")
             || (instance_profile.is_none() && m.ok("instance_profile"));
+        let tier = match m.word("tier") {
+            Some("load_balanced") => Tier::LoadBalanced,
+            _ => Tier::Single,
+        };
+        let load_balanced = (tier == Tier::LoadBalanced)
+            .then(|| m.span("tier"))
+            .flatten();
         let env = Environment {
             name: block.name.text.to_string(),
             instance_type,
-            tier: match m.word("tier") {
-                Some("load_balanced") => Tier::LoadBalanced,
-                _ => Tier::Single,
-            },
+            tier,
             execution_role,
             instance_profile,
             service_role,
-            log_days: m.int("log_days").unwrap_or(super::attrs::LOG_DAYS),
+            log_days: m.int_or_default("log_days"),
+            template: m.bool_or_default("template"),
+            approval: m.bool_or_default("approval"),
+            instance: self.instance.clone(),
         };
         self.env_facts = EnvFacts {
             instance_type_ok,
             role_known,
+            load_balanced,
+            template: env.template,
         };
         env
     }
 
-    /// A data store. Its default identifier needs the stack's name; without a stack block the
-    /// default is not checked.
+    /// A data store. Its default identifier needs the base of the derived names (the stack's
+    /// name, with several environments `<stack>-<env>`); without a stack block the default is
+    /// not checked.
     pub(crate) fn store(&mut self, kind: Kind, block: &Block, stack: Option<&str>) -> Store {
         let (m, _) = read(self, kind, block);
         let name = block.name.text.clone();
@@ -219,7 +259,7 @@ impl Cx {
                         help,
                     );
                 }
-                let username = m.str("username").unwrap_or_else(|| "postgres".into());
+                let username = m.str_or_default("username");
                 if let Some(span) = m.span("username") {
                     let help = names::fix_pg_name(&username, "user")
                         .map(|f| format!("try `{f}`"))
@@ -233,7 +273,7 @@ impl Cx {
                         help,
                     );
                 }
-                let class = m.str("class").unwrap_or_else(|| "db.t3.micro".into());
+                let class = m.str_or_default("class");
                 if let Some(span) = m.span("class") {
                     check_name(
                         self,
@@ -247,9 +287,9 @@ impl Cx {
                 StoreKind::Postgres(Postgres {
                     identifier,
                     database,
-                    version: self.version(&m, "16"),
+                    version: self.version(&m, None),
                     class,
-                    storage_gib: m.int("storage").unwrap_or(20) as u32,
+                    storage_gib: m.int_or_default("storage") as u32,
                     username,
                     // A password that failed to read is not `managed`: no rule may build on it.
                     password: match m.get("password") {
@@ -257,11 +297,15 @@ impl Cx {
                         None if !m.ok("password") => Password::Env(String::new()),
                         _ => Password::Managed,
                     },
-                    backup_days: m.int("backup_days").unwrap_or(7) as u8,
-                    deletion_protection: m.bool("deletion_protection").unwrap_or(true),
-                    multi_az: m.bool("multi_az").unwrap_or(false),
-                    encrypted: m.bool("encrypted").unwrap_or(true),
-                    public: m.bool("public").unwrap_or(false),
+                    backup_days: m.int_or_default("backup_days") as u8,
+                    // A preview's data is made again from the template: deleted with it.
+                    deletion_protection: match self.env_facts.template {
+                        true => m.bool("deletion_protection").unwrap_or(false),
+                        false => m.bool_or_default("deletion_protection"),
+                    },
+                    multi_az: m.bool_or_default("multi_az"),
+                    encrypted: m.bool_or_default("encrypted"),
+                    public: m.bool_or_default("public"),
                 })
             }
             _ => {
@@ -272,18 +316,14 @@ impl Cx {
                 let redis = Redis {
                     identifier,
                     engine,
-                    node_type: m
-                        .str("node_type")
-                        .unwrap_or_else(|| "cache.t3.micro".into()),
+                    node_type: m.str_or_default("node_type"),
+                    // Valkey's default version is its own (the table's doc says so).
                     version: self.version(
                         &m,
-                        match engine {
-                            RedisEngine::Redis => "7.1",
-                            RedisEngine::Valkey => "8.0",
-                        },
+                        (engine == RedisEngine::Valkey).then_some(VALKEY_VERSION),
                     ),
-                    replicas: m.int("replicas").unwrap_or(0) as u8,
-                    encrypted: m.bool("encrypted").unwrap_or(false),
+                    replicas: m.int_or_default("replicas") as u8,
+                    encrypted: m.bool_or_default("encrypted"),
                 };
                 let (max, what) = if redis.is_replication_group() {
                     (40, "ElastiCache replication group id")
@@ -320,8 +360,13 @@ impl Cx {
         }
     }
 
-    fn version(&mut self, m: &AttrMap, default: &str) -> String {
-        let v = m.str("version").unwrap_or_else(|| default.into());
+    /// The `version`, else `default`, else the table's.
+    fn version(&mut self, m: &AttrMap, default: Option<&str>) -> String {
+        let v = match (m.str("version"), default) {
+            (Some(v), _) => v,
+            (None, Some(d)) => d.to_string(),
+            (None, None) => m.str_or_default("version"),
+        };
         if let Some(span) = m.span("version") {
             let ok = !v.is_empty()
                 && v.split('.')
@@ -369,26 +414,11 @@ impl Cx {
         }
         if let (Some(hard), Some(soft)) = (memory, memory_reservation) {
             if soft >= hard {
-                self.err(CheckError::Memory {
+                self.err(CheckError::ReservationNotBelow {
                     span: m.span("memory_reservation").unwrap_or(block.name.span),
-                    others: m
-                        .span("memory")
-                        .map(|s| {
-                            miette::LabeledSpan::new_with_span(
-                                Some(format!("the hard limit is {hard} MiB")),
-                                s,
-                            )
-                        })
-                        .into_iter()
-                        .collect(),
-                    message: format!(
-                        "`memory_reservation` ({soft} MiB) is not below `memory` ({hard} MiB)"
-                    ),
-                    label: "the soft limit must be below the hard limit".into(),
-                    help: Some(
-                        "lower `memory_reservation` or raise `memory`, or keep only one of them"
-                            .into(),
-                    ),
+                    hard_span: m.span("memory"),
+                    soft,
+                    hard,
                 });
             }
         }
@@ -512,12 +542,7 @@ impl Cx {
         items: &Items<'_>,
         read_stores: &mut [bool],
     ) -> Option<EnvValue> {
-        let looks_secret = {
-            let k = key.text.to_ascii_uppercase();
-            ["PASSWORD", "SECRET", "TOKEN"]
-                .iter()
-                .any(|w| k.contains(w))
-        };
+        let looks_secret = names::looks_secret(&key.text);
         let literal = match &v.kind {
             ValueKind::Str(s) => s.clone(),
             ValueKind::Int(n) => n.to_compact_string(),
@@ -592,20 +617,17 @@ impl Cx {
                 .stores
                 .iter()
                 .find(|(kind, _)| *kind == Kind::Postgres);
-            let help = match postgres {
-                Some((_, b)) if k.to_ascii_uppercase().contains("PASSWORD") => format!(
-                    "read it from the deployer's environment at apply time: `{k} = secret(\"{var}\")`, \
-                     or from a store: `{k} = {}.password`",
-                    b.name.text
-                ),
-                _ => format!(
-                    "read it from the deployer's environment at apply time: `{k} = secret(\"{var}\")`"
-                ),
-            };
+            let store = postgres
+                .filter(|_| k.to_ascii_uppercase().contains("PASSWORD"))
+                .map(|(_, b)| b.name.text.to_string());
             self.err(CheckError::SecretLiteral {
                 span: v.span,
-                message: format!("env key `{k}` looks secret but is given a literal value"),
-                help: Some(help),
+                key: k.to_string(),
+                fix: SecretFix {
+                    key: k.to_string(),
+                    var,
+                    store,
+                },
             });
             return None;
         }
@@ -662,15 +684,11 @@ impl Cx {
         let Some(export) =
             Export::parse(&attr.text).filter(|e| kind.exports().contains(&e.as_str()))
         else {
-            self.err(CheckError::UnknownAttribute {
+            self.err(CheckError::NotExported {
                 span: attr.span,
-                message: format!(
-                    "{} `{}` exports no `{}`",
-                    kind.keyword(),
-                    target.text,
-                    attr.text
-                ),
-                label: "not exported".into(),
+                kind: kind.keyword(),
+                store: target.text.to_string(),
+                attr: attr.text.to_string(),
                 help: Some(
                     match did_you_mean(&attr.text, kind.exports().iter().copied()) {
                         Some(s) => format!("did you mean `{s}`?"),

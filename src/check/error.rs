@@ -35,17 +35,25 @@ pub enum CheckError {
         help: Option<String>,
     },
 
-    #[error("{message}")]
-    #[diagnostic(code(stack::missing_item))]
-    MissingItem {
-        #[label("{label}")]
+    #[error("no `{kind}` block")]
+    #[diagnostic(code(stack::missing_item), help("add `{example}`"))]
+    MissingBlock {
+        #[label("expected {article} `{kind}` block in this file")]
         span: Span,
-        #[label("first defined here")]
-        first: Option<Span>,
-        message: String,
-        label: String,
-        #[help]
-        help: Option<String>,
+        kind: &'static str,
+        article: &'static str,
+        /// A block to add.
+        example: &'static str,
+    },
+
+    #[error("the file defines nothing")]
+    #[diagnostic(
+        code(stack::missing_item),
+        help("a program has a `stack`, an `environment` and at least one `service` block")
+    )]
+    EmptyFile {
+        #[label("expected blocks in this file")]
+        span: Span,
     },
 
     #[error("unknown {what} `{name}`")]
@@ -59,13 +67,36 @@ pub enum CheckError {
         help: Option<String>,
     },
 
-    #[error("{message}")]
+    #[error("{kind} blocks have no attribute `{key}`")]
     #[diagnostic(code(stack::unknown_attribute))]
     UnknownAttribute {
-        #[label("{label}")]
+        #[label("unknown attribute")]
         span: Span,
-        message: String,
-        label: String,
+        kind: &'static str,
+        key: String,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("{kind} blocks have no block `{name}`")]
+    #[diagnostic(code(stack::unknown_attribute))]
+    UnknownNestedBlock {
+        #[label("unknown block")]
+        span: Span,
+        kind: &'static str,
+        name: String,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("{kind} `{store}` exports no `{attr}`")]
+    #[diagnostic(code(stack::unknown_attribute))]
+    NotExported {
+        #[label("not exported")]
+        span: Span,
+        kind: &'static str,
+        store: String,
+        attr: String,
         #[help]
         help: Option<String>,
     },
@@ -130,56 +161,126 @@ pub enum CheckError {
         span: Span,
     },
 
-    #[error("links form a cycle: {cycle}")]
-    #[diagnostic(code(stack::link_cycle))]
-    LinkCycle {
-        #[label("{label}")]
+    #[error("links form a cycle: {service} → {service}")]
+    #[diagnostic(
+        code(stack::link_cycle),
+        help("a service reaches itself without a link: remove `{service}` from its `links`")
+    )]
+    SelfLink {
+        #[label("`{service}` links to itself")]
         span: Span,
-        label: String,
+        service: String,
+    },
+
+    #[error("links form a cycle: {cycle}")]
+    #[diagnostic(
+        code(stack::link_cycle),
+        help(
+            "ECS starts a linked container before the one that links to it, so a cycle cannot \
+             start: remove one of these links"
+        )
+    )]
+    LinkCycle {
+        #[label("`{from}` links back to `{to}`, closing the cycle")]
+        span: Span,
+        from: String,
+        to: String,
+        /// `a → b → a`, shortened for a long cycle.
         cycle: String,
         /// Every other hop of the cycle (the first ones, for a long cycle).
         #[label(collection)]
         hops: Vec<LabeledSpan>,
-        #[help]
-        help: Option<String>,
     },
 
-    #[error("{message}")]
-    #[diagnostic(code(stack::port_conflict))]
-    PortConflict {
-        #[label("{label}")]
+    #[error("host port {port} is reserved by ECS")]
+    #[diagnostic(
+        code(stack::port_conflict),
+        help(
+            "ECS keeps 22, 2375, 2376 and 51678-51680 for itself: map another host port, \
+             e.g. `{other}:{container}`"
+        )
+    )]
+    ReservedPort {
+        #[label("reserved")]
+        span: Span,
+        port: u16,
+        container: u16,
+        /// A free host port to suggest.
+        other: u16,
+    },
+
+    #[error("host port {port} is mapped twice")]
+    #[diagnostic(
+        code(stack::port_conflict),
+        help("a host port is bound by one container only: pick another host port")
+    )]
+    PortMappedTwice {
+        #[label("mapped again here")]
         span: Span,
         #[label("first mapped here")]
-        first: Option<Span>,
-        message: String,
-        label: String,
-        #[help]
-        help: Option<String>,
+        first: Span,
+        port: u16,
     },
 
-    #[error("{message}")]
-    #[diagnostic(code(stack::memory))]
-    Memory {
-        #[label("{label}")]
+    #[error(
+        "{count} host ports, but an ECS container instance reserves at most {max} besides its own"
+    )]
+    #[diagnostic(
+        code(stack::port_conflict),
+        help(
+            "all services run on the same instances, which reserve at most 100 ports, 6 of them \
+             ECS's own: map fewer host ports (linked containers reach each other without them)"
+        )
+    )]
+    TooManyHostPorts {
+        #[label("host port number {nth}")]
         span: Span,
+        count: usize,
+        nth: usize,
+        max: usize,
+    },
+
+    #[error("`memory_reservation` ({soft} MiB) is not below `memory` ({hard} MiB)")]
+    #[diagnostic(
+        code(stack::memory),
+        help("lower `memory_reservation` or raise `memory`, or keep only one of them")
+    )]
+    ReservationNotBelow {
+        #[label("the soft limit must be below the hard limit")]
+        span: Span,
+        #[label("the hard limit is {hard} MiB")]
+        hard_span: Option<Span>,
+        soft: u32,
+        hard: u32,
+    },
+
+    #[error("the services need {need} MiB but a {instance_type} instance has {total} MiB")]
+    #[diagnostic(code(stack::memory))]
+    MemoryOverInstance {
+        /// On the `instance_type` written, or the environment's name for the default one.
+        #[label("{total} MiB")]
+        written: Option<Span>,
+        #[label("the default instance type, {instance_type}, has {total} MiB")]
+        defaulted: Option<Span>,
+        /// The biggest services.
         #[label(collection)]
         others: Vec<LabeledSpan>,
-        message: String,
-        label: String,
+        need: u64,
+        total: u64,
+        instance_type: String,
         #[help]
-        help: Option<String>,
+        bigger: Bigger,
     },
 
     #[error("service `{service}` reads `{store}` but no firewall rule lets it reach `{store}`")]
-    #[diagnostic(code(stack::unreachable))]
+    #[diagnostic(code(stack::unreachable), help("{}", rule_to_add(*no_firewall, store, service)))]
     Unreachable {
         #[label("`{service}` cannot connect to `{store}`")]
         span: Span,
         service: String,
         store: String,
-        /// The rule to add, in a sentence that says where.
-        #[help]
-        help: Option<String>,
+        /// The file has no firewall block: the help writes a whole one.
+        no_firewall: bool,
     },
 
     #[error("port {port} is not mapped on the host by service `{service}`")]
@@ -193,17 +294,30 @@ pub enum CheckError {
         port: String,
         service: String,
         #[help]
-        help: Option<String>,
+        fix: MapFix,
     },
 
-    #[error("{message}")]
+    #[error("a password is written in the file")]
+    #[diagnostic(
+        code(stack::secret_literal),
+        help(
+            "use `password = managed` (RDS keeps it in Secrets Manager) or \
+             `password = secret(\"DB_PASSWORD\")` (read from your environment at apply time)"
+        )
+    )]
+    PasswordLiteral {
+        #[label("a secret written in the file")]
+        span: Span,
+    },
+
+    #[error("env key `{key}` looks secret but is given a literal value")]
     #[diagnostic(code(stack::secret_literal))]
     SecretLiteral {
         #[label("a secret written in the file")]
         span: Span,
-        message: String,
+        key: String,
         #[help]
-        help: Option<String>,
+        fix: SecretFix,
     },
 
     #[error(
@@ -262,13 +376,79 @@ pub enum CheckError {
     },
 
     #[error("a port rule needs a target: `to SERVICE`")]
-    #[diagnostic(code(stack::syntax))]
+    #[diagnostic(
+        code(stack::syntax),
+        help("name the service that listens: `allow {ports} from {sources} to SERVICE`")
+    )]
     MissingTarget {
-        #[label("{label}")]
+        #[label("opens {ports} to which service?")]
         span: Span,
-        label: String,
-        #[help]
-        help: Option<String>,
+        /// The rule's ports and sources as written.
+        ports: String,
+        sources: String,
+    },
+
+    #[error("environments `{first_env}` and `{env}` would share the {kind} `{identifier}`")]
+    #[diagnostic(
+        code(stack::shared_identifier),
+        help(
+            "each environment has its own data stores: give `{env}` its own, \
+             `environment {env} {{ {store} {{ identifier = \"{identifier}-{env}\" }} }}`, or remove the \
+             written identifier (the derived `<stack>-<environment>-{store}` differs per environment)"
+        )
+    )]
+    SharedIdentifier {
+        #[label("`{env}` uses this identifier")]
+        span: Span,
+        #[label("so does `{first_env}`")]
+        first: Option<Span>,
+        kind: &'static str,
+        identifier: String,
+        store: String,
+        first_env: String,
+        env: String,
+    },
+
+    #[error("{count} services, but an ECS task definition holds at most {max} containers")]
+    #[diagnostic(
+        code(stack::too_many_containers),
+        help(
+            "Elastic Beanstalk runs every service as a container of the environment's one task: \
+             split the services into two stacks, each with its own environment, or run more \
+             processes in one container"
+        )
+    )]
+    TooManyContainers {
+        #[label("container {nth}: one more than a task holds")]
+        span: Span,
+        #[label("the environment runs all {count} in one task")]
+        environment: Option<Span>,
+        count: usize,
+        nth: usize,
+        max: usize,
+    },
+
+    #[error(
+        "the environment properties take at least {bytes} bytes, more than the {max} Elastic Beanstalk takes"
+    )]
+    #[diagnostic(
+        code(stack::env_too_large),
+        help(
+            "every store export and `secret(...)` value is an Elastic Beanstalk environment \
+             property, counted as `KEY=value`: shorten the keys, share one key between services, \
+             or give a container a literal value (it goes to that container only and does not count)"
+        )
+    )]
+    EnvTooLarge {
+        #[label("`{key}` takes {size} bytes")]
+        span: Span,
+        /// The next biggest properties.
+        #[label(collection)]
+        others: Vec<LabeledSpan>,
+        key: String,
+        size: usize,
+        bytes: usize,
+        max: usize,
     },
 
     #[error("{what} `{name}` is not read by any service")]
@@ -283,4 +463,80 @@ pub enum CheckError {
         what: &'static str,
         name: String,
     },
+}
+
+/// The help of [`CheckError::MemoryOverInstance`]: a bigger instance type that holds the
+/// services, with its memory, when one does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bigger(pub Option<(&'static str, u64)>);
+
+impl std::fmt::Display for Bigger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some((t, mib)) => write!(
+                f,
+                "choose a larger `instance_type` (`{t}` has {mib} MiB) or lower the services' memory"
+            ),
+            None => f.write_str("lower the services' memory"),
+        }
+    }
+}
+
+/// The help of [`CheckError::SecretLiteral`]: the key, the variable to read it from, and a
+/// postgres store whose password it could read instead.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecretFix {
+    pub key: String,
+    pub var: String,
+    pub store: Option<String>,
+}
+
+impl std::fmt::Display for SecretFix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (k, var) = (&self.key, &self.var);
+        write!(
+            f,
+            "read it from the deployer's environment at apply time: `{k} = secret(\"{var}\")`"
+        )?;
+        if let Some(store) = &self.store {
+            write!(f, ", or from a store: `{k} = {store}.password`")?;
+        }
+        Ok(())
+    }
+}
+
+/// The help of [`CheckError::Unreachable`]: the rule that lets the service reach the store,
+/// in a sentence that says where it goes.
+fn rule_to_add(no_firewall: bool, store: &str, service: &str) -> String {
+    if no_firewall {
+        format!("add a firewall block: `firewall {{ allow {store} from {service} }}`")
+    } else {
+        format!("add this rule to the firewall block: `allow {store} from {service}`")
+    }
+}
+
+/// The help of [`CheckError::UnmappedPort`]: the mapping to add to the service, or the host
+/// ports it maps already (as written in a rule: `8080`, `53/udp`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapFix {
+    pub service: String,
+    pub port: u64,
+    pub udp: bool,
+    pub mapped: Vec<String>,
+}
+
+impl std::fmt::Display for MapFix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (s, port) = (&self.service, self.port);
+        let udp = if self.udp { "/udp" } else { "" };
+        if self.mapped.is_empty() {
+            write!(f, "add `ports = [{port}:{port}{udp}]` to service `{s}`")
+        } else {
+            let mapped = self.mapped.join(", ");
+            write!(
+                f,
+                "`{s}` maps host port {mapped}: open that, or add `{port}:{port}{udp}` to its `ports`"
+            )
+        }
+    }
 }

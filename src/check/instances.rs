@@ -1,5 +1,27 @@
 //! Memory of the EC2 instance types the compiler knows, for the `stack::memory` check.
 
+/// Instance types from small to large, each with more memory than the one before: what
+/// `stack::memory` suggests and `stackc import` chooses from.
+pub const LADDER: [&str; 10] = [
+    "t3.small",
+    "t3.medium",
+    "t3.large",
+    "t3.xlarge",
+    "t3.2xlarge",
+    "m6i.4xlarge",
+    "m6i.8xlarge",
+    "m6i.16xlarge",
+    "m6i.32xlarge",
+    "r6i.32xlarge",
+];
+
+/// The smallest type of the [`LADDER`] with at least `mib` MiB.
+pub fn smallest_holding(mib: u64) -> Option<&'static str> {
+    LADDER
+        .into_iter()
+        .find(|t| memory_mib(t).is_some_and(|m| m >= mib))
+}
+
 /// Memory in MiB of `instance_type`, or None when the compiler does not know the type (an
 /// unknown family, or a size the family does not have, such as `m5.3xlarge`).
 pub fn memory_mib(instance_type: &str) -> Option<u64> {
@@ -99,13 +121,19 @@ fn vcpus(size: &str, family: &str) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::memory_mib;
+    use super::{LADDER, memory_mib, smallest_holding};
 
     const GIB: u64 = 1024;
 
     #[test]
     fn known_families() {
         assert_eq!(memory_mib("t3.small"), Some(2048));
+        for pair in LADDER.windows(2) {
+            let (a, b) = (memory_mib(pair[0]), memory_mib(pair[1]));
+            assert!(a.is_some() && a < b, "{pair:?}");
+        }
+        assert_eq!(smallest_holding(2049), Some("t3.medium"));
+        assert_eq!(smallest_holding(2 << 30), None);
         assert_eq!(memory_mib("t3.nano"), Some(512));
         assert_eq!(memory_mib("t4g.medium"), Some(4096));
         assert_eq!(memory_mib("m5.large"), Some(8192));

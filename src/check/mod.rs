@@ -13,6 +13,7 @@
 
 pub mod attrs;
 mod blocks;
+pub mod envs;
 mod error;
 pub mod explain;
 pub mod instances;
@@ -26,8 +27,24 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use smallvec::SmallVec;
 
 use crate::syntax::ast::{self, Block, CompactString, Entry, Ident, Item, Span};
+
+/// Host ports ECS keeps for itself (SSH, Docker's remote API, the ECS agent).
+pub const RESERVED_HOST_PORTS: [u16; 6] = [22, 2375, 2376, 51678, 51679, 51680];
+
+/// The host ports the services may map: a container instance reserves at most 100 ports,
+/// ECS's own 6 included ("PortMapping", Amazon ECS API Reference).
+pub const MAX_HOST_PORTS: usize = 100 - RESERVED_HOST_PORTS.len();
+
+/// An ECS task definition holds at most this many containers ("Containers per task
+/// definition", Amazon ECS service quotas; not adjustable).
+pub const MAX_CONTAINERS: usize = 10;
+
+/// Elastic Beanstalk's environment properties take at most this many bytes, counted as
+/// `KEY=value` ("eb setenv", AWS Elastic Beanstalk Developer Guide).
+pub const MAX_ENV_BYTES: usize = 4096;
+
 pub use attrs::Kind;
-pub use error::CheckError;
+pub use error::{Bigger, CheckError, MapFix, SecretFix};
 pub use model::*;
 pub use suggest::did_you_mean;
 
@@ -38,11 +55,28 @@ pub struct Checked {
     pub errors: Vec<CheckError>,
 }
 
-/// Checks a parsed file.
+/// Checks a parsed file that is one environment's program (see [`envs`]): the only program
+/// of a file with one environment.
 pub fn check(file: &ast::File) -> Checked {
-    let mut cx = Cx::default();
+    check_program(file, &[], None)
+}
+
+/// Checks one environment's program; `environments` names every environment of the file.
+/// With several, the names derived from the program hold the environment's name; for a
+/// preview, `instance` (of the program's template environment) holds the names instead.
+pub fn check_program(file: &ast::File, environments: &[String], instance: Option<&str>) -> Checked {
+    let mut cx = Cx {
+        several: environments.len() > 1,
+        instance: instance.map(str::to_owned),
+        ..Cx::default()
+    };
     let items = cx.collect(file);
-    let model = cx.build(&items);
+    let mut model = cx.build(&items);
+    if let Some(m) = &mut model {
+        if !environments.is_empty() {
+            m.environments = environments.to_vec();
+        }
+    }
     cx.finish(model)
 }
 
@@ -55,6 +89,10 @@ pub(crate) struct Cx {
     suggest_budget: Option<usize>,
     /// What the environment block's reading found, for the cross-block rules.
     pub env_facts: EnvFacts,
+    /// The file has several environments: derived names hold the environment's.
+    pub several: bool,
+    /// The preview being checked, an instance of the template: derived names hold its name.
+    pub instance: Option<String>,
 }
 
 /// Facts about the environment block that the model does not keep.
@@ -64,6 +102,10 @@ pub(crate) struct EnvFacts {
     pub instance_type_ok: bool,
     /// `execution_role` is set, or was written and already reported as wrong.
     pub role_known: bool,
+    /// Where `tier = load_balanced` is written, when it is.
+    pub load_balanced: Option<Span>,
+    /// The environment is a template for previews (`template = true`).
+    pub template: bool,
 }
 
 /// How many name comparisons one check run spends on suggestions at most.
@@ -112,6 +154,17 @@ impl Items<'_> {
 }
 
 impl Cx {
+    /// The base of the names derived from the program ([`crate::naming::base`]).
+    pub(crate) fn base(&self, stack: &str, env: Option<&Environment>) -> String {
+        let env = match &self.instance {
+            Some(instance) => Some(instance.as_str()),
+            None => env
+                .filter(|e| self.several || e.template)
+                .map(|e| e.name.as_str()),
+        };
+        crate::naming::base(stack, env)
+    }
+
     fn err(&mut self, e: CheckError) {
         self.errors.push(e);
     }
@@ -231,11 +284,12 @@ impl Cx {
                     match slot {
                         Some(first) => {
                             let first = first.name.span;
-                            self.err(CheckError::MissingItem {
+                            self.err(CheckError::DuplicateName {
                                 span: block.name.span,
-                                first: Some(first),
-                                message: format!("more than one `{}` block", kind.keyword()),
-                                label: "a second one".into(),
+                                first,
+                                what: "block",
+                                name: kind.keyword().into(),
+                                verb: "defined",
                                 help: Some(format!(
                                     "a file describes one Elastic Beanstalk {}: remove one of them",
                                     if kind == Kind::Stack {
@@ -258,16 +312,7 @@ impl Cx {
             Span::new(i.span().end as usize, i.span().end as usize)
         });
         if file.items.is_empty() {
-            self.err(CheckError::MissingItem {
-                span: end,
-                first: None,
-                message: "the file defines nothing".into(),
-                label: "expected blocks in this file".into(),
-                help: Some(
-                    "a program has a `stack`, an `environment` and at least one `service` block"
-                        .into(),
-                ),
-            });
+            self.err(CheckError::EmptyFile { span: end });
             return items;
         }
         for (kind, present, example) in [
@@ -284,16 +329,11 @@ impl Cx {
             ),
         ] {
             if !present && !meant.contains(kind.keyword()) {
-                self.err(CheckError::MissingItem {
+                self.err(CheckError::MissingBlock {
                     span: end,
-                    first: None,
-                    message: format!("no `{}` block", kind.keyword()),
-                    label: format!(
-                        "expected {} `{}` block in this file",
-                        kind.article(),
-                        kind.keyword()
-                    ),
-                    help: Some(format!("add `{example}`")),
+                    kind: kind.keyword(),
+                    article: kind.article(),
+                    example,
                 });
             }
         }
@@ -416,10 +456,11 @@ impl Cx {
         let stack = items.stack.map(|b| self.stack(b));
         let stack_name = stack.as_ref().map(|s| s.name.as_str());
         let environment = items.environment.map(|b| self.environment(b, stack_name));
+        let base = stack_name.map(|s| self.base(s, environment.as_ref()));
         let stores: Vec<Store> = items
             .stores
             .iter()
-            .map(|(kind, b)| self.store(*kind, b, stack_name))
+            .map(|(kind, b)| self.store(*kind, b, base.as_deref()))
             .collect();
         let mut read_stores = vec![false; stores.len()];
         // A misspelled `servce` still reads the stores it names: they are not "unused".
@@ -439,6 +480,7 @@ impl Cx {
         rules::links(self, items, &services, &infos);
         rules::essential(self, &services, &infos);
         rules::ports(self, &services, &infos);
+        rules::containers(self, items, &infos);
         if let (Some(env), Some(block)) = (&environment, items.environment) {
             rules::memory(self, block, env, &services, &infos);
         }
@@ -452,9 +494,11 @@ impl Cx {
             &firewall,
             &read_stores,
         );
+        let environment = environment?;
         Some(Model {
             stack: stack?,
-            environment: environment?,
+            environments: vec![environment.name.clone()],
+            environment,
             services,
             stores,
             firewall: firewall.model,
@@ -627,9 +671,12 @@ mod tests {
                 String::new()
             }
         }));
-        assert!(checked.errors.is_empty(), "{:?}", checked.errors.first());
-        let model = checked.model.expect("a clean program has a model");
-        assert_eq!(model.services.len(), n);
+        // Every rule runs on all the services; the only error is their number (ECS takes 10).
+        assert!(
+            matches!(checked.errors[..], [CheckError::TooManyContainers { count, .. }] if count == n),
+            "{:?}",
+            checked.errors.first()
+        );
         // Linear rules take milliseconds here; a quadratic one would take far longer.
         assert!(took < Duration::from_secs(5), "checking took {took:?}");
     }
@@ -638,13 +685,20 @@ mod tests {
     fn a_ten_thousand_long_link_cycle_is_one_error() {
         let n = 10_000;
         let (checked, _) = check_src(&big_program(n, |i| format!("s{}", (i + 1) % n)));
+        // The cycle, and the eleventh service (ECS takes 10).
+        let errors: Vec<&CheckError> = checked
+            .errors
+            .iter()
+            .filter(|e| !matches!(e, CheckError::TooManyContainers { .. }))
+            .collect();
         assert_eq!(
-            checked.errors.len(),
+            errors.len(),
             1,
             "{:?}",
-            checked.errors.iter().take(3).collect::<Vec<_>>()
+            errors.iter().take(3).collect::<Vec<_>>()
         );
-        let CheckError::LinkCycle { cycle, hops, .. } = &checked.errors[0] else {
+        assert_eq!(checked.errors.len(), 2);
+        let CheckError::LinkCycle { cycle, hops, .. } = errors[0] else {
             panic!("expected a link cycle, found {:?}", checked.errors[0]);
         };
         assert!(cycle.starts_with("s0 → s1 → s2"), "{cycle}");
@@ -656,13 +710,12 @@ mod tests {
     fn ten_thousand_misspelled_links_do_not_make_suggestions_quadratic() {
         let n = 10_000;
         let (checked, took) = check_src(&big_program(n, |i| format!("z{i}")));
-        assert_eq!(checked.errors.len(), n);
-        assert!(
-            checked
-                .errors
-                .iter()
-                .all(|e| matches!(e, CheckError::UnknownName { .. }))
-        );
+        // Every misspelled link, and the eleventh service (ECS takes 10).
+        assert_eq!(checked.errors.len(), n + 1);
+        assert!(checked.errors.iter().all(|e| matches!(
+            e,
+            CheckError::UnknownName { .. } | CheckError::TooManyContainers { .. }
+        )));
         assert!(took < Duration::from_secs(5), "checking took {took:?}");
     }
 }

@@ -13,6 +13,37 @@ pub struct Model {
     /// Data stores in source order.
     pub stores: Vec<Store>,
     pub firewall: Firewall,
+    /// The names of every environment of the file, in source order; `environment` is one of
+    /// them.
+    pub environments: Vec<String>,
+}
+
+impl Model {
+    /// The environment whose resources are kept apart from the others' (named and tagged
+    /// after it): a preview instance, a template, or the environment in a file with several.
+    /// With one ordinary environment, names stay the stack's.
+    pub fn scoped_env(&self) -> Option<&str> {
+        let env = &self.environment;
+        match &env.instance {
+            Some(instance) => Some(instance),
+            None => (self.environments.len() > 1 || env.template).then_some(env.name.as_str()),
+        }
+    }
+
+    /// The base of the names of the environment's resources ([`crate::naming::base`]).
+    pub fn base(&self) -> String {
+        crate::naming::base(&self.stack.name, self.scoped_env())
+    }
+
+    /// The Elastic Beanstalk environment's name: the block's, or with several environments the
+    /// base `<stack>-<env>` (environment names, like the security groups named after them,
+    /// must not collide with another stack's `staging`).
+    pub fn eb_environment(&self) -> String {
+        match self.scoped_env() {
+            Some(_) => self.base(),
+            None => self.environment.name.clone(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -37,6 +68,13 @@ pub struct Environment {
     pub service_role: Option<String>,
     /// Days CloudWatch Logs keeps the logs (one of `attrs::LOG_DAYS_ALLOWED`).
     pub log_days: u64,
+    /// A template for preview environments (`template = true`).
+    pub template: bool,
+    /// CI applies it only after a person approves (`approval = true`).
+    pub approval: bool,
+    /// The preview this model is, an instance of the template (`--name pr-42`); its name
+    /// replaces the environment's in every derived name.
+    pub instance: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -140,10 +178,11 @@ pub struct Store {
 impl Store {
     /// The TCP port the store listens on.
     pub fn port(&self) -> u16 {
-        match self.kind {
-            StoreKind::Postgres(_) => 5432,
-            StoreKind::Redis(_) => 6379,
-        }
+        let kind = match self.kind {
+            StoreKind::Postgres(_) => super::Kind::Postgres,
+            StoreKind::Redis(_) => super::Kind::Redis,
+        };
+        kind.store_port().unwrap_or_default()
     }
 }
 

@@ -31,6 +31,29 @@ pub fn eb_environment(s: &str) -> Verdict {
     None
 }
 
+/// A preview's name (`--name`), which every derived name holds: lowercase letters, digits and
+/// single hyphens, a letter first, no hyphen last — what RDS and ElastiCache identifiers and
+/// Elastic Beanstalk environment names all accept — and at most 32 characters.
+pub fn instance_name(s: &str) -> Verdict {
+    if s.is_empty() || s.len() > INSTANCE_MAX {
+        return Some("a preview's name is 1 to 32 characters long");
+    }
+    if !s.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return Some("a preview's name starts with a lowercase letter");
+    }
+    if !s.chars().all(|c| matches!(c, 'a'..='z' | '0'..='9' | '-')) {
+        return Some("a preview's name holds only lowercase letters, digits and `-`");
+    }
+    if s.ends_with('-') || s.contains("--") {
+        return Some("a preview's name does not end with `-` or hold `--`");
+    }
+    None
+}
+
+/// The longest preview name: the derived names add the stack's and a suffix, and the
+/// shortest limit among them is an ElastiCache group id's 40 characters.
+const INSTANCE_MAX: usize = 32;
+
 /// Elastic Beanstalk application names: 1 to 100 characters, no `/`.
 pub fn eb_application(s: &str) -> Verdict {
     if s.is_empty() || s.len() > 100 || s.contains('/') {
@@ -177,6 +200,43 @@ pub fn hostname(s: &str) -> Verdict {
     (!ok).then_some("hostnames are letters, digits and `-`, in dot-separated labels")
 }
 
+/// The longest image name ECS takes (before an `@` digest).
+pub const MAX_IMAGE: usize = 255;
+
+/// A container image as ECS takes it (`ContainerDefinition.image`): up to 255 characters of
+/// letters, digits, `-`, `_`, `:`, `.`, `/` and `#` before an optional `@sha256:` digest of 64
+/// hexadecimal digits.
+pub fn image(s: &str) -> Verdict {
+    let (name, digest) = match s.split_once('@') {
+        Some((n, d)) => (n, Some(d)),
+        None => (s, None),
+    };
+    // A NUL or a line break is no image, and would reach Dockerrun.aws.json as it is.
+    if s.chars().any(char::is_control) {
+        return Some("images hold no control characters");
+    }
+    if name.is_empty() || name.len() > MAX_IMAGE {
+        return Some("ECS takes images of 1 to 255 characters (before an `@` digest)");
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.' | '/' | '#'))
+    {
+        return Some(
+            "ECS takes images of letters, digits, `-`, `_`, `:`, `.`, `/` and `#`, without spaces",
+        );
+    }
+    if let Some(d) = digest {
+        let ok = d
+            .strip_prefix("sha256:")
+            .is_some_and(|h| h.len() == 64 && h.chars().all(|c| c.is_ascii_hexdigit()));
+        if !ok {
+            return Some("an image digest is `@sha256:` and 64 hexadecimal digits");
+        }
+    }
+    None
+}
+
 /// An IAM role ARN: `arn:aws:iam::123456789012:role/NAME` (any partition).
 pub fn role_arn(s: &str) -> Verdict {
     let parts: Vec<&str> = s.splitn(6, ':').collect();
@@ -199,14 +259,6 @@ pub fn role_arn(s: &str) -> Verdict {
 /// ECS container names (a service's name): at most 255 characters.
 pub fn container_name(s: &str) -> Verdict {
     (s.len() > 255).then_some("ECS container names are at most 255 characters long")
-}
-
-/// Docker image references: no control character (a NUL or a line break is no image, and
-/// would reach Dockerrun.aws.json as it is).
-pub fn image(s: &str) -> Verdict {
-    s.chars()
-        .any(char::is_control)
-        .then_some("images hold no control characters")
 }
 
 /// Instance and node types: `family.size`, e.g. `t3.small`, `db.t3.micro`, `cache.t3.micro`.
@@ -299,6 +351,15 @@ pub fn fix_env_key(s: &str) -> Option<String> {
     (!fixed.is_empty() && fixed != s && is_env_key(&fixed)).then_some(fixed)
 }
 
+/// Words that make an env key secret: its literal value is `stack::secret_literal`.
+pub const SECRET_WORDS: [&str; 3] = ["PASSWORD", "SECRET", "TOKEN"];
+
+/// Whether an env key names a secret (any case: `db_password`, `ApiToken`).
+pub fn looks_secret(key: &str) -> bool {
+    let k = key.to_ascii_uppercase();
+    SECRET_WORDS.iter().any(|w| k.contains(w))
+}
+
 /// The `invalid_name` error of an environment-variable name (an env key or `secret("VAR")`).
 pub(crate) fn invalid_env_var(var: &crate::syntax::ast::Ident) -> super::CheckError {
     super::CheckError::InvalidName {
@@ -319,6 +380,15 @@ mod tests {
         assert!(eb_environment("complex-docker-env").is_none());
         assert!(eb_environment("env").is_some());
         assert!(eb_environment("my_env").is_some());
+        assert!(instance_name("pr-42").is_none() && instance_name("a").is_none());
+        for bad in [
+            "", "42", "PR-42", "pr_42", "pr--42", "pr-", "pr 42", "pr-42\n",
+        ] {
+            assert!(instance_name(bad).is_some(), "{bad:?}");
+        }
+        assert!(
+            instance_name(&"a".repeat(32)).is_none() && instance_name(&"a".repeat(33)).is_some()
+        );
         assert!(aws_identifier("complex-docker-postgres", 63).is_none());
         assert!(aws_identifier("a--b", 63).is_some());
         assert!(aws_identifier("1abc", 63).is_some());
@@ -338,6 +408,23 @@ mod tests {
         assert!(container_name(&"a".repeat(256)).is_some());
         assert!(image("nginx:1.27").is_none() && image("nginx\0").is_some());
         assert!(instance_type("t3.small", "").is_none());
+        for ok in [
+            "nginx",
+            "ghcr.io/acme/api:1.2#x",
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/api:7",
+            &format!("nginx@sha256:{}", "a".repeat(64)),
+        ] {
+            assert!(image(ok).is_none(), "{ok}");
+        }
+        for bad in [
+            "",
+            "nginx latest",
+            "nginx\u{0}",
+            "nginx@sha256:abc",
+            &"a".repeat(256),
+        ] {
+            assert!(image(bad).is_some(), "{bad:?}");
+        }
         assert!(instance_type("db.t3.micro", "db.").is_none());
         assert!(instance_type("t3.micro", "db.").is_some());
         assert!(instance_type("m7i.metal-24xl", "").is_none());

@@ -155,14 +155,10 @@ pub(crate) fn firewall(
                 )
             }) =>
             {
-                let ports = terms_text(&rule.subjects);
                 cx.err(CheckError::MissingTarget {
                     span: rule.span,
-                    label: format!("opens {ports} to which service?"),
-                    help: Some(format!(
-                        "name the service that listens: `allow {ports} from {} to SERVICE`",
-                        terms_text(&rule.sources)
-                    )),
+                    ports: terms_text(&rule.subjects),
+                    sources: terms_text(&rule.sources),
                 });
             }
             None => store_rule(cx, items, rule, &mut out, &mut reachable),
@@ -205,17 +201,7 @@ fn port_rule(
         });
     }
     // With `tier = load_balanced` the rule opens the load balancer, which speaks HTTP only.
-    let load_balanced = items.environment.and_then(|env| {
-        entries(env)
-            .0
-            .into_iter()
-            .find_map(|a| match &a.value.kind {
-                ValueKind::Word(w) if a.key.text == "tier" && w == "load_balanced" => {
-                    Some(a.value.span)
-                }
-                _ => None,
-            })
-    });
+    let load_balanced = cx.env_facts.load_balanced;
     let mut cidrs = Vec::new();
     for src in &rule.sources {
         match &src.kind {
@@ -350,30 +336,21 @@ fn port_rule(
                 cx.err(CheckError::UnmappedPort {
                     span: subj.span,
                     service_span: infos[i].block.name.span,
-                    port: shown.clone(),
+                    port: shown,
                     service: s.name.to_string(),
-                    help: Some(if s.ports.is_empty() {
-                        format!(
-                            "add `ports = [{port}:{port}{}]` to service `{}`",
-                            if udp { "/udp" } else { "" },
-                            s.name
-                        )
-                    } else {
-                        let mapped: Vec<String> = s
+                    fix: MapFix {
+                        service: s.name.to_string(),
+                        port,
+                        udp,
+                        mapped: s
                             .ports
                             .iter()
                             .map(|p| match p.protocol {
                                 Protocol::Tcp => p.host.to_string(),
                                 Protocol::Udp => format!("{}/udp", p.host),
                             })
-                            .collect();
-                        format!(
-                            "`{}` maps host port {}: open that, or add `{port}:{port}{}` to its `ports`",
-                            s.name,
-                            mapped.join(", "),
-                            if udp { "/udp" } else { "" }
-                        )
-                    }),
+                            .collect(),
+                    },
                 });
             }
             continue;
@@ -653,15 +630,13 @@ fn report_cycle(
         (from, to, spans[graph.first_edge(from) + e])
     };
     let (last_from, _, closing) = hop(cycle.len() - 1);
-    let label = if cycle.len() == 1 {
-        format!("`{}` links to itself", name(last_from))
-    } else {
-        format!(
-            "`{}` links back to `{}`, closing the cycle",
-            name(last_from),
-            name(first)
-        )
-    };
+    if cycle.len() == 1 {
+        cx.err(CheckError::SelfLink {
+            span: closing,
+            service: name(last_from).to_string(),
+        });
+        return;
+    }
     let hops = (0..cycle.len() - 1)
         .take(CYCLE_SHOWN)
         .map(|k| {
@@ -672,22 +647,12 @@ fn report_cycle(
             )
         })
         .collect();
-    let help = if cycle.len() == 1 {
-        format!(
-            "a service reaches itself without a link: remove `{}` from its `links`",
-            name(last_from)
-        )
-    } else {
-        "ECS starts a linked container before the one that links to it, so a cycle cannot start: \
-         remove one of these links"
-            .to_string()
-    };
     cx.err(CheckError::LinkCycle {
         span: closing,
-        label,
+        from: name(last_from).to_string(),
+        to: name(first).to_string(),
         cycle: text,
         hops,
-        help: Some(help),
     });
 }
 
@@ -827,41 +792,35 @@ pub(crate) fn essential(cx: &mut Cx, services: &[Service], infos: &[ServiceInfo<
     });
 }
 
-/// ECS's reserved host ports (SSH, Docker's remote API, the ECS agent).
-const RESERVED_PORTS: &[u16] = &[22, 2375, 2376, 51678, 51679, 51680];
-
 pub(crate) fn ports(cx: &mut Cx, services: &[Service], infos: &[ServiceInfo<'_>]) {
     let mut first: HashMap<(u16, Protocol), Span> = HashMap::default();
+    let mut count = 0;
+    let mut over: Option<Span> = None;
     for (svc, info) in services.iter().zip(infos) {
         for (p, &span) in svc.ports.iter().zip(&info.port_spans) {
-            if RESERVED_PORTS.contains(&p.host) {
+            count += 1;
+            if count == super::MAX_HOST_PORTS + 1 {
+                over = Some(span);
+            }
+            if super::RESERVED_HOST_PORTS.contains(&p.host) {
                 let other = match p.host {
                     22 => 2222,
                     h if h < 50000 => h + 10000,
                     h => h - 10000,
                 };
-                cx.err(CheckError::PortConflict {
+                cx.err(CheckError::ReservedPort {
                     span,
-                    first: None,
-                    message: format!("host port {} is reserved by ECS", p.host),
-                    label: "reserved".into(),
-                    help: Some(format!(
-                        "ECS keeps 22, 2375, 2376 and 51678-51680 for itself: map another host port, \
-                         e.g. `{other}:{}`",
-                        p.container
-                    )),
+                    port: p.host,
+                    container: p.container,
+                    other,
                 });
                 continue;
             }
             match first.get(&(p.host, p.protocol)) {
-                Some(f) => cx.err(CheckError::PortConflict {
+                Some(f) => cx.err(CheckError::PortMappedTwice {
                     span,
-                    first: Some(*f),
-                    message: format!("host port {} is mapped twice", p.host),
-                    label: "mapped again here".into(),
-                    help: Some(
-                        "a host port is bound by one container only: pick another host port".into(),
-                    ),
+                    first: *f,
+                    port: p.host,
                 }),
                 None => {
                     first.insert((p.host, p.protocol), span);
@@ -869,6 +828,73 @@ pub(crate) fn ports(cx: &mut Cx, services: &[Service], infos: &[ServiceInfo<'_>]
             }
         }
     }
+    if let Some(span) = over {
+        cx.err(CheckError::TooManyHostPorts {
+            span,
+            count,
+            nth: super::MAX_HOST_PORTS + 1,
+            max: super::MAX_HOST_PORTS,
+        });
+    }
+}
+
+/// Every service is a container of the environment's one task.
+pub(crate) fn containers(cx: &mut Cx, items: &Items<'_>, infos: &[ServiceInfo<'_>]) {
+    if let Some(extra) = infos.get(super::MAX_CONTAINERS) {
+        cx.err(CheckError::TooManyContainers {
+            span: extra.block.name.span,
+            environment: items.environment.map(|b| b.name.span),
+            count: infos.len(),
+            nth: super::MAX_CONTAINERS + 1,
+            max: super::MAX_CONTAINERS,
+        });
+    }
+}
+
+/// The bytes of the environment properties that are known at check time, as `KEY=value`:
+/// every key, and the values known before apply (a store's database, user name and port); a
+/// host or a secret adds its length at apply time, so this is a lower bound.
+fn env_properties(cx: &mut Cx, stores: &[Store], bound: &HashMap<&str, (&Binding, Span)>) {
+    let mut sizes: Vec<(usize, &str, Span)> = bound
+        .iter()
+        .filter_map(|(key, (binding, span))| {
+            let value = match binding {
+                Binding::Store { store, export } => match (&stores[*store].kind, export) {
+                    // A managed password is a secret of its own namespace, not a property.
+                    (StoreKind::Postgres(p), Export::Password)
+                        if p.password == Password::Managed =>
+                    {
+                        return None;
+                    }
+                    (StoreKind::Postgres(p), Export::Database) => p.database.len(),
+                    (StoreKind::Postgres(p), Export::Username) => p.username.len(),
+                    (_, Export::Port) => stores[*store].port().to_string().len(),
+                    _ => 0,
+                },
+                Binding::Secret(_) => 0,
+            };
+            Some((key.len() + 1 + value, *key, *span))
+        })
+        .collect();
+    let bytes: usize = sizes.iter().map(|s| s.0).sum();
+    if bytes <= super::MAX_ENV_BYTES {
+        return;
+    }
+    sizes.sort_by(|a, b| b.0.cmp(&a.0).then(a.2.start.cmp(&b.2.start)));
+    let (size, key, span) = sizes[0];
+    let others = sizes[1..]
+        .iter()
+        .take(2)
+        .map(|&(n, k, sp)| LabeledSpan::new_with_span(Some(format!("`{k}` takes {n} bytes")), sp))
+        .collect();
+    cx.err(CheckError::EnvTooLarge {
+        span,
+        others,
+        key: key.to_string(),
+        size,
+        bytes,
+        max: super::MAX_ENV_BYTES,
+    });
 }
 
 /// The services' memory against the instance type's (for the types the compiler knows).
@@ -911,44 +937,21 @@ pub(crate) fn memory(
             )
         })
         .collect();
-    let bigger = [
-        "t3.medium",
-        "t3.large",
-        "t3.xlarge",
-        "t3.2xlarge",
-        "m6i.4xlarge",
-        "m6i.8xlarge",
-        "m6i.16xlarge",
-        "m6i.32xlarge",
-    ]
-    .into_iter()
-    .find(|t| instances::memory_mib(t).is_some_and(|m| m >= need));
+    let bigger = instances::LADDER
+        .into_iter()
+        .find(|t| instances::memory_mib(t).is_some_and(|m| m >= need));
     let written = entries(env_block)
         .0
         .iter()
         .any(|a| a.key.text == "instance_type");
-    cx.err(CheckError::Memory {
-        span,
+    cx.err(CheckError::MemoryOverInstance {
+        written: written.then_some(span),
+        defaulted: (!written).then_some(span),
         others,
-        message: format!(
-            "the services need {need} MiB but a {} instance has {total} MiB",
-            env.instance_type
-        ),
-        label: if written {
-            format!("{total} MiB")
-        } else {
-            format!(
-                "the default instance type, {}, has {total} MiB",
-                env.instance_type
-            )
-        },
-        help: Some(match bigger {
-            Some(t) => format!(
-                "choose a larger `instance_type` (`{t}` has {} MiB) or lower the services' memory",
-                instances::memory_mib(t).unwrap_or_default()
-            ),
-            None => "lower the services' memory".into(),
-        }),
+        need,
+        total,
+        instance_type: env.instance_type.clone(),
+        bigger: Bigger(bigger.map(|t| (t, instances::memory_mib(t).unwrap_or_default()))),
     });
 }
 
@@ -981,7 +984,13 @@ fn derived_names(
         .stack
         .filter(|b| valid(&b.name.text) && names::eb_application(&b.name.text).is_none());
     if let (Some(block), Some(env)) = (stack, env) {
-        let name = block.name.text.as_str();
+        let base = cx.base(&block.name.text, Some(env));
+        let name = base.as_str();
+        let what = if cx.several {
+            "stack and environment names"
+        } else {
+            "stack name"
+        };
         // (the role, whether apply creates it, the attribute that avoids creating it)
         let roles = naming::roles(name).map(|(role, attr)| {
             let created = match attr {
@@ -1000,14 +1009,14 @@ fn derived_names(
             let suffix = &role[name.len()..];
             cx.err(CheckError::InvalidName {
                 span: block.name.span,
-                name: name.to_string(),
+                name: block.name.text.to_string(),
                 what: "stack name".into(),
                 rule: format!(
                     "the IAM role `{role}` would be {} characters; IAM role names have at most {IAM_ROLE_MAX}",
                     role.len()
                 ),
                 help: Some(format!(
-                    "shorten the stack name to at most {} characters, or give the environment an existing `{attr}`",
+                    "shorten the {what} to at most {} characters, or give the environment an existing `{attr}`",
                     IAM_ROLE_MAX - suffix.len()
                 )),
             });
@@ -1018,7 +1027,7 @@ fn derived_names(
         {
             cx.err(CheckError::InvalidName {
                 span: block.name.span,
-                name: name.to_string(),
+                name: block.name.text.to_string(),
                 what: "stack name".into(),
                 rule: format!(
                     "the security group `{group}` would start with `sg-`, which EC2 keeps for group ids"
@@ -1027,7 +1036,8 @@ fn derived_names(
             });
         }
     }
-    if let (Some(block), Some(env)) = (items.environment, env) {
+    // (With several environments the group is named `<stack>-<env>`, checked with the stack.)
+    if let (Some(block), Some(env), false) = (items.environment, env, cx.several) {
         let name = block.name.text.as_str();
         let group = naming::environment_security_group(&env.name);
         if names::eb_environment(name).is_none() && group.starts_with("sg-") {
@@ -1045,7 +1055,8 @@ fn derived_names(
     // `<stack>-<store>` names the store's security group and subnet group. Without a written
     // `identifier` it is also the store's identifier, whose stricter rules were checked.
     let Some(stack) = stack else { return };
-    let stack = stack.name.text.as_str();
+    let base = cx.base(&stack.name.text, env);
+    let stack = base.as_str();
     for (kind, block) in &items.stores {
         let store = block.name.text.as_str();
         let written = entries(block).0.iter().any(|a| a.key.text == "identifier");
@@ -1166,16 +1177,11 @@ pub(crate) fn references(
             if let Binding::Store { store, export } = b.value {
                 let st = &stores[store];
                 if !fw.reaches(store, i) && reported.insert(store) {
-                    let rule = format!("allow {} from {}", st.name, svc.name);
                     cx.err(CheckError::Unreachable {
                         span: b.span,
                         service: svc.name.to_string(),
                         store: st.name.clone(),
-                        help: Some(if no_firewall {
-                            format!("add a firewall block: `firewall {{ {rule} }}`")
-                        } else {
-                            format!("add this rule to the firewall block: `{rule}`")
-                        }),
+                        no_firewall,
                     });
                 }
                 let managed =
@@ -1203,6 +1209,7 @@ pub(crate) fn references(
     }
     literal_conflicts(cx, services, stores, infos, &bound);
     derived_names(cx, items, env, stores, !role_needed.is_empty());
+    env_properties(cx, stores, &bound);
     if let (Some(env), Some(env_block), Some(&(svc, store, span))) =
         (env, items.environment, role_needed.first())
     {
@@ -1228,7 +1235,10 @@ pub(crate) fn references(
         }
     }
     for (i, (kind, block)) in items.stores.iter().enumerate() {
-        if !read_stores.get(i).copied().unwrap_or(true) {
+        // A store the firewall opens to a service is in use, even when no env value names
+        // it: the service may reach it by a value given at apply time (a URL).
+        let opened = fw.model.reachable_stores.binary_search(&i).is_ok();
+        if !read_stores.get(i).copied().unwrap_or(true) && !opened {
             cx.err(CheckError::Unused {
                 span: block.name.span,
                 what: if *kind == Kind::Postgres {

@@ -109,6 +109,8 @@ pub enum Command {
 pub struct GraphArgs {
     /// The .stack file
     pub file: PathBuf,
+    #[command(flatten)]
+    pub target: Target,
     /// The graph language: Graphviz DOT or a Mermaid flowchart
     #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
     pub format: GraphFormat,
@@ -160,6 +162,8 @@ pub struct CompletionsArgs {
 pub struct DeployArgs {
     /// The .stack file
     pub file: PathBuf,
+    #[command(flatten)]
+    pub target: Target,
     /// Send every AWS call to this endpoint (e.g. a local emulator); also AWS_ENDPOINT_URL
     #[arg(long, env = "AWS_ENDPOINT_URL")]
     pub endpoint_url: Option<String>,
@@ -215,6 +219,8 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
 pub struct StatusArgs {
     /// The .stack file
     pub file: PathBuf,
+    #[command(flatten)]
+    pub target: Target,
     /// Send every AWS call to this endpoint (e.g. a local emulator); also AWS_ENDPOINT_URL
     #[arg(long, env = "AWS_ENDPOINT_URL")]
     pub endpoint_url: Option<String>,
@@ -228,6 +234,8 @@ pub struct StatusArgs {
 pub struct RollbackArgs {
     /// The .stack file
     pub file: PathBuf,
+    #[command(flatten)]
+    pub target: Target,
     /// Send every AWS call to this endpoint (e.g. a local emulator); also AWS_ENDPOINT_URL
     #[arg(long, env = "AWS_ENDPOINT_URL")]
     pub endpoint_url: Option<String>,
@@ -250,6 +258,8 @@ pub struct RollbackArgs {
 pub struct LogsArgs {
     /// The .stack file
     pub file: PathBuf,
+    #[command(flatten)]
+    pub target: Target,
     /// Only this service's containers
     pub service: Option<String>,
     /// Send every AWS call to this endpoint (e.g. a local emulator); also AWS_ENDPOINT_URL
@@ -273,6 +283,9 @@ pub struct LogsArgs {
 pub struct IamPolicyArgs {
     /// The .stack file
     pub file: PathBuf,
+    /// Only this environment's resources; by default every environment's
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -338,6 +351,12 @@ pub struct ExplainArgs {
 pub struct BuildArgs {
     /// The .stack file
     pub file: PathBuf,
+    /// Only this environment; a file with several otherwise writes `DIR/<env>/` for each
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// A preview: the instance of the template environment `--env` names (e.g. pr-42)
+    #[arg(long, value_name = "INSTANCE", requires = "env")]
+    pub name: Option<String>,
     /// Directory to write Dockerrun.aws.json and plan.json into (created if missing)
     #[arg(long, short)]
     pub out: PathBuf,
@@ -349,4 +368,15 @@ pub enum Format {
     Human,
     /// One JSON array of diagnostics, for editors and CI
     Json,
+}
+
+/// Which environment of the file a command works on.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct Target {
+    /// The environment, in a file with several (or the template of a preview)
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// A preview: the instance of the template environment `--env` names (e.g. pr-42)
+    #[arg(long, value_name = "INSTANCE", requires = "env")]
+    pub name: Option<String>,
 }

@@ -11,7 +11,7 @@ use stackc::ci::{self, Pipeline, Provider};
 use stackc::lower;
 
 use super::args::{Args, CiArgs, CiProvider};
-use super::{checked_model, output, write_stdout};
+use super::{output, program, write_stdout};
 
 /// A usage error: clap's report (the message, the usage line) and exit 2.
 fn usage(kind: ErrorKind, message: impl std::fmt::Display) -> ! {
@@ -66,17 +66,22 @@ pub fn main(a: &CiArgs) -> ExitCode {
             ),
         ),
     };
-    let what = if a.print_role { "role" } else { "pipeline" };
-    let model = match checked_model(&a.file, what) {
+    let what = if a.print_role {
+        "no role was printed"
+    } else {
+        "no pipeline was printed"
+    };
+    let models = match program::models(&a.file, what) {
         Ok(m) => m,
         Err(code) => return code,
     };
-    let pipeline = Pipeline::of_model(&file, &model);
+    let model = &models[0];
+    let pipeline = Pipeline::of_model(&file, model);
     let text = if a.print_role {
         if provider == Provider::Travis {
             say!("{}", role::TRAVIS_WARNING);
         }
-        let deployer = stackc::deploy::policy::deployer_policy(&lower::lower(&model).plan);
+        let deployer = stackc::deploy::policy::deployer_policy(&[lower::lower(model).plan]);
         let document = role::document(provider, &pipeline, origin.as_ref(), deployer);
         let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
         text.push('\n');

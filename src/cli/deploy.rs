@@ -13,8 +13,7 @@ use stackc::deploy::preflight::{self, Problem};
 use stackc::deploy::state::Snapshot;
 use stackc::lower::{self, Artifacts};
 
-use super::args::{DeployArgs, Format, LogsArgs, RollbackArgs, StatusArgs};
-use super::{read_source, render};
+use super::args::{DeployArgs, Format, LogsArgs, RollbackArgs, StatusArgs, Target};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -28,16 +27,18 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(1)
 }
 
-/// Compiles the file; prints diagnostics and returns None when it has errors.
-fn compile(path: &Path) -> Result<Artifacts, ExitCode> {
-    let src = read_source(path)?;
-    let name = path.display().to_string();
-    let (model, diags) = stackc::compile(&src);
-    render::report(render::Stream::Stderr, &name, &src, &diags);
-    match model {
-        Some(m) => Ok(lower::lower(&m)),
-        None => Err(fail(format!("{name}: has errors; nothing was done"))),
-    }
+/// Compiles the file and lowers its environment (the one `--env` names, in a file with several;
+/// a preview with `--name`);
+/// diagnostics go to stderr.
+fn compile(path: &Path, target: &Target) -> Result<Artifacts, ExitCode> {
+    let model = super::program::target(
+        path,
+        target.env.as_deref(),
+        target.name.as_deref(),
+        "nothing was done",
+        true,
+    )?;
+    Ok(lower::lower(&model))
 }
 
 /// Reports every problem of the deploy configuration; nothing was called.
@@ -60,7 +61,7 @@ fn on_runtime<F: std::future::Future<Output = ExitCode>>(f: F) -> ExitCode {
 }
 
 pub fn main(mode: Mode, args: &DeployArgs) -> ExitCode {
-    let artifacts = match compile(&args.file) {
+    let artifacts = match compile(&args.file, &args.target) {
         Ok(a) => a,
         Err(code) => return code,
     };
@@ -82,7 +83,8 @@ async fn context(
         Err(more) => return Err(refuse(&[problems, more].concat())),
     };
     Ok(Arc::new(Ctx {
-        stack: plan.stack.clone(),
+        stack: plan.base(),
+        owner: plan.owner(),
         region,
         clients,
         dockerrun: artifacts.dockerrun.clone(),
@@ -92,12 +94,13 @@ async fn context(
         },
         progress: Progress::new(std::io::stderr().is_terminal()),
         rollback,
+        preview: plan.template,
     }))
 }
 
 /// `stackc status`: exit 0 healthy, 1 not healthy, 2 not deployed.
 pub fn status(args: &StatusArgs) -> ExitCode {
-    let artifacts = match compile(&args.file) {
+    let artifacts = match compile(&args.file, &args.target) {
         Ok(a) => a,
         Err(code) => return code,
     };
@@ -203,7 +206,7 @@ fn render_status(s: &aws::status::Status) -> String {
 
 /// `stackc rollback`: list the versions, or deploy an earlier one through the health gate.
 pub fn rollback(args: &RollbackArgs) -> ExitCode {
-    let artifacts = match compile(&args.file) {
+    let artifacts = match compile(&args.file, &args.target) {
         Ok(a) => a,
         Err(code) => return code,
     };
@@ -279,7 +282,7 @@ fn now_ms() -> i64 {
 /// `stackc logs`: the lines written since `--since`, then with `--follow` every new one, until
 /// interrupted.
 pub fn logs(args: &LogsArgs) -> ExitCode {
-    let artifacts = match compile(&args.file) {
+    let artifacts = match compile(&args.file, &args.target) {
         Ok(a) => a,
         Err(code) => return code,
     };
@@ -394,7 +397,13 @@ async fn run(mode: Mode, args: &DeployArgs, artifacts: Artifacts) -> ExitCode {
         Err(code) => return code,
     };
     let region = ctx.region.clone();
-    eprintln!("reading the state of stack {} in {region}...", plan.stack);
+    match &plan.env {
+        Some(env) => eprintln!(
+            "reading the state of stack {}, environment {env}, in {region}...",
+            plan.stack
+        ),
+        None => eprintln!("reading the state of stack {} in {region}...", plan.stack),
+    }
     let snap = match aws::refresh(&ctx, plan).await {
         Ok(s) => s,
         Err(e) => return fail(e),

@@ -9,21 +9,35 @@ use stackc::lower;
 use stackc::lower::graph::{self, Format};
 
 use super::args::{GraphArgs, GraphFormat};
-use super::{checked_model, write_stdout};
+use super::{program, write_stdout};
 
-pub fn iam_policy(path: &Path) -> ExitCode {
-    let model = match checked_model(path, "policy") {
+pub fn iam_policy(path: &Path, env: Option<&str>) -> ExitCode {
+    let models = match program::models(path, "no policy was printed") {
         Ok(m) => m,
         Err(code) => return code,
     };
-    let policy = stackc::deploy::policy::deployer_policy(&lower::lower(&model).plan);
+    let models = match env {
+        None => models,
+        Some(_) => match program::select(path, models, env) {
+            Ok(m) => vec![m],
+            Err(code) => return code,
+        },
+    };
+    let plans: Vec<_> = models.iter().map(|m| lower::lower(m).plan).collect();
+    let policy = stackc::deploy::policy::deployer_policy(&plans);
     let mut text = serde_json::to_string_pretty(&policy).unwrap_or_default();
     text.push('\n');
     write_stdout(text.as_bytes())
 }
 
 pub fn main(a: &GraphArgs) -> ExitCode {
-    let model = match checked_model(&a.file, "graph") {
+    let model = match program::target(
+        &a.file,
+        a.target.env.as_deref(),
+        a.target.name.as_deref(),
+        "no graph was printed",
+        false,
+    ) {
         Ok(m) => m,
         Err(code) => return code,
     };

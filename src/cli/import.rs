@@ -1,11 +1,13 @@
 //! `stackc import FILE`: read a compose file or a Dockerrun.aws.json, print the `.stack`
-//! program on stdout and the warnings, with their lines, on stderr.
+//! program on stdout and the warnings, with their lines, on stderr. The import reads the
+//! shell's variables and the files beside FILE (`.env`, `env_file`) through [`Beside`].
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use stackc::import::{self, SourceKind};
+use stackc::import::{self, Context, SourceKind};
 
+use super::input::{ReadError, read_file};
 use super::{read_source, write_stdout};
 
 pub fn main(path: &Path) -> ExitCode {
@@ -19,7 +21,10 @@ pub fn main(path: &Path) -> ExitCode {
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_else(|| name.clone());
     let kind = SourceKind::detect(&file_name, &src);
-    match import::import(&src, kind, &file_name, &project_name(path)) {
+    let beside = Beside {
+        dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+    };
+    match import::import(&src, kind, &file_name, &project_name(path), &beside) {
         Ok(out) => {
             for w in &out.warnings {
                 match w.line {
@@ -35,6 +40,27 @@ pub fn main(path: &Path) -> ExitCode {
                 None => say!("error: {name}: {}", e.message),
             }
             ExitCode::from(1)
+        }
+    }
+}
+
+/// The shell's environment and the files in the imported file's folder.
+struct Beside {
+    dir: PathBuf,
+}
+
+impl Context for Beside {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+
+    fn file(&self, path: &str) -> Option<Result<String, String>> {
+        // The import asks only for paths inside the folder. The one bounded reader: a FIFO or
+        // a device is read to the cap and no further, a directory is refused.
+        match read_file(&self.dir.join(path)) {
+            Ok(text) => Some(Ok(text)),
+            Err(ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => Some(Err(e.message())),
         }
     }
 }

@@ -21,6 +21,7 @@ mod graph;
 mod import;
 pub(crate) mod input;
 pub(crate) mod output;
+mod program;
 mod render;
 
 use std::path::Path;
@@ -31,7 +32,7 @@ use clap::Parser;
 use args::{Args, CheckArgs, Command, Format};
 use stackc::check::lints::Options;
 use stackc::syntax::lines::LineIndex;
-use stackc::{Diagnostic, compile, compile_with, lower};
+use stackc::{Diagnostic, compile_with, lower};
 
 pub(crate) use input::read_source;
 pub(crate) use output::write_stdout;
@@ -41,10 +42,10 @@ pub fn main() -> ExitCode {
     match args.command {
         Command::Check(c) => check(&c),
         Command::Explain(e) => explain::main(&e),
-        Command::Build(b) => build(&b.file, &b.out),
+        Command::Build(b) => build(&b.file, &b.out, b.env.as_deref(), b.name.as_deref()),
         Command::Fmt(f) => fmt::main(&f),
         Command::Graph(g) => graph::main(&g),
-        Command::IamPolicy(p) => graph::iam_policy(&p.file),
+        Command::IamPolicy(p) => graph::iam_policy(&p.file, p.env.as_deref()),
         Command::Ci(c) => ci::main(&c),
         Command::Import(i) => import::main(&i.file),
         Command::Lsp(_) => crate::lsp::main(),
@@ -80,19 +81,6 @@ pub(crate) fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
-/// The checked model of a file; diagnostics go to stderr, and a file with errors is an exit 1
-/// saying that nothing (`what`) was printed.
-pub(crate) fn checked_model(path: &Path, what: &str) -> Result<stackc::check::Model, ExitCode> {
-    let src = read_source(path)?;
-    let name = path.display().to_string();
-    let (model, diags) = compile(&src);
-    render::report(render::Stream::Stderr, &name, &src, &diags);
-    model.ok_or_else(|| {
-        say!("error: {name}: has errors; no {what} was printed");
-        ExitCode::from(1)
-    })
-}
-
 fn has_errors(diags: &[Diagnostic], deny_warnings: bool) -> bool {
     diags.iter().any(|d| d.is_error() || deny_warnings)
 }
@@ -111,7 +99,7 @@ fn check(args: &CheckArgs) -> ExitCode {
     let compiled = compile_with(&src, &Options { strict: *strict });
     // Freed before the report is rendered, which then reuses their memory: a big program's
     // peak stays that of the checker.
-    drop((compiled.file, compiled.model));
+    drop((compiled.file, compiled.models));
     let diags = compiled.diagnostics;
     let name = path.display().to_string();
     match format {
@@ -146,37 +134,63 @@ fn check(args: &CheckArgs) -> ExitCode {
     }
 }
 
-fn build(path: &Path, out_dir: &Path) -> ExitCode {
-    let src = match read_source(path) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
+/// `stackc build`: the artifacts of the file's environment, or of the one `--env` names; of
+/// each, in a folder named after it, when the file has several.
+fn build(path: &Path, out_dir: &Path, env: Option<&str>, instance: Option<&str>) -> ExitCode {
     let name = path.display().to_string();
-    let (model, diags) = compile(&src);
-    render::report(render::Stream::Stderr, &name, &src, &diags);
-    let Some(model) = model else {
-        say!("error: {name}: not built; nothing was written");
-        return ExitCode::from(1);
+    const WHAT: &str = "not built; nothing was written";
+    let (models, folders) = match env {
+        None => {
+            let models = match program::models(path, WHAT) {
+                Ok(m) => m,
+                Err(code) => return code,
+            };
+            let folders: Vec<Option<String>> = match models.len() {
+                1 => vec![None],
+                _ => models
+                    .iter()
+                    .map(|m| Some(m.environment.name.clone()))
+                    .collect(),
+            };
+            (models, folders)
+        }
+        Some(_) => match program::target(path, env, instance, WHAT, false) {
+            Ok(m) => (vec![m], vec![None]),
+            Err(code) => return code,
+        },
     };
-    let artifacts = lower::lower(&model);
-    let files = [
-        ("Dockerrun.aws.json", artifacts.dockerrun.as_bytes()),
-        ("plan.json", artifacts.plan_json.as_bytes()),
-    ];
-    match output::write_all(out_dir, &files) {
-        Ok(()) => {
-            let n = model.services.len();
-            say!(
-                "built {name} → {} ({n} container{}, {} plan steps)",
-                out_dir.display(),
-                if n == 1 { "" } else { "s" },
-                artifacts.plan.steps.len()
-            );
-            ExitCode::SUCCESS
-        }
-        Err(msg) => {
-            say!("error: {msg}");
-            ExitCode::from(1)
-        }
+    let built: Vec<_> = models.iter().map(lower::lower).collect();
+    let paths: Vec<(String, String)> = folders
+        .iter()
+        .map(|f| {
+            let at = |file: &str| match f {
+                Some(env) => format!("{env}/{file}"),
+                None => file.to_string(),
+            };
+            (at("Dockerrun.aws.json"), at("plan.json"))
+        })
+        .collect();
+    let mut files: Vec<(&str, &[u8])> = Vec::new();
+    for ((dockerrun, plan), a) in paths.iter().zip(&built) {
+        files.push((dockerrun, a.dockerrun.as_bytes()));
+        files.push((plan, a.plan_json.as_bytes()));
     }
+    if let Err(msg) = output::write_all(out_dir, &files) {
+        say!("error: {msg}");
+        return ExitCode::from(1);
+    }
+    for ((model, a), folder) in models.iter().zip(&built).zip(&folders) {
+        let n = model.services.len();
+        let dir = match folder {
+            Some(env) => out_dir.join(env),
+            None => out_dir.to_path_buf(),
+        };
+        say!(
+            "built {name} → {} ({n} container{}, {} plan steps)",
+            dir.display(),
+            if n == 1 { "" } else { "s" },
+            a.plan.steps.len()
+        );
+    }
+    ExitCode::SUCCESS
 }

@@ -59,15 +59,20 @@ pub fn stderr_line(line: &str) {
     stderr(&text);
 }
 
-/// Writes every `(name, bytes)` into `dir`, creating `dir` if needed.
+/// Writes every `(name, bytes)` into `dir`, creating `dir` (and the folder of a name such as
+/// `staging/plan.json`) if needed.
 pub fn write_all(dir: &Path, files: &[(&str, &[u8])]) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| {
-        format!(
-            "{}: cannot create directory: {}",
-            dir.display(),
-            io_reason(&e)
-        )
-    })?;
+    for (name, _) in files {
+        let folder = dir.join(name);
+        let folder = folder.parent().unwrap_or(dir);
+        std::fs::create_dir_all(folder).map_err(|e| {
+            format!(
+                "{}: cannot create directory: {}; nothing was written",
+                folder.display(),
+                io_reason(&e)
+            )
+        })?;
+    }
     // Every destination must be replaceable before anything is: a directory in the way would
     // otherwise fail the second rename after the first had been done.
     for (name, _) in files {
@@ -89,11 +94,14 @@ pub fn write_all(dir: &Path, files: &[(&str, &[u8])]) -> Result<(), String> {
                 io_reason(&e)
             )
         };
-        let prefix = format!(".{name}.");
-        let mut tmp = new_file_builder(&prefix).tempfile_in(dir).map_err(|e| {
+        let dest = dir.join(name);
+        let folder = dest.parent().unwrap_or(dir);
+        let base = dest.file_name().map(|f| f.to_string_lossy().into_owned());
+        let prefix = format!(".{}.", base.unwrap_or_default());
+        let mut tmp = new_file_builder(&prefix).tempfile_in(folder).map_err(|e| {
             format!(
                 "{}: cannot write a file in this directory ({}); nothing was written",
-                dir.display(),
+                folder.display(),
                 io_reason(&e)
             )
         })?;

@@ -11,11 +11,14 @@ use serde_json::{Value, json};
 
 use crate::lower::Plan;
 
-/// Where the stack lives, for ARNs: the region (`*` when the program names none) and the
-/// stack's name. The account is always `*`: the policy is written before it is attached.
+/// Where the stack lives, for ARNs: the region (`*` when the program names none) and the base
+/// of the names derived from it (the stack's name, or `<stack>-<env>` with several
+/// environments); for tag conditions, the stack's name. The account is always `*`: the policy
+/// is written before it is attached.
 #[derive(Clone, Copy, Debug)]
 pub struct Scope<'a> {
     pub stack: &'a str,
+    pub tag: &'a str,
     pub region: &'a str,
 }
 
@@ -32,7 +35,7 @@ impl Scope<'_> {
 
     /// The condition that a resource carries this stack's tag.
     pub fn tagged(&self, key: &str) -> Value {
-        json!({ "StringEquals": { key: self.stack } })
+        json!({ "StringEquals": { key: self.tag } })
     }
 }
 
@@ -73,18 +76,34 @@ impl Grant {
     }
 }
 
-/// The policy document for a plan: every resource type's grants (a type the program does not
-/// use still reads, to find what an earlier apply made), merged.
-pub fn deployer_policy(plan: &Plan) -> Value {
-    let scope = Scope {
-        stack: &plan.stack,
-        region: plan.region.as_deref().unwrap_or("*"),
-    };
+/// The policy document for plans (one per environment): every resource type's grants (a type
+/// the program does not use still reads, to find what an earlier apply made), merged.
+pub fn deployer_policy(plans: &[Plan]) -> Value {
     type Key = (Option<&'static str>, Vec<String>, String);
     let mut merged: BTreeMap<Key, Vec<&'static str>> = BTreeMap::new();
-    for kind in crate::deploy::resources::Kind::ALL {
+    for (plan, kind) in plans.iter().flat_map(|p| {
+        crate::deploy::resources::Kind::ALL
+            .iter()
+            .map(move |k| (p, k))
+    }) {
+        let base = plan.base();
+        let scope = Scope {
+            stack: &base,
+            tag: &plan.stack,
+            region: plan.region.as_deref().unwrap_or("*"),
+        };
+        // A template's previews are named after instances CI chooses (`pr-42`): its names,
+        // `<stack>-<template>...`, stand for `<stack>-*...`.
+        let wildcard = format!("{}-*", plan.stack);
         for g in kind.grants(&scope, plan) {
-            let mut resources = g.resources;
+            let mut resources: Vec<String> = match plan.template {
+                true => g
+                    .resources
+                    .iter()
+                    .map(|r| r.replace(&base, &wildcard))
+                    .collect(),
+                false => g.resources,
+            };
             resources.sort();
             resources.dedup();
             let condition = g.condition.map(|c| c.to_string()).unwrap_or_default();
@@ -94,11 +113,30 @@ pub fn deployer_policy(plan: &Plan) -> Value {
                 .extend(g.actions);
         }
     }
-    let statements: Vec<Value> = merged
+    // Then the same actions on several resources (one per environment) are one statement.
+    type Actions = (Option<&'static str>, Vec<&'static str>, String);
+    let mut by_actions: BTreeMap<Actions, Vec<String>> = BTreeMap::new();
+    for ((sid, resources, condition), mut actions) in merged {
+        actions.sort_unstable();
+        actions.dedup();
+        by_actions
+            .entry((sid, actions, condition))
+            .or_default()
+            .extend(resources);
+    }
+    let statements: Vec<Value> = by_actions
         .into_iter()
-        .map(|((sid, resources, condition), mut actions)| {
-            actions.sort_unstable();
-            actions.dedup();
+        .map(|((sid, actions, condition), mut resources)| {
+            resources.sort();
+            resources.dedup();
+            // A resource another one's wildcard covers says nothing more (and IAM counts it
+            // against the policy's size).
+            let covered = |r: &String| {
+                resources
+                    .iter()
+                    .any(|w| w != r && w.contains('*') && glob(w, r))
+            };
+            let resources: Vec<&String> = resources.iter().filter(|r| !covered(r)).collect();
             let mut s = json!({ "Effect": "Allow", "Action": actions, "Resource": resources });
             if let Some(sid) = sid {
                 s = json!({ "Sid": sid, "Effect": "Allow", "Action": s["Action"], "Resource": s["Resource"] });
@@ -110,4 +148,42 @@ pub fn deployer_policy(plan: &Plan) -> Value {
         })
         .collect();
     json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+/// Whether IAM's `*` wildcard pattern `pattern` matches `text` (`*` matches any run of
+/// characters; stackc writes no `?`).
+fn glob(pattern: &str, text: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = text.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    let Some((last, middle)) = parts.split_last() else {
+        return rest.is_empty();
+    };
+    for part in middle {
+        match rest.find(part) {
+            Some(i) => rest = &rest[i + part.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob;
+
+    #[test]
+    fn wildcards_match_as_iam_reads_them() {
+        assert!(glob("arn:db:shop-*", "arn:db:shop-db"));
+        assert!(glob("a*b*c", "aXbYc"));
+        assert!(glob("a*", "a"));
+        assert!(!glob("arn:db:shop-*", "arn:db:shopx"));
+        assert!(!glob("a*bc", "abc-x"));
+        assert!(!glob("ab*ba", "aba"));
+        assert!(glob("exact", "exact"));
+        assert!(!glob("exact", "exactly"));
+    }
 }

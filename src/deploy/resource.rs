@@ -346,10 +346,36 @@ impl<'de> Deserialize<'de> for TagMap {
     }
 }
 
-/// Whether tags (as key/value pairs) mark a resource of `stack`.
-pub fn owned<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>, stack: &str) -> bool {
-    tags.into_iter()
-        .any(|(k, v)| k == crate::naming::TAG_STACK && v == stack)
+/// Whose resources a deploy may change: those tagged with the stack, and in a file with several
+/// environments, also with the one environment (`stackc:env`); nothing else is ever changed
+/// or deleted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Owner {
+    pub stack: String,
+    pub env: Option<String>,
+}
+
+impl Owner {
+    /// Whether tags (as key/value pairs) mark a resource of this owner.
+    pub fn owns<'a>(&self, tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> bool {
+        let (mut stack, mut env) = (false, self.env.is_none());
+        for (k, v) in tags {
+            stack |= k == crate::naming::TAG_STACK && v == self.stack;
+            env |= k == crate::naming::TAG_ENV && Some(v) == self.env.as_deref();
+        }
+        stack && env
+    }
+}
+
+impl std::fmt::Display for Owner {
+    /// The tags, as a message names them.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "`{} = {}`", crate::naming::TAG_STACK, self.stack)?;
+        if let Some(env) = &self.env {
+            write!(f, " and `{} = {env}`", crate::naming::TAG_ENV)?;
+        }
+        Ok(())
+    }
 }
 
 /// The value of tag `stackc:name`, if any.

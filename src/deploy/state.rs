@@ -57,6 +57,21 @@ pub struct Conflict {
     pub why: String,
 }
 
+impl Conflict {
+    /// `what` (`a role with this name`) exists and is not the owner's.
+    pub fn taken(
+        step: &crate::lower::Step,
+        what: impl std::fmt::Display,
+        owner: &crate::deploy::resource::Owner,
+    ) -> Conflict {
+        Conflict {
+            step: step.id.clone(),
+            resource: step.resource.clone(),
+            why: format!("{what} already exists and is not tagged {owner}"),
+        }
+    }
+}
+
 impl Found {
     /// What exists, from its current values (the desired struct in its live stage, or any
     /// value that serialises to the same field names) and its outputs.

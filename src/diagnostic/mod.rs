@@ -28,6 +28,54 @@ pub enum Diagnostic {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Lint(LintError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    InEnvironments(InEnvironments),
+}
+
+/// A diagnostic that holds in some of the file's environments only: each environment's
+/// program is checked on its own (`check::envs`), and what all of them say is said once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InEnvironments {
+    /// In source order.
+    pub envs: Vec<String>,
+    pub inner: Box<Diagnostic>,
+}
+
+impl std::fmt::Display for InEnvironments {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let quoted: Vec<String> = self.envs.iter().map(|e| format!("`{e}`")).collect();
+        match quoted.as_slice() {
+            [one] => write!(f, "{} (in environment {one})", self.inner),
+            [rest @ .., last] => write!(
+                f,
+                "{} (in environments {} and {last})",
+                self.inner,
+                rest.join(", ")
+            ),
+            [] => write!(f, "{}", self.inner),
+        }
+    }
+}
+
+impl std::error::Error for InEnvironments {}
+
+impl miette::Diagnostic for InEnvironments {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.inner.as_miette().code()
+    }
+    fn severity(&self) -> Option<Severity> {
+        self.inner.as_miette().severity()
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.inner.as_miette().help()
+    }
+    fn url<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.inner.as_miette().url()
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        self.inner.as_miette().labels()
+    }
 }
 
 impl From<SyntaxError> for Diagnostic {
@@ -74,6 +122,7 @@ impl Diagnostic {
             Diagnostic::Syntax(e) => first_label(e),
             Diagnostic::Check(e) => primary_span(e),
             Diagnostic::Lint(e) => first_label(e),
+            Diagnostic::InEnvironments(e) => e.inner.span(),
         }
     }
 

@@ -18,6 +18,7 @@ use crate::Diagnostic;
 use crate::syntax::ast::{Attr, Block, Entry, File, Firewall, Item, Span, Value, ValueKind};
 use crate::syntax::lex::{self, Lexeme};
 
+pub mod build;
 mod comments;
 
 use comments::Comment;

@@ -2,6 +2,8 @@
 //! any decision about stores, names, links or the firewall; and the small parsers both share
 //! (memory sizes, port specs, shell words).
 
+use compact_str::CompactString;
+
 use crate::check::Protocol;
 
 /// An app as read from a compose file or a Dockerrun.aws.json.
@@ -10,8 +12,8 @@ pub struct RawApp {
     /// A project name written in the file (compose's top-level `name`).
     pub name: Option<String>,
     pub services: Vec<RawService>,
-    /// Dockerrun's `executionRoleArn`.
-    pub execution_role: Option<String>,
+    /// Dockerrun's `executionRoleArn`, and its line.
+    pub execution_role: Option<(String, usize)>,
     /// Essential flags are the file's own (Dockerrun); otherwise one is chosen.
     pub has_essential: bool,
 }
@@ -30,6 +32,7 @@ pub struct RawService {
     /// `links` entries: target and alias.
     pub links: Vec<(String, Option<String>, usize)>,
     pub depends_on: Vec<(String, usize)>,
+    /// Moved out before the convert, which takes it apart from the app and consumes it.
     pub env: Vec<RawEnv>,
     /// Bytes.
     pub memory: Option<(u64, usize)>,
@@ -43,6 +46,10 @@ pub struct RawService {
     pub aliases: Vec<String>,
     /// Dockerrun's `essential`.
     pub essential: Option<bool>,
+    /// A memory limit or reservation was written but could not be read (a warning says so).
+    pub memory_unreadable: bool,
+    /// Compose `profiles`: the service runs only when one of them is enabled.
+    pub profiles: Vec<String>,
     /// Things the user must act on, as TODO comments in the service block.
     pub todos: Vec<String>,
 }
@@ -60,26 +67,30 @@ pub struct RawPort {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct RawEnv {
-    pub key: String,
+    pub key: CompactString,
     pub value: EnvLiteral,
+    /// The line of the compose file (of its `env_file` key, for a variable read from one).
     pub line: usize,
+    /// The `env_file` it was read from, and its line there.
+    pub from: Option<(String, usize)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum EnvLiteral {
-    Str(String),
+    Str(CompactString),
     /// A non-negative integer as YAML wrote it.
     Int(u64),
-    /// No value: compose passes the variable through from the shell.
-    PassThrough,
+    /// The value of a variable of the shell when the app starts: a key with no value, which
+    /// compose passes through, or a value that is one unset variable (`${DB_PASSWORD}`).
+    FromShell(CompactString),
 }
 
 impl EnvLiteral {
     pub fn text(&self) -> Option<String> {
         match self {
-            EnvLiteral::Str(s) => Some(s.clone()),
+            EnvLiteral::Str(s) => Some(s.to_string()),
             EnvLiteral::Int(i) => Some(i.to_string()),
-            EnvLiteral::PassThrough => None,
+            EnvLiteral::FromShell(_) => None,
         }
     }
 }
@@ -180,28 +191,6 @@ pub fn shell_words(s: &str) -> Option<Vec<String>> {
     Some(words)
 }
 
-/// Whether compose would interpolate something in `s` (`${VAR}`, `$VAR`; `$$` is a literal `$`).
-pub fn interpolates(s: &str) -> bool {
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'$' {
-            match b.get(i + 1) {
-                Some(b'$') => i += 1,
-                Some(c) if *c == b'{' || *c == b'_' || c.is_ascii_alphabetic() => return true,
-                _ => {}
-            }
-        }
-        i += 1;
-    }
-    false
-}
-
-/// `s` with compose's `$$` escapes read as `$`.
-pub fn unescape_dollars(s: &str) -> String {
-    s.replace("$$", "$")
-}
-
 /// The repository name of an image reference without registry, namespace, tag or digest
 /// (`docker.io/library/postgres:16-alpine` → `postgres`), and its tag.
 pub fn image_repo_and_tag(image: &str) -> (String, Option<String>) {
@@ -243,15 +232,6 @@ mod tests {
         );
         assert_eq!(shell_words("''").expect("ok"), [""]);
         assert_eq!(shell_words("a 'b"), None);
-    }
-
-    #[test]
-    fn interpolation() {
-        assert!(interpolates("${TAG}"));
-        assert!(interpolates("x$HOME"));
-        assert!(!interpolates("$$HOME"));
-        assert!(!interpolates("cost: 5$"));
-        assert_eq!(unescape_dollars("$$HOME"), "$HOME");
     }
 
     #[test]

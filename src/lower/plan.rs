@@ -54,8 +54,30 @@ pub const SERVICE_POLICIES: [&str; 2] = [
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Plan {
     pub stack: String,
+    /// The environment, when the file has several (each has its own resources).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env: Option<String>,
+    /// The environment is a template for previews (its instance, when deployed): its data is
+    /// not kept when it is destroyed, and the deployer may act on every instance's names.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub template: bool,
     pub region: Option<String>,
     pub steps: Vec<Step>,
+}
+
+impl Plan {
+    /// The base of the names of the plan's resources ([`naming::base`]).
+    pub fn base(&self) -> String {
+        naming::base(&self.stack, self.env.as_deref())
+    }
+
+    /// Whose resources the plan's deploy may change.
+    pub fn owner(&self) -> crate::deploy::resource::Owner {
+        crate::deploy::resource::Owner {
+            stack: self.stack.clone(),
+            env: self.env.clone(),
+        }
+    }
 }
 
 /// One resource of the plan.
@@ -121,8 +143,17 @@ struct Builder<'m> {
 }
 
 impl Builder<'_> {
+    /// The tags of a resource made for the block (or role) `name`, and of the environment in
+    /// a file with several.
     fn tags(&self, name: &str) -> Tags {
-        Tags::of(&self.model.stack.name, name)
+        let mut tags = Tags::of(&self.model.stack.name, name);
+        if let Some(env) = self.model.scoped_env() {
+            tags.0.push(crate::deploy::resource::Tag {
+                key: naming::TAG_ENV.into(),
+                value: env.into(),
+            });
+        }
+        tags
     }
 
     fn add<R: Member + Into<Desired>>(
@@ -224,8 +255,11 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
         model,
         steps: Vec::new(),
     };
-    let stack = &model.stack.name;
+    // The base of every derived name: the stack's, or `<stack>-<env>` with several environments.
+    let base = model.base();
+    let stack = &base;
     let env = &model.environment;
+    let eb_env = model.eb_environment();
 
     let vpc = b.add("vpc", "default VPC", DefaultVpc::default());
     let subnets = b.add(
@@ -245,23 +279,23 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
         );
         b.add(id, format!("security group {name}"), sg)
     };
-    let env_sg_name = naming::environment_security_group(&env.name);
+    let env_sg_name = naming::environment_security_group(&eb_env);
     let env_sg = group(
         &mut b,
         "sg.environment",
         env_sg_name.clone(),
         &env.name,
-        format!("instances of {}", env.name),
+        format!("instances of {eb_env}"),
     );
     let lb = env.tier == Tier::LoadBalanced;
-    let lb_sg_name = naming::load_balancer_security_group(&env.name);
+    let lb_sg_name = naming::load_balancer_security_group(&eb_env);
     let lb_sg = lb.then(|| {
         group(
             &mut b,
             "sg.load_balancer",
             lb_sg_name.clone(),
             &naming::load_balancer_tag(&env.name),
-            format!("load balancer of {}", env.name),
+            format!("load balancer of {eb_env}"),
         )
     });
     let store_sgs: Vec<Handle<SecurityGroup>> = model
@@ -361,7 +395,7 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
                     ranges: Vec::new(),
                     groups: vec![GroupPair {
                         group_id: env_sg.get(security_group::GROUP_ID),
-                        description: Some(format!("from environment {}", env.name)),
+                        description: Some(format!("from environment {eb_env}")),
                     }],
                 }],
             },
@@ -500,7 +534,7 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
     );
     // The containers write to a group of their own. Its name is known now: the bundle names
     // it without waiting for it, the environment (whose tasks write to it) waits.
-    let log_group = naming::container_log_group(&env.name);
+    let log_group = naming::container_log_group(&eb_env);
     let log_tags = b.tags(&env.name);
     b.add(
         "logs",
@@ -625,10 +659,10 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
     let env_tags = b.tags(&env.name);
     let environment = b.add_after(
         "environment",
-        format!("environment {}", env.name),
+        format!("environment {eb_env}"),
         Environment {
             application: app.get(application::NAME),
-            name: env.name.clone(),
+            name: eb_env.clone(),
             platform: platform.get(platform::PLATFORM_ARN),
             version: version.get(app_version::LABEL),
             options,
@@ -688,7 +722,7 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
         let environment_name = environment.get(environment::ENVIRONMENT_NAME);
         b.add_after(
             "environment.stores",
-            format!("store endpoints of environment {}", env.name),
+            format!("store endpoints of environment {eb_env}"),
             EnvironmentProperties {
                 environment: environment_name.clone(),
                 options: late.into_iter().map(|p| p.option).collect(),
@@ -699,7 +733,7 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
         if !secrets.is_empty() {
             b.add_after(
                 "environment.app_servers",
-                format!("app servers of environment {}", env.name),
+                format!("app servers of environment {eb_env}"),
                 AppServers {
                     environment: environment_name,
                     secrets_loaded: secrets,
@@ -710,7 +744,9 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
     }
 
     Plan {
-        stack: stack.clone(),
+        stack: model.stack.name.clone(),
+        env: model.scoped_env().map(str::to_string),
+        template: model.environment.template,
         region: model.stack.region.clone(),
         steps: b.steps,
     }
@@ -823,10 +859,11 @@ fn iam_role(
     principal: &str,
     policies: &[&str],
 ) -> (Handle<Role>, Vec<String>) {
+    let tags = b.tags(name);
     let role = b.add(
         id,
         format!("role {name}"),
-        Role::trusting(&b.model.stack.name, name, principal),
+        Role::trusting(name, principal, tags),
     );
     let mut steps = Vec::new();
     for (i, p) in policies.iter().enumerate() {
@@ -855,8 +892,8 @@ fn store_steps(
 ) -> StoreStep {
     let model = b.model;
     let id = format!("store.{}", s.name);
-    let subnet_group = naming::subnet_group(&model.stack.name, &s.name);
-    let description = format!("stackc {}: subnets of {}", model.stack.name, s.name);
+    let subnet_group = naming::subnet_group(&model.base(), &s.name);
+    let description = format!("stackc {}: subnets of {}", model.base(), s.name);
     let tags = b.tags(&s.name);
     match &s.kind {
         StoreKind::Postgres(p) => {
@@ -916,7 +953,7 @@ fn store_steps(
                     format!("ElastiCache replication group {}", rd.identifier),
                     ReplicationGroup {
                         id: rd.identifier.clone(),
-                        description: format!("stackc {}: {}", model.stack.name, s.name),
+                        description: format!("stackc {}: {}", model.base(), s.name),
                         engine: rd.engine.as_str().into(),
                         engine_version: rd.version.clone(),
                         node_type: rd.node_type.clone(),

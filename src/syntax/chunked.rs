@@ -15,8 +15,9 @@
 use pest::Parser as _;
 
 use super::ast::{Attr, Block, Entry, Firewall, Item, Nested, Span};
+use super::build::Builder;
 use super::lex::{self, Lexeme};
-use super::parser::{Builder, Rule, StackParser};
+use super::parser::{Rule, StackParser};
 
 /// Items bigger than this many bytes are read in pieces.
 pub const CHUNK_ABOVE: usize = 64 * 1024;

@@ -1,7 +1,8 @@
 //! Shared support of the integration tests that talk to AWS: the moto emulator and the fault
 //! proxy from `tests/support/`, started on free loopback ports and stopped when dropped, and
 //! a runner for the real `stackc` binary pointed at them; `images.rs`: podman and a container
-//! registry for the tests of images.
+//! registry for the tests of images; and what other tests share (the examples, an import
+//! context that reads the files beside a compose file).
 
 #![allow(dead_code)]
 
@@ -246,4 +247,54 @@ pub fn write_program(dir: &Path, name: &str, src: &str, edits: &[(&str, &str)]) 
     let p = dir.join(name);
     std::fs::write(&p, src).expect("write program");
     p
+}
+
+/// An import context with no shell variables, reading the files beside the imported one (the
+/// CLI's, without the shell).
+pub struct Beside<'a>(pub &'a Path);
+
+impl stackc::import::Context for Beside<'_> {
+    fn var(&self, _: &str) -> Option<String> {
+        None
+    }
+
+    fn file(&self, path: &str) -> Option<Result<String, String>> {
+        let dir = self.0.parent().expect("a folder");
+        std::fs::read_to_string(dir.join(path)).ok().map(Ok)
+    }
+}
+
+/// `\n`, `\r`, `\t`, `\e`, `\0`, `\\`, `\xHH` (a byte) and `\u{H...}` (a character) in a
+/// header value or an escaped body of a hostile case (`tests/hostile/README.md`).
+pub fn unescape_bytes(s: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        let c = if c != '\\' {
+            c
+        } else {
+            match chars.next() {
+                Some('n') => '\n',
+                Some('r') => '\r',
+                Some('t') => '\t',
+                Some('e') => '\u{1b}',
+                Some('0') => '\0',
+                Some('\\') => '\\',
+                Some('x') => {
+                    let hex: String = chars.by_ref().take(2).collect();
+                    out.push(u8::from_str_radix(&hex, 16).expect("\\xHH: two hex digits"));
+                    continue;
+                }
+                Some('u') => {
+                    assert_eq!(chars.next(), Some('{'), "\\u{{...}} in {s}");
+                    let hex: String = chars.by_ref().take_while(|c| *c != '}').collect();
+                    char::from_u32(u32::from_str_radix(&hex, 16).expect("\\u{H...}: hex digits"))
+                        .expect("\\u{H...}: a character")
+                }
+                other => panic!("unknown escape \\{other:?} in {s}"),
+            }
+        };
+        out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+    }
+    out
 }

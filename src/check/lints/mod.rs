@@ -22,6 +22,7 @@ mod wide_cidr;
 use rustc_hash::FxHashMap as HashMap;
 
 pub use error::LintError;
+pub(crate) use open_to_world::DANGEROUS;
 
 use super::{Model, Postgres, Redis, StoreKind};
 use crate::syntax::ast::{self, Attr, Block, Item, Span};
@@ -216,30 +217,48 @@ firewall {
     }
 
     #[test]
-    fn ten_thousand_services_lint_quickly() {
+    fn ten_thousand_rules_lint_quickly() {
         use std::fmt::Write as _;
-        let n = 10_000;
+        // A task holds at most 10 containers and an instance 94 host ports: the size a big
+        // program grows in is its firewall.
+        let (services, ports, rules) = (10, 9, 10_000);
         let mut src = String::from(
             "stack big { }\nenvironment big-env { instance_type = \"m6i.32xlarge\" }\n",
         );
-        for i in 0..n {
+        for i in 0..services {
             let essential = if i == 0 { "essential = true" } else { "" };
+            let mapped: Vec<String> = (0..ports)
+                .map(|p| (10_000 + i * ports + p).to_string())
+                .collect();
             let _ = writeln!(
                 src,
                 "service s{i} {{ image = \"x\" memory = 6 MiB {essential} ports = [{}] }}",
-                10_000 + i
+                mapped.join(", ")
             );
         }
         src.push_str("firewall {\n");
-        for i in 0..n / 2 {
-            let _ = writeln!(src, "allow {} from 10.0.0.0/16 to s{i}", 10_000 + i);
+        // The ports of the first half of the services, each from many networks.
+        let opened = services / 2 * ports;
+        for r in 0..rules {
+            let port = 10_000 + r % opened;
+            let _ = writeln!(
+                src,
+                "allow {port} from 10.{}.{}.0/24 to s{}",
+                r / 256 % 256,
+                r % 256,
+                (port - 10_000) / ports
+            );
         }
         src.push_str("}\n");
         let start = std::time::Instant::now();
         let codes = lint_src(&src, true);
         assert!(start.elapsed() < std::time::Duration::from_secs(5));
-        // The unopened half, and `x` has no tag.
-        assert_eq!(codes.len(), n / 2 + n);
+        // The unopened half of the ports, and `x` has no tag.
+        assert_eq!(
+            codes.len(),
+            (services - services / 2) * ports + services,
+            "{codes:?}"
+        );
     }
 
     #[test]

@@ -4,6 +4,10 @@
 use super::{Cx, LintError};
 
 pub(super) fn check(cx: &mut Cx<'_>) {
+    // A preview's store is deleted with it, by design (`template = true`).
+    if cx.model.environment.template {
+        return;
+    }
     let found: Vec<_> = cx
         .postgres()
         .filter(|(_, p)| !p.deletion_protection)

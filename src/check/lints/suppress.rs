@@ -1,5 +1,5 @@
 //! `# allow(stack::CODE)` comments. A comment on the line(s) just above an item, an attribute
-//! or a firewall rule suppresses the diagnostics of that code whose primary span starts on the
+//! a nested block (an environment's override) or a firewall rule suppresses the diagnostics of that code whose primary span starts on the
 //! next line, or lies inside the item. Several codes may be listed:
 //! `# allow(stack::no_backups, stack::no_deletion_protection)`.
 //!
@@ -78,8 +78,21 @@ impl<'a> Allows<'a> {
             above,
             items: Vec::new(),
         };
-        for item in &file.items {
-            let span = item.span();
+        // Items, and the nested blocks inside them (an environment's override of a store is
+        // where that store's diagnostics for the environment point).
+        let nested = file.items.iter().flat_map(|item| match item {
+            crate::syntax::ast::Item::Block(b) => b
+                .entries
+                .iter()
+                .filter_map(|e| match e {
+                    crate::syntax::ast::Entry::Nested(n) => Some(n.span),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        });
+        let spans: Vec<Span> = file.items.iter().map(|i| i.span()).chain(nested).collect();
+        for span in spans {
             let codes = allows.at(span.start as usize).to_vec();
             if !codes.is_empty() {
                 allows.items.push((span, codes));

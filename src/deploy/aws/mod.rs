@@ -34,7 +34,11 @@ use crate::lower::{Plan, Step};
 
 /// Everything a step needs to talk to AWS.
 pub struct Ctx {
+    /// The base of the names derived from the program: the stack's name, or with several
+    /// environments in the file `<stack>-<environment>`.
     pub stack: String,
+    /// Whose resources this deploy may change.
+    pub owner: crate::deploy::resource::Owner,
     pub region: String,
     pub clients: Clients,
     /// The bytes of `Dockerrun.aws.json`, zipped into the source bundle.
@@ -43,6 +47,8 @@ pub struct Ctx {
     pub progress: Progress,
     /// Deploy the version that ran before when a new one fails its health check.
     pub rollback: bool,
+    /// A preview (an instance of a template): destroy keeps no final snapshot of its data.
+    pub preview: bool,
 }
 
 /// How long apply waits, by default, for an environment to become healthy after an operation.

@@ -59,7 +59,7 @@ mod aws {
     use crate::deploy::aws::reads::Reads;
     use crate::deploy::aws::{Apply, Ctx, DeployError, Gone, StepRef, aws_error, message_has};
     use crate::deploy::diff::FieldChange;
-    use crate::deploy::resource::{Outputs, owned};
+    use crate::deploy::resource::Outputs;
     use crate::deploy::resources::app_version::bundle_buckets;
     use crate::deploy::resources::bundle::delete_prefix;
     use crate::deploy::state::{Conflict, Found, Snapshot};
@@ -106,11 +106,10 @@ mod aws {
                         .send()
                         .await
                         .map_err(|e| aws_error(&resource, "ListTagsForResource", &e))?;
-                    let ours = owned(
+                    let ours = ctx.owner.owns(
                         tags.resource_tags()
                             .iter()
                             .map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default())),
-                        &ctx.stack,
                     );
                     Ok(Some(AppState { arn, ours }))
                 },
@@ -157,14 +156,21 @@ mod aws {
             for (step, want) in steps {
                 match &*read_app(ctx, reads, &want.name).await? {
                     None => {}
-                    Some(app) if !app.ours => snap.conflicts.push(Conflict {
-                        step: step.id.clone(),
-                        resource: step.resource.clone(),
-                        why: format!("an application with this name already exists and is not tagged `stackc:stack = {}`", ctx.stack),
-                    }),
+                    Some(app) if !app.ours => snap.conflicts.push(Conflict::taken(
+                        step,
+                        "an application with this name",
+                        &ctx.owner,
+                    )),
                     Some(app) => {
-                        let current = Application { name: want.name.clone(), description: want.description.clone(), tags: want.tags.clone() };
-                        snap.found.insert(step.id.clone(), Found::new(Kind::Application, &current, outputs(&want.name, &app.arn)));
+                        let current = Application {
+                            name: want.name.clone(),
+                            description: want.description.clone(),
+                            tags: want.tags.clone(),
+                        };
+                        snap.found.insert(
+                            step.id.clone(),
+                            Found::new(Kind::Application, &current, outputs(&want.name, &app.arn)),
+                        );
                     }
                 }
             }

@@ -92,7 +92,7 @@ mod aws {
     use crate::deploy::aws::reads::Reads;
     use crate::deploy::aws::{Apply, Ctx, DeployError, Gone, StepRef, aws_error, error_code};
     use crate::deploy::diff::FieldChange;
-    use crate::deploy::resource::{Live, Outputs, owned};
+    use crate::deploy::resource::{Live, Outputs};
     use crate::deploy::resources::role::{iam_tags, not_found};
     use crate::deploy::state::{Conflict, Found, Orphan, Snapshot};
     use crate::lower::{Plan, Step};
@@ -116,7 +116,10 @@ mod aws {
                 let Some(p) = r.instance_profile() else {
                     return Ok(ProfileState::Missing);
                 };
-                if !owned(p.tags().iter().map(|t| (t.key(), t.value())), &ctx.stack) {
+                if !ctx
+                    .owner
+                    .owns(p.tags().iter().map(|t| (t.key(), t.value())))
+                {
                     return Ok(ProfileState::Foreign);
                 }
                 Ok(ProfileState::Ours {
@@ -249,14 +252,24 @@ mod aws {
                 };
                 match &**state {
                     ProfileState::Missing => {}
-                    ProfileState::Foreign => snap.conflicts.push(Conflict {
-                        step: step.id.clone(),
-                        resource: step.resource.clone(),
-                        why: format!("an instance profile with this name already exists and is not tagged `stackc:stack = {}`", ctx.stack),
-                    }),
+                    ProfileState::Foreign => snap.conflicts.push(Conflict::taken(
+                        step,
+                        "an instance profile with this name",
+                        &ctx.owner,
+                    )),
                     ProfileState::Ours { arn, .. } => {
-                        let current = InstanceProfile { name: name.to_string(), tags: want.tags.clone() };
-                        snap.found.insert(step.id.clone(), Found::new(Kind::InstanceProfile, &current, profile_outputs(name, Some(arn))));
+                        let current = InstanceProfile {
+                            name: name.to_string(),
+                            tags: want.tags.clone(),
+                        };
+                        snap.found.insert(
+                            step.id.clone(),
+                            Found::new(
+                                Kind::InstanceProfile,
+                                &current,
+                                profile_outputs(name, Some(arn)),
+                            ),
+                        );
                     }
                 }
             }

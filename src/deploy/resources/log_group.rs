@@ -68,7 +68,7 @@ mod aws {
     use crate::deploy::aws::reads::Reads;
     use crate::deploy::aws::{Apply, Ctx, DeployError, Gone, StepRef, aws_error, error_code};
     use crate::deploy::diff::FieldChange;
-    use crate::deploy::resource::{Outputs, owned};
+    use crate::deploy::resource::Outputs;
     use crate::deploy::state::{Conflict, Found, Orphan, Snapshot};
     use crate::lower::{Plan, Step};
 
@@ -114,10 +114,9 @@ mod aws {
             .await
             .map_err(|e| aws_error(&format!("log group {name}"), "ListTagsForResource", &e))?;
         let tags: HashMap<String, String> = r.tags().cloned().unwrap_or_default();
-        Ok(owned(
-            tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-            &ctx.stack,
-        ))
+        Ok(ctx
+            .owner
+            .owns(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))))
     }
 
     /// One log event (`stackc logs`).
@@ -200,14 +199,11 @@ mod aws {
                 }
                 let ours = is_ours(ctx, &group).await?;
                 match step {
-                    Some((step, _)) if !ours => snap.conflicts.push(Conflict {
-                        step: step.id.clone(),
-                        resource: step.resource.clone(),
-                        why: format!(
-                            "a log group with this name already exists and is not tagged `stackc:stack = {}`",
-                            ctx.stack
-                        ),
-                    }),
+                    Some((step, _)) if !ours => snap.conflicts.push(Conflict::taken(
+                        step,
+                        "a log group with this name",
+                        &ctx.owner,
+                    )),
                     Some((step, want)) => {
                         let current = LogGroup {
                             name: name.clone(),

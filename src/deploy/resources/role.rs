@@ -67,7 +67,7 @@ impl<S: crate::deploy::resource::Stage> PolicyDocument<S> {
 
 impl Role {
     /// A role `principal` (`ec2.amazonaws.com`) may assume.
-    pub fn trusting(stack: &str, name: &str, principal: &str) -> Role {
+    pub fn trusting(name: &str, principal: &str, tags: Tags) -> Role {
         let trust = serde_json::json!({
             "Version": "2012-10-17",
             "Statement": [{ "Effect": "Allow", "Principal": { "Service": principal }, "Action": "sts:AssumeRole" }],
@@ -75,7 +75,7 @@ impl Role {
         Role {
             name: name.to_string(),
             trust: trust.to_string(),
-            tags: Tags::of(stack, name),
+            tags,
         }
     }
 }
@@ -123,7 +123,7 @@ mod aws {
     use crate::deploy::aws::reads::Reads;
     use crate::deploy::aws::{Apply, Ctx, DeployError, Gone, StepRef, aws_error, error_code};
     use crate::deploy::diff::FieldChange;
-    use crate::deploy::resource::{Outputs, Val, owned};
+    use crate::deploy::resource::{Outputs, Val};
     use crate::deploy::state::{Conflict, Found, Orphan, Snapshot};
     use crate::lower::{Plan, Step};
 
@@ -183,7 +183,10 @@ mod aws {
                 let Some(role) = r.role() else {
                     return Ok(RoleState::Missing);
                 };
-                if !owned(role.tags().iter().map(|t| (t.key(), t.value())), &ctx.stack) {
+                if !ctx
+                    .owner
+                    .owns(role.tags().iter().map(|t| (t.key(), t.value())))
+                {
                     return Ok(RoleState::Foreign);
                 }
                 Ok(RoleState::Ours {
@@ -301,14 +304,21 @@ mod aws {
                 };
                 match &**state {
                     RoleState::Missing => {}
-                    RoleState::Foreign => snap.conflicts.push(Conflict {
-                        step: step.id.clone(),
-                        resource: step.resource.clone(),
-                        why: format!("a role with this name already exists and is not tagged `stackc:stack = {}`", ctx.stack),
-                    }),
+                    RoleState::Foreign => snap.conflicts.push(Conflict::taken(
+                        step,
+                        "a role with this name",
+                        &ctx.owner,
+                    )),
                     RoleState::Ours { arn, trust } => {
-                        let current = Role { name: name.to_string(), trust: trust.clone(), tags: want.tags.clone() };
-                        snap.found.insert(step.id.clone(), Found::new(Kind::Role, &current, outputs(name, arn)));
+                        let current = Role {
+                            name: name.to_string(),
+                            trust: trust.clone(),
+                            tags: want.tags.clone(),
+                        };
+                        snap.found.insert(
+                            step.id.clone(),
+                            Found::new(Kind::Role, &current, outputs(name, arn)),
+                        );
                     }
                 }
             }

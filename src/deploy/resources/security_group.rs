@@ -106,7 +106,7 @@ mod aws {
     use crate::deploy::aws::reads::Reads;
     use crate::deploy::aws::wait::{self, Poll};
     use crate::deploy::aws::{Apply, Ctx, DeployError, Gone, StepRef, aws_error, error_code};
-    use crate::deploy::resource::{Live, Outputs, owned, tag_name};
+    use crate::deploy::resource::{Live, Outputs, tag_name};
     use crate::deploy::resources::default_vpc::default_vpc;
     use crate::deploy::state::{Conflict, Found, Orphan, Snapshot};
     use crate::lower::{Plan, Step};
@@ -148,13 +148,14 @@ mod aws {
         reads
             .once(
                 "ec2:DescribeSecurityGroups tag:stackc:stack",
-                groups(
-                    ctx,
-                    vec![filter(
-                        &format!("tag:{}", crate::naming::TAG_STACK),
-                        [ctx.stack.clone()],
-                    )],
-                ),
+                groups(ctx, {
+                    let owner = &ctx.owner;
+                    let tag =
+                        |key: &str, value: &str| filter(&format!("tag:{key}"), [value.to_string()]);
+                    let mut filters = vec![tag(crate::naming::TAG_STACK, &owner.stack)];
+                    filters.extend(owner.env.as_deref().map(|e| tag(crate::naming::TAG_ENV, e)));
+                    filters
+                }),
             )
             .await
     }
@@ -272,18 +273,17 @@ mod aws {
                 } else if let Some(g) = by_name.iter().find(|g| {
                     g.group_name() == Some(want.name.as_str())
                         && g.vpc_id() == Some(vpc.as_str())
-                        && !owned(tags_of(g), &ctx.stack)
+                        && !ctx.owner.owns(tags_of(g))
                 }) {
-                    snap.conflicts.push(Conflict {
-                        step: step.id.clone(),
-                        resource: step.resource.clone(),
-                        why: format!(
-                            "security group {} ({}) already has this name and is not tagged `stackc:stack = {}`",
+                    snap.conflicts.push(Conflict::taken(
+                        step,
+                        format!(
+                            "security group {} ({})",
                             want.name,
-                            g.group_id().unwrap_or_default(),
-                            ctx.stack
+                            g.group_id().unwrap_or_default()
                         ),
-                    });
+                        &ctx.owner,
+                    ));
                 }
             }
             for g in ours.iter() {

@@ -162,7 +162,7 @@ mod aws {
     use crate::deploy::aws::wait::{self, Poll};
     use crate::deploy::aws::{Apply, Ctx, DeployError, Gone, StepRef, aws_error, error_code};
     use crate::deploy::diff::FieldChange;
-    use crate::deploy::resource::{Live, Outputs, owned};
+    use crate::deploy::resource::{Live, Outputs};
     use crate::deploy::resources::Member;
     use crate::deploy::state::{Conflict, Found, Orphan, Snapshot};
     use crate::lower::{Plan, Step};
@@ -258,16 +258,11 @@ mod aws {
                     Found::new(A::KIND, &A::current(g, want), outputs(&g.name)),
                 );
             } else {
-                snap.conflicts.push(Conflict {
-                    step: step.id.clone(),
-                    resource: step.resource.clone(),
-                    why: format!(
-                        "a {} named {} already exists and is not tagged `stackc:stack = {}`",
-                        A::NOUN,
-                        g.name,
-                        ctx.stack
-                    ),
-                });
+                snap.conflicts.push(Conflict::taken(
+                    step,
+                    format!("a {} named {}", A::NOUN, g.name),
+                    &ctx.owner,
+                ));
             }
         }
         for (name, is_ours) in &owners {
@@ -389,11 +384,10 @@ mod aws {
                             &e,
                         )
                     })?;
-                let ours = owned(
+                let ours = ctx.owner.owns(
                     tags.tag_list()
                         .iter()
                         .map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default())),
-                    &ctx.stack,
                 );
                 Ok::<_, DeployError>((name, ours))
             });
@@ -605,11 +599,10 @@ mod aws {
                 .send()
                 .await
             {
-                Ok(o) => owned(
+                Ok(o) => ctx.owner.owns(
                     o.tag_list()
                         .iter()
                         .map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default())),
-                    &ctx.stack,
                 ),
                 Err(e)
                     if error_code(&e).is_some_and(|c| {

@@ -308,11 +308,11 @@ pub(super) async fn read_stores(ctx: &Ctx, plan: &Plan) -> Result<Stores, Deploy
                 matched.insert((s.shape(), s.id().to_string()));
                 out.found.insert(step.id.clone(), s.found(&clusters));
             } else {
-                out.conflicts.push(Conflict {
-                    step: step.id.clone(),
-                    resource: step.resource.clone(),
-                    why: format!("an {} with the id {id} already exists and is not tagged `stackc:stack = {}`", shape.noun(), ctx.stack),
-                });
+                out.conflicts.push(Conflict::taken(
+                    step,
+                    format!("an {} with the id {id}", shape.noun()),
+                    &ctx.owner,
+                ));
             }
         } else if let Some(s) = find(other).filter(|s| is_ours(s)) {
             // Ours, of the other shape: the diff replaces it.

@@ -8,7 +8,7 @@ use crate::deploy::aws::reads::Reads;
 use crate::deploy::aws::wait::{self, Poll};
 use crate::deploy::aws::{Apply, Ctx, DeployError, Gone, StepRef, aws_error, error_code};
 use crate::deploy::diff::FieldChange;
-use crate::deploy::resource::{Live, Outputs, owned, version};
+use crate::deploy::resource::{Live, Outputs, version};
 use crate::deploy::state::{Conflict, Found, Orphan, Snapshot};
 use crate::lower::{Plan, Step};
 
@@ -235,8 +235,9 @@ fn protected_error(resource: &str, code: &str, message: &str) -> DeployError {
     }
 }
 
-/// Deletes an instance with a final snapshot and waits until it is gone. Transitional
-/// states that refuse deletion are waited out; one already being deleted is only waited for.
+/// Deletes an instance with a final snapshot (a preview's without: its data is made again
+/// from the template) and waits until it is gone. Transitional states that refuse deletion
+/// are waited out; one already being deleted is only waited for.
 async fn delete_instance(
     ctx: &Ctx,
     key: &str,
@@ -253,14 +254,18 @@ async fn delete_instance(
         wait::until(ctx, key, resource, ctx.timing.store_timeout, move || {
             let snapshot = snapshot.clone();
             async move {
-                let r = ctx
+                // "DeleteDBInstance": SkipFinalSnapshot true, or a FinalDBSnapshotIdentifier
+                // (specifying both is an error).
+                let call = ctx
                     .clients
                     .rds
                     .delete_db_instance()
-                    .db_instance_identifier(id)
-                    .final_db_snapshot_identifier(snapshot)
-                    .send()
-                    .await;
+                    .db_instance_identifier(id);
+                let call = match ctx.preview {
+                    true => call.skip_final_snapshot(true),
+                    false => call.final_db_snapshot_identifier(snapshot),
+                };
+                let r = call.send().await;
                 match r {
                     Ok(_) => Ok(Poll::Ready(())),
                     Err(e) if error_code(&e) == Some("DBInstanceNotFound") => Ok(Poll::Ready(())),
@@ -441,7 +446,7 @@ impl Apply for DbInstance {
             }) else {
                 continue;
             };
-            if owned(tags_of(db), &ctx.stack) {
+            if ctx.owner.owns(tags_of(db)) {
                 matched.insert(db.db_instance_identifier().unwrap_or_default().to_string());
                 let mut f = Found::new(Kind::DbInstance, &current(db, want), outputs(db));
                 if let Some(status) = db.db_instance_status() {
@@ -449,19 +454,16 @@ impl Apply for DbInstance {
                 }
                 snap.found.insert(step.id.clone(), f);
             } else {
-                snap.conflicts.push(Conflict {
-                    step: step.id.clone(),
-                    resource: step.resource.clone(),
-                    why: format!(
-                        "an RDS instance with the identifier {} already exists and is not tagged `stackc:stack = {}`",
-                        want.identifier, ctx.stack
-                    ),
-                });
+                snap.conflicts.push(Conflict::taken(
+                    step,
+                    format!("an RDS instance with the identifier {}", want.identifier),
+                    &ctx.owner,
+                ));
             }
         }
         for db in &instances {
             let id = db.db_instance_identifier().unwrap_or_default();
-            if owned(tags_of(db), &ctx.stack) && !matched.contains(id) {
+            if ctx.owner.owns(tags_of(db)) && !matched.contains(id) {
                 snap.orphans.push(Orphan {
                     kind: Kind::DbInstance,
                     id: id.to_string(),
@@ -484,13 +486,13 @@ impl Apply for DbInstance {
                 // Refresh did not see it: created since, or still being deleted.
                 match describe(ctx, id, resource).await? {
                     Some(db)
-                        if owned(tags_of(&db), &ctx.stack)
+                        if ctx.owner.owns(tags_of(&db))
                             && db.db_instance_status() == Some("deleting") =>
                     {
                         wait_gone(ctx, key, id, resource).await?;
                         create_instance(ctx, resource, want).await?
                     }
-                    Some(db) if owned(tags_of(&db), &ctx.stack) => Some(db),
+                    Some(db) if ctx.owner.owns(tags_of(&db)) => Some(db),
                     _ => return Err(e),
                 }
             }
