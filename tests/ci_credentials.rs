@@ -16,11 +16,11 @@ fn the_gitlab_id_token_becomes_the_role_s_credentials() {
     let file = "examples/single-container.stack";
     let src = std::fs::read_to_string(format!("{}/{file}", env!("CARGO_MANIFEST_DIR")))
         .expect("readable");
-    let (model, _) = stackc::compile(&src);
-    let model = model.expect("the example compiles");
-    let text = ci::generate(Provider::GitLab, &Pipeline::of_model(file, &model));
+    let models = stackc::compile_with(&src, &Default::default()).models;
+    let pipeline = Pipeline::of_models(file, &models).expect("a pipeline");
+    let text = ci::generate(Provider::GitLab, &pipeline);
     let docs = Yaml::load_from_str(&text).expect("YAML");
-    let job = format!("apply:{}", model.environment.name);
+    let job = format!("apply:{}", models[0].environment.name);
     let credentials = docs[0][job.as_str()]["before_script"][1]
         .as_str()
         .expect("the credentials script")

@@ -27,14 +27,17 @@ pub struct Pipeline<'a> {
     /// The `.stack` file's path as the repository has it (relative to its top folder).
     pub file: &'a str,
     pub stack: &'a str,
-    /// In deployment order (e.g. staging, production); never empty.
+    /// The environments that are not templates, in deployment order (the file's: e.g.
+    /// staging, production); never empty.
     pub environments: Vec<Env<'a>>,
-    /// The environment marked as a preview template, if any: each pull request gets its own
-    /// instance of it, `pr-N`.
+    /// The template each pull request gets an instance of, `pr-N`: the file's first.
     pub preview: Option<&'a str>,
+    /// The file's other templates, which no job deploys (their previews are made by hand).
+    pub other_templates: Vec<&'a str>,
     /// The program's region; without one the pipeline reads the CI's `AWS_REGION` variable.
     pub region: Option<&'a str>,
-    /// The environment variables `secret("VAR")` reads at plan and apply time.
+    /// The environment variables `secret("VAR")` reads at plan and apply time, in any
+    /// environment or preview.
     pub secrets: Vec<&'a str>,
 }
 
@@ -43,50 +46,130 @@ pub struct Pipeline<'a> {
 pub struct Env<'a> {
     pub name: &'a str,
     /// Applied only after a person approves (GitHub environment reviewers, a GitLab manual
-    /// job, a Travis build triggered by hand).
+    /// job, a Travis build triggered by hand): `approval = true`.
     pub needs_approval: bool,
 }
 
+/// A file no pipeline can be written for.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum PipelineError {
+    /// Every environment is a template (`template = true`): nothing to apply on the main
+    /// branch. Holds their names.
+    #[error(
+        "every environment ({}) is a template, deployed only as previews: the pipeline would have nothing to apply on the main branch (add an environment without `template = true`)",
+        .0.join(", ")
+    )]
+    OnlyTemplates(Vec<String>),
+}
+
+/// What a pipeline leaves out of a file, said beside it (on stderr).
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum Omission<'a> {
+    /// Pull requests are previewed with the first template only.
+    #[error(
+        "pull requests are previewed with `{used}`, the first template; no job deploys {}",
+        list(.others)
+    )]
+    OtherTemplates { used: &'a str, others: Vec<&'a str> },
+    /// Travis CI runs no build when a pull request closes, so it makes no previews.
+    #[error(
+        "Travis CI has no preview jobs (it starts no build when a pull request closes, so nothing would remove them): {} is left out",
+        list(.0)
+    )]
+    TravisPreviews(Vec<&'a str>),
+}
+
+/// `` `a` ``, `` `a`, `b` ``.
+fn list(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    quoted.join(", ")
+}
+
 impl<'a> Pipeline<'a> {
-    /// The pipeline of a checked program found at `file`. A program has one environment
-    /// today, applied on every push to the main branch, and no preview template.
-    pub fn of_model(file: &'a str, model: &'a Model) -> Pipeline<'a> {
-        let mut secrets: Vec<&str> = model
-            .services
-            .iter()
-            .flat_map(|s| &s.env)
-            .filter_map(|v| match &v.value {
-                EnvValue::Secret(var) => Some(var.as_str()),
-                _ => None,
-            })
-            .chain(model.stores.iter().filter_map(|s| match &s.kind {
-                StoreKind::Postgres(p) => match &p.password {
-                    Password::Env(var) => Some(var.as_str()),
-                    Password::Managed => None,
-                },
-                StoreKind::Redis(_) => None,
-            }))
-            .collect();
+    /// The pipeline of a checked file found at `file`, from its models (one per environment,
+    /// in source order, as [`crate::compile_with`] gives them). The environments that are not
+    /// templates apply on the main branch in the file's order; the first template, if any, is
+    /// each pull request's preview.
+    pub fn of_models(file: &'a str, models: &'a [Model]) -> Result<Pipeline<'a>, PipelineError> {
+        let (templates, environments): (Vec<&Model>, Vec<&Model>) =
+            models.iter().partition(|m| m.environment.template);
+        let Some(first) = environments.first() else {
+            return Err(PipelineError::OnlyTemplates(
+                templates
+                    .iter()
+                    .map(|m| m.environment.name.clone())
+                    .collect(),
+            ));
+        };
+        let mut templates = templates.iter().map(|m| m.environment.name.as_str());
+        let preview = templates.next();
+        let mut secrets: Vec<&str> = models.iter().flat_map(secrets).collect();
         secrets.sort_unstable();
         secrets.dedup();
-        Pipeline {
+        Ok(Pipeline {
             file,
-            stack: &model.stack.name,
-            environments: vec![Env {
-                name: &model.environment.name,
-                needs_approval: false,
-            }],
-            preview: None,
-            region: model.stack.region.as_deref(),
+            stack: &first.stack.name,
+            environments: environments
+                .iter()
+                .map(|m| Env {
+                    name: &m.environment.name,
+                    needs_approval: m.environment.approval,
+                })
+                .collect(),
+            preview,
+            other_templates: templates.collect(),
+            region: first.stack.region.as_deref(),
             secrets,
-        }
+        })
     }
 
-    /// Whether commands must name the environment (`--env NAME`): only when the file has
-    /// several, as a file with one has no `--env` to give.
+    /// Whether commands must name the environment (`--env NAME`): when the file has several
+    /// (templates count: stackc asks which), as a file with one has no `--env` to give. A
+    /// preview's commands always name their template.
     fn names_env(&self) -> bool {
-        self.environments.len() > 1
+        self.environments.len() + usize::from(self.preview.is_some()) + self.other_templates.len()
+            > 1
     }
+
+    /// What the pipeline for `provider` leaves out of the file.
+    pub fn omissions(&self, provider: Provider) -> Vec<Omission<'a>> {
+        let mut out = Vec::new();
+        match (provider, self.preview) {
+            (_, None) => {}
+            (Provider::Travis, Some(used)) => {
+                let mut all = vec![used];
+                all.extend(&self.other_templates);
+                out.push(Omission::TravisPreviews(all));
+            }
+            (_, Some(used)) if !self.other_templates.is_empty() => {
+                out.push(Omission::OtherTemplates {
+                    used,
+                    others: self.other_templates.clone(),
+                });
+            }
+            (_, Some(_)) => {}
+        }
+        out
+    }
+}
+
+/// The environment variables `secret("VAR")` reads in one environment's program.
+fn secrets(model: &Model) -> impl Iterator<Item = &str> {
+    model
+        .services
+        .iter()
+        .flat_map(|s| &s.env)
+        .filter_map(|v| match &v.value {
+            EnvValue::Secret(var) => Some(var.as_str()),
+            _ => None,
+        })
+        .chain(model.stores.iter().filter_map(|s| match &s.kind {
+            StoreKind::Postgres(p) => match &p.password {
+                Password::Env(var) => Some(var.as_str()),
+                Password::Managed => None,
+            },
+            StoreKind::Redis(_) => None,
+        }))
 }
 
 /// The CI services `stackc ci` writes pipelines for.
@@ -204,8 +287,8 @@ impl Steps {
         )
     }
 
-    /// Applies the preview of this pull request (arrives with the environments work:
-    /// `--env TEMPLATE --name pr-N`).
+    /// Applies the preview of this pull request: an instance of the template, which is always
+    /// named (`--env TEMPLATE --name pr-N`).
     pub fn preview_apply() -> String {
         format!(
             "stackc apply \"${}\" --env \"${}\" --name \"${}\" --yes\n",

@@ -87,7 +87,7 @@ pub enum Command {
     /// Print the CI pipeline that checks, plans and deploys a file (GitHub Actions, GitLab CI,
     /// Travis CI), or the IAM role it deploys with
     #[command(
-        after_help = "Examples:\n  stackc ci github app.stack --out .github/workflows/stackc.yml\n  stackc ci gitlab app.stack > .gitlab-ci.yml\n  stackc ci github app.stack --print-role --repository acme/shop --account 123456789012\n\nFILE is the path from the repository's top folder, where the pipeline runs. The set-up (role,\ntrust policy, variables) is in docs/deploy.md, \"Deploying from CI\". Nothing is printed or\nwritten when the file has errors (exit 1)."
+        after_help = "Examples:\n  stackc ci github app.stack --out .github/workflows/stackc.yml\n  stackc ci gitlab app.stack > .gitlab-ci.yml\n  stackc ci github app.stack --print-role --repository acme/shop --account 123456789012\n\nFILE is the path from the repository's top folder, where the pipeline runs. Its environments\napply on the main branch in the file's order, those with `approval = true` once a person\napproves; the first `template = true` environment is each pull request's preview (pr-N). The\nset-up (role, trust policy, variables) is in docs/deploy.md, \"Deploying from CI\". Nothing is\nprinted or written when the file has errors, or only templates (exit 1)."
     )]
     Ci(CiArgs),
     /// Print the page of a diagnostic code: what it checks, why, an example and the fix

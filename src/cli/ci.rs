@@ -8,10 +8,9 @@ use clap::CommandFactory;
 use clap::error::ErrorKind;
 use stackc::ci::role::{self, Origin};
 use stackc::ci::{self, Pipeline, Provider};
-use stackc::lower;
 
 use super::args::{Args, CiArgs, CiProvider};
-use super::{output, program, write_stdout};
+use super::{graph, output, program, write_stdout};
 
 /// A usage error: clap's report (the message, the usage line) and exit 2.
 fn usage(kind: ErrorKind, message: impl std::fmt::Display) -> ! {
@@ -75,18 +74,26 @@ pub fn main(a: &CiArgs) -> ExitCode {
         Ok(m) => m,
         Err(code) => return code,
     };
-    let model = &models[0];
-    let pipeline = Pipeline::of_model(&file, model);
+    let pipeline = match Pipeline::of_models(&file, &models) {
+        Ok(p) => p,
+        Err(e) => {
+            say!("error: {}: {e}; {what}", a.file.display());
+            return ExitCode::from(1);
+        }
+    };
     let text = if a.print_role {
         if provider == Provider::Travis {
             say!("{}", role::TRAVIS_WARNING);
         }
-        let deployer = stackc::deploy::policy::deployer_policy(&[lower::lower(model).plan]);
+        let deployer = graph::deployer_policy(&models);
         let document = role::document(provider, &pipeline, origin.as_ref(), deployer);
         let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
         text.push('\n');
         text
     } else {
+        for o in pipeline.omissions(provider) {
+            say!("note: {}: {o}", a.file.display());
+        }
         ci::generate(provider, &pipeline)
     };
     match &a.out {
