@@ -68,6 +68,8 @@ pub struct Environment {
     pub service_role: Option<String>,
     /// Days CloudWatch Logs keeps the logs (one of `attrs::LOG_DAYS_ALLOWED`).
     pub log_days: u64,
+    /// How many application versions apply keeps (`keep_versions`).
+    pub keep_versions: u32,
     /// A template for preview environments (`template = true`).
     pub template: bool,
     /// CI applies it only after a person approves (`approval = true`).
