@@ -111,6 +111,13 @@ pub fn version_label(bundle_hash: &str) -> String {
     format!("v-{}", &bundle_hash[..bundle_hash.len().min(12)])
 }
 
+/// Whether `label` has the form of [`version_label`]: `v-` and 12 lowercase hex digits.
+pub fn is_version_label(label: &str) -> bool {
+    label
+        .strip_prefix("v-")
+        .is_some_and(|h| h.len() == 12 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+}
+
 /// The prefix of Elastic Beanstalk's log groups ("For Linux platforms, prefix the on-instance
 /// log file location with `/aws/elasticbeanstalk/environment_name`", Using Elastic Beanstalk
 /// with Amazon CloudWatch Logs). The instance role's managed policy `AWSElasticBeanstalkWebTier`
@@ -171,6 +178,9 @@ mod tests {
         assert_eq!(instance_profile("shop"), "shop-eb-ec2");
         assert_eq!(service_role("shop"), "shop-eb-service");
         assert_eq!(bundle_key("shop", "v-0123"), "stackc/shop/v-0123.zip");
+        assert!(is_version_label(&version_label(&"ab12".repeat(16))));
+        assert!(!is_version_label("v-0123") && !is_version_label("release-1.2"));
+        assert!(!is_version_label("v-ABCDEF012345"));
         assert!(bundle_key("shop", "v-1").starts_with(&bundle_prefix("shop")));
         assert_eq!(version_label("0123456789abcdef"), "v-0123456789ab");
         assert_eq!(version_label("ab"), "v-ab");

@@ -1,6 +1,6 @@
 //! Day two, end to end against the emulator: `stackc status` (exit 0 healthy, 1 not, 2 not
-//! deployed) and `stackc rollback` (the versions, and deploying an earlier one through the
-//! health gate).
+//! deployed), `stackc rollback` (the versions, and deploying an earlier one through the
+//! health gate), and the versions apply keeps (`keep_versions`).
 
 mod common;
 
@@ -182,4 +182,101 @@ fn rollback_deploys_an_earlier_version_through_the_health_gate() {
         "{}",
         text(&out)
     );
+}
+
+/// The labels of the application's versions, newest first.
+fn versions(url: &str) -> Vec<String> {
+    let v = boto(
+        url,
+        "elasticbeanstalk",
+        "[v['VersionLabel'] for v in sorted(c.describe_application_versions(ApplicationName='shop')['ApplicationVersions'], key=lambda v: v['DateCreated'], reverse=True)]",
+    );
+    serde_json::from_value(v).expect("labels")
+}
+
+/// The keys of every object under `stackc/shop/` in any bucket.
+fn bundles(url: &str) -> Vec<String> {
+    let v = boto(
+        url,
+        "s3",
+        "sorted(o['Key'] for b in c.list_buckets()['Buckets'] for o in c.list_objects_v2(Bucket=b['Name'], Prefix='stackc/shop/').get('Contents', []))",
+    );
+    serde_json::from_value(v).expect("keys")
+}
+
+#[test]
+fn apply_keeps_the_newest_versions_and_deletes_older_ones_it_made() {
+    let aws = moto();
+    let url = aws.url();
+    let dir = tempfile::tempdir().unwrap();
+    let write = |image: &str| {
+        let f = write_program(
+            dir.path(),
+            "shop.stack",
+            PROGRAM,
+            &[
+                (
+                    "environment shop-env { }",
+                    "environment shop-env { keep_versions = 2 }",
+                ),
+                ("nginx:1.27", image),
+            ],
+        );
+        f.to_str().unwrap().to_string()
+    };
+    let f = write("nginx:1.25");
+    ok(&stackc(&url, &["apply", &f, "--yes"], &[]));
+    // A version a person made, from a bundle of their own: not stackc's to delete.
+    boto(
+        &url,
+        "s3",
+        "(c.create_bucket(Bucket='mine'), c.put_object(Bucket='mine', Key='app.zip', Body=b'x'))[1]",
+    );
+    boto(
+        &url,
+        "elasticbeanstalk",
+        "c.create_application_version(ApplicationName='shop', VersionLabel='manual-1', SourceBundle={'S3Bucket': 'mine', 'S3Key': 'app.zip'})",
+    );
+    let mut made = vec![version(&url)];
+    for image in ["nginx:1.26", "nginx:1.27", "nginx:1.28"] {
+        let out = ok(&stackc(&url, &["apply", &write(image), "--yes"], &[]));
+        made.push(version(&url));
+        if made.len() > 2 {
+            assert!(out.contains("deleted 1 old application versions"), "{out}");
+        }
+    }
+    // The two newest stackc made stay, with the one a person made; the older bundles are gone.
+    let newest: Vec<String> = made.iter().rev().take(2).cloned().collect();
+    let mut kept = versions(&url);
+    kept.sort();
+    let mut expected = [newest.clone(), vec!["manual-1".to_string()]].concat();
+    expected.sort();
+    assert_eq!(kept, expected);
+    let mut keys: Vec<String> = newest
+        .iter()
+        .map(|l| format!("stackc/shop/{l}.zip"))
+        .collect();
+    keys.sort();
+    assert_eq!(bundles(&url), keys);
+
+    // A second apply of the same file deletes nothing more.
+    let f = write("nginx:1.28");
+    let again = ok(&stackc(&url, &["apply", &f, "--yes"], &[]));
+    assert!(!again.contains("old application versions"), "{again}");
+    assert_eq!(versions(&url).len(), 3);
+
+    // Rolled back to the older of the two, then a new version: the one rolled back to is the
+    // oldest of three, and goes once it no longer runs.
+    ok(&stackc(&url, &["rollback", &f, "--yes"], &[]));
+    assert_eq!(version(&url), newest[1]);
+    ok(&stackc(
+        &url,
+        &["apply", &write("nginx:1.29"), "--yes"],
+        &[],
+    ));
+    let mut now = versions(&url);
+    now.sort();
+    let mut expected = vec![version(&url), newest[0].clone(), "manual-1".to_string()];
+    expected.sort();
+    assert_eq!(now, expected);
 }

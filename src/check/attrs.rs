@@ -220,6 +220,15 @@ pub static ENVIRONMENT: &[AttrSpec] = &[
         "IAM instance profile name for the instances; apply creates one when absent",
     ),
     a(
+        "keep_versions",
+        // Elastic Beanstalk holds at most 1,000 application versions per region ("Elastic
+        // Beanstalk endpoints and quotas"); two keep the version rollback returns to.
+        Ty::Int(2, 1000),
+        Some("10"),
+        "application versions apply keeps: after a healthy deploy, older ones stackc made are \
+         deleted with their bundles",
+    ),
+    a(
         "template",
         Ty::Bool,
         Some("false"),

@@ -191,6 +191,7 @@ impl Cx {
             log_days: m.int_or_default("log_days"),
             https,
             scaling,
+            keep_versions: u32::try_from(m.int_or_default("keep_versions")).unwrap_or(u32::MAX),
             template: m.bool_or_default("template"),
             approval: m.bool_or_default("approval"),
             instance: self.instance.clone(),

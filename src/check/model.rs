@@ -73,6 +73,8 @@ pub struct Environment {
     /// The Auto Scaling group's bounds and trigger; only a load-balanced environment has
     /// them (a single instance is a group of one).
     pub scaling: Option<Scaling>,
+    /// How many application versions apply keeps (`keep_versions`).
+    pub keep_versions: u32,
     /// A template for preview environments (`template = true`).
     pub template: bool,
     /// CI applies it only after a person approves (`approval = true`).

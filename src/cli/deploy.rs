@@ -463,8 +463,19 @@ async fn run(mode: Mode, args: &DeployArgs, artifacts: Artifacts) -> ExitCode {
     if pending && !confirm("Apply these changes?", args.yes) {
         return fail("not confirmed; nothing was changed");
     }
-    match exec::apply(ctx, plan, &changes, &snap, secret).await {
+    match exec::apply(ctx.clone(), plan, &changes, &snap, secret).await {
         Ok(done) => {
+            let (pruned, notes) = stackc::deploy::resources::app_version::prune(&ctx, plan).await;
+            for n in &notes {
+                eprintln!("note: {n}");
+            }
+            if !pruned.is_empty() {
+                eprintln!(
+                    "deleted {} old application versions with their bundles ({}), keeping the newest",
+                    pruned.len(),
+                    pruned.join(", ")
+                );
+            }
             eprintln!("Apply complete: {} changes.", done.len());
             ExitCode::SUCCESS
         }

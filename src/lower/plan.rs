@@ -609,6 +609,7 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
                 key: upload.get(bundle::KEY),
             },
             process: true,
+            keep: model.environment.keep_versions,
             tags: version_tags,
         },
     );

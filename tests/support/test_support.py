@@ -193,6 +193,14 @@ def propagated(ec2: Any, group_id: str) -> None:
 # Elastic Beanstalk
 
 
+def test_eb_a_version_an_environment_runs_is_not_deleted(moto: Process) -> None:
+    eb, app = eb_app_with_version(moto.url)
+    name = create_env(eb, app, VersionLabel="v1")["EnvironmentName"]
+    code, _, message = error_of(lambda: eb.delete_application_version(ApplicationName=app, VersionLabel="v1"))
+    assert code == "InvalidParameterValue" and name in message
+    assert eb.describe_application_versions(ApplicationName=app, VersionLabels=["v1"])["ApplicationVersions"]
+
+
 def test_eb_environment_lifecycle(moto: Process) -> None:
     eb, app = eb_app_with_version(moto.url)
     option = {"Namespace": "aws:autoscaling:launchconfiguration", "OptionName": "InstanceType", "Value": "t3.small"}

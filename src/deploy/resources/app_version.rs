@@ -18,6 +18,8 @@ crate::desired! {
         pub bundle: SourceBundle<S>,
         #[field("Process", Ignore("asked at creation: Elastic Beanstalk validates the bundle"))]
         pub process: bool,
+        #[field("KeepNewest", Ignore("stackc's rule, applied after a healthy apply (`prune`): how many of the application's versions stackc keeps, not a property of this one"))]
+        pub keep: u32,
         #[field("Tags", Ignore("tags are set at creation; versions belong to the stack through its application"))]
         pub tags: Tags,
     }
@@ -67,7 +69,28 @@ impl Resource for AppVersion {
 #[cfg(feature = "aws")]
 pub use aws::VersionInfo;
 #[cfg(feature = "aws")]
+pub use aws::prune;
+#[cfg(feature = "aws")]
 pub(crate) use aws::{bundle_buckets, planned_version, versions};
+
+/// The versions to delete so that `keep` of those stackc made (`ours`) remain: the oldest of
+/// them, never `running`. `versions` are (label, created, ours), in any order; the others are
+/// not stackc's to count or delete.
+pub fn to_prune<'a, T: Ord + Copy>(
+    versions: &'a [(String, T, bool)],
+    keep: u32,
+    running: &str,
+) -> Vec<&'a str> {
+    let mut newest: Vec<&(String, T, bool)> = versions.iter().filter(|v| v.2).collect();
+    newest.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let keep = usize::try_from(keep).unwrap_or(usize::MAX);
+    newest
+        .into_iter()
+        .skip(keep)
+        .filter(|(label, ..)| label != running)
+        .map(|(label, ..)| label.as_str())
+        .collect()
+}
 
 #[cfg(feature = "aws")]
 mod aws {
@@ -208,6 +231,59 @@ mod aws {
             .collect())
     }
 
+    /// After a healthy apply: deletes the application's oldest versions that stackc made (a
+    /// `v-` label of a bundle under the stack's prefix), with their bundles, so that the plan's
+    /// `keep` newest remain, never the one just deployed. Returns the labels deleted; one that
+    /// cannot be deleted (AWS refuses a version an environment runs) is a note, not a failure:
+    /// the deploy itself is done.
+    pub async fn prune(ctx: &Ctx, plan: &Plan) -> (Vec<String>, Vec<String>) {
+        let (mut deleted, mut notes) = (Vec::new(), Vec::new());
+        let Some(v) = plan.steps.iter().find_map(|s| s.desired_as::<AppVersion>()) else {
+            return (deleted, notes);
+        };
+        let Some(app) = plan.referred::<Application, _>(&v.application) else {
+            return (deleted, notes);
+        };
+        let resource = format!("application {}", app.name);
+        let all = match versions(ctx, &app.name, &resource).await {
+            Ok(all) => all,
+            Err(e) => {
+                notes.push(format!("old versions were not pruned: {e}"));
+                return (deleted, notes);
+            }
+        };
+        let prefix = crate::naming::bundle_prefix(&ctx.stack);
+        // (label, nanoseconds since 1970 — a version without a date counts as the oldest, ours)
+        let listed: Vec<(String, i128, bool)> = all
+            .iter()
+            .map(|i| {
+                let ours = crate::naming::is_version_label(&i.label)
+                    && i.key.as_deref().is_some_and(|k| k.starts_with(&prefix));
+                let created = i.created.map_or(i128::MIN, |c| c.as_nanos());
+                (i.label.clone(), created, ours)
+            })
+            .collect();
+        for label in super::to_prune(&listed, v.keep, &v.label) {
+            let r = ctx
+                .clients
+                .eb
+                .delete_application_version()
+                .application_name(&app.name)
+                .version_label(label)
+                .delete_source_bundle(true)
+                .send()
+                .await;
+            match r {
+                Ok(_) => deleted.push(label.to_string()),
+                Err(e) => notes.push(format!(
+                    "old version {label} was not deleted: {}",
+                    aws_error(&resource, "DeleteApplicationVersion", &e)
+                )),
+            }
+        }
+        (deleted, notes)
+    }
+
     fn outputs(label: &str) -> Outputs {
         let mut out = Outputs::new();
         LABEL.set(&mut out, label.to_string());
@@ -269,6 +345,7 @@ mod aws {
                         .to_string(),
                 },
                 process: want.process,
+                keep: want.keep,
                 tags: want.tags.clone(),
             };
             let mut found = Found::new(Kind::AppVersion, &current, outputs(label));
@@ -360,5 +437,32 @@ mod aws {
             assert!(matches!(st("Building"), State::Pending(_)));
             assert!(matches!(st("Failed"), State::Failed(_)));
         }
+    }
+}
+
+#[cfg(test)]
+mod prune_tests {
+    use super::to_prune;
+
+    fn v(label: &str, at: i64, ours: bool) -> (String, i64, bool) {
+        (label.to_string(), at, ours)
+    }
+
+    #[test]
+    fn the_oldest_of_ours_go_never_the_running_one() {
+        let all = [
+            v("v-5", 5, true),
+            v("v-1", 1, true),
+            v("manual", 2, false),
+            v("v-4", 4, true),
+            v("v-3", 3, true),
+        ];
+        // The two newest of stackc's stay; the one a person uploaded is not counted or deleted.
+        assert_eq!(to_prune(&all, 2, "v-5"), ["v-3", "v-1"]);
+        // A rollback runs an old version: it is not deleted, even when it is past `keep`.
+        assert_eq!(to_prune(&all, 2, "v-1"), ["v-3"]);
+        assert_eq!(to_prune(&all, 3, "v-5"), ["v-1"]);
+        assert!(to_prune(&all, 4, "v-5").is_empty());
+        assert!(to_prune(&all[..0], 2, "v-5").is_empty());
     }
 }

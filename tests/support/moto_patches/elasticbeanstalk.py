@@ -533,9 +533,23 @@ class StackcEBBackend(EBBackend):
 
     def delete_application_version(self, application_name: str, version_label: str, delete_source_bundle: bool) -> None:
         app = self._application(application_name)
-        version = app.application_versions.pop(version_label, None)
-        if version is None:
+        if version_label not in app.application_versions:
             raise InvalidParameterValueError(f"No Application Version named '{version_label}' found.")
+        # "You cannot delete an application version that is associated with a running
+        # environment." (DeleteApplicationVersion, AWS Elastic Beanstalk API Reference)
+        running = [
+            env.environment_name
+            for env in self.environments
+            if env.application_name == application_name
+            and env.version_label == version_label
+            and env.status != "Terminated"
+        ]
+        if running:
+            raise InvalidParameterValueError(
+                f"Unable to delete application version {version_label} because it is being used by "
+                f"the following environments: {', '.join(running)}."
+            )
+        version = app.application_versions.pop(version_label)
         if delete_source_bundle and version.source_bundle:
             bucket, key = version.source_bundle["S3Bucket"], version.source_bundle["S3Key"]
             s3 = _s3(self)
