@@ -1,14 +1,16 @@
 //! `stackc`: a compiler for `.stack` files, which describe a multi-container web application
 //! on AWS Elastic Beanstalk. See ARCHITECTURE.md for the phases and their invariants.
 //!
-//! The core — [`syntax`], [`check`], [`lower`], and [`import`] from compose files — is pure:
-//! text in, values out, no IO. Only the CLI reads and writes files, only `deploy` (feature
-//! `aws`) talks to AWS, and [`images`] reads build contexts and runs the container CLI.
+//! The core — [`syntax`], [`check`], [`lower`], [`import`] from compose files and [`ci`]'s
+//! pipelines — is pure: text in, values out, no IO. Only the CLI reads and writes files, only
+//! `deploy` (feature `aws`) talks to AWS, and [`images`] reads build contexts and runs the
+//! container CLI.
 
 // pest's derive without `std` (see Cargo.toml) names `alloc`.
 extern crate alloc;
 
 pub mod check;
+pub mod ci;
 pub mod deploy;
 pub mod diagnostic;
 pub mod fmt;

@@ -2,7 +2,8 @@
 //! applied from one program coexist with distinct resources, each tagged with its environment;
 //! destroying staging leaves production as it was; a preview (an instance of the template) is
 //! created under its own names and removed completely, with no final snapshot left behind; a
-//! preview name AWS would refuse is refused before any call.
+//! preview name AWS would refuse is refused before any call; and the example
+//! `examples/staging-production.stack` deploys all three (production with its domain).
 
 mod common;
 
@@ -228,4 +229,56 @@ fn environments_coexist_destroy_one_and_previews_come_and_go() {
     let gone = resources(&url);
     assert!(of(&gone, "pr-7").is_empty(), "{:#?}", of(&gone, "pr-7"));
     assert_eq!(of(&gone, "production"), production, "production untouched");
+}
+
+/// The example itself: staging and production deploy from one file, each healthy on its own
+/// (production with its domain, in a hosted zone of the account), and a preview of it too.
+#[test]
+fn the_example_deploys_both_environments_and_a_preview() {
+    let aws = moto();
+    let url = aws.url();
+    boto(
+        &url,
+        "route53",
+        "c.create_hosted_zone(Name='example.com', CallerReference='example')['HostedZone']['Id']",
+    );
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join("staging-production.stack");
+    let f = file.to_str().expect("utf-8");
+    for target in [
+        &["--env", "staging"][..],
+        &["--env", "production"],
+        &["--env", "preview", "--name", "pr-1"],
+    ] {
+        ok(&stackc(
+            &url,
+            &[&["apply", f][..], target, &["--yes"]].concat(),
+            &[],
+        ));
+    }
+    for target in [
+        &["--env", "staging"][..],
+        &["--env", "production"],
+        &["--env", "preview", "--name", "pr-1"],
+    ] {
+        let out = stackc(
+            &url,
+            &[&["status", f][..], target, &["--format", "json"]].concat(),
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(0), "{target:?}: {}", text(&out));
+        let status: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        let name = target[1..].last().expect("a name");
+        let env = match *name {
+            "pr-1" => "shop-pr-1".to_string(),
+            other => format!("shop-{other}"),
+        };
+        assert_eq!(status["environment"], env.as_str(), "{status}");
+    }
+    ok(&stackc(
+        &url,
+        &["destroy", f, "--env", "preview", "--name", "pr-1", "--yes"],
+        &[],
+    ));
 }

@@ -19,7 +19,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
-use stackc::deploy::resource::{Tags, Val};
+use stackc::deploy::resource::{Tag, Tags, Val};
 use stackc::deploy::resources::Desired;
 use stackc::deploy::resources::db_instance::DbInstance;
 use stackc::images::{BuildSpec, Platform, content_hash};
@@ -857,9 +857,11 @@ fn plan_invariants(path: &Path, model: &stackc::check::Model, a: &Artifacts) {
             );
         }
 
-        // Create steps carry the ownership tags.
+        // Create steps (ACM's is a request) carry the ownership tags, the environment's too
+        // exactly when its names are scoped to it.
         let op = step.action().split_once(':').map_or("", |(_, op)| op);
-        if op.starts_with("Create") && !UNTAGGABLE_CREATES.iter().any(|(a, _)| *a == step.action())
+        if (op.starts_with("Create") || op.starts_with("Request"))
+            && !UNTAGGABLE_CREATES.iter().any(|(a, _)| *a == step.action())
         {
             let tags = stackc_tags(&step.params());
             assert!(
@@ -876,6 +878,11 @@ fn plan_invariants(path: &Path, model: &stackc::check::Model, a: &Artifacts) {
                 assert!(
                     t.get("stackc:name").is_some_and(|n| !n.is_empty()),
                     "{name}: {id}: tag stackc:name"
+                );
+                assert_eq!(
+                    t.get("stackc:env").map(String::as_str),
+                    model.scoped_env(),
+                    "{name}: {id}: tag stackc:env"
                 );
             }
         }
@@ -1005,6 +1012,24 @@ fn plan_invariants_catch_broken_plans() {
         ("secret value", |a| {
             db(a).password = Some(Val::Lit("hunter2".into()));
         }),
+        (
+            "certificate tagged with an environment the stack does not scope",
+            |a| {
+                let cert = a
+                    .plan
+                    .steps
+                    .iter_mut()
+                    .find_map(|s| match &mut s.desired {
+                        Desired::Certificate(c) => Some(c),
+                        _ => None,
+                    })
+                    .expect("the example requests a certificate");
+                cert.tags.0.push(Tag {
+                    key: "stackc:env".into(),
+                    value: "production".into(),
+                });
+            },
+        ),
         // (A secret object that also holds its value cannot be built: `Val::Secret` holds
         // only the variable's name.)
     ];

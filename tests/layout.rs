@@ -140,6 +140,7 @@ fn each_aws_operation_is_called_from_one_file() {
 fn action(client: &str, op: &str) -> String {
     let service = match client {
         "eb" => "elasticbeanstalk",
+        "elbv2" => "elasticloadbalancing",
         other => other,
     };
     let name = match (client, op) {

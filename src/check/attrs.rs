@@ -252,6 +252,50 @@ pub static ENVIRONMENT: &[AttrSpec] = &[
         None,
         "IAM role name or ARN for Elastic Beanstalk; apply creates one when absent",
     ),
+    a(
+        "domain",
+        Ty::Str,
+        None,
+        "the domain served over HTTPS, e.g. `\"app.example.com\"`: apply requests its certificate and, when Route 53 hosts its zone, writes its DNS records (load-balanced only)",
+    ),
+    a(
+        "certificate",
+        Ty::Str,
+        None,
+        "ARN of an existing ACM certificate for the HTTPS listener, instead of the one apply requests for `domain` (load-balanced only)",
+    ),
+    // Elastic Beanstalk's `aws:autoscaling:asg` `MinSize` and `MaxSize`: default 1 and 4,
+    // valid values 1 to 10000 ("General options for all environments").
+    a(
+        "min_instances",
+        Ty::Int(1, 10_000),
+        Some("1"),
+        "fewest instances the Auto Scaling group runs, 1 to 10000 (load-balanced only)",
+    ),
+    a(
+        "max_instances",
+        Ty::Int(1, 10_000),
+        Some("4"),
+        "most instances the Auto Scaling group runs, 1 to 10000, at least `min_instances` (load-balanced only)",
+    ),
+    // Below 10 % an idle instance (the ECS agent, Docker) already breaches it and the group
+    // grows to its maximum; above 90 % instances saturate before a new one is in service.
+    a(
+        "target_cpu_percent",
+        Ty::Int(10, 90),
+        None,
+        "average CPU, in percent (10 to 90), above which an instance is added; one is removed below half of it. Absent: Elastic Beanstalk's trigger on outbound network traffic (load-balanced only)",
+    ),
+];
+
+/// The environment's attributes that only a load balancer gives a meaning to: HTTPS is served
+/// by it, and a single instance is an Auto Scaling group of exactly one.
+pub static LOAD_BALANCED_ONLY: &[&str] = &[
+    "domain",
+    "certificate",
+    "min_instances",
+    "max_instances",
+    "target_cpu_percent",
 ];
 
 /// A container's memory, MiB: Docker's smallest (6 MiB) to the language's largest (4 TiB).

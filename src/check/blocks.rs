@@ -198,6 +198,7 @@ impl Cx {
         let load_balanced = (tier == Tier::LoadBalanced)
             .then(|| m.span("tier"))
             .flatten();
+        let (https, scaling) = self.load_balancer(&m, tier, name);
         let env = Environment {
             name: block.name.text.to_string(),
             instance_type,
@@ -206,6 +207,8 @@ impl Cx {
             instance_profile,
             service_role,
             log_days: m.int_or_default("log_days"),
+            https,
+            scaling,
             keep_versions: u32::try_from(m.int_or_default("keep_versions")).unwrap_or(u32::MAX),
             template: m.bool_or_default("template"),
             approval: m.bool_or_default("approval"),
@@ -218,6 +221,102 @@ impl Cx {
             template: env.template,
         };
         env
+    }
+
+    /// The environment's load balancer: HTTPS (`domain`, `certificate`) and the Auto Scaling
+    /// group (`min_instances`, `max_instances`, `target_cpu_percent`), which a single instance
+    /// refuses.
+    fn load_balancer(
+        &mut self,
+        m: &AttrMap,
+        tier: Tier,
+        environment: &str,
+    ) -> (Option<Https>, Option<Scaling>) {
+        if tier == Tier::Single {
+            for &attr in attrs::LOAD_BALANCED_ONLY {
+                let Some(span) = m.span(attr) else { continue };
+                let served = if matches!(attr, "domain" | "certificate") {
+                    "HTTPS is served by the load balancer"
+                } else {
+                    "a single-instance environment runs exactly one instance"
+                };
+                self.err(CheckError::NeedsLoadBalancer {
+                    span,
+                    tier: m.span("tier"),
+                    attr,
+                    environment: environment.to_string(),
+                    help: Some(format!(
+                        "{served}: write `tier = load_balanced` in environment `{environment}`, or remove `{attr}`"
+                    )),
+                });
+            }
+            return (None, None);
+        }
+        let certificate = m.str("certificate");
+        if let (Some(arn), Some(span)) = (&certificate, m.span("certificate")) {
+            check_name(
+                self,
+                span,
+                arn,
+                "ACM certificate ARN",
+                names::certificate_arn(arn),
+                None,
+            );
+        }
+        let domain = m.str("domain");
+        if let (Some(d), Some(span)) = (&domain, m.span("domain")) {
+            // The certificate stackc requests names the domain in its Common Name.
+            let max = if certificate.is_some() {
+                253
+            } else {
+                names::CERTIFICATE_DOMAIN_MAX
+            };
+            let lower = d.to_ascii_lowercase();
+            let help = (lower != *d && names::domain(&lower, max).is_none())
+                .then(|| format!("write `domain = \"{lower}\"`"));
+            check_name(self, span, d, "domain", names::domain(d, max), help);
+            if m.bool_or_default("template") {
+                self.err(CheckError::TemplateDomain {
+                    span,
+                    template: m.span("template"),
+                    domain: d.clone(),
+                    env: environment.to_string(),
+                });
+            }
+        }
+        let https = (domain.is_some() || certificate.is_some()).then_some(Https {
+            domain,
+            certificate,
+        });
+        let (min, max) = (
+            m.int_or_default("min_instances"),
+            m.int_or_default("max_instances"),
+        );
+        if let (true, Some(span)) = (min > max, m.span("min_instances")) {
+            let written = m.span("max_instances");
+            self.err(CheckError::InstanceRange {
+                span,
+                max_span: written,
+                min,
+                max,
+                defaulted: if written.is_some() {
+                    ""
+                } else {
+                    ", the default"
+                },
+                help: Some(if written.is_some() {
+                    format!("lower `min_instances` to {max} or raise `max_instances` to {min}")
+                } else {
+                    format!("add `max_instances = {min}` (or more) to environment `{environment}`")
+                }),
+            });
+        }
+        let scaling = Scaling {
+            min: min as u32,
+            max: max as u32,
+            cpu_percent: m.int("target_cpu_percent").map(|p| p as u8),
+        };
+        (https, Some(scaling))
     }
 
     /// A data store. Its default identifier needs the base of the derived names (the stack's

@@ -15,8 +15,9 @@
 //! one choice, so an override of `image` or `build` replaces whichever of the two (or the
 //! `build { }` block) the service has. Each program is then checked
 //! in full, on its own, by the one checker ([`crate::compile_with`] merges what the checks say).
-//! Here: which programs there are, and the mistakes only the overrides can make (an override
-//! naming no service or store, two environments of one name).
+//! Here: which programs there are, and the mistakes only several environments can make (an
+//! override naming no service or store, two environments of one name, a store identifier or
+//! a domain two of them would share).
 
 use std::borrow::Cow;
 
@@ -105,6 +106,7 @@ pub fn resolve(file: &ast::File) -> Resolution<'_> {
     }
     if envs.len() > 1 {
         shared_identifiers(file, &envs, &mut errors);
+        shared_domains(&envs, &mut errors);
     }
     let programs = match envs.as_slice() {
         [] => vec![Program {
@@ -173,6 +175,36 @@ fn shared_identifiers(file: &ast::File, envs: &[&Block], errors: &mut Vec<CheckE
                 None => {
                     seen.insert(id.to_ascii_lowercase(), (&env.name.text, span));
                 }
+            }
+        }
+    }
+}
+
+/// A `domain` written in two environments: its alias record can point at one load balancer.
+fn shared_domains(envs: &[&Block], errors: &mut Vec<CheckError>) {
+    let mut seen: HashMap<String, (&str, Span)> = HashMap::default();
+    for env in envs {
+        let Some((domain, span)) = env.entries.iter().find_map(|e| match e {
+            Entry::Attr(a) if a.key.text == "domain" => match &a.value.kind {
+                ast::ValueKind::Str(s) => Some((s.to_string(), a.value.span)),
+                _ => None,
+            },
+            _ => None,
+        }) else {
+            continue;
+        };
+        // DNS names are not case-sensitive.
+        let key = domain.to_ascii_lowercase();
+        match seen.get(&key) {
+            Some((first_env, first)) => errors.push(CheckError::SharedDomain {
+                span,
+                first: *first,
+                domain,
+                first_env: first_env.to_string(),
+                env: env.name.text.to_string(),
+            }),
+            None => {
+                seen.insert(key, (&env.name.text, span));
             }
         }
     }

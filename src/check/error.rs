@@ -375,6 +375,50 @@ pub enum CheckError {
         help: Option<String>,
     },
 
+    #[error("`{attr}` needs a load balancer, and environment `{environment}` is a single instance")]
+    #[diagnostic(code(stack::needs_load_balancer))]
+    NeedsLoadBalancer {
+        #[label("only a load-balanced environment has this")]
+        span: Span,
+        /// `tier = single`, when written.
+        #[label("a single instance here")]
+        tier: Option<Span>,
+        attr: &'static str,
+        environment: String,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("`min_instances` ({min}) is above `max_instances` ({max}{defaulted})")]
+    #[diagnostic(code(stack::instance_range))]
+    InstanceRange {
+        #[label("at least {min} instances")]
+        span: Span,
+        /// `max_instances`, when written.
+        #[label("at most {max}")]
+        max_span: Option<Span>,
+        min: u64,
+        max: u64,
+        /// `, the default` when `max_instances` is not written.
+        defaulted: &'static str,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("{message}")]
+    #[diagnostic(code(stack::https_port))]
+    HttpsPort {
+        #[label("{label}")]
+        span: Span,
+        /// Where HTTPS is turned on (`domain` or `certificate`), when it is not the span.
+        #[label("HTTPS is served here")]
+        https: Option<Span>,
+        message: String,
+        label: String,
+        #[help]
+        help: Option<String>,
+    },
+
     #[error("a port rule needs a target: `to SERVICE`")]
     #[diagnostic(
         code(stack::syntax),
@@ -406,6 +450,41 @@ pub enum CheckError {
         identifier: String,
         store: String,
         first_env: String,
+        env: String,
+    },
+
+    #[error("environments `{first_env}` and `{env}` would both serve `{domain}`")]
+    #[diagnostic(
+        code(stack::shared_domain),
+        help(
+            "the domain's record points at one load balancer: give `{env}` a domain of its own \
+             (`{env}.{domain}`, say), or remove it there"
+        )
+    )]
+    SharedDomain {
+        #[label("`{env}` serves it here")]
+        span: Span,
+        #[label("so does `{first_env}`")]
+        first: Span,
+        domain: String,
+        first_env: String,
+        env: String,
+    },
+
+    #[error("every preview of template `{env}` would serve `{domain}`")]
+    #[diagnostic(
+        code(stack::shared_domain),
+        help(
+            "the domain's record points at one load balancer, and a template has many previews: \
+             remove `domain` from `{env}` (a preview is reached at its Elastic Beanstalk URL)"
+        )
+    )]
+    TemplateDomain {
+        #[label("one domain for every preview")]
+        span: Span,
+        #[label("a template here")]
+        template: Option<Span>,
+        domain: String,
         env: String,
     },
 

@@ -487,6 +487,9 @@ impl Cx {
         if let (Some(env), Some(block)) = (&environment, items.environment) {
             rules::memory(self, block, env, &services, &infos);
         }
+        if let (Some(stack), Some(env)) = (&stack, &environment) {
+            rules::https(self, items, stack, env, &firewall.model);
+        }
         rules::references(
             self,
             items,

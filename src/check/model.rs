@@ -70,6 +70,11 @@ pub struct Environment {
     pub service_role: Option<String>,
     /// Days CloudWatch Logs keeps the logs (one of `attrs::LOG_DAYS_ALLOWED`).
     pub log_days: u64,
+    /// HTTPS on the load balancer; only a load-balanced environment has it.
+    pub https: Option<Https>,
+    /// The Auto Scaling group's bounds and trigger; only a load-balanced environment has
+    /// them (a single instance is a group of one).
+    pub scaling: Option<Scaling>,
     /// How many application versions apply keeps (`keep_versions`).
     pub keep_versions: u32,
     /// A template for preview environments (`template = true`).
@@ -79,6 +84,27 @@ pub struct Environment {
     /// The preview this model is, an instance of the template (`--name pr-42`); its name
     /// replaces the environment's in every derived name.
     pub instance: Option<String>,
+}
+
+/// HTTPS on the load balancer's port 443, with port 80 redirecting to it. At least one of
+/// the two is set.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Https {
+    /// The domain served: apply requests its certificate (unless `certificate` is set) and
+    /// writes its DNS records when Route 53 hosts its zone.
+    pub domain: Option<String>,
+    /// The ARN of an existing ACM certificate.
+    pub certificate: Option<String>,
+}
+
+/// The Auto Scaling group of a load-balanced environment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Scaling {
+    pub min: u32,
+    pub max: u32,
+    /// Average CPU (percent) above which an instance is added; `None`: Elastic Beanstalk's
+    /// default trigger (outbound network traffic).
+    pub cpu_percent: Option<u8>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

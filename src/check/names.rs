@@ -292,6 +292,72 @@ pub fn fix_ecr_part(s: &str) -> Option<String> {
         .then_some(fixed)
 }
 
+/// The longest domain ACM puts in a certificate's Common Name (RequestCertificate's
+/// `DomainName`: "In compliance with RFC 5280, the length of the domain name (technically, the
+/// Common Name) that you provide cannot exceed 64 octets").
+pub const CERTIFICATE_DOMAIN_MAX: usize = 64;
+
+/// A domain served over HTTPS: at least two dot-separated labels of lowercase letters, digits
+/// and `-` (not at either end of a label), each at most 63 characters, the whole at most
+/// `max` (DNS: 253; the certificate's Common Name: [`CERTIFICATE_DOMAIN_MAX`]). No wildcard:
+/// an alias record and a listener serve one name.
+pub fn domain(s: &str, max: usize) -> Verdict {
+    if s.starts_with("*.") {
+        return Some(
+            "a wildcard is not a domain that can be served: name one, e.g. `app.example.com`",
+        );
+    }
+    if s.len() > max {
+        return Some(if max == CERTIFICATE_DOMAIN_MAX {
+            "an ACM certificate's domain has at most 64 characters"
+        } else {
+            "a domain has at most 253 characters"
+        });
+    }
+    let labels: Vec<&str> = s.split('.').collect();
+    let ok = labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        });
+    (!ok).then_some(
+        "domains are lowercase letters, digits and `-`, in two or more dot-separated labels",
+    )
+}
+
+/// An ACM certificate ARN: `arn:aws:acm:REGION:123456789012:certificate/UUID` (any
+/// partition). The load balancer takes certificates of its own region only.
+pub fn certificate_arn(s: &str) -> Verdict {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    let uuid = |id: &str| {
+        id.len() == 36
+            && id.char_indices().all(|(i, c)| match i {
+                8 | 13 | 18 | 23 => c == '-',
+                _ => c.is_ascii_hexdigit() && !c.is_ascii_uppercase(),
+            })
+    };
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "acm"
+        && region(parts[3]).is_none()
+        && parts[4].len() == 12
+        && parts[4].chars().all(|c| c.is_ascii_digit())
+        && parts[5].strip_prefix("certificate/").is_some_and(uuid);
+    (!ok).then_some(
+        "ACM certificate ARNs look like `arn:aws:acm:us-east-1:123456789012:certificate/UUID`",
+    )
+}
+
+/// The region of an ARN (its fourth field).
+pub fn arn_region(arn: &str) -> Option<&str> {
+    arn.split(':').nth(3).filter(|r| !r.is_empty())
+}
+
 /// ECS container names (a service's name): at most 255 characters.
 pub fn container_name(s: &str) -> Verdict {
     (s.len() > 255).then_some("ECS container names are at most 255 characters long")
@@ -492,6 +558,42 @@ mod tests {
             assert!(ecr_repository(bad).is_some(), "{bad:?}");
         }
         assert!(ecr_repository(&format!("shop/{}", "a".repeat(251))).is_none());
+    }
+
+    #[test]
+    fn domains_and_certificates() {
+        let cert = CERTIFICATE_DOMAIN_MAX;
+        assert!(domain("app.example.com", cert).is_none());
+        assert!(domain("xn--bcher-kva.example", cert).is_none());
+        for bad in [
+            "example",
+            "App.example.com",
+            "app..example.com",
+            "-app.example.com",
+            "app-.example.com",
+            "*.example.com",
+            "app.example.com.",
+            "app_1.example.com",
+        ] {
+            assert!(domain(bad, 253).is_some(), "{bad}");
+        }
+        let long = format!("{}.example.com", "a".repeat(60));
+        assert!(domain(&long, cert).is_some() && domain(&long, 253).is_none());
+        assert!(domain(&format!("{}.com", "a".repeat(64)), 253).is_some());
+        let arn =
+            "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
+        assert!(certificate_arn(arn).is_none());
+        assert_eq!(arn_region(arn), Some("us-east-1"));
+        for bad in [
+            "arn:aws:iam::123456789012:server-certificate/site",
+            "arn:aws:acm::123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+            "arn:aws:acm:us-east-1:12345678901:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+            "arn:aws:acm:us-east-1:123456789012:certificate/0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0",
+            "arn:aws:acm:us-east-1:123456789012:certificate/site",
+            "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+        ] {
+            assert!(certificate_arn(bad).is_some(), "{bad}");
+        }
     }
 
     #[test]

@@ -203,6 +203,8 @@ fn port_rule(
     }
     // With `tier = load_balanced` the rule opens the load balancer, which speaks HTTP only.
     let load_balanced = cx.env_facts.load_balanced;
+    // With HTTPS, port 443 is the load balancer's HTTPS listener.
+    let https = load_balanced.and(https_attr(items));
     let mut cidrs = Vec::new();
     for src in &rule.sources {
         match &src.kind {
@@ -319,6 +321,20 @@ fn port_rule(
             });
             continue;
         }
+        if let (false, 443, Some(https)) = (udp, port, https) {
+            cx.err(CheckError::HttpsPort {
+                span: subj.span,
+                https: Some(https),
+                message: "port 443 is the load balancer's HTTPS listener".into(),
+                label: "already opened by HTTPS".into(),
+                help: Some(
+                    "HTTPS is served on port 443 to the sources of the port 80 rules, and \
+                     forwarded to port 80 of the instances: remove 443 from this rule"
+                        .into(),
+                ),
+            });
+            continue;
+        }
         let Some(i) = svc else { continue };
         let proto = if udp { Protocol::Udp } else { Protocol::Tcp };
         let s = &services[i];
@@ -362,6 +378,89 @@ fn port_rule(
                 protocol: proto,
                 cidr: cidr.clone(),
                 service: s.name.to_string(),
+            });
+        }
+    }
+}
+
+/// The value of attribute `name` of the environment block, as written.
+fn env_attr<'a>(items: &Items<'a>, name: &str) -> Option<&'a Value> {
+    entries(items.environment?)
+        .0
+        .into_iter()
+        .find(|a| a.key.text == name)
+        .map(|a| &a.value)
+}
+
+/// Where the environment turns HTTPS on: its `domain`, else its `certificate`.
+fn https_attr(items: &Items<'_>) -> Option<Span> {
+    env_attr(items, "domain")
+        .or_else(|| env_attr(items, "certificate"))
+        .map(|v| v.span)
+}
+
+/// HTTPS on the load balancer: it serves whoever may reach port 80 (port 80 then redirects
+/// to it), so a rule must open port 80; and it uses a certificate of the stack's region.
+pub(crate) fn https(
+    cx: &mut Cx,
+    items: &Items<'_>,
+    stack: &Stack,
+    env: &Environment,
+    firewall: &Firewall,
+) {
+    let Some(https) = &env.https else { return };
+    let Some(span) = https_attr(items) else {
+        return;
+    };
+    let opened = firewall
+        .ingress
+        .iter()
+        .any(|i| i.port == 80 && i.protocol == Protocol::Tcp);
+    // A rule written for port 80 that could not be read was reported already.
+    let written = items
+        .firewalls
+        .iter()
+        .flat_map(|fw| &fw.rules)
+        .filter(|r| r.target.is_some())
+        .flat_map(|r| &r.subjects)
+        .any(|s| match &s.kind {
+            ValueKind::Int(80) => true,
+            ValueKind::Port {
+                host: 80, protocol, ..
+            } => protocol.as_ref().is_none_or(|p| p.text != "udp"),
+            _ => false,
+        });
+    if !opened && !written {
+        let what = if https.domain.is_some() {
+            "`domain`"
+        } else {
+            "`certificate`"
+        };
+        cx.err(CheckError::HttpsPort {
+            span,
+            https: None,
+            message: format!("{what} serves HTTPS to the sources of port 80, and no rule opens port 80"),
+            label: "reachable by nobody".into(),
+            help: Some(
+                "open port 80 of the service that serves the site, e.g. `allow 80 from internet to web`: \
+                 HTTPS on 443 is opened to the same sources, and port 80 redirects to it"
+                    .into(),
+            ),
+        });
+    }
+    let (Some(arn), Some(region)) = (&https.certificate, &stack.region) else {
+        return;
+    };
+    if let (Some(theirs), Some(v)) = (names::arn_region(arn), env_attr(items, "certificate")) {
+        if names::certificate_arn(arn).is_none() && theirs != region {
+            cx.err(CheckError::InvalidName {
+                span: v.span,
+                name: arn.clone(),
+                what: format!("certificate for region {region}"),
+                rule: format!("a certificate of {theirs}"),
+                help: Some(format!(
+                    "a load balancer uses certificates of its own region: request or import the certificate in {region}"
+                )),
             });
         }
     }

@@ -84,6 +84,12 @@ pub enum Command {
         after_help = "Example:\n  stackc iam-policy app.stack > deployer-policy.json\n  aws iam create-policy --policy-name app-deployer --policy-document file://deployer-policy.json\n\nResources are scoped by the stack's names and tags where AWS allows it; see docs/deploy.md.\nNothing is printed on stdout when the file has errors (exit 1)."
     )]
     IamPolicy(IamPolicyArgs),
+    /// Print the CI pipeline that checks, plans and deploys a file (GitHub Actions, GitLab CI,
+    /// Travis CI), or the IAM role it deploys with
+    #[command(
+        after_help = "Examples:\n  stackc ci github app.stack --out .github/workflows/stackc.yml\n  stackc ci gitlab app.stack > .gitlab-ci.yml\n  stackc ci github app.stack --print-role --repository acme/shop --account 123456789012\n\nFILE is the path from the repository's top folder, where the pipeline runs. Its environments\napply on the main branch in the file's order, those with `approval = true` once a person\napproves; the first `template = true` environment is each pull request's preview (pr-N). The\nset-up (role, trust policy, variables) is in docs/deploy.md, \"Deploying from CI\". Nothing is\nprinted or written when the file has errors, or only templates (exit 1)."
+    )]
+    Ci(CiArgs),
     /// Print the page of a diagnostic code: what it checks, why, an example and the fix
     #[command(
         after_help = "Examples:\n  stackc explain stack::open_to_world\n  stackc explain unused_port\n  stackc explain --list"
@@ -178,6 +184,10 @@ pub struct DeployArgs {
     /// to inspect it (apply only)
     #[arg(long)]
     pub no_rollback: bool,
+    /// How long apply waits for ACM to validate the certificate of `domain`, e.g. `30m`; a
+    /// later apply goes on waiting (apply only)
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
+    pub validation_timeout: std::time::Duration,
 }
 
 /// `90s`, `15m`, `1h`, `1d`, or a number of seconds.
@@ -280,6 +290,40 @@ pub struct IamPolicyArgs {
     /// Only this environment's resources; by default every environment's
     #[arg(long, value_name = "NAME")]
     pub env: Option<String>,
+}
+
+#[derive(clap::Args)]
+pub struct CiArgs {
+    /// The CI service
+    #[arg(value_enum)]
+    pub provider: CiProvider,
+    /// The .stack file, as a path from the repository's top folder
+    pub file: PathBuf,
+    /// Write to this file instead of stdout (its folder is created if missing)
+    #[arg(long, short, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    /// Print the IAM role the pipeline deploys with instead, as JSON: the trust policy for the
+    /// service's OIDC tokens and the deployer's policy of `stackc iam-policy`
+    #[arg(long)]
+    pub print_role: bool,
+    /// The repository the role trusts: OWNER/NAME on GitHub, GROUP/PROJECT on GitLab
+    /// (--print-role needs it for both)
+    #[arg(long, value_name = "PATH", requires = "print_role")]
+    pub repository: Option<String>,
+    /// The AWS account of the role and of its OIDC provider, 12 digits (--print-role needs it
+    /// for GitHub and GitLab)
+    #[arg(long, value_name = "ID", requires = "print_role")]
+    pub account: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CiProvider {
+    /// GitHub Actions: .github/workflows/stackc.yml
+    Github,
+    /// GitLab CI: .gitlab-ci.yml
+    Gitlab,
+    /// Travis CI: .travis.yml
+    Travis,
 }
 
 #[derive(clap::Args)]

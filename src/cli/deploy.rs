@@ -72,7 +72,7 @@ pub fn main(mode: Mode, args: &DeployArgs) -> ExitCode {
 async fn context(
     artifacts: &Artifacts,
     endpoint: Option<&str>,
-    health_timeout: std::time::Duration,
+    timing: Timing,
     rollback: bool,
     problems: Vec<Problem>,
 ) -> Result<Arc<Ctx>, ExitCode> {
@@ -88,10 +88,7 @@ async fn context(
         region,
         clients,
         dockerrun: artifacts.dockerrun.clone(),
-        timing: Timing {
-            health_timeout,
-            ..Timing::from_env()
-        },
+        timing,
         progress: Progress::new(std::io::stderr().is_terminal()),
         rollback,
         preview: plan.template,
@@ -108,7 +105,7 @@ pub fn status(args: &StatusArgs) -> ExitCode {
         let ctx = match context(
             &artifacts,
             args.endpoint_url.as_deref(),
-            aws::HEALTH_TIMEOUT,
+            Timing::from_env(),
             false,
             Vec::new(),
         )
@@ -214,7 +211,10 @@ pub fn rollback(args: &RollbackArgs) -> ExitCode {
         let ctx = match context(
             &artifacts,
             args.endpoint_url.as_deref(),
-            args.health_timeout,
+            Timing {
+                health_timeout: args.health_timeout,
+                ..Timing::from_env()
+            },
             true,
             Vec::new(),
         )
@@ -306,7 +306,7 @@ pub fn logs(args: &LogsArgs) -> ExitCode {
         let ctx = match context(
             &artifacts,
             args.endpoint_url.as_deref(),
-            aws::HEALTH_TIMEOUT,
+            Timing::from_env(),
             false,
             Vec::new(),
         )
@@ -387,7 +387,11 @@ async fn run(mode: Mode, args: &DeployArgs, artifacts: Artifacts) -> ExitCode {
     let ctx = match context(
         &artifacts,
         args.endpoint_url.as_deref(),
-        args.health_timeout,
+        Timing {
+            health_timeout: args.health_timeout,
+            validation_timeout: args.validation_timeout,
+            ..Timing::from_env()
+        },
         !args.no_rollback,
         unset,
     )

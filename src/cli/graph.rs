@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
+use stackc::check::Model;
 use stackc::lower;
 use stackc::lower::graph::{self, Format};
 
@@ -23,11 +24,16 @@ pub fn iam_policy(path: &Path, env: Option<&str>) -> ExitCode {
             Err(code) => return code,
         },
     };
-    let plans: Vec<_> = models.iter().map(|m| lower::lower(m).plan).collect();
-    let policy = stackc::deploy::policy::deployer_policy(&plans);
-    let mut text = serde_json::to_string_pretty(&policy).unwrap_or_default();
+    let mut text = serde_json::to_string_pretty(&deployer_policy(&models)).unwrap_or_default();
     text.push('\n');
     write_stdout(text.as_bytes())
+}
+
+/// The deployer's policy for `models` (a file's environments, its templates' previews
+/// included): `iam-policy`'s, and the CI role's of `stackc ci --print-role`.
+pub fn deployer_policy(models: &[Model]) -> serde_json::Value {
+    let plans: Vec<_> = models.iter().map(|m| lower::lower(m).plan).collect();
+    stackc::deploy::policy::deployer_policy(&plans)
 }
 
 pub fn main(a: &GraphArgs) -> ExitCode {

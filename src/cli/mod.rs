@@ -1,5 +1,5 @@
 //! Command-line interface: argument parsing (clap), reading the input, rendering diagnostics,
-//! writing outputs; `graph`, `import`, and the generated completions and man page. Exit codes:
+//! writing outputs; `graph`, `import`, `ci`, and the generated completions and man page. Exit codes:
 //! 0 clean, 1 problems in the input or an unreadable file, 2 usage errors (clap's own).
 
 /// Prints one line on stderr, with any control character from the input escaped; a failure
@@ -12,6 +12,7 @@ macro_rules! say {
 
 mod args;
 mod builds;
+mod ci;
 #[cfg(feature = "aws")]
 mod deploy;
 mod explain;
@@ -46,6 +47,7 @@ pub fn main() -> ExitCode {
         Command::Fmt(f) => fmt::main(&f),
         Command::Graph(g) => graph::main(&g),
         Command::IamPolicy(p) => graph::iam_policy(&p.file, p.env.as_deref()),
+        Command::Ci(c) => ci::main(&c),
         Command::Import(i) => import::main(&i.file),
         Command::Lsp(_) => crate::lsp::main(),
         #[cfg(feature = "aws")]

@@ -76,6 +76,15 @@ impl Grant {
     }
 }
 
+/// `actions` anywhere, for a type whose calls all serve the program's own steps of it (a
+/// lookup): nothing when the program has none.
+pub fn only_with_steps<T>(steps: &[T], actions: &[&'static str]) -> Vec<Grant> {
+    match steps {
+        [] => Vec::new(),
+        _ => vec![Grant::anywhere(actions)],
+    }
+}
+
 /// The policy document for plans (one per environment): every resource type's grants (a type
 /// the program does not use still reads, to find what an earlier apply made), merged.
 pub fn deployer_policy(plans: &[Plan]) -> Value {

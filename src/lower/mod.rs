@@ -38,7 +38,7 @@ pub fn lower(model: &Model) -> Artifacts {
 /// Lowers a checked model, each built service running its image from `images`.
 pub fn lower_with(model: &Model, images: &Images) -> Artifacts {
     let dockerrun = dockerrun(model, images);
-    let hash = hex(&Sha256::digest(dockerrun.as_bytes()));
+    let hash = bundle_hash(&dockerrun, &plan::bundle_extras(model));
     let plan = plan::plan(model, &hash);
     let plan_json = to_json(&plan);
     Artifacts {
@@ -52,6 +52,21 @@ pub(crate) fn to_json<T: Serialize>(v: &T) -> String {
     let mut s = serde_json::to_string_pretty(v).expect("plain data always serialises");
     s.push('\n');
     s
+}
+
+/// The hash of the source bundle's content, which names its version: the Dockerrun's alone
+/// (what it was before bundles held other files), then each further file's name and text.
+fn bundle_hash(dockerrun: &str, extras: &[&str]) -> String {
+    let mut h = Sha256::new();
+    h.update(dockerrun.as_bytes());
+    for name in extras {
+        let text = crate::deploy::resources::bundle::extra_file(name).unwrap_or_default();
+        for part in [name.as_bytes(), text.as_bytes()] {
+            h.update([0u8]);
+            h.update(part);
+        }
+    }
+    hex(&h.finalize())
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -14,20 +14,27 @@ use serde::Serialize;
 use serde::ser::SerializeStruct;
 use serde_json::Value;
 
-use crate::check::{EnvValue, Export, Model, Password, Protocol, Store, StoreKind, Tier};
+use crate::check::{EnvValue, Export, Model, Password, Protocol, Scaling, Store, StoreKind, Tier};
 use crate::deploy::resource::{Handle, Ref, TagMap, Tags, Val};
 use crate::deploy::resources::app_servers::AppServers;
 use crate::deploy::resources::app_version::{self, AppVersion, SourceBundle};
 use crate::deploy::resources::application::{self, Application};
-use crate::deploy::resources::bundle::{self, AwsLogs, Body, Bundle, DOCKERRUN, StorageLocation};
+use crate::deploy::resources::bundle::{
+    self, AwsLogs, Body, Bundle, DOCKERRUN, HTTPS_REDIRECT, StorageLocation,
+};
 use crate::deploy::resources::cache::{self, CacheCluster, ReplicationGroup};
+use crate::deploy::resources::certificate::{self, Certificate, CertificateValidation};
 use crate::deploy::resources::db_instance::{self, DbInstance};
 use crate::deploy::resources::default_subnets::{self, DefaultSubnets};
 use crate::deploy::resources::default_vpc::{self, DefaultVpc};
-use crate::deploy::resources::environment::{self, Environment, OptionSetting, PROPERTIES};
+use crate::deploy::resources::dns::{self, DnsRecord, HostedZone};
+use crate::deploy::resources::environment::{
+    self, Environment, HTTPS_LISTENER, OptionSetting, PROPERTIES, TLS_POLICY,
+};
 use crate::deploy::resources::environment_properties::EnvironmentProperties;
 use crate::deploy::resources::ingress::{GroupPair, Ingress, IpPermission, IpRange};
 use crate::deploy::resources::instance_profile::{self, InstanceProfile, ProfileRole};
+use crate::deploy::resources::load_balancer::{self, LoadBalancer};
 use crate::deploy::resources::log_group::LogGroup;
 use crate::deploy::resources::platform::{self, ECS_PLATFORM_BRANCH, Platform};
 use crate::deploy::resources::role::{self, PolicyDocument, Role};
@@ -331,6 +338,28 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
             groups: Vec::new(),
         });
     }
+    // HTTPS: port 443 of the load balancer, to whoever may reach port 80 (which redirects).
+    if env.https.is_some() {
+        let mut https = Vec::new();
+        for i in &model.firewall.ingress {
+            if i.port == 80
+                && i.protocol == Protocol::Tcp
+                && seen.insert((443, i.protocol, i.cidr.clone()))
+            {
+                https.push(IpPermission {
+                    protocol: "tcp".into(),
+                    from: 443,
+                    to: 443,
+                    ranges: vec![IpRange {
+                        cidr: i.cidr.clone(),
+                        description: Some(format!("HTTPS to service {}", i.service)),
+                    }],
+                    groups: Vec::new(),
+                });
+            }
+        }
+        public.extend(https);
+    }
     if !public.is_empty() {
         let (id, target, name) = match &lb_sg {
             Some(lb_sg) => ("ingress.load_balancer", lb_sg, &lb_sg_name),
@@ -555,7 +584,10 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
             bucket: storage.get(bundle::S3_BUCKET),
             key,
             body: Body {
-                zip: vec![DOCKERRUN.into()],
+                zip: std::iter::once(DOCKERRUN)
+                    .chain(bundle_extras(model))
+                    .map(String::from)
+                    .collect(),
                 // The ARN of a role stackc makes holds the account's id, known at apply.
                 execution_role: execution_role_made.as_ref().map(|r| r.get(role::ARN)),
                 awslogs: Some(AwsLogs {
@@ -586,6 +618,59 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
         format!("newest recommended \"{ECS_PLATFORM_BRANCH}\" platform"),
         Platform::newest(ECS_PLATFORM_BRANCH),
     );
+
+    // HTTPS: the certificate (requested for the domain and validated through DNS, unless
+    // the program names one), and the domain's hosted zone, where its records go.
+    let zone = env
+        .https
+        .as_ref()
+        .and_then(|h| h.domain.as_ref())
+        .map(|domain| {
+            b.add(
+                "dns.zone",
+                format!("public hosted zone of {domain}"),
+                HostedZone {
+                    domain: domain.clone(),
+                },
+            )
+        });
+    let certificate_arn: Option<Val<String>> =
+        match env.https.as_ref().map(|h| (&h.domain, &h.certificate)) {
+            None => None,
+            Some((_, Some(arn))) => Some(arn.clone().into()),
+            Some((Some(domain), None)) => {
+                let zone_id = zone
+                    .as_ref()
+                    .map_or_else(|| String::new().into(), |z| z.get(dns::ZONE_ID));
+                let tags = b.tags(domain);
+                let cert = b.add(
+                    "certificate",
+                    format!("ACM certificate for {domain}"),
+                    Certificate::dns(domain, tags),
+                );
+                let record = b.add(
+                    "certificate.record",
+                    format!("validation record of the certificate for {domain}"),
+                    DnsRecord::cname(
+                        zone_id.clone(),
+                        cert.get(certificate::RECORD_NAME),
+                        cert.get(certificate::RECORD_VALUE),
+                    ),
+                );
+                let validation = b.add_after(
+                    "certificate.validation",
+                    format!("validation of the certificate for {domain}"),
+                    CertificateValidation {
+                        certificate: cert.get(certificate::CERTIFICATE_ARN),
+                        zone: zone_id,
+                    },
+                    &[record.id().to_string()],
+                );
+                Some(validation.get(certificate::VALIDATED_ARN))
+            }
+            // The checker gives HTTPS a domain or a certificate.
+            Some((None, None)) => None,
+        };
 
     let launch = "aws:autoscaling:launchconfiguration";
     let mut options: Vec<OptionSetting<_>> = vec![
@@ -648,7 +733,10 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
             "ManagedSecurityGroup",
             lb_sg.get(security_group::GROUP_ID),
         ));
-        options.extend(listeners(model));
+        options.extend(listeners(model, certificate_arn));
+    }
+    if let Some(scaling) = &env.scaling {
+        options.extend(scaling_options(scaling));
     }
     // Properties that need a store's endpoint go in a second step, so the environment (minutes
     // to create) and the stores (minutes too) are created at the same time, not one after the
@@ -671,6 +759,27 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
         },
         &environment_after,
     );
+    // The domain's alias to the load balancer, in its hosted zone (or printed for the user).
+    if let (Some(zone), Some(domain)) = (&zone, env.https.as_ref().and_then(|h| h.domain.as_ref()))
+    {
+        let lb = b.add(
+            "load_balancer",
+            format!("load balancer of environment {eb_env}"),
+            LoadBalancer {
+                environment: environment.get(environment::ENVIRONMENT_NAME),
+            },
+        );
+        b.add(
+            "dns.alias",
+            format!("DNS record {domain}"),
+            DnsRecord::alias(
+                zone.get(dns::ZONE_ID),
+                domain,
+                lb.get(load_balancer::DNS_NAME),
+                lb.get(load_balancer::HOSTED_ZONE_ID),
+            ),
+        );
+    }
     if !late.is_empty() {
         // The instances fetch `environmentsecrets` with the instance profile's role: the role
         // stackc makes may read exactly the secrets the environment names, before it names
@@ -753,11 +862,65 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
     }
 }
 
+/// The files of the source bundle besides the Dockerrun: with HTTPS, the configuration that
+/// makes port 80 redirect to it.
+pub fn bundle_extras(model: &Model) -> Vec<&'static str> {
+    match model.environment.https {
+        Some(_) => vec![HTTPS_REDIRECT],
+        None => Vec::new(),
+    }
+}
+
+/// Elastic Beanstalk's default scaling trigger ("General options for all environments",
+/// `aws:autoscaling:trigger`): average outbound network traffic of 6 MB per instance adds
+/// one, 2 MB removes one. Written out when the program sets no CPU target, so that removing
+/// `target_cpu_percent` restores it.
+const DEFAULT_TRIGGER: [(&str, &str); 4] = [
+    ("MeasureName", "NetworkOut"),
+    ("Unit", "Bytes"),
+    ("UpperThreshold", "6000000"),
+    ("LowerThreshold", "2000000"),
+];
+
+/// The Auto Scaling group's bounds and trigger. A CPU target `T` adds an instance when the
+/// average CPU of the group stays above `T` % (for the trigger's 5-minute breach) and removes
+/// one below `T / 2` %: after removing one of `n` instances the others take at most
+/// `n / (n - 1) <= 2` times their load, which stays below `T`, so a removal never calls for
+/// an addition at once.
+fn scaling_options(s: &Scaling) -> Vec<OptionSetting<crate::deploy::resource::Planned>> {
+    let asg = "aws:autoscaling:asg";
+    let trigger = "aws:autoscaling:trigger";
+    let mut options = vec![
+        OptionSetting::new(asg, "MinSize", s.min.to_string()),
+        OptionSetting::new(asg, "MaxSize", s.max.to_string()),
+    ];
+    match s.cpu_percent {
+        Some(t) => options.extend([
+            OptionSetting::new(trigger, "MeasureName", "CPUUtilization".to_string()),
+            OptionSetting::new(trigger, "Unit", "Percent".to_string()),
+            OptionSetting::new(trigger, "UpperThreshold", t.to_string()),
+            OptionSetting::new(trigger, "LowerThreshold", (t / 2).to_string()),
+        ]),
+        None => options.extend(
+            DEFAULT_TRIGGER
+                .iter()
+                .map(|(name, value)| OptionSetting::new(trigger, name, value.to_string())),
+        ),
+    }
+    options
+}
+
 /// The load balancer's listeners besides Elastic Beanstalk's default one (HTTP on port 80,
 /// forwarded to port 80 of the instances): for every other TCP port a rule opens, an HTTP
 /// listener on that port and a process that forwards it to the same port of the instances.
-/// (The checker refuses UDP rules on a load-balanced environment.)
-fn listeners(model: &Model) -> Vec<OptionSetting<crate::deploy::resource::Planned>> {
+/// (The checker refuses UDP rules on a load-balanced environment.) Port 443 is HTTPS with
+/// `certificate` (forwarded to the default process, port 80, like the default listener), an
+/// HTTP listener when a rule opens it, and otherwise disabled, so that a program that drops
+/// HTTPS closes it.
+fn listeners(
+    model: &Model,
+    certificate: Option<Val<String>>,
+) -> Vec<OptionSetting<crate::deploy::resource::Planned>> {
     let mut ports: Vec<u16> = model
         .firewall
         .ingress
@@ -768,7 +931,7 @@ fn listeners(model: &Model) -> Vec<OptionSetting<crate::deploy::resource::Planne
     ports.sort_unstable();
     ports.dedup();
     let mut options = Vec::with_capacity(ports.len() * 5);
-    for p in ports {
+    for &p in &ports {
         let process = format!("port{p}");
         let process_ns = format!("aws:elasticbeanstalk:environment:process:{process}");
         options.push(OptionSetting::new(&process_ns, "Port", p.to_string()));
@@ -789,6 +952,17 @@ fn listeners(model: &Model) -> Vec<OptionSetting<crate::deploy::resource::Planne
             "HTTP".to_string(),
         ));
         options.push(OptionSetting::new(&listener_ns, "DefaultProcess", process));
+    }
+    let enabled = |on: bool| OptionSetting::new(HTTPS_LISTENER, "ListenerEnabled", on.to_string());
+    match certificate {
+        Some(arn) => options.extend([
+            enabled(true),
+            OptionSetting::new(HTTPS_LISTENER, "Protocol", "HTTPS".to_string()),
+            OptionSetting::new(HTTPS_LISTENER, "SSLCertificateArns", arn),
+            OptionSetting::new(HTTPS_LISTENER, "SSLPolicy", TLS_POLICY.to_string()),
+        ]),
+        None if !ports.contains(&443) => options.push(enabled(false)),
+        None => {}
     }
     options
 }
@@ -998,12 +1172,12 @@ mod tests {
         let model = checked
             .model
             .unwrap_or_else(|| panic!("{:?}", checked.errors));
-        let plan = super::plan(&model, "0123456789abcdef");
-        let env = plan
-            .steps
-            .iter()
-            .find(|s| s.id == "environment")
-            .expect("an environment step");
+        options_in(&super::plan(&model, "0123456789abcdef"))
+    }
+
+    /// The environment step's option settings: (namespace, name, value).
+    fn options_in(plan: &super::Plan) -> Vec<(String, String, Value)> {
+        let env = plan.step("environment").expect("an environment step");
         env.params()["OptionSettings"]
             .as_array()
             .expect("option settings")
@@ -1080,24 +1254,309 @@ mod tests {
         );
     }
 
+    /// Port 80 is Elastic Beanstalk's default listener; a load balancer without HTTPS keeps
+    /// 443 disabled (so that dropping HTTPS closes it); a single instance has no listener.
     #[test]
     fn port_80_and_single_instances_add_no_listener() {
-        for src in [
-            program("load_balanced", "80:8080", "allow 80 from internet to web"),
-            program(
-                "single",
-                "80, 8080, 53/udp",
-                "allow 80, 8080, 53/udp from internet to web",
-            ),
+        let listening = |src: &str| -> Vec<(String, String, Value)> {
+            options_of(src)
+                .into_iter()
+                .filter(|(ns, _, _)| ns.contains(":listener:") || ns.contains(":process:"))
+                .collect()
+        };
+        let lb = program("load_balanced", "80:8080", "allow 80 from internet to web");
+        assert_eq!(
+            listening(&lb),
+            [(
+                "aws:elbv2:listener:443".to_string(),
+                "ListenerEnabled".to_string(),
+                Value::from("false")
+            )]
+        );
+        let single = program(
+            "single",
+            "80, 8080, 53/udp",
+            "allow 80, 8080, 53/udp from internet to web",
+        );
+        assert!(listening(&single).is_empty());
+    }
+
+    fn plan_of(src: &str) -> super::Plan {
+        let parsed = crate::syntax::parse(src);
+        let checked = crate::check::check(&parsed.file.expect("parses"));
+        let model = checked
+            .model
+            .unwrap_or_else(|| panic!("{:?}", checked.errors));
+        crate::lower::lower(&model).plan
+    }
+
+    fn option<'a>(opts: &'a [(String, String, Value)], ns: &str, name: &str) -> Option<&'a Value> {
+        opts.iter()
+            .find(|(n, o, _)| n == ns && o == name)
+            .map(|(_, _, v)| v)
+    }
+
+    const HTTPS: &str = "stack app { }\n\
+        environment app-env { tier = load_balanced domain = \"app.example.com\" }\n\
+        service web { image = \"nginx\" memory = 128 MiB essential = true ports = [80] }\n\
+        firewall { allow 80 from internet, 10.0.0.0/8 to web }\n";
+
+    /// A domain gets a certificate validated through DNS before the environment uses it on
+    /// port 443, with the recommended TLS policy, opened to the sources of port 80 (which the
+    /// bundle's configuration redirects), and an alias to the load balancer once it exists.
+    #[test]
+    fn a_domain_is_served_over_https() {
+        let plan = plan_of(HTTPS);
+        let ids: Vec<&str> = plan.steps.iter().map(|s| s.id.as_str()).collect();
+        for id in [
+            "dns.zone",
+            "certificate",
+            "certificate.record",
+            "certificate.validation",
+            "load_balancer",
+            "dns.alias",
         ] {
-            let opts = options_of(&src);
-            assert!(
-                !opts
-                    .iter()
-                    .any(|(ns, _, _)| ns.contains(":listener:") || ns.contains(":process:")),
-                "{opts:?}"
-            );
+            assert!(ids.contains(&id), "{id} in {ids:?}");
         }
+        let deps = |id: &str| plan.step(id).expect("a step").depends_on.clone();
+        assert_eq!(deps("certificate.record"), ["certificate", "dns.zone"]);
+        assert_eq!(
+            deps("certificate.validation"),
+            ["certificate", "certificate.record", "dns.zone"]
+        );
+        assert!(deps("environment").contains(&"certificate.validation".to_string()));
+        assert_eq!(deps("load_balancer"), ["environment"]);
+        assert_eq!(deps("dns.alias"), ["dns.zone", "load_balancer"]);
+        let opts = options_in(&plan);
+        let l = "aws:elbv2:listener:443";
+        assert_eq!(
+            option(&opts, l, "ListenerEnabled"),
+            Some(&Value::from("true"))
+        );
+        assert_eq!(option(&opts, l, "Protocol"), Some(&Value::from("HTTPS")));
+        assert_eq!(
+            option(&opts, l, "SSLPolicy"),
+            Some(&Value::from(super::TLS_POLICY))
+        );
+        assert_eq!(
+            option(&opts, l, "SSLCertificateArns"),
+            Some(&serde_json::json!({"ref": "certificate.validation.certificate_arn"}))
+        );
+        let bundle = plan.step("bundle").expect("the bundle").params();
+        assert_eq!(
+            bundle["Body"]["zip"],
+            serde_json::json!(["Dockerrun.aws.json", super::HTTPS_REDIRECT])
+        );
+        let ingress = plan
+            .step("ingress.load_balancer")
+            .expect("the load balancer's rules")
+            .params();
+        let https: Vec<&Value> = ingress["IpPermissions"]
+            .as_array()
+            .expect("permissions")
+            .iter()
+            .filter(|p| p["FromPort"] == 443)
+            .collect();
+        let sources: Vec<&Value> = https
+            .iter()
+            .flat_map(|p| p["IpRanges"].as_array().expect("ranges"))
+            .map(|r| &r["CidrIp"])
+            .collect();
+        assert_eq!(
+            sources,
+            [&Value::from("0.0.0.0/0"), &Value::from("10.0.0.0/8")]
+        );
+        let instances = plan
+            .step("ingress.environment")
+            .expect("the instances' rules")
+            .params();
+        assert!(
+            !instances.to_string().contains("443"),
+            "the instances get HTTP on port 80 only: {instances}"
+        );
+    }
+
+    /// A certificate the program names is used as it is: nothing to request or validate,
+    /// and without a domain no DNS record; and the bundle's hash changes the version label.
+    #[test]
+    fn a_named_certificate_is_used_as_it_is() {
+        let arn =
+            "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
+        let src = HTTPS.replace(
+            "domain = \"app.example.com\"",
+            &format!("certificate = \"{arn}\""),
+        );
+        let plan = plan_of(&src);
+        assert!(
+            plan.steps
+                .iter()
+                .all(|s| !s.id.starts_with("certificate") && !s.id.starts_with("dns.")),
+            "{:?}",
+            plan.steps.iter().map(|s| &s.id).collect::<Vec<_>>()
+        );
+        let opts = options_of(&src);
+        assert_eq!(
+            option(&opts, "aws:elbv2:listener:443", "SSLCertificateArns"),
+            Some(&Value::from(arn))
+        );
+        let label = |p: &super::Plan| {
+            p.step("version").expect("a version").params()["VersionLabel"].clone()
+        };
+        let plain = plan_of(&HTTPS.replace(" domain = \"app.example.com\"", ""));
+        assert_ne!(
+            label(&plan),
+            label(&plain),
+            "the redirect is part of the version"
+        );
+    }
+
+    /// With several environments HTTPS and scaling are each environment's own: staging,
+    /// written without them, gets no certificate, no DNS record and none of production's
+    /// scaling; production's certificate carries its environment's tag, and its load
+    /// balancer is looked up by its own environment's name.
+    #[test]
+    fn https_and_scaling_stay_in_their_environment() {
+        let src = "stack app { }\n\
+            environment staging { tier = load_balanced }\n\
+            environment production { tier = load_balanced domain = \"app.example.com\" max_instances = 8 }\n\
+            service web { image = \"nginx\" memory = 128 MiB essential = true ports = [80] }\n\
+            firewall { allow 80 from internet to web }\n";
+        let compiled = crate::compile_with(src, &crate::check::lints::Options::default());
+        assert!(
+            compiled.diagnostics.is_empty(),
+            "{:?}",
+            compiled.diagnostics
+        );
+        let plans: Vec<super::Plan> = compiled
+            .models
+            .iter()
+            .map(|m| crate::lower::lower(m).plan)
+            .collect();
+        let [staging, production] = plans.as_slice() else {
+            panic!("two plans: {plans:?}");
+        };
+        let ids: Vec<&str> = staging.steps.iter().map(|s| s.id.as_str()).collect();
+        assert!(
+            ids.iter().all(|id| !id.starts_with("certificate")
+                && !id.starts_with("dns.")
+                && *id != "load_balancer"),
+            "{ids:?}"
+        );
+        let (l, asg) = ("aws:elbv2:listener:443", "aws:autoscaling:asg");
+        let (staging_opts, production_opts) = (options_in(staging), options_in(production));
+        assert_eq!(
+            option(&staging_opts, l, "ListenerEnabled"),
+            Some(&Value::from("false"))
+        );
+        assert_eq!(option(&staging_opts, l, "SSLCertificateArns"), None);
+        assert_eq!(
+            option(&staging_opts, asg, "MaxSize"),
+            Some(&Value::from("4"))
+        );
+        assert_eq!(
+            option(&production_opts, l, "ListenerEnabled"),
+            Some(&Value::from("true"))
+        );
+        assert_eq!(
+            option(&production_opts, asg, "MaxSize"),
+            Some(&Value::from("8"))
+        );
+        let bundle =
+            |p: &super::Plan| p.step("bundle").expect("a bundle").params()["Body"]["zip"].clone();
+        assert_eq!(bundle(staging), serde_json::json!(["Dockerrun.aws.json"]));
+        assert_eq!(
+            bundle(production),
+            serde_json::json!(["Dockerrun.aws.json", super::HTTPS_REDIRECT])
+        );
+        let cert = production
+            .step("certificate")
+            .expect("a certificate")
+            .params();
+        let tags: Vec<(&str, &str)> = cert["Tags"]
+            .as_array()
+            .expect("tags")
+            .iter()
+            .map(|t| {
+                (
+                    t["Key"].as_str().unwrap_or_default(),
+                    t["Value"].as_str().unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            tags,
+            [
+                ("stackc:stack", "app"),
+                ("stackc:name", "app.example.com"),
+                ("stackc:env", "production")
+            ]
+        );
+        let lb = production.step("load_balancer").expect("the lookup");
+        assert_eq!(lb.resource, "load balancer of environment app-production");
+        assert_eq!(
+            lb.params()["EnvironmentName"],
+            serde_json::json!({"ref": "environment.environment_name"})
+        );
+        assert_eq!(
+            production
+                .step("environment")
+                .expect("an environment")
+                .params()["EnvironmentName"],
+            "app-production"
+        );
+    }
+
+    /// The Auto Scaling group's bounds, and a CPU trigger with its hysteresis; without a
+    /// target, Elastic Beanstalk's own trigger is written out.
+    #[test]
+    fn scaling_lowers_to_the_group_and_its_trigger() {
+        let src = program("load_balanced", "80", "allow 80 from internet to web").replace(
+            "tier = load_balanced",
+            "tier = load_balanced min_instances = 2 max_instances = 9 target_cpu_percent = 65",
+        );
+        let opts = options_of(&src);
+        let (asg, trigger) = ("aws:autoscaling:asg", "aws:autoscaling:trigger");
+        assert_eq!(option(&opts, asg, "MinSize"), Some(&Value::from("2")));
+        assert_eq!(option(&opts, asg, "MaxSize"), Some(&Value::from("9")));
+        assert_eq!(
+            option(&opts, trigger, "MeasureName"),
+            Some(&Value::from("CPUUtilization"))
+        );
+        assert_eq!(
+            option(&opts, trigger, "Unit"),
+            Some(&Value::from("Percent"))
+        );
+        assert_eq!(
+            option(&opts, trigger, "UpperThreshold"),
+            Some(&Value::from("65"))
+        );
+        assert_eq!(
+            option(&opts, trigger, "LowerThreshold"),
+            Some(&Value::from("32"))
+        );
+        let defaults = options_of(&program(
+            "load_balanced",
+            "80",
+            "allow 80 from internet to web",
+        ));
+        assert_eq!(option(&defaults, asg, "MinSize"), Some(&Value::from("1")));
+        assert_eq!(option(&defaults, asg, "MaxSize"), Some(&Value::from("4")));
+        assert_eq!(
+            option(&defaults, trigger, "MeasureName"),
+            Some(&Value::from("NetworkOut"))
+        );
+        assert_eq!(
+            option(&defaults, trigger, "UpperThreshold"),
+            Some(&Value::from("6000000"))
+        );
+        let single = options_of(&program("single", "80", "allow 80 from internet to web"));
+        assert!(
+            single
+                .iter()
+                .all(|(ns, _, _)| !ns.starts_with("aws:autoscaling:asg")
+                    && !ns.starts_with("aws:autoscaling:trigger")),
+            "{single:?}"
+        );
     }
 }
 

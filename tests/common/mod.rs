@@ -141,9 +141,31 @@ pub fn stackc(endpoint: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
 /// A read through boto3 in the venv: `expr` is a Python expression over `c` (the client),
 /// printed as JSON.
 pub fn boto(endpoint: &str, service: &str, expr: &str) -> serde_json::Value {
+    boto_in(endpoint, None, service, expr)
+}
+
+/// [`boto`] in another account than the tests' (`123456789012`) when `account` is given: a
+/// role assumed there (how the emulator serves several accounts).
+pub fn boto_in(
+    endpoint: &str,
+    account: Option<&str>,
+    service: &str,
+    expr: &str,
+) -> serde_json::Value {
+    let test_keys = "aws_access_key_id='testing', aws_secret_access_key='testing'";
+    let keys = match account {
+        None => format!("keys = dict({test_keys})\n"),
+        Some(a) => format!(
+            "k = boto3.client('sts', endpoint_url='{endpoint}', region_name='us-east-1', {test_keys})\
+             .assume_role(RoleArn='arn:aws:iam::{a}:role/tests', RoleSessionName='tests')['Credentials']\n\
+             keys = dict(aws_access_key_id=k['AccessKeyId'], aws_secret_access_key=k['SecretAccessKey'], \
+             aws_session_token=k['SessionToken'])\n"
+        ),
+    };
     let script = format!(
         "import boto3, json, sys\n\
-         c = boto3.client('{service}', endpoint_url='{endpoint}', region_name='us-east-1', aws_access_key_id='testing', aws_secret_access_key='testing')\n\
+         {keys}\
+         c = boto3.client('{service}', endpoint_url='{endpoint}', region_name='us-east-1', **keys)\n\
          r = {expr}\n\
          if isinstance(r, dict): r.pop('ResponseMetadata', None)\n\
          sys.stdout.write(json.dumps(r, default=str))\n"

@@ -188,8 +188,11 @@ def classify(method: str, path: str, query: str, headers: Any, body: bytes) -> t
         operation, protocol = target.rsplit(".", 1)[-1], "json"
     elif "Action" in form:
         operation, protocol = form["Action"][0], "ec2" if service == "ec2" else "query"
-    else:  # REST-JSON services; their errors are shaped like awsJson ones
-        operation, protocol = f"{method} {path}", "json"
+    else:
+        # REST services: the method says whether it reads. Route 53 (REST-XML) answers errors
+        # in the query services' <ErrorResponse> shape; the REST-JSON ones like awsJson.
+        protocol = "query" if service == "route53" else "json"
+        return service, f"{method} {path}", method not in ("GET", "HEAD"), protocol
     return service, operation, not operation.startswith(READ_PREFIXES), protocol
 
 

@@ -139,13 +139,18 @@ def dockerrun(*images: str, execution_role: str | None = None, **container: Any)
     return document
 
 
-def add_version(endpoint: str, app: str, label: str, document: dict[str, Any] | None = None) -> None:
-    """Uploads a source bundle (a zip holding Dockerrun.aws.json) and creates version `label`."""
+def add_version(
+    endpoint: str, app: str, label: str, document: dict[str, Any] | None = None, files: dict[str, str] | None = None
+) -> None:
+    """Uploads a source bundle (a zip holding Dockerrun.aws.json, and `files`) and creates
+    version `label`."""
     eb, s3 = client(endpoint, "elasticbeanstalk"), client(endpoint, "s3")
     bucket = eb.create_storage_location()["S3Bucket"]
     bundle = io.BytesIO()
     with zipfile.ZipFile(bundle, "w") as archive:
         archive.writestr("Dockerrun.aws.json", json.dumps(document or dockerrun()))
+        for name, text in (files or {}).items():
+            archive.writestr(name, text)
     s3.put_object(Bucket=bucket, Key=f"{app}/{label}.zip", Body=bundle.getvalue())
     eb.create_application_version(
         ApplicationName=app, VersionLabel=label, SourceBundle={"S3Bucket": bucket, "S3Key": f"{app}/{label}.zip"}
@@ -939,6 +944,241 @@ def test_eb_configuration_settings_defaults_depend_on_environment(moto: Process)
 # ElastiCache
 
 
+# ACM and an environment's load balancer
+
+
+def validation_record(acm: Any, arn: str) -> dict[str, str]:
+    """The certificate's validation record, once ACM shows it (not on the first describe)."""
+    for _ in range(2):
+        option = acm.describe_certificate(CertificateArn=arn)["Certificate"]["DomainValidationOptions"][0]
+        if "ResourceRecord" in option:
+            return option["ResourceRecord"]
+    raise AssertionError(f"no validation record for {arn}")
+
+
+def publish(r53: Any, zone: str, name: str, value: str) -> None:
+    change = {"Name": name, "Type": "CNAME", "TTL": 300, "ResourceRecords": [{"Value": value}]}
+    r53.change_resource_record_sets(
+        HostedZoneId=zone, ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": change}]}
+    )
+
+
+def status_of(acm: Any, arn: str) -> str:
+    return acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"]
+
+
+def test_acm_certificate_is_issued_once_its_record_is_in_a_public_zone(moto: Process) -> None:
+    acm, r53 = client(moto.url, "acm"), client(moto.url, "route53")
+    parent = f"{unique('shop')}.example"
+    domain = f"app.{parent}"
+    arn = acm.request_certificate(DomainName=domain, ValidationMethod="DNS")["CertificateArn"]
+    first = acm.describe_certificate(CertificateArn=arn)["Certificate"]
+    assert first["Status"] == "PENDING_VALIDATION" and "IssuedAt" not in first
+    assert "ResourceRecord" not in first["DomainValidationOptions"][0], "ACM takes a moment to make the record"
+    record = validation_record(acm, arn)
+    assert re.fullmatch(rf"_[0-9a-f]{{32}}\.{re.escape(domain)}\.", record["Name"]), record
+    assert re.fullmatch(r"_[0-9a-f]{32}\.[a-z]{10}\.acm-validations\.aws\.", record["Value"]), record
+    other = acm.request_certificate(DomainName=domain, ValidationMethod="DNS")["CertificateArn"]
+    assert validation_record(acm, other) == record, "one record per domain and account"
+    assert validation_record(acm, acm.request_certificate(DomainName=f"www.{parent}")["CertificateArn"]) != record
+
+    vpc = client(moto.url, "ec2").describe_vpcs()["Vpcs"][0]["VpcId"]
+    private = r53.create_hosted_zone(
+        Name=parent, CallerReference=unique("p"), VPC={"VPCRegion": "us-east-1", "VPCId": vpc},
+        HostedZoneConfig={"PrivateZone": True},
+    )["HostedZone"]["Id"]
+    publish(r53, private, record["Name"], record["Value"])
+    assert status_of(acm, arn) == "PENDING_VALIDATION", "public DNS does not see a private zone"
+    public = r53.create_hosted_zone(Name=parent, CallerReference=unique("z"))["HostedZone"]["Id"]
+    publish(r53, public, record["Name"], "_0.wrong.acm-validations.aws.")
+    assert status_of(acm, arn) == "PENDING_VALIDATION", "the value must be ACM's"
+    publish(r53, public, record["Name"], record["Value"])
+    issued = acm.describe_certificate(CertificateArn=arn)["Certificate"]
+    assert (issued["Status"], issued["DomainValidationOptions"][0]["ValidationStatus"]) == ("ISSUED", "SUCCESS")
+    assert "IssuedAt" in issued and issued["InUseBy"] == []
+    assert status_of(acm, other) == "ISSUED", "the same record validates both"
+
+
+def other_account(endpoint: str, service: str, account: str = "111111111111") -> Any:
+    """A client of `service` in another account (a role assumed there): a DNS provider outside
+    the deployer's account."""
+    creds = client(endpoint, "sts").assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/dns", RoleSessionName="dns"
+    )["Credentials"]
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+
+
+def test_acm_sees_the_public_zones_of_every_account(moto: Process) -> None:
+    acm = client(moto.url, "acm")
+    parent = f"{unique('elsewhere')}.example"
+    arn = acm.request_certificate(DomainName=f"app.{parent}", ValidationMethod="DNS")["CertificateArn"]
+    record = validation_record(acm, arn)
+    r53 = other_account(moto.url, "route53")
+    zone = r53.create_hosted_zone(Name=parent, CallerReference=unique("z"))["HostedZone"]["Id"]
+    mine = client(moto.url, "route53").list_hosted_zones()["HostedZones"]
+    assert all(z["Id"] != zone for z in mine), "the zone is the other account's"
+    publish(r53, zone, record["Name"], record["Value"])
+    assert status_of(acm, arn) == "ISSUED"
+
+
+def test_acm_validation_times_out_and_the_record_can_come_at_once() -> None:
+    env = {**os.environ, "STACKC_MOTO_ACM_VALIDATION_TIMEOUT_SECONDS": "1", "STACKC_MOTO_ACM_RECORD_CALLS": "0"}
+    server = Process("stackc_moto.py", env=env)
+    try:
+        acm = client(server.url, "acm")
+        arn = acm.request_certificate(DomainName="late.example.org", ValidationMethod="DNS")["CertificateArn"]
+        assert "ResourceRecord" in acm.describe_certificate(CertificateArn=arn)["Certificate"][
+            "DomainValidationOptions"
+        ][0]
+        assert status_of(acm, arn) == "PENDING_VALIDATION"
+        time.sleep(1.2)
+        assert status_of(acm, arn) == "VALIDATION_TIMED_OUT"
+        record = validation_record(acm, arn)
+        r53 = client(server.url, "route53")
+        zone = r53.create_hosted_zone(Name="example.org", CallerReference="z")["HostedZone"]["Id"]
+        publish(r53, zone, record["Name"], record["Value"])
+        assert status_of(acm, arn) == "VALIDATION_TIMED_OUT", "a timed-out certificate stays so"
+    finally:
+        assert server.stop() == 0
+
+
+def issued_certificate(endpoint: str, domain: str) -> str:
+    acm, r53 = client(endpoint, "acm"), client(endpoint, "route53")
+    arn = acm.request_certificate(DomainName=domain, ValidationMethod="DNS")["CertificateArn"]
+    record = validation_record(acm, arn)
+    zone = r53.create_hosted_zone(Name=domain, CallerReference=unique("z"))["HostedZone"]["Id"]
+    publish(r53, zone, record["Name"], record["Value"])
+    assert status_of(acm, arn) == "ISSUED"
+    return arn
+
+
+def load_balanced(*extra: tuple[str, str, str]) -> list[dict[str, str]]:
+    return options(
+        ("aws:elasticbeanstalk:environment", "EnvironmentType", "LoadBalanced"),
+        ("aws:elasticbeanstalk:environment", "LoadBalancerType", "application"),
+        *extra,
+    )
+
+
+def load_balancer_of(endpoint: str, name: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The environment's load balancer and its listeners, by port."""
+    eb, elbv2 = client(endpoint, "elasticbeanstalk"), client(endpoint, "elbv2")
+    lbs = eb.describe_environment_resources(EnvironmentName=name)["EnvironmentResources"]["LoadBalancers"]
+    assert len(lbs) == 1, lbs
+    lb = elbv2.describe_load_balancers(LoadBalancerArns=[lbs[0]["Name"]])["LoadBalancers"][0]
+    listeners = elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
+    return lb, sorted(listeners, key=lambda listener: listener["Port"])
+
+
+def test_eb_load_balanced_environment_has_an_application_load_balancer(moto: Process) -> None:
+    eb, app = eb_app_with_version(moto.url)
+    listener = "aws:elbv2:listener:8080"
+    process = "aws:elasticbeanstalk:environment:process:port8080"
+    env = create_env(
+        eb,
+        app,
+        VersionLabel="v1",
+        OptionSettings=load_balanced(
+            (listener, "ListenerEnabled", "true"), (listener, "DefaultProcess", "port8080"), (process, "Port", "8080")
+        ),
+    )
+    described = settled(eb, env["EnvironmentName"])
+    lb, listeners = load_balancer_of(moto.url, env["EnvironmentName"])
+    assert (lb["Type"], lb["Scheme"]) == ("application", "internet-facing")
+    assert described["EndpointURL"] == lb["DNSName"], "EndpointURL is the load balancer's name"
+    assert [(item["Port"], item["Protocol"], item["DefaultActions"][0]["Type"]) for item in listeners] == [
+        (80, "HTTP", "forward"),
+        (8080, "HTTP", "forward"),
+    ]
+    groups = client(moto.url, "elbv2").describe_target_groups(
+        TargetGroupArns=[item["DefaultActions"][0]["TargetGroupArn"] for item in listeners]
+    )["TargetGroups"]
+    assert sorted(g["Port"] for g in groups) == [80, 8080]
+
+    single = create_env(
+        eb, app, VersionLabel="v1",
+        OptionSettings=options(("aws:elasticbeanstalk:environment", "EnvironmentType", "SingleInstance")),
+    )
+    settled(eb, single["EnvironmentName"])
+    resources = eb.describe_environment_resources(EnvironmentName=single["EnvironmentName"])
+    assert resources["EnvironmentResources"]["LoadBalancers"] == []
+
+    eb.terminate_environment(EnvironmentName=env["EnvironmentName"])
+    settled(eb, env["EnvironmentName"])
+    code, _, _ = error_of(lambda: client(moto.url, "elbv2").describe_load_balancers(LoadBalancerArns=[lb["LoadBalancerArn"]]))
+    assert code == "LoadBalancerNotFound", "the load balancer goes with its environment"
+
+
+REDIRECT = """Resources:
+  AWSEBV2LoadBalancerListener:
+    Type: AWS::ElasticLoadBalancingV2::Listener
+    Properties:
+      LoadBalancerArn:
+        Ref: AWSEBV2LoadBalancer
+      Port: 80
+      Protocol: HTTP
+      DefaultActions:
+        - Type: redirect
+          RedirectConfig: {Protocol: HTTPS, Port: "443", Host: "#{host}", Path: "/#{path}", Query: "#{query}", StatusCode: HTTP_301}
+"""
+
+
+def test_eb_https_listener_needs_an_issued_certificate(moto: Process) -> None:
+    eb, app = eb_app_with_version(moto.url)
+    acm = client(moto.url, "acm")
+    https = "aws:elbv2:listener:443"
+    pending = acm.request_certificate(DomainName=f"{unique('p')}.example.net", ValidationMethod="DNS")["CertificateArn"]
+    env = create_env(
+        eb,
+        app,
+        VersionLabel="v1",
+        OptionSettings=load_balanced(
+            (https, "ListenerEnabled", "true"), (https, "Protocol", "HTTPS"), (https, "SSLCertificateArns", pending)
+        ),
+    )
+    name = env["EnvironmentName"]
+    failed = settled(eb, name)
+    assert failed["Health"] == "Red"
+    errors = [m for severity, m, _ in events_of(eb, name) if severity == "ERROR"]
+    assert any(f"Certificate '{pending}' not found" in m and "CertificateNotFound" in m for m in errors), errors
+
+    arn = issued_certificate(moto.url, f"{unique('i')}.example.net")
+    policy = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"
+    eb.update_environment(
+        EnvironmentName=name,
+        OptionSettings=options((https, "SSLCertificateArns", arn), (https, "SSLPolicy", policy)),
+    )
+    assert settled(eb, name)["Health"] == "Green"
+    lb, listeners = load_balancer_of(moto.url, name)
+    assert [(item["Port"], item["Protocol"]) for item in listeners] == [(80, "HTTP"), (443, "HTTPS")]
+    assert listeners[1]["Certificates"][0]["CertificateArn"] == arn and listeners[1]["SslPolicy"] == policy
+    assert listeners[0]["DefaultActions"][0]["Type"] == "forward"
+    assert acm.describe_certificate(CertificateArn=arn)["Certificate"]["InUseBy"] == [lb["LoadBalancerArn"]]
+    code, status, _ = error_of(lambda: acm.delete_certificate(CertificateArn=arn))
+    assert (code, status) == ("ResourceInUseException", 400)
+
+    add_version(moto.url, app, "v2", files={".ebextensions/https-redirect.config": REDIRECT})
+    eb.update_environment(EnvironmentName=name, VersionLabel="v2")
+    settled(eb, name)
+    _, listeners = load_balancer_of(moto.url, name)
+    redirect = listeners[0]["DefaultActions"][0]
+    assert redirect["Type"] == "redirect", listeners[0]
+    assert (redirect["RedirectConfig"]["Protocol"], redirect["RedirectConfig"]["Port"]) == ("HTTPS", "443")
+    assert redirect["RedirectConfig"]["StatusCode"] == "HTTP_301"
+
+    eb.terminate_environment(EnvironmentName=name)
+    settled(eb, name)
+    assert acm.describe_certificate(CertificateArn=arn)["Certificate"]["InUseBy"] == []
+    acm.delete_certificate(CertificateArn=arn)
+
+
 def default_network(endpoint: str) -> tuple[Any, str, list[str]]:
     ec2 = client(endpoint, "ec2")
     vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
@@ -1241,6 +1481,21 @@ def test_proxy_forwards_and_counts(clean_proxy: Process) -> None:
     assert control(clean_proxy, "stats")["total"] == 0
 
 
+def test_proxy_counts_rest_services_by_method(clean_proxy: Process) -> None:
+    r53, acm = client(clean_proxy.url, "route53"), client(clean_proxy.url, "acm")
+    zone = r53.create_hosted_zone(Name=f"{unique('counted')}.example", CallerReference=unique("c"))["HostedZone"]
+    r53.list_hosted_zones()
+    r53.list_resource_record_sets(HostedZoneId=zone["Id"])
+    acm.list_certificates()
+    calls = [(c["service"], c["operation"].split(" ")[0], c["mutating"]) for c in control(clean_proxy, "stats")["calls"]]
+    assert calls == [
+        ("route53", "POST", True),
+        ("route53", "GET", False),
+        ("route53", "GET", False),
+        ("acm", "ListCertificates", False),
+    ]
+
+
 @pytest.mark.parametrize(
     "kind, expected",
     [
@@ -1254,6 +1509,8 @@ def test_proxy_forwards_and_counts(clean_proxy: Process) -> None:
                 "sts": ("Throttling", 400),
                 "s3": ("SlowDown", 503),
                 "secretsmanager": ("ThrottlingException", 400),
+                "route53": ("Throttling", 400),
+                "acm": ("ThrottlingException", 400),
             },
         ),
         (
@@ -1276,6 +1533,8 @@ def test_proxy_fault_shapes_per_protocol(clean_proxy: Process, kind: str, expect
         "sts": lambda c: c.get_caller_identity(),
         "s3": lambda c: c.put_object(Bucket="b", Key="k", Body=b"x"),
         "secretsmanager": lambda c: c.list_secrets(),
+        "route53": lambda c: c.list_hosted_zones(),
+        "acm": lambda c: c.list_certificates(),
     }
     control(clean_proxy, "config", {kind: 1})
     for service, (code, status) in expected.items():

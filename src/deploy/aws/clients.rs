@@ -24,6 +24,9 @@ pub struct Clients {
     pub s3: aws_sdk_s3::Client,
     pub iam: aws_sdk_iam::Client,
     pub secretsmanager: aws_sdk_secretsmanager::Client,
+    pub acm: aws_sdk_acm::Client,
+    pub route53: aws_sdk_route53::Client,
+    pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
 }
 
@@ -146,6 +149,9 @@ impl Clients {
                 s3: client!(aws_sdk_s3, &conf, reach, force_path_style(path_style)),
                 iam: client!(aws_sdk_iam, &conf, reach),
                 secretsmanager: client!(aws_sdk_secretsmanager, &conf, reach),
+                acm: client!(aws_sdk_acm, &conf, reach),
+                route53: client!(aws_sdk_route53, &conf, reach),
+                elbv2: client!(aws_sdk_elasticloadbalancingv2, &conf, reach),
                 logs: client!(aws_sdk_cloudwatchlogs, &conf, reach),
             },
             region,

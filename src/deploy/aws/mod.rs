@@ -54,6 +54,11 @@ pub struct Ctx {
 /// How long apply waits, by default, for an environment to become healthy after an operation.
 pub const HEALTH_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
+/// How long apply waits, by default, for ACM to validate a certificate. With the record in
+/// Route 53 ACM issues within minutes; a record the user creates elsewhere may take longer,
+/// and a later apply goes on waiting (ACM itself gives up 72 hours after the request).
+pub const VALIDATION_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
 /// Poll intervals and timeouts of the waiters.
 #[derive(Clone, Debug)]
 pub struct Timing {
@@ -66,6 +71,8 @@ pub struct Timing {
     pub environment_timeout: Duration,
     /// How long a Ready environment may take to become healthy after an operation.
     pub health_timeout: Duration,
+    /// How long apply waits for ACM to validate a certificate (a later apply waits again).
+    pub validation_timeout: Duration,
 }
 
 impl Timing {
@@ -81,6 +88,7 @@ impl Timing {
             store_timeout: Duration::from_secs(60 * 60),
             environment_timeout: Duration::from_secs(45 * 60),
             health_timeout: HEALTH_TIMEOUT,
+            validation_timeout: VALIDATION_TIMEOUT,
         }
     }
 }

@@ -46,8 +46,8 @@ where
                     return Err(DeployError::other(
                         resource,
                         format!(
-                            "still `{status}` after {} minutes; run apply again to keep waiting",
-                            timeout.as_secs() / 60
+                            "still `{status}` after {}; run apply again to keep waiting",
+                            duration(timeout)
                         ),
                     ));
                 }
@@ -55,5 +55,13 @@ where
         }
         tokio::time::sleep(interval).await;
         interval = (interval * 3 / 2).min(ctx.timing.poll_max);
+    }
+}
+
+/// A timeout in words: `15 minutes`, `90 seconds`.
+fn duration(d: Duration) -> String {
+    match d.as_secs() {
+        s if s % 60 == 0 => format!("{} minutes", s / 60),
+        s => format!("{s} seconds"),
     }
 }

@@ -56,6 +56,48 @@ pub struct AwsLogs<S: Stage> {
 /// The name of the bundle's file, as Elastic Beanstalk's ECS platform reads it.
 pub const DOCKERRUN: &str = "Dockerrun.aws.json";
 
+/// A configuration file that makes the load balancer's port 80 listener redirect to HTTPS.
+/// Elastic Beanstalk's options can only forward a listener's traffic to a process; AWS's way
+/// is to override the listener Elastic Beanstalk makes, by its resource name, in an
+/// `.ebextensions` file of the source bundle ("Configuring HTTP to HTTPS redirection":
+/// "configure the environment's Application Load Balancer"; "Modifying the resources that
+/// Elastic Beanstalk creates for your environment": `AWSEBV2LoadBalancerListener`, the
+/// listener on port 80, and `AWSEBV2LoadBalancer`). The file is the one AWS's samples give
+/// (elastic-beanstalk-samples, `https-redirect`), as a permanent (301) redirect.
+pub const HTTPS_REDIRECT: &str = ".ebextensions/stackc-https-redirect.config";
+
+const HTTPS_REDIRECT_CONFIG: &str = "\
+# Written by stackc: the load balancer's port 80 listener redirects every request to HTTPS.
+Resources:
+  AWSEBV2LoadBalancerListener:
+    Type: AWS::ElasticLoadBalancingV2::Listener
+    Properties:
+      LoadBalancerArn:
+        Ref: AWSEBV2LoadBalancer
+      Port: 80
+      Protocol: HTTP
+      DefaultActions:
+        - Type: redirect
+          RedirectConfig:
+            Protocol: HTTPS
+            Port: \"443\"
+            Host: \"#{host}\"
+            Path: \"/#{path}\"
+            Query: \"#{query}\"
+            StatusCode: HTTP_301
+";
+
+/// The files a bundle may hold besides the Dockerrun: name and text, fixed by stackc.
+pub const EXTRA_FILES: &[(&str, &str)] = &[(HTTPS_REDIRECT, HTTPS_REDIRECT_CONFIG)];
+
+/// The text of one of [`EXTRA_FILES`].
+pub fn extra_file(name: &str) -> Option<&'static str> {
+    EXTRA_FILES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
+}
+
 pub const S3_BUCKET: Output<StorageLocation, String> = Output::new("s3_bucket");
 pub const BUCKET: Output<Bundle, String> = Output::new("bucket");
 pub const KEY: Output<Bundle, String> = Output::new("key");
@@ -421,19 +463,24 @@ mod aws {
             step: &StepRef<'_>,
             want: &Bundle<Live>,
         ) -> Result<Outputs, DeployError> {
-            if want.body.zip.iter().any(|f| f != DOCKERRUN) {
-                return Err(DeployError::other(
-                    step.resource,
-                    format!(
-                        "the bundle can only hold {DOCKERRUN}, not {:?}",
-                        want.body.zip
-                    ),
-                ));
-            }
             let dockerrun = for_upload(&ctx.dockerrun, &want.body, &ctx.region).map_err(|e| {
                 DeployError::other(step.resource, format!("cannot read the Dockerrun: {e}"))
             })?;
-            let body = bundle_zip(&[(DOCKERRUN, &dockerrun)]).map_err(|e| {
+            let files = want
+                .body
+                .zip
+                .iter()
+                .map(|f| match f.as_str() {
+                    DOCKERRUN => Ok((DOCKERRUN, dockerrun.as_str())),
+                    other => extra_file(other).map(|text| (other, text)).ok_or_else(|| {
+                        DeployError::other(
+                            step.resource,
+                            format!("stackc does not know the bundle file {other}"),
+                        )
+                    }),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let body = bundle_zip(&files).map_err(|e| {
                 DeployError::other(step.resource, format!("cannot build the zip: {e}"))
             })?;
             ctx.clients

@@ -50,6 +50,23 @@ pub fn normalize_option(key: &str, value: &str) -> String {
     }
 }
 
+/// The Application Load Balancer's HTTPS listener ("General options for all environments",
+/// `aws:elbv2:listener:listener_port`).
+pub const HTTPS_LISTENER: &str = "aws:elbv2:listener:443";
+
+/// The option that names the certificate of the HTTPS listener.
+pub const LISTENER_CERTIFICATE: &str = "aws:elbv2:listener:443/SSLCertificateArns";
+
+/// The security policy of the HTTPS listener: the one AWS recommends today ("Security
+/// policies for your Application Load Balancer", docs.aws.amazon.com/elasticloadbalancing/
+/// latest/application/describe-ssl-policies.html: "AWS recommends implementing the new
+/// post-quantum TLS (PQ-TLS) based security policy ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09",
+/// which "ensures backward compatibility by supporting clients capable of negotiating hybrid
+/// PQ-TLS, TLS 1.3 only, or TLS 1.2 only"; the console's default). Without it an HTTPS
+/// listener made through Elastic Beanstalk gets ELB's API default, `ELBSecurityPolicy-2016-08`,
+/// which still accepts TLS 1.0.
+pub const TLS_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09";
+
 /// The namespaces of environment properties (`...:environment` and `...:environmentsecrets`).
 pub const PROPERTIES: &str = "aws:elasticbeanstalk:application:environment";
 
@@ -195,6 +212,7 @@ impl Resource for Environment {
         Kind::ProfileRole,
         Kind::Role,
         Kind::RolePolicyAttachment,
+        Kind::Certificate,
     ];
 
     /// Replacing an environment means terminating the running application first.

@@ -13,13 +13,16 @@ pub mod app_version;
 pub mod application;
 pub mod bundle;
 pub mod cache;
+pub mod certificate;
 pub mod db_instance;
 pub mod default_subnets;
 pub mod default_vpc;
+pub mod dns;
 pub mod environment;
 pub mod environment_properties;
 pub mod ingress;
 pub mod instance_profile;
+pub mod load_balancer;
 pub mod log_group;
 pub mod platform;
 pub mod role;
@@ -199,9 +202,14 @@ registry! {
     Bundle => bundle::Bundle,
     AppVersion => app_version::AppVersion,
     Platform => platform::Platform,
+    Certificate => certificate::Certificate,
+    HostedZone => dns::HostedZone,
+    CertificateValidation => certificate::CertificateValidation,
     Environment => environment::Environment,
     EnvironmentProperties => environment_properties::EnvironmentProperties,
     AppServers => app_servers::AppServers,
+    LoadBalancer => load_balancer::LoadBalancer,
+    DnsRecord => dns::DnsRecord,
 }
 
 impl Kind {

@@ -49,7 +49,7 @@ from moto.secretsmanager.models import secretsmanager_backends
 from moto.utilities.aws_headers import gen_amzn_requestid_long
 from moto.utilities.utils import get_partition
 
-from . import eb_health, eb_options, ecs_tasks
+from . import eb_health, eb_load_balancer, eb_options, ecs_tasks
 from .eb_health import CONFIGURE, CREATE, DEPLOY, RESTART, Health
 
 DELAY_ENV_VAR = "STACKC_MOTO_EB_DELAY_SECONDS"
@@ -366,6 +366,7 @@ class StackcEnvironment(Environment):
             self.abortable_operation_in_progress = False
             operation, request_id = self._operation
             if previous == "Terminating":
+                eb_load_balancer.remove(self)
                 self.record_event("terminateEnvironment completed successfully.", request_id)
             elif operation is None:
                 self.record_event("Environment update completed successfully.", request_id)
@@ -374,7 +375,7 @@ class StackcEnvironment(Environment):
 
     def _finish(self, operation: str, request_id: str) -> None:
         """The operation's tasks have started (or not): record AWS's events and health."""
-        failures = self._backend.task_failures(self)
+        failures = self._backend.load_balancer_failures(self) or self._backend.task_failures(self)
         expected_label, expected_deployment = self._expected
         outcome = eb_health.outcome(
             operation,
@@ -729,6 +730,17 @@ class StackcEBBackend(EBBackend):
 
     # Health
 
+    def load_balancer_failures(self, env: StackcEnvironment) -> list[ecs_tasks.Failure]:
+        """Makes the environment's load balancer what its options and bundle say, or why not."""
+        app = self.applications.get(env.application_name)
+        version = app.application_versions.get(env.version_label or "") if app else None
+        return eb_load_balancer.sync(env, _s3(self), version.source_bundle if version else None)
+
+    def describe_environment_resources(
+        self, environment_id: str | None, environment_name: str | None
+    ) -> dict[str, Any]:
+        return eb_load_balancer.resources(self._live_environment(environment_id, environment_name))
+
     def task_failures(self, env: StackcEnvironment) -> list[ecs_tasks.Failure]:
         """Why the environment's ECS task would not start on AWS (ECS platform only; the
         Docker platform and an environment running the sample application always start)."""
@@ -1052,6 +1064,12 @@ class StackcEBResponse(EBResponse):
             self._get_param("EnvironmentId"), self._get_param("EnvironmentName"), self._get_param("AttributeNames", [])
         )
         return ActionResult(health)
+
+    def describe_environment_resources(self) -> ActionResult:
+        resources = self.elasticbeanstalk_backend.describe_environment_resources(
+            self._get_param("EnvironmentId"), self._get_param("EnvironmentName")
+        )
+        return ActionResult({"EnvironmentResources": resources})
 
     def describe_configuration_settings(self) -> ActionResult:
         settings = self.elasticbeanstalk_backend.describe_configuration_settings(
