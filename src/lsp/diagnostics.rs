@@ -8,7 +8,8 @@ use stackc::syntax::ast::Span;
 
 use super::index::LineIndex;
 
-/// Checks a document exactly as `stackc check` does (with `strict` as `--strict`).
+/// Checks a document as `stackc check` does (with `strict` as `--strict`), but for whether its
+/// builds' paths exist, which only the commands that read a file look at (`check::paths`).
 pub fn check(uri: &Uri, text: &str, options: &Options) -> Vec<lsp_types::Diagnostic> {
     let compiled = stackc::compile_with(text, options);
     let index = LineIndex::new(text);
