@@ -92,6 +92,10 @@ pub fn roles(stack: &str) -> [(String, &'static str); 3] {
 /// environment names (the instance role, for Elastic Beanstalk; the execution role, for ECS).
 pub const SECRETS_POLICY: &str = "read-managed-passwords";
 
+/// The inline policy of the instance role stackc makes that lets the instances pull the built
+/// services' images from their repositories.
+pub const IMAGES_POLICY: &str = "pull-built-images";
+
 /// The inline policy of the instance role stackc makes that lets Elastic Beanstalk pass the
 /// execution role to ECS.
 pub const PASS_ROLE_POLICY: &str = "pass-execution-role";

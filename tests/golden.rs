@@ -767,6 +767,10 @@ fn stackc_tags(params: &Value) -> Vec<HashMap<String, String>> {
     if let Some(tags) = params.get("Tags") {
         out.push(as_map(tags));
     }
+    // ECR takes `tags` as a list of `{Key, Value}`.
+    if let Some(tags) = params.get("tags").filter(|t| t.is_array()) {
+        out.push(as_map(tags));
+    }
     // CloudWatch Logs takes a map.
     if let Some(tags) = params.get("tags").and_then(Value::as_object) {
         out.push(

@@ -188,6 +188,10 @@ pub struct DeployArgs {
     /// later apply goes on waiting (apply only)
     #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
     pub validation_timeout: std::time::Duration,
+    /// Delete the ECR repositories of built services too, with their images; destroy keeps
+    /// them otherwise, as images are data (destroy only)
+    #[arg(long)]
+    pub delete_images: bool,
 }
 
 /// `90s`, `15m`, `1h`, `1d`, or a number of seconds.

@@ -38,7 +38,12 @@ fn compile(path: &Path, target: &Target) -> Result<Artifacts, ExitCode> {
         "nothing was done",
         true,
     )?;
-    Ok(lower::lower(&model))
+    // The built services' tags: the content hash of what each build reads.
+    let images = super::builds::images(path, &model).map_err(|e| {
+        eprintln!("error: {e}; nothing was done");
+        ExitCode::from(1)
+    })?;
+    Ok(lower::lower_with(&model, &images))
 }
 
 /// Reports every problem of the deploy configuration; nothing was called.
@@ -71,6 +76,7 @@ pub fn main(mode: Mode, args: &DeployArgs) -> ExitCode {
 /// The context of AWS calls for a compiled program.
 async fn context(
     artifacts: &Artifacts,
+    file: &Path,
     endpoint: Option<&str>,
     timing: Timing,
     rollback: bool,
@@ -92,6 +98,7 @@ async fn context(
         progress: Progress::new(std::io::stderr().is_terminal()),
         rollback,
         preview: plan.template,
+        source_dir: file.parent().unwrap_or(Path::new("")).to_path_buf(),
     }))
 }
 
@@ -104,6 +111,7 @@ pub fn status(args: &StatusArgs) -> ExitCode {
     on_runtime(async move {
         let ctx = match context(
             &artifacts,
+            &args.file,
             args.endpoint_url.as_deref(),
             Timing::from_env(),
             false,
@@ -210,6 +218,7 @@ pub fn rollback(args: &RollbackArgs) -> ExitCode {
     on_runtime(async move {
         let ctx = match context(
             &artifacts,
+            &args.file,
             args.endpoint_url.as_deref(),
             Timing {
                 health_timeout: args.health_timeout,
@@ -305,6 +314,7 @@ pub fn logs(args: &LogsArgs) -> ExitCode {
     on_runtime(async move {
         let ctx = match context(
             &artifacts,
+            &args.file,
             args.endpoint_url.as_deref(),
             Timing::from_env(),
             false,
@@ -386,6 +396,7 @@ async fn run(mode: Mode, args: &DeployArgs, artifacts: Artifacts) -> ExitCode {
     };
     let ctx = match context(
         &artifacts,
+        &args.file,
         args.endpoint_url.as_deref(),
         Timing {
             health_timeout: args.health_timeout,
@@ -421,7 +432,7 @@ async fn run(mode: Mode, args: &DeployArgs, artifacts: Artifacts) -> ExitCode {
         );
     }
     if mode == Mode::Destroy {
-        return destroy(ctx, plan, &snap, args.yes).await;
+        return destroy(ctx, plan, &snap, args.yes, args.delete_images).await;
     }
     let changes = match diff::diff(plan, &snap, &*secret) {
         Ok(c) => c,
@@ -483,7 +494,13 @@ async fn run(mode: Mode, args: &DeployArgs, artifacts: Artifacts) -> ExitCode {
     }
 }
 
-async fn destroy(ctx: Arc<Ctx>, plan: &lower::Plan, snap: &Snapshot, yes: bool) -> ExitCode {
+async fn destroy(
+    ctx: Arc<Ctx>,
+    plan: &lower::Plan,
+    snap: &Snapshot,
+    yes: bool,
+    delete_images: bool,
+) -> ExitCode {
     let n = snap
         .found
         .keys()
@@ -508,7 +525,8 @@ async fn destroy(ctx: Arc<Ctx>, plan: &lower::Plan, snap: &Snapshot, yes: bool) 
     if !confirm("Destroy the stack?", yes) {
         return fail("not confirmed; nothing was deleted");
     }
-    match exec::destroy(ctx, plan, snap).await {
+    let options = stackc::deploy::resource::DestroyOptions { delete_images };
+    match exec::destroy(ctx, plan, snap, &options).await {
         Ok((done, kept)) => {
             for k in &kept {
                 eprintln!("note: {k}");

@@ -287,10 +287,20 @@ pub trait Resource: Schema + Plain {
         None
     }
 
-    /// Whether what exists is protected from deletion: destroy keeps it, and what it stands on.
-    fn protected(_current: &Map<String, Value>) -> bool {
-        false
+    /// Why destroy keeps what exists (and what it stands on), given what it found and how
+    /// destroy was asked: a database with deletion protection, a repository's images. None:
+    /// destroy deletes it. An orphan (no longer in the program) is asked with no fields, and
+    /// one that is kept is not deleted by apply either.
+    fn kept_by_destroy(_current: &Map<String, Value>, _options: &DestroyOptions) -> Option<String> {
+        None
     }
+}
+
+/// How `stackc destroy` was asked to treat what holds data.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DestroyOptions {
+    /// `--delete-images`: the ECR repositories go too, with their images.
+    pub delete_images: bool,
 }
 
 /// Tags as the AWS APIs take them: `[{"Key", "Value"}]`.

@@ -21,6 +21,13 @@ impl Platform {
         }
     }
 
+    /// The platform `as_str` names.
+    pub fn parse(s: &str) -> Option<Platform> {
+        [Platform::LinuxAmd64, Platform::LinuxArm64]
+            .into_iter()
+            .find(|p| p.as_str() == s)
+    }
+
     /// The platform of an instance type such as `t3.small` or `m7g.large`.
     ///
     /// An instance type's family is a series (`m`, `c`, `im`, `hpc`...), a generation number

@@ -39,7 +39,7 @@ pub fn lower(model: &Model) -> Artifacts {
 pub fn lower_with(model: &Model, images: &Images) -> Artifacts {
     let dockerrun = dockerrun(model, images);
     let hash = bundle_hash(&dockerrun, &plan::bundle_extras(model));
-    let plan = plan::plan(model, &hash);
+    let plan = plan::plan(model, images, &hash);
     let plan_json = to_json(&plan);
     Artifacts {
         dockerrun,

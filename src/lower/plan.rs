@@ -32,11 +32,13 @@ use crate::deploy::resources::environment::{
     self, Environment, HTTPS_LISTENER, OptionSetting, PROPERTIES, TLS_POLICY,
 };
 use crate::deploy::resources::environment_properties::EnvironmentProperties;
+use crate::deploy::resources::image::{self, Image};
 use crate::deploy::resources::ingress::{GroupPair, Ingress, IpPermission, IpRange};
 use crate::deploy::resources::instance_profile::{self, InstanceProfile, ProfileRole};
 use crate::deploy::resources::load_balancer::{self, LoadBalancer};
 use crate::deploy::resources::log_group::LogGroup;
 use crate::deploy::resources::platform::{self, ECS_PLATFORM_BRANCH, Platform};
+use crate::deploy::resources::repository::{self, Repository};
 use crate::deploy::resources::role::{self, PolicyDocument, Role};
 use crate::deploy::resources::role_policy::RolePolicy;
 use crate::deploy::resources::role_policy_attachment::RolePolicyAttachment;
@@ -256,8 +258,9 @@ fn export_value(store: &Store, step: &StoreStep, export: Export) -> Option<(Val<
     })
 }
 
-/// The whole plan. `bundle_hash` is the hex SHA-256 of `Dockerrun.aws.json`.
-pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
+/// The whole plan. `bundle_hash` is the hex SHA-256 of `Dockerrun.aws.json`; `images` holds
+/// the built services' `<repository>:<tag>` ([`super::Images`]).
+pub fn plan(model: &Model, images: &super::Images, bundle_hash: &str) -> Plan {
     let mut b = Builder {
         model,
         steps: Vec::new(),
@@ -575,6 +578,78 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
         },
     );
     environment_after.push("logs".into());
+
+    // Built services: a repository each, and the image of the tag that says what was built
+    // (the content hash); they depend on nothing else, so they build beside the stores.
+    let platform = crate::images::platform::Platform::of_instance_type(&env.instance_type);
+    let mut built: std::collections::BTreeMap<String, Val<String>> = Default::default();
+    let mut repositories: Vec<Val<String>> = Vec::new();
+    for s in &model.services {
+        let Some(build) = s.build() else { continue };
+        let name = naming::repository(stack, &s.name);
+        let repo_tags = b.tags(&s.name);
+        let repo = b.add(
+            format!("repo.{}", s.name),
+            format!("ECR repository {name}"),
+            Repository {
+                name: name.clone(),
+                tag_mutability: repository::IMMUTABLE.into(),
+                scan_on_push: true,
+                lifecycle_policy: Repository::keeping(env.keep_versions),
+                tags: repo_tags,
+            },
+        );
+        let tag = images
+            .get(s.name.as_str())
+            .and_then(|r| r.rsplit_once(':'))
+            .map_or(super::UNBUILT_TAG, |(_, tag)| tag);
+        let image = b.add(
+            format!("image.{}", s.name),
+            format!("image {name}:{tag}"),
+            Image {
+                repository: repo.get(repository::URI),
+                tag: tag.to_string(),
+                context: build.context.to_string(),
+                dockerfile: build.dockerfile.to_string(),
+                target: build.target.as_ref().map(|t| t.to_string()),
+                args: build.args.clone(),
+                platform: platform.as_str().into(),
+            },
+        );
+        built.insert(s.name.to_string(), image.get(image::REFERENCE));
+        repositories.push(repo.get(repository::ARN));
+    }
+    // The instances pull them with the instance role ("Authenticating with image repositories",
+    // Elastic Beanstalk: a token from the account, the layers of exactly these repositories).
+    // A profile the program names is the program's to grant.
+    if let (Some(role), false) = (&instance_role, repositories.is_empty()) {
+        let name = naming::instance_role(stack);
+        let allow = |action: &str, resource: Vec<Val<String>>| role::Statement {
+            effect: "Allow".into(),
+            action: action.into(),
+            resource,
+            condition: None,
+        };
+        b.add(
+            "iam.instance_role.images",
+            format!("image pull policy of role {name}"),
+            RolePolicy {
+                role: role.get(role::ROLE_NAME),
+                name: naming::IMAGES_POLICY.into(),
+                document: PolicyDocument {
+                    version: "2012-10-17".into(),
+                    statement: vec![
+                        allow("ecr:GetAuthorizationToken", vec![Val::Lit("*".into())]),
+                        allow("ecr:BatchCheckLayerAvailability", repositories.clone()),
+                        allow("ecr:GetDownloadUrlForLayer", repositories.clone()),
+                        allow("ecr:BatchGetImage", repositories),
+                    ],
+                },
+            },
+        );
+        environment_after.push("iam.instance_role.images".into());
+    }
+
     let label = naming::version_label(bundle_hash);
     let key = naming::bundle_key(stack, &label);
     let upload = b.add(
@@ -594,6 +669,8 @@ pub fn plan(model: &Model, bundle_hash: &str) -> Plan {
                     group: Val::Lit(log_group),
                     stream_prefix: naming::LOG_STREAM_PREFIX.into(),
                 }),
+                // Each built service runs its image by digest, known once it is pushed.
+                images: built,
             },
         },
     );
@@ -1172,7 +1249,11 @@ mod tests {
         let model = checked
             .model
             .unwrap_or_else(|| panic!("{:?}", checked.errors));
-        options_in(&super::plan(&model, "0123456789abcdef"))
+        options_in(&super::plan(
+            &model,
+            &Default::default(),
+            "0123456789abcdef",
+        ))
     }
 
     /// The environment step's option settings: (namespace, name, value).
@@ -1571,7 +1652,7 @@ mod engine_tests {
         let model = checked
             .model
             .unwrap_or_else(|| panic!("{:?}", checked.errors));
-        let plan = super::plan(&model, "0123456789abcdef");
+        let plan = super::plan(&model, &Default::default(), "0123456789abcdef");
         plan.steps
             .into_iter()
             .find(|s| s.id == id)

@@ -83,7 +83,13 @@ impl Drop for Server {
 
 /// The moto server with stackc's patches.
 pub fn moto() -> Server {
-    Server::start("stackc_moto.py", &[], &[])
+    moto_with(&[])
+}
+
+/// [`moto`] with variables of its own (`STACKC_ECR_REGISTRY`: the registry whose images
+/// stand for ECR's, `tests/support/moto_patches/ecr.py`).
+pub fn moto_with(env: &[(&str, &str)]) -> Server {
+    Server::start("stackc_moto.py", &[], env)
 }
 
 /// The fault proxy in front of `upstream`, with extra flags (`--throttle-rate 0.3`, ...).

@@ -723,6 +723,44 @@ def test_eb_awslogs_driver_needs_its_group_and_the_instance_roles_rights(
         assert errors[0].startswith("ECS task stopped due to: ") and re.search(reason, errors[0]), errors[0]
 
 
+ECR_IMAGE = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/shop/web@sha256:{'a' * 64}"
+ECR_REPOSITORY = f"arn:aws:ecr:us-east-1:{ACCOUNT}:repository/shop/web"
+
+
+@pytest.mark.parametrize(
+    ("statements", "reason"),
+    [
+        (
+            [
+                {"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
+                {"Effect": "Allow", "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], "Resource": ECR_REPOSITORY},
+            ],
+            None,
+        ),
+        (
+            [{"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"}],
+            r"CannotPullContainerError: .*AccessDeniedException: .*ecr:BatchGetImage",
+        ),
+        (
+            [{"Effect": "Allow", "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], "Resource": "*"}],
+            r"CannotPullContainerError: .*ecr:GetAuthorizationToken",
+        ),
+    ],
+)
+def test_eb_ecr_images_are_pulled_with_the_instance_role(moto: Process, statements: list[Any], reason: str | None) -> None:
+    profile = make_instance_profile(moto.url, *statements)
+    eb, app = eb_app_with_version(moto.url, dockerrun(ECR_IMAGE))
+    options = [{"Namespace": "aws:autoscaling:launchconfiguration", "OptionName": "IamInstanceProfile", "Value": profile}]
+    created = create_env(eb, app, VersionLabel="v1", OptionSettings=options)
+    env = settled(eb, created["EnvironmentName"])
+    errors = [m for s, m, _ in events_of(eb, created["EnvironmentName"]) if s == "ERROR"]
+    if reason is None:
+        assert (env["Health"], errors) == ("Green", [])
+    else:
+        assert env["Health"] == "Red"
+        assert re.search(reason, errors[0]), errors[0]
+
+
 def test_eb_environment_without_dockerrun_fails_to_deploy(moto: Process) -> None:
     eb, app = eb_app_with_version(moto.url)
     bucket = eb.create_storage_location()["S3Bucket"]

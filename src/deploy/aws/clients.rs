@@ -28,6 +28,7 @@ pub struct Clients {
     pub route53: aws_sdk_route53::Client,
     pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub ecr: aws_sdk_ecr::Client,
 }
 
 /// Attempts per call, first included. Throttling on a busy account clears within this with
@@ -153,6 +154,7 @@ impl Clients {
                 route53: client!(aws_sdk_route53, &conf, reach),
                 elbv2: client!(aws_sdk_elasticloadbalancingv2, &conf, reach),
                 logs: client!(aws_sdk_cloudwatchlogs, &conf, reach),
+                ecr: client!(aws_sdk_ecr, &conf, reach),
             },
             region,
         ))

@@ -12,6 +12,7 @@ use tokio::task::JoinSet;
 
 use super::{Ctx, DeployError, Gone, Job, scrub};
 use crate::deploy::diff::{Change, FieldChange, Op, resolve, secret_values};
+use crate::deploy::resource::DestroyOptions;
 use crate::deploy::resources::Kind;
 use crate::deploy::state::{Found, Snapshot};
 use crate::lower::{Plan, Step};
@@ -307,23 +308,21 @@ fn chain_lengths(plan: &Plan) -> Vec<usize> {
     tail
 }
 
-/// The steps destroy keeps: every resource its type says is protected (a database with
-/// deletion protection), with everything it stands on (its security group and subnet group).
-/// Its ingress rules go, so the environment's group (gone with the environment) is free.
-fn kept(plan: &Plan, snap: &Snapshot) -> (HashSet<String>, Vec<String>) {
+/// The steps destroy keeps: every resource its type says destroy keeps (a database with
+/// deletion protection, a repository's images), with everything it stands on (its security
+/// group and subnet group). Its ingress rules go, so the environment's group (gone with the
+/// environment) is free.
+fn kept(plan: &Plan, snap: &Snapshot, options: &DestroyOptions) -> (HashSet<String>, Vec<String>) {
     let mut keep = HashSet::new();
     let mut notes = Vec::new();
     let mut stack: Vec<&Step> = Vec::new();
     for step in &plan.steps {
-        if snap
+        let why = snap
             .found
             .get(&step.id)
-            .is_some_and(|f| step.kind().protected(&f.current))
-        {
-            notes.push(format!(
-                "{} has deletion protection and was kept: set `deletion_protection = false` in the file, run `stackc apply`, then `stackc destroy` again",
-                step.resource
-            ));
+            .and_then(|f| step.kind().kept_by_destroy(&f.current, options));
+        if let Some(why) = why {
+            notes.push(format!("{} {why}", step.resource));
             stack.push(step);
         }
     }
@@ -336,13 +335,14 @@ fn kept(plan: &Plan, snap: &Snapshot) -> (HashSet<String>, Vec<String>) {
 }
 
 /// Destroys every resource of the stack that refresh found: users before what they use.
-/// Protected data stores are kept and named in the returned notes.
+/// What its type keeps (protected data stores, images) is kept and named in the returned notes.
 pub async fn destroy(
     ctx: Arc<Ctx>,
     plan: &Plan,
     snap: &Snapshot,
+    options: &DestroyOptions,
 ) -> Result<(Vec<String>, Vec<String>), Failure> {
-    let (keep, notes) = kept(plan, snap);
+    let (keep, mut notes) = kept(plan, snap, options);
     // (kind, AWS id, resource, what refresh found)
     let mut targets: Vec<(Kind, String, String, Option<Found>)> = Vec::new();
     for step in &plan.steps {
@@ -356,7 +356,10 @@ pub async fn destroy(
         targets.push((f.kind, id, step.resource.clone(), Some(f.clone())));
     }
     for o in &snap.orphans {
-        targets.push((o.kind, o.id.clone(), o.resource.clone(), None));
+        match o.kind.kept_by_destroy(&Default::default(), options) {
+            Some(why) => notes.push(format!("{} {why}", o.resource)),
+            None => targets.push((o.kind, o.id.clone(), o.resource.clone(), None)),
+        }
     }
     targets.sort_by_key(|t| t.0.delete_level());
     let mut done = Vec::new();

@@ -49,6 +49,8 @@ pub struct Ctx {
     pub rollback: bool,
     /// A preview (an instance of a template): destroy keeps no final snapshot of its data.
     pub preview: bool,
+    /// The `.stack` file's folder, which build contexts are relative to.
+    pub source_dir: std::path::PathBuf,
 }
 
 /// How long apply waits, by default, for an environment to become healthy after an operation.

@@ -183,6 +183,13 @@ pub fn diff(
         });
     }
     for o in &snap.orphans {
+        // What destroy would keep (a repository's images), apply keeps too.
+        let keeps = o
+            .kind
+            .kept_by_destroy(&Default::default(), &Default::default());
+        if keeps.is_some() {
+            continue;
+        }
         changes.push(Change {
             step: format!("orphan:{}", o.id),
             kind: o.kind,

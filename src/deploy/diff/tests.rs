@@ -491,7 +491,8 @@ fn every_kind_programs() -> [String; 2] {
             .replace(
                 "environment shop-env {",
                 "environment shop-env {\n  tier = load_balanced\n  domain = \"shop.example.com\"\n  min_instances = 2\n  target_cpu_percent = 50\n",
-            ),
+            )
+            .replace(r#"image = "nginx""#, r#"build = "./web""#),
     ]
 }
 

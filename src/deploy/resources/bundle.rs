@@ -43,6 +43,10 @@ pub struct Body<S: Stage> {
     /// the apply (known at upload, so the Dockerrun of `stackc build` names neither).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub awslogs: Option<AwsLogs<S>>,
+    /// The images of built services by container name, `<registry>/<repository>@<digest>`
+    /// (known once pushed): they replace the `<repository>:<tag>` of `stackc build`'s file.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub images: std::collections::BTreeMap<String, S::Of<String>>,
 }
 
 /// The `logConfiguration` of every container: the group and the stream prefix.
@@ -200,13 +204,26 @@ mod aws {
         body: &Body<Live>,
         region: &str,
     ) -> Result<String, String> {
-        if body.execution_role.is_none() && body.awslogs.is_none() {
+        if body.execution_role.is_none() && body.awslogs.is_none() && body.images.is_empty() {
             return Ok(dockerrun.to_string());
         }
         let doc: serde_json::Map<String, serde_json::Value> =
             serde_json::from_str(dockerrun).map_err(|e| e.to_string())?;
         let mut out = serde_json::Map::new();
         for (k, mut v) in doc {
+            if k == "containerDefinitions" {
+                for c in v
+                    .as_array_mut()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|c| c.as_object_mut())
+                {
+                    let name = c.get("name").and_then(|n| n.as_str()).unwrap_or_default();
+                    if let Some(image) = body.images.get(name) {
+                        c.insert("image".into(), image.as_str().into());
+                    }
+                }
+            }
             if let (Some(logs), "containerDefinitions") = (&body.awslogs, k.as_str()) {
                 for c in v.as_array_mut().into_iter().flatten() {
                     if let Some(c) = c.as_object_mut() {
@@ -447,6 +464,7 @@ mod aws {
                             zip: want.body.zip.clone(),
                             execution_role: None,
                             awslogs: None,
+                            images: Default::default(),
                         },
                     };
                     snap.found.insert(

@@ -136,8 +136,15 @@ impl Resource for DbInstance {
             .then(|| format!(" but {PROTECTED}"))
     }
 
-    fn protected(current: &Map<String, Value>) -> bool {
-        is_protected(current.get("DeletionProtection"))
+    fn kept_by_destroy(
+        current: &Map<String, Value>,
+        _options: &crate::deploy::resource::DestroyOptions,
+    ) -> Option<String> {
+        is_protected(current.get("DeletionProtection")).then(|| {
+            "has deletion protection and was kept: set `deletion_protection = false` in the \
+             file, run `stackc apply`, then `stackc destroy` again"
+                .to_string()
+        })
     }
 }
 

@@ -20,11 +20,13 @@ pub mod default_vpc;
 pub mod dns;
 pub mod environment;
 pub mod environment_properties;
+pub mod image;
 pub mod ingress;
 pub mod instance_profile;
 pub mod load_balancer;
 pub mod log_group;
 pub mod platform;
+pub mod repository;
 pub mod role;
 pub mod role_policy;
 pub mod role_policy_attachment;
@@ -107,8 +109,8 @@ macro_rules! registry {
                 }
             }
 
-            pub fn protected(self, current: &Map<String, Value>) -> bool {
-                match self { $( Kind::$variant => <$ty as Resource>::protected(current), )* }
+            pub fn kept_by_destroy(self, current: &Map<String, Value>, options: &super::resource::DestroyOptions) -> Option<String> {
+                match self { $( Kind::$variant => <$ty as Resource>::kept_by_destroy(current, options), )* }
             }
         }
 
@@ -196,6 +198,8 @@ registry! {
     RolePolicy => role_policy::RolePolicy,
     InstanceProfile => instance_profile::InstanceProfile,
     LogGroup => log_group::LogGroup,
+    Repository => repository::Repository,
+    Image => image::Image,
     ProfileRole => instance_profile::ProfileRole,
     Application => application::Application,
     StorageLocation => bundle::StorageLocation,

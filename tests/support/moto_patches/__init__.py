@@ -9,12 +9,12 @@ task would start), ``eb_load_balancer`` (an environment's Application Load Balan
 
 import warnings
 
-from . import acm, ec2, elasticache, elasticbeanstalk, iam, logs, rds, secretsmanager
+from . import acm, ec2, ecr, elasticache, elasticbeanstalk, iam, logs, rds, secretsmanager
 
 
 def apply_all() -> None:
     # Errors AWS answers with codes botocore's models do not list (e.g. Elastic Beanstalk's
     # ConfigurationValidationException) are still serialized right; moto only warns.
     warnings.filterwarnings("ignore", message=r"Exception\(.*\) with code .* does not match an error shape")
-    for module in (elasticbeanstalk, elasticache, rds, ec2, iam, secretsmanager, logs, acm):
+    for module in (elasticbeanstalk, elasticache, rds, ec2, iam, secretsmanager, logs, acm, ecr):
         module.apply()

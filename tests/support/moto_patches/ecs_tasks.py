@@ -27,7 +27,15 @@ The checks, in the order a task start meets them:
    permissions for Amazon ECS secrets").
 6. An image cannot be pulled. The emulator has no registry: an image whose tag is
    ``does-not-exist`` (e.g. ``nginx:does-not-exist``) stands for an image the registry does
-   not have; every other image pulls.
+   not have; every other image pulls. An image of an ECR repository (its host
+   ``ACCOUNT.dkr.ecr.REGION.amazonaws.com``, or the registry ``STACKC_ECR_REGISTRY`` names in
+   tests) is pulled with the instance profile's role: "Elastic Beanstalk automatically
+   authenticates to the Amazon ECR registry with your environment's instance profile.
+   Therefore you'll need to provide your instances with permission to access the images"
+   (Authenticating with image repositories): ``ecr:GetAuthorizationToken``, and
+   ``ecr:BatchGetImage`` and ``ecr:GetDownloadUrlForLayer`` on the repository; without them
+   the pull is refused (CannotPullContainerError, "Troubleshooting Amazon ECS
+   CannotPullContainerError errors").
 7. A container's ``awslogs`` logging cannot start. Amazon ECS "Using the awslogs log driver":
    ``awslogs-group`` and ``awslogs-region`` are required (RegisterTaskDefinition refuses the
    task definition without them); the log group must exist unless ``awslogs-create-group`` is
@@ -46,6 +54,8 @@ role's ecs:* permissions, memory and port conflicts, containers that start and t
 
 import io
 import json
+import os
+import re
 import zipfile
 from dataclasses import dataclass
 from typing import Any
@@ -114,7 +124,7 @@ def task_failures(
         failure = _log_option_failure(containers)
     if failure is not None:
         return [Failure(failure)]
-    return _pull_failures(containers) or _log_failures(containers, instance, log_groups or set())
+    return _pull_failures(containers, instance) or _log_failures(containers, instance, log_groups or set())
 
 
 def _execution_role_failure(role_arn: str | None, has_secrets: bool, instance: Instance) -> str | None:
@@ -189,10 +199,40 @@ def _unreadable(role: iam.Role, arn: str, json_key: str, secrets: SecretsManager
     return None
 
 
-def _pull_failures(containers: list[dict[str, Any]]) -> list[Failure]:
+def _ecr_repository(image: str) -> str | None:
+    """The repository of an image in an ECR registry (``HOST/NAME@digest`` or ``HOST/NAME:tag``)."""
+    host, _, rest = image.partition("/")
+    test_registry = os.environ.get("STACKC_ECR_REGISTRY")
+    if not rest or not (re.fullmatch(r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com", host) or host == test_registry):
+        return None
+    if "@" in rest:
+        return rest.split("@")[0]
+    return rest.rsplit(":", 1)[0]
+
+
+def _pull_failures(containers: list[dict[str, Any]], instance: Instance) -> list[Failure]:
     failures = []
     for container in containers:
         image = str(container.get("image", ""))
+        repository = _ecr_repository(image)
+        if repository is not None:
+            role = _instance_role(instance)
+            arn = f"arn:{instance.partition}:ecr:{instance.region}:{instance.account_id}:repository/{repository}"
+            for action, resource in (
+                ("ecr:GetAuthorizationToken", "*"),
+                ("ecr:BatchGetImage", arn),
+                ("ecr:GetDownloadUrlForLayer", arn),
+            ):
+                if role is None or not iam.allows(role, action, resource):
+                    failures.append(
+                        Failure(
+                            f"CannotPullContainerError: pull image manifest has been retried 5 time(s): "
+                            f"AccessDeniedException: {_denial(role, instance, action, resource)}",
+                            container=str(container.get("name", "")),
+                        )
+                    )
+                    break
+            continue
         if image.rsplit("/", 1)[-1].partition(":")[2] == MISSING_IMAGE_TAG:
             # The Docker daemon's answer for a tag the registry does not have, as ECS reports it
             # ("Troubleshooting Amazon ECS CannotPullContainerError errors").
