@@ -519,7 +519,7 @@ async fn destroy(
         return ExitCode::SUCCESS;
     }
     println!(
-        "Destroy will delete the {n} resources of stack {} (protected data stores are kept).",
+        "Destroy will delete the {n} resources of stack {} (protected data stores are kept, and image repositories unless --delete-images).",
         plan.stack
     );
     if !confirm("Destroy the stack?", yes) {
