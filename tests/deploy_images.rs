@@ -3,7 +3,7 @@
 //! loopback (`STACKC_ECR_REGISTRY`, which stands for the account's ECR host; moto's
 //! DescribeImages reads what it holds, tests/support/moto_patches/ecr.py), and deploys a
 //! version whose Dockerrun runs each image by the digest the registry computed. A second apply
-//! builds and pushes nothing; a changed file rebuilds that one image; a failing build stops
+//! builds and pushes nothing (counted: podman's commands and the registry's pushes); a changed file rebuilds that one image; a failing build stops
 //! apply before the environment changes, with the build's last lines.
 
 mod common;
@@ -92,6 +92,28 @@ fn apply_builds_pushes_and_deploys_each_image_by_digest() {
     contexts(dir.path());
     let file = write_program(dir.path(), "shop.stack", PROGRAM, &[]);
     let f = file.to_str().expect("utf-8");
+    // podman through a script that writes down each command it is given.
+    let calls = dir.path().join("podman-calls.log");
+    let wrapper = dir.path().join("podman");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\necho \"$1\" >> '{}'\nexec '{}' \"$@\"\n",
+            calls.display(),
+            common::images::require("podman").display()
+        ),
+    )
+    .expect("the wrapper");
+    let mut permissions = std::fs::metadata(&wrapper).expect("metadata").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+    std::fs::set_permissions(&wrapper, permissions).expect("executable");
+    let builds_and_pushes = || {
+        std::fs::read_to_string(&calls)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| *l == "build" || *l == "push")
+            .count()
+    };
     let vars: Vec<(String, String)> = podman
         .env()
         .into_iter()
@@ -102,7 +124,10 @@ fn apply_builds_pushes_and_deploys_each_image_by_digest() {
             )
         })
         .chain([
-            ("STACKC_CONTAINER_CLI".into(), "podman".into()),
+            (
+                "STACKC_CONTAINER_CLI".into(),
+                wrapper.to_string_lossy().into_owned(),
+            ),
             ("STACKC_ECR_REGISTRY".into(), host.clone()),
         ])
         .collect();
@@ -131,6 +156,7 @@ fn apply_builds_pushes_and_deploys_each_image_by_digest() {
     // runs exactly what was pushed, by digest; the image service runs its image as written.
     let pushes = registry.manifest_pushes();
     assert_eq!(pushes.len(), 3, "{pushes:?}");
+    assert_eq!(builds_and_pushes(), 6, "three builds and three pushes");
     let images = running(&url, f, &env);
     for s in BUILT {
         let pushed = pushes
@@ -166,6 +192,7 @@ fn apply_builds_pushes_and_deploys_each_image_by_digest() {
     let again = ok(&stackc(&url, &["apply", f, "--yes"], &env));
     assert!(again.contains("No changes"), "{again}");
     assert_eq!(registry.manifest_pushes().len(), 3);
+    assert_eq!(builds_and_pushes(), 6, "nothing built or pushed again");
 
     // One file changed: that image only is built and pushed, and a new version runs it.
     write_tree(dir.path(), &[("api/api.txt", "v2\n")]);
@@ -173,6 +200,7 @@ fn apply_builds_pushes_and_deploys_each_image_by_digest() {
     let pushes = registry.manifest_pushes();
     assert_eq!(pushes.len(), 4, "{pushes:?}");
     assert!(pushes[3].starts_with("shop/api:c-"), "{pushes:?}");
+    assert_eq!(builds_and_pushes(), 8, "one build and one push more");
     let after = running(&url, f, &env);
     for (name, image) in &after {
         let before = &images
