@@ -3,9 +3,9 @@
 //! loopback (`STACKC_ECR_REGISTRY`, which stands for the account's ECR host; moto's
 //! DescribeImages reads what it holds, tests/support/moto_patches/ecr.py), and deploys a
 //! version whose Dockerrun runs each image by the digest the registry computed. A second apply
-//! builds and pushes nothing (counted: podman's commands and the registry's pushes); a changed file rebuilds that one image; a failing build stops
-//! apply before the environment changes, with the build's last lines.
-
+//! builds and pushes nothing (counted: podman's commands and the registry's pushes); a changed
+//! file rebuilds that one image; a failing build stops apply before the environment changes,
+//! with the build's last lines.
 mod common;
 
 use std::path::Path;
