@@ -6,6 +6,7 @@
 //! builds and pushes nothing (counted: podman's commands and the registry's pushes); a changed
 //! file rebuilds that one image; a failing build stops apply before the environment changes,
 //! with the build's last lines.
+
 mod common;
 
 use std::path::Path;
