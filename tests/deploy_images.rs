@@ -136,7 +136,12 @@ fn apply_builds_pushes_and_deploys_each_image_by_digest() {
 
     let plan = ok(&stackc(&url, &["plan", f], &env));
     for s in BUILT {
-        assert!(plan.contains(&format!("image shop/{s}:c-")), "{plan}");
+        assert!(
+            plan.contains(&format!("image shop/{s}:c-"))
+                && plan
+                    .contains("(build and push): the repository has no image of this content hash"),
+            "{plan}"
+        );
     }
     ok(&stackc(&url, &["apply", f, "--yes"], &env));
     // Healthy: the instance role stackc made may pull exactly these repositories (the emulator

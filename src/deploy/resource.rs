@@ -268,6 +268,8 @@ pub trait Resource: Schema + Plain {
     const VERBS: (&'static str, &'static str) = ("create", "update");
     /// Why it is updated, when its type can say so in words.
     const UPDATE_REASON: Option<&'static str> = None;
+    /// Why it is created, when that is not simply that it does not exist yet.
+    const CREATE_REASON: Option<&'static str> = None;
 
     /// Every IAM action its code calls (reads, writes, deletes), and those AWS requires of
     /// the caller for them (`iam:PassRole` to hand a role to Elastic Beanstalk, ...).

@@ -166,7 +166,11 @@ pub fn diff(
             // A lookup refresh already made needs no second call.
             Some(_) if kind.is_lookup() => (Op::Keep, Vec::new(), None),
             None if kind.is_lookup() => (Op::Read, Vec::new(), None),
-            None => (Op::Create, Vec::new(), None),
+            None => (
+                Op::Create,
+                Vec::new(),
+                kind.create_reason().map(str::to_string),
+            ),
             Some(f) => compare(kind, &planned, &resolved, f, &pruned),
         };
         if let (Op::Keep | Op::Update | Op::Read, Some(f)) = (op, found) {

@@ -76,6 +76,8 @@ impl Resource for Image {
     const ACTION: &'static str = "ecr:PutImage";
     const USES: &'static [Kind] = &[Kind::Repository];
     const VERBS: (&'static str, &'static str) = ("build and push", "build and push");
+    const CREATE_REASON: Option<&'static str> =
+        Some("the repository has no image of this content hash");
 }
 
 /// The repository's name in its URI (`<registry>/<name>`), and the registry.

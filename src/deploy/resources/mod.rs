@@ -82,6 +82,10 @@ macro_rules! registry {
                 match self { $( Kind::$variant => <$ty as Resource>::UPDATE_REASON, )* }
             }
 
+            pub fn create_reason(self) -> Option<&'static str> {
+                match self { $( Kind::$variant => <$ty as Resource>::CREATE_REASON, )* }
+            }
+
             pub fn is_lookup(self) -> bool {
                 match self { $( Kind::$variant => <$ty as Resource>::LOOKUP, )* }
             }
