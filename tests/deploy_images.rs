@@ -82,6 +82,24 @@ fn running(url: &str, file: &str, env: &[(&str, &str)]) -> Vec<(String, String)>
     serde_json::from_value(status["running"]["images"].clone()).expect("[name, image] pairs")
 }
 
+/// The variables stackc runs with: podman's store, the container CLI, the registry.
+fn variables(podman: &Podman, cli: &str, registry: &str) -> Vec<(String, String)> {
+    podman
+        .env()
+        .into_iter()
+        .map(|(k, v)| {
+            (
+                k.to_string_lossy().into_owned(),
+                v.to_string_lossy().into_owned(),
+            )
+        })
+        .chain([
+            ("STACKC_CONTAINER_CLI".into(), cli.to_string()),
+            ("STACKC_ECR_REGISTRY".into(), registry.to_string()),
+        ])
+        .collect()
+}
+
 #[test]
 fn apply_builds_pushes_and_deploys_each_image_by_digest() {
     let podman = Podman::new();
@@ -115,23 +133,7 @@ fn apply_builds_pushes_and_deploys_each_image_by_digest() {
             .filter(|l| *l == "build" || *l == "push")
             .count()
     };
-    let vars: Vec<(String, String)> = podman
-        .env()
-        .into_iter()
-        .map(|(k, v)| {
-            (
-                k.to_string_lossy().into_owned(),
-                v.to_string_lossy().into_owned(),
-            )
-        })
-        .chain([
-            (
-                "STACKC_CONTAINER_CLI".into(),
-                wrapper.to_string_lossy().into_owned(),
-            ),
-            ("STACKC_ECR_REGISTRY".into(), host.clone()),
-        ])
-        .collect();
+    let vars = variables(&podman, &wrapper.to_string_lossy(), &host);
     let env: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
 
     let plan = ok(&stackc(&url, &["plan", f], &env));
@@ -251,4 +253,51 @@ fn apply_builds_pushes_and_deploys_each_image_by_digest() {
         "len(c.describe_repositories()['repositories'])",
     );
     assert_eq!(left, 0);
+}
+
+/// A preview takes its images with it: destroying it deletes its repositories, as its data.
+#[test]
+fn destroying_a_preview_deletes_its_repositories() {
+    let podman = Podman::new();
+    let registry = Registry::start();
+    let host = registry.host();
+    let aws = moto_with(&[("STACKC_ECR_REGISTRY", &host)]);
+    let url = aws.url();
+    let dir = tempfile::tempdir().expect("tempdir");
+    contexts(dir.path());
+    let file = write_program(
+        dir.path(),
+        "shop.stack",
+        PROGRAM,
+        &[(
+            "environment shop-env { }",
+            "environment staging { }\n\nenvironment preview {\n  template = true\n}",
+        )],
+    );
+    let f = file.to_str().expect("utf-8");
+    let vars = variables(&podman, "podman", &host);
+    let env: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let preview = ["--env", "preview", "--name", "pr-7"];
+    ok(&stackc(
+        &url,
+        &[&["apply", f][..], &preview, &["--yes"]].concat(),
+        &env,
+    ));
+    let names = || {
+        common::boto(
+            &url,
+            "ecr",
+            "sorted(r['repositoryName'] for r in c.describe_repositories()['repositories'])",
+        )
+    };
+    assert_eq!(
+        names(),
+        serde_json::json!(["shop-pr-7/api", "shop-pr-7/web", "shop-pr-7/worker"])
+    );
+    ok(&stackc(
+        &url,
+        &[&["destroy", f][..], &preview, &["--yes"]].concat(),
+        &env,
+    ));
+    assert_eq!(names(), serde_json::json!([]));
 }

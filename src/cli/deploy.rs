@@ -432,7 +432,9 @@ async fn run(mode: Mode, args: &DeployArgs, artifacts: Artifacts) -> ExitCode {
         );
     }
     if mode == Mode::Destroy {
-        return destroy(ctx, plan, &snap, args.yes, args.delete_images).await;
+        // A preview goes whole: its images too, as its data.
+        let delete_images = args.delete_images || plan.template;
+        return destroy(ctx, plan, &snap, args.yes, delete_images).await;
     }
     let changes = match diff::diff(plan, &snap, &*secret) {
         Ok(c) => c,
