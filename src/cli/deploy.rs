@@ -478,7 +478,15 @@ async fn run(mode: Mode, args: &DeployArgs, artifacts: Artifacts) -> ExitCode {
     }
     match exec::apply(ctx.clone(), plan, &changes, &snap, secret).await {
         Ok(done) => {
-            let (pruned, notes) = stackc::deploy::resources::app_version::prune(&ctx, plan).await;
+            // An application this apply made holds one version: nothing to prune, no call.
+            let app_existed = plan.steps.iter().any(|s| {
+                s.kind() == stackc::deploy::resources::Kind::Application
+                    && snap.found.contains_key(&s.id)
+            });
+            let (pruned, notes) = match app_existed {
+                true => stackc::deploy::resources::app_version::prune(&ctx, plan).await,
+                false => Default::default(),
+            };
             for n in &notes {
                 eprintln!("note: {n}");
             }
