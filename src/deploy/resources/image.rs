@@ -100,11 +100,13 @@ mod aws {
     use crate::images::platform::Platform;
     use crate::lower::{Plan, Step};
 
-    fn registry_of(uri: &str) -> String {
+    /// The registry pushes and image names use: `STACKC_ECR_REGISTRY`, else the account's
+    /// (the host of a repository URI, `ACCOUNT.dkr.ecr.REGION.amazonaws.com`).
+    fn registry(account_host: impl FnOnce() -> String) -> String {
         std::env::var(REGISTRY_OVERRIDE)
             .ok()
             .filter(|r| !r.is_empty())
-            .unwrap_or_else(|| split_uri(uri).0.to_string())
+            .unwrap_or_else(account_host)
     }
 
     fn outputs(reference: String) -> Outputs {
@@ -162,16 +164,13 @@ mod aws {
                 let Some(digest) = detail.image_digest() else {
                     continue;
                 };
-                let registry = std::env::var(REGISTRY_OVERRIDE)
-                    .ok()
-                    .filter(|r| !r.is_empty())
-                    .unwrap_or_else(|| {
-                        format!(
-                            "{}.dkr.ecr.{}.amazonaws.com",
-                            detail.registry_id().unwrap_or_default(),
-                            ctx.region
-                        )
-                    });
+                let registry = registry(|| {
+                    format!(
+                        "{}.dkr.ecr.{}.amazonaws.com",
+                        detail.registry_id().unwrap_or_default(),
+                        ctx.region
+                    )
+                });
                 let reference = format!("{registry}/{}@{digest}", repo.name);
                 let current = Image::<crate::deploy::resource::Live> {
                     repository: format!("{registry}/{}", repo.name),
@@ -195,7 +194,7 @@ mod aws {
             step: &StepRef<'_>,
             want: &Image<crate::deploy::resource::Live>,
         ) -> Result<Outputs, DeployError> {
-            let registry = registry_of(&want.repository);
+            let registry = registry(|| split_uri(&want.repository).0.to_string());
             let name = split_uri(&want.repository).1;
             let token = ctx
                 .clients
