@@ -125,67 +125,79 @@ mod aws {
         }
     }
 
+    /// The image `want` names in repository `name`, as found, keyed by its step.
+    async fn read(
+        ctx: &Ctx,
+        step: &Step,
+        want: &Image,
+        name: &str,
+    ) -> Result<Option<(String, Found)>, DeployError> {
+        let r = ctx
+            .clients
+            .ecr
+            .describe_images()
+            .repository_name(name)
+            .image_ids(ImageIdentifier::builder().image_tag(&want.tag).build())
+            .send()
+            .await;
+        let described = match r {
+            Ok(r) => r,
+            Err(e)
+                if matches!(
+                    error_code(&e),
+                    Some("ImageNotFoundException" | "RepositoryNotFoundException")
+                ) =>
+            {
+                return Ok(None);
+            }
+            Err(e) => return Err(aws_error(&step.resource, "DescribeImages", &e)),
+        };
+        let Some(detail) = described.image_details().first() else {
+            return Ok(None);
+        };
+        let Some(digest) = detail.image_digest() else {
+            return Ok(None);
+        };
+        let registry = registry(|| {
+            format!(
+                "{}.dkr.ecr.{}.amazonaws.com",
+                detail.registry_id().unwrap_or_default(),
+                ctx.region
+            )
+        });
+        let current = Image::<crate::deploy::resource::Live> {
+            repository: format!("{registry}/{name}"),
+            tag: want.tag.clone(),
+            context: want.context.clone(),
+            dockerfile: want.dockerfile.clone(),
+            target: want.target.clone(),
+            args: want.args.clone(),
+            platform: want.platform.clone(),
+        };
+        let reference = format!("{registry}/{name}@{digest}");
+        Ok(Some((
+            step.id.clone(),
+            Found::new(Kind::Image, &current, outputs(reference)),
+        )))
+    }
+
     impl Apply for Image {
-        /// One DescribeImages per image: whether the repository has the tag, and its digest.
+        /// One DescribeImages per image, all at once: whether the repository has the tag, and
+        /// its digest.
         async fn refresh(
             ctx: &Ctx,
             _reads: &Reads,
             plan: &Plan,
             steps: &[(&Step, &Self)],
         ) -> Result<Snapshot, DeployError> {
+            let found =
+                futures_util::future::try_join_all(steps.iter().filter_map(|(step, want)| {
+                    let repo = plan.referred::<Repository, _>(&want.repository)?;
+                    Some(read(ctx, step, want, &repo.name))
+                }))
+                .await?;
             let mut snap = Snapshot::default();
-            for (step, want) in steps {
-                let Some(repo) = plan.referred::<Repository, _>(&want.repository) else {
-                    continue;
-                };
-                let r = ctx
-                    .clients
-                    .ecr
-                    .describe_images()
-                    .repository_name(&repo.name)
-                    .image_ids(ImageIdentifier::builder().image_tag(&want.tag).build())
-                    .send()
-                    .await;
-                let described = match r {
-                    Ok(r) => r,
-                    Err(e)
-                        if matches!(
-                            error_code(&e),
-                            Some("ImageNotFoundException" | "RepositoryNotFoundException")
-                        ) =>
-                    {
-                        continue;
-                    }
-                    Err(e) => return Err(aws_error(&step.resource, "DescribeImages", &e)),
-                };
-                let Some(detail) = described.image_details().first() else {
-                    continue;
-                };
-                let Some(digest) = detail.image_digest() else {
-                    continue;
-                };
-                let registry = registry(|| {
-                    format!(
-                        "{}.dkr.ecr.{}.amazonaws.com",
-                        detail.registry_id().unwrap_or_default(),
-                        ctx.region
-                    )
-                });
-                let reference = format!("{registry}/{}@{digest}", repo.name);
-                let current = Image::<crate::deploy::resource::Live> {
-                    repository: format!("{registry}/{}", repo.name),
-                    tag: want.tag.clone(),
-                    context: want.context.clone(),
-                    dockerfile: want.dockerfile.clone(),
-                    target: want.target.clone(),
-                    args: want.args.clone(),
-                    platform: want.platform.clone(),
-                };
-                snap.found.insert(
-                    step.id.clone(),
-                    Found::new(Kind::Image, &current, outputs(reference)),
-                );
-            }
+            snap.found.extend(found.into_iter().flatten());
             Ok(snap)
         }
 
