@@ -102,6 +102,23 @@ async fn context(
     }))
 }
 
+/// The context of a command that only reads (`status`, `logs`): default timings, no rollback.
+async fn reading_context(
+    artifacts: &Artifacts,
+    file: &Path,
+    endpoint: Option<&str>,
+) -> Result<Arc<Ctx>, ExitCode> {
+    context(
+        artifacts,
+        file,
+        endpoint,
+        Timing::from_env(),
+        false,
+        Vec::new(),
+    )
+    .await
+}
+
 /// `stackc status`: exit 0 healthy, 1 not healthy, 2 not deployed.
 pub fn status(args: &StatusArgs) -> ExitCode {
     let artifacts = match compile(&args.file, &args.target) {
@@ -109,15 +126,7 @@ pub fn status(args: &StatusArgs) -> ExitCode {
         Err(code) => return code,
     };
     on_runtime(async move {
-        let ctx = match context(
-            &artifacts,
-            &args.file,
-            args.endpoint_url.as_deref(),
-            Timing::from_env(),
-            false,
-            Vec::new(),
-        )
-        .await
+        let ctx = match reading_context(&artifacts, &args.file, args.endpoint_url.as_deref()).await
         {
             Ok(c) => c,
             Err(code) => return code,
@@ -312,15 +321,7 @@ pub fn logs(args: &LogsArgs) -> ExitCode {
         .max()
         .unwrap_or(0);
     on_runtime(async move {
-        let ctx = match context(
-            &artifacts,
-            &args.file,
-            args.endpoint_url.as_deref(),
-            Timing::from_env(),
-            false,
-            Vec::new(),
-        )
-        .await
+        let ctx = match reading_context(&artifacts, &args.file, args.endpoint_url.as_deref()).await
         {
             Ok(c) => c,
             Err(code) => return code,
